@@ -1,0 +1,342 @@
+/**
+ * A mocha suite that checks any Backend against the float64 ReferenceBackend, op by op,
+ * on seeded random inputs of odd sizes (1, 3, 129...). Backend packages call
+ * `describeBackendConformance` from their tests, once per mode that runs on the machine.
+ */
+import { expect } from 'chai';
+import type { Backend, BinaryOp, ReduceOp, Tensor, UnaryOp } from '../src/backend.js';
+import { ShapeError } from '../src/errors.js';
+import { Matrix } from '../src/matrix.js';
+import { ReferenceBackend } from '../src/reference-backend.js';
+import { CounterRng, rngState } from '../src/rng.js';
+
+export interface ConformanceOptions {
+  /** Relative tolerance for element-wise ops (float32: ~1e-5). */
+  tolerance?: number;
+  /** Shapes [m, k, n] to test matmul on; defaults include 1, 3 and 129. */
+  matmulShapes?: Array<[number, number, number]>;
+}
+
+function randomMatrix(rng: CounterRng, rows: number, cols: number, lo = -2, hi = 2): Matrix {
+  const m = new Matrix(rows, cols, new Float32Array(rows * cols));
+  rng.uniforms(m.data);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = lo + (hi - lo) * m.data[i]!;
+  return m;
+}
+
+/** Asserts |a - b| <= tol * (scale + |b|) element-wise, naming the first bad element. */
+export function expectClose(actual: Matrix, expected: Matrix, tol: number, what: string, scale = 1): void {
+  expect([actual.rows, actual.cols], `${what} shape`).to.deep.equal([expected.rows, expected.cols]);
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = actual.data[i]!;
+    const b = expected.data[i]!;
+    if (Number.isNaN(b) && Number.isNaN(a)) continue;
+    if (a === b) continue; // covers matching infinities
+    const ok = Math.abs(a - b) <= tol * (scale + Math.abs(b));
+    if (!ok) expect.fail(`${what}: element ${i} (row ${Math.floor(i / expected.cols)}, col ${i % expected.cols}) is ${a}, expected ${b}`);
+  }
+}
+
+const unaryDomains: Record<UnaryOp, [number, number]> = {
+  identity: [-5, 5],
+  sigmoid: [-30, 30],
+  softplus: [-40, 40],
+  relu: [-3, 3],
+  exp: [-10, 10],
+  log: [0.01, 10],
+  tanh: [-5, 5],
+  neg: [-5, 5],
+  square: [-5, 5],
+  sqrt: [0, 10],
+  abs: [-5, 5],
+  sign: [-5, 5],
+  reciprocal: [0.1, 5],
+};
+
+export function describeBackendConformance(label: string, makeBackend: () => Backend, options: ConformanceOptions = {}): void {
+  const tol = options.tolerance ?? 2e-5;
+  const shapes = options.matmulShapes ?? [
+    [1, 1, 1],
+    [3, 5, 7],
+    [1, 129, 3],
+    [129, 3, 1],
+    [17, 129, 65],
+    [100, 784, 33],
+  ];
+
+  describe(`Backend conformance: ${label}`, function () {
+    let be: Backend;
+    const ref = new ReferenceBackend();
+    const rng = new CounterRng(1234);
+    const both = (m: Matrix): [Tensor, Tensor] => [be.upload(m), ref.upload(m)];
+    const check = (t: Tensor, r: Tensor, what: string, tolerance = tol, scale = 1) =>
+      expectClose(be.readSync(t), ref.readSync(r), tolerance, what, scale);
+
+    before(function () {
+      be = makeBackend();
+    });
+    after(function () {
+      be.destroy();
+    });
+
+    it('round-trips upload / write / read, odd sizes included', async function () {
+      for (const [r, c] of [[1, 1], [3, 129], [129, 3]] as const) {
+        const m = randomMatrix(rng, r, c);
+        const t = be.upload(m);
+        expectClose(await be.read(t), m, 0, `read ${r}x${c}`);
+        const m2 = randomMatrix(rng, r, c);
+        be.write(t, m2);
+        expectClose(be.readSync(t), m2, 0, `write ${r}x${c}`);
+        be.fill(t, 0.25);
+        expect(Array.from(be.readSync(t).data).every((x) => x === 0.25)).to.equal(true);
+        be.dispose(t);
+      }
+      const z = be.zeros(3, 4, 2);
+      expect(Array.from(be.readSync(z).data)).to.deep.equal(new Array(12).fill(2));
+    });
+
+    it('rejects wrong shapes and bad sizes with a ShapeError or a named error', function () {
+      const a = be.zeros(3, 4);
+      const b = be.zeros(5, 6);
+      const out = be.zeros(3, 6);
+      expect(() => be.matmul(a, b, out)).to.throw(ShapeError, /inner|4|5/);
+      expect(() => be.binary('add', a, b, be.zeros(3, 4))).to.throw(ShapeError);
+      expect(() => be.softmaxGroups(a, 3, a)).to.throw(ShapeError, /group/);
+      expect(() => be.zeros(0, 3)).to.throw(/rows/);
+      expect(() => be.write(a, new Matrix(4, 3))).to.throw(ShapeError);
+      const other = new ReferenceBackend('someone-else').zeros(3, 4);
+      expect(() => be.copy(other, a)).to.throw(/backend/);
+    });
+
+    for (const [m, k, n] of shapes) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          it(`matmul ${m}x${k} by ${k}x${n}${ta ? ', A transposed' : ''}${tb ? ', B transposed' : ''}, alpha/beta`, function () {
+            const A = randomMatrix(rng, ta ? k : m, ta ? m : k);
+            const B = randomMatrix(rng, tb ? n : k, tb ? k : n);
+            const C = randomMatrix(rng, m, n);
+            const [a, ra] = both(A);
+            const [b, rb] = both(B);
+            const [c, rc] = both(C);
+            be.matmul(a, b, c, { transposeA: ta, transposeB: tb });
+            ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb });
+            check(c, rc, 'matmul', tol, Math.sqrt(k) * 4);
+            be.matmul(a, b, c, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
+            ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
+            check(c, rc, 'matmul alpha=-0.5 beta=1', tol, Math.sqrt(k) * 4);
+          });
+        }
+      }
+    }
+
+    for (const activation of ['identity', 'sigmoid', 'relu', 'softplus'] as UnaryOp[]) {
+      for (const tw of [false, true]) {
+        it(`linear with ${activation}${tw ? ', W transposed' : ''}`, function () {
+          for (const [m, k, n] of [[1, 1, 1], [3, 129, 5], [100, 784, 50]] as const) {
+            const X = randomMatrix(rng, m, k, 0, 1);
+            const W = randomMatrix(rng, tw ? n : k, tw ? k : n, -0.1, 0.1);
+            const bias = randomMatrix(rng, 1, n);
+            const [x, rx] = both(X);
+            const [w, rw] = both(W);
+            const [bb, rbb] = both(bias);
+            const out = be.zeros(m, n);
+            const rout = ref.zeros(m, n);
+            be.linear(x, w, bb, out, { transposeW: tw, activation });
+            ref.linear(rx, rw, rbb, rout, { transposeW: tw, activation });
+            check(out, rout, `linear ${activation} ${m}x${k}x${n}`, tol, Math.sqrt(k));
+          }
+        });
+      }
+    }
+
+    for (const op of Object.keys(unaryDomains) as UnaryOp[]) {
+      it(`unary ${op}, in place too`, function () {
+        const [lo, hi] = unaryDomains[op];
+        const A = randomMatrix(rng, 3, 129, lo, hi);
+        if (op === 'sign') A.data[0] = 0;
+        const [a, ra] = both(A);
+        const out = be.zeros(3, 129);
+        const rout = ref.zeros(3, 129);
+        be.unary(op, a, out);
+        ref.unary(op, ra, rout);
+        check(out, rout, op);
+        be.unary(op, a, a);
+        check(a, rout, `${op} in place`);
+      });
+    }
+
+    for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min'] as BinaryOp[]) {
+      it(`binary ${op}`, function () {
+        const A = randomMatrix(rng, 129, 3);
+        const B = randomMatrix(rng, 129, 3, 0.5, 2);
+        const [a, ra] = both(A);
+        const [b, rb] = both(B);
+        const out = be.zeros(129, 3);
+        const rout = ref.zeros(129, 3);
+        be.binary(op, a, b, out);
+        ref.binary(op, ra, rb, rout);
+        check(out, rout, op);
+      });
+    }
+
+    it('axpby, affine, row and column broadcasts', function () {
+      const X = randomMatrix(rng, 5, 129);
+      const Y = randomMatrix(rng, 5, 129);
+      const R = randomMatrix(rng, 1, 129);
+      const C = randomMatrix(rng, 5, 1);
+      const [x, rx] = both(X);
+      const [y, ry] = both(Y);
+      const [r, rr] = both(R);
+      const [c, rc] = both(C);
+      const out = be.zeros(5, 129);
+      const rout = ref.zeros(5, 129);
+      be.axpby(0.9, x, -0.05, y, out);
+      ref.axpby(0.9, rx, -0.05, ry, rout);
+      check(out, rout, 'axpby');
+      be.affine(x, -3, 0.5, out);
+      ref.affine(rx, -3, 0.5, rout);
+      check(out, rout, 'affine');
+      be.addRowVector(x, r, out);
+      ref.addRowVector(rx, rr, rout);
+      check(out, rout, 'addRowVector');
+      be.mulRowVector(x, r, out);
+      ref.mulRowVector(rx, rr, rout);
+      check(out, rout, 'mulRowVector');
+      be.mulColVector(x, c, out);
+      ref.mulColVector(rx, rc, rout);
+      check(out, rout, 'mulColVector');
+      expect(() => be.addRowVector(x, c, out)).to.throw(ShapeError);
+    });
+
+    for (const group of [1, 3, 129]) {
+      it(`softmax and log-sum-exp over groups of ${group}`, function () {
+        const A = randomMatrix(rng, 4, 129 * (group === 129 ? 1 : 3), -20, 20);
+        const [a, ra] = both(A);
+        const out = be.zeros(A.rows, A.cols);
+        const rout = ref.zeros(A.rows, A.cols);
+        be.softmaxGroups(a, group, out);
+        ref.softmaxGroups(ra, group, rout);
+        check(out, rout, 'softmaxGroups', tol, 1e-3);
+        const lse = be.zeros(A.rows, A.cols / group);
+        const rlse = ref.zeros(A.rows, A.cols / group);
+        be.logSumExpGroups(a, group, lse);
+        ref.logSumExpGroups(ra, group, rlse);
+        check(lse, rlse, 'logSumExpGroups');
+      });
+    }
+
+    it('column and row sums, gatherRows, copy', function () {
+      for (const [rows, cols] of [[1, 1], [129, 3], [3, 129], [100, 500]] as const) {
+        const A = randomMatrix(rng, rows, cols);
+        const [a, ra] = both(A);
+        const cs = be.zeros(1, cols, 1);
+        const rcs = ref.zeros(1, cols, 1);
+        be.sumColumns(a, cs, 0.5, 2);
+        ref.sumColumns(ra, rcs, 0.5, 2);
+        check(cs, rcs, 'sumColumns', tol, Math.sqrt(rows));
+        const rs = be.zeros(rows, 1);
+        const rrs = ref.zeros(rows, 1);
+        be.sumRows(a, rs);
+        ref.sumRows(ra, rrs);
+        check(rs, rrs, 'sumRows', tol, Math.sqrt(cols));
+        const idx = new Uint32Array([rows - 1, 0, Math.floor(rows / 2)]);
+        const g = be.zeros(3, cols);
+        const rg = ref.zeros(3, cols);
+        be.gatherRows(a, idx, g);
+        ref.gatherRows(ra, idx, rg);
+        check(g, rg, 'gatherRows', 0);
+        const cp = be.zeros(rows, cols);
+        be.copy(a, cp);
+        check(cp, ra, 'copy', 0);
+      }
+    });
+
+    for (const op of ['sum', 'sumSquares', 'sumAbs', 'max', 'min'] as ReduceOp[]) {
+      it(`reduce ${op}`, async function () {
+        const A = randomMatrix(rng, 129, 65);
+        const [a, ra] = both(A);
+        const got = await be.reduce(op, a);
+        const want = await ref.reduce(op, ra);
+        expect(Math.abs(got - want)).to.be.at.most(1e-4 * (Math.sqrt(A.size) + Math.abs(want)));
+      });
+    }
+
+    it('reduce propagates NaN (the divergence guard relies on it)', async function () {
+      const A = randomMatrix(rng, 3, 3);
+      A.data[4] = NaN;
+      const a = be.upload(A);
+      expect(await be.reduce('sum', a)).to.be.NaN;
+      expect(await be.reduce('sumSquares', a)).to.be.NaN;
+    });
+
+    it('sampleBernoulli follows the reference stream and advances the state by one', function () {
+      const P = randomMatrix(rng, 129, 33, 0, 1);
+      const [p, rp] = both(P);
+      const out = be.zeros(129, 33);
+      const rout = ref.zeros(129, 33);
+      const s1 = rngState(7, 3, 41);
+      const s2 = rngState(7, 3, 41);
+      be.sampleBernoulli(p, s1, out);
+      ref.sampleBernoulli(rp, s2, rout);
+      expect(s1.counter).to.equal(42);
+      const got = be.readSync(out).data;
+      const want = ref.readSync(rout).data;
+      let mismatches = 0;
+      for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) mismatches++;
+      expect(mismatches, 'samples differing from the reference stream').to.be.at.most(Math.ceil(got.length * 1e-3));
+      be.sampleBernoulli(0.3, s1, out);
+      const mean = Array.from(be.readSync(out).data).reduce((s, x) => s + x, 0) / got.length;
+      expect(mean).to.be.closeTo(0.3, 0.03);
+    });
+
+    it('sampleGaussian: reference stream, per-unit std, moments', function () {
+      const M = randomMatrix(rng, 200, 50, -1, 1);
+      const S = randomMatrix(rng, 1, 50, 0.5, 2);
+      const [m, rm] = both(M);
+      const [s, rs] = both(S);
+      const out = be.zeros(200, 50);
+      const rout = ref.zeros(200, 50);
+      be.sampleGaussian(m, s, rngState(9), out);
+      ref.sampleGaussian(rm, rs, rngState(9), rout);
+      check(out, rout, 'sampleGaussian', 1e-3);
+      const zero = be.zeros(200, 50);
+      be.sampleGaussian(zero, 1, rngState(10), out);
+      const d = Array.from(be.readSync(out).data);
+      const mean = d.reduce((a, x) => a + x, 0) / d.length;
+      const variance = d.reduce((a, x) => a + (x - mean) ** 2, 0) / d.length;
+      expect(mean).to.be.closeTo(0, 0.05);
+      expect(variance).to.be.closeTo(1, 0.05);
+    });
+
+    it('sampleCategorical gives one-hot groups following the reference stream', function () {
+      const logits = randomMatrix(rng, 129, 15, -2, 2);
+      const rl = ref.upload(logits);
+      const rp = ref.zeros(129, 15);
+      ref.softmaxGroups(rl, 5, rp);
+      const P = ref.readSync(rp).toFloat32();
+      const p = be.upload(P);
+      const out = be.zeros(129, 15);
+      const rout = ref.zeros(129, 15);
+      be.sampleCategorical(p, 5, rngState(11), out);
+      ref.sampleCategorical(rp, 5, rngState(11), rout);
+      const got = be.readSync(out);
+      for (let g = 0; g < 129 * 3; g++) {
+        let s = 0;
+        for (let j = 0; j < 5; j++) s += got.data[g * 5 + j]!;
+        expect(s, `group ${g} sums to one`).to.equal(1);
+      }
+      const want = ref.readSync(rout).data;
+      let mismatches = 0;
+      for (let i = 0; i < want.length; i++) if (got.data[i] !== want[i]) mismatches++;
+      expect(mismatches).to.be.at.most(4);
+    });
+
+    it('uniform matches the reference stream', function () {
+      const out = be.zeros(3, 129);
+      const rout = ref.zeros(3, 129);
+      be.uniform(rngState(5, 1, 2), out);
+      ref.uniform(rngState(5, 1, 2), rout);
+      check(out, rout, 'uniform', 1e-6);
+    });
+  });
+}
