@@ -1,0 +1,28 @@
+/**
+ * The matrix-product kernel the CPU backend delegates to. It is its own seam because it is
+ * where nearly all of the time goes: a plain TypeScript implementation always works, and
+ * faster ones (native SIMD, WebAssembly SIMD) plug in behind the same signature.
+ */
+import type { FloatArray } from '@boltzmann/tensor';
+
+/** Row-major operands; C (m x n) = alpha * op(A) * op(B) + beta * C, op(A) is m x k, op(B) is k x n. */
+export interface GemmArgs<T extends FloatArray = FloatArray> {
+  m: number;
+  n: number;
+  k: number;
+  a: T;
+  transposeA: boolean;
+  b: T;
+  transposeB: boolean;
+  c: T;
+  alpha: number;
+  beta: number;
+}
+
+export interface Gemm {
+  /** e.g. "ts-blocked", "native-avx2", "wasm-simd". */
+  readonly name: string;
+  /** Whether it handles this element type (native kernels may do float32 only). */
+  supports(array: FloatArray): boolean;
+  run(args: GemmArgs): void;
+}
