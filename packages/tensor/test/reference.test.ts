@@ -63,3 +63,20 @@ describe('backend registry', function () {
     expect(() => createBackend('nope')).to.throw(InvalidValueError, /registered: .*reference/);
   });
 });
+
+describe('writeFileAtomic', function () {
+  it('replaces a file whole and leaves no temp file behind', async function () {
+    const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeFileAtomic } = await import('@boltzmann/tensor');
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const file = join(dir, 'model.json');
+    writeFileAtomic(file, 'first');
+    writeFileAtomic(file, new Uint8Array([104, 105]));
+    expect(readFileSync(file, 'utf8')).to.equal('hi');
+    expect(readdirSync(dir)).to.deep.equal(['model.json']);
+    expect(() => writeFileAtomic(join(dir, 'missing-dir', 'x'), 'y')).to.throw(/ENOENT/);
+    expect(readdirSync(dir)).to.deep.equal(['model.json']);
+  });
+});
