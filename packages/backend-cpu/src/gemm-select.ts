@@ -1,0 +1,33 @@
+/**
+ * Picks the fastest matrix-product kernel that runs on this machine for a precision.
+ * Candidates are tried in order, fastest first; the TypeScript one always works and ends the list.
+ */
+import { InvalidValueError, type FloatArray, type Precision } from '@boltzmann/tensor';
+import type { Gemm } from './gemm.js';
+import { TsGemm } from './gemm-ts.js';
+
+/** One way to get a Gemm; `create` returns undefined where it cannot run (no build, no SIMD...). */
+export interface GemmCandidate {
+  readonly name: string;
+  create(): Gemm | undefined;
+}
+
+/** Fastest first. A native or WebAssembly kernel is added here with one line. */
+export const gemmCandidates: readonly GemmCandidate[] = [
+  { name: 'ts-blocked', create: () => new TsGemm() },
+];
+
+/** An empty array of the precision, to ask a kernel whether it handles that element type. */
+export function probeArray(precision: Precision): FloatArray {
+  return precision === 'float64' ? new Float64Array(0) : new Float32Array(0);
+}
+
+/** A new instance of the first candidate that is available and handles `precision`. */
+export function selectGemm(precision: Precision): Gemm {
+  const probe = probeArray(precision);
+  for (const candidate of gemmCandidates) {
+    const gemm = candidate.create();
+    if (gemm !== undefined && gemm.supports(probe)) return gemm;
+  }
+  throw new InvalidValueError(`no matrix-product kernel handles ${precision}; tried ${gemmCandidates.map((c) => c.name).join(', ')}`);
+}
