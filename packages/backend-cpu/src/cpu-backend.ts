@@ -1,0 +1,376 @@
+import {
+  InvalidValueError,
+  Matrix,
+  ShapeError,
+  assertDimension,
+  nextKey,
+  type Backend,
+  type BinaryOp,
+  type FloatArray,
+  type LinearOptions,
+  type MatmulOptions,
+  type Precision,
+  type ReduceOp,
+  type RngState,
+  type Tensor,
+  type UnaryOp,
+} from '@boltzmann/tensor';
+import { CpuTensor } from './cpu-tensor.js';
+import * as elementwise from './elementwise.js';
+import type { Gemm, GemmArgs } from './gemm.js';
+import { probeArray, selectGemm } from './gemm-select.js';
+import * as random from './random.js';
+import * as reductions from './reductions.js';
+
+/** Options of `new CpuBackend(...)`. */
+export interface CpuBackendOptions {
+  /** Element type of its tensors; float32 (default) is twice as fast for the same memory traffic. */
+  precision?: Precision;
+  /** The matrix-product kernel; default: the fastest available one (`selectGemm`). */
+  gemm?: Gemm;
+  /** Instance name stamped on its tensors; default "cpu". */
+  name?: string;
+}
+
+const EMPTY = new Float32Array(0);
+
+/**
+ * The Backend on plain typed arrays, in TypeScript: the fallback on every machine and the
+ * speed reference for the others. Matrix products go through a pluggable `Gemm` kernel;
+ * everything else is a tight loop per op. Ops allocate nothing: scratch buffers live on the
+ * backend and grow to the largest size seen.
+ */
+export class CpuBackend implements Backend {
+  readonly name: string;
+  readonly precision: Precision;
+  /** The matrix-product kernel in use (its `name` says which one was picked). */
+  readonly gemm: Gemm;
+  private destroyed = false;
+  /** Reused for every gemm call, so a matmul allocates no argument object. */
+  private readonly gemmArgs: GemmArgs = { m: 0, n: 0, k: 0, a: EMPTY, transposeA: false, b: EMPTY, transposeB: false, c: EMPTY, alpha: 1, beta: 0 };
+  private columnSums = new Float64Array(0);
+
+  constructor(options: CpuBackendOptions = {}) {
+    const precision = options.precision ?? 'float32';
+    if (precision !== 'float32' && precision !== 'float64') throw new InvalidValueError(`CpuBackend: precision must be "float32" or "float64", got "${String(precision)}"`);
+    this.precision = precision;
+    this.name = options.name ?? 'cpu';
+    this.gemm = options.gemm ?? selectGemm(precision);
+    if (!this.gemm.supports(probeArray(precision))) throw new InvalidValueError(`CpuBackend: gemm kernel "${this.gemm.name}" does not handle ${precision}`);
+  }
+
+  // --- validation ------------------------------------------------------------------------
+
+  /** `x` as a tensor this backend made, or a clear error naming the op and the operand. */
+  private mine(x: Tensor, op: string, what: string): CpuTensor {
+    if (!(x instanceof CpuTensor) || x.maker !== this) {
+      const whose = x instanceof CpuTensor && x.owner === this.name ? 'another backend instance of the same name' : `backend "${x.owner}"`;
+      throw new InvalidValueError(`${op}: ${what} is not a tensor of backend "${this.name}" (it belongs to ${whose})`);
+    }
+    return x;
+  }
+
+  /** `x` as this backend's live tensor (made here, not disposed, backend not destroyed). */
+  private own(x: Tensor, op: string, what: string): CpuTensor {
+    if (this.destroyed) throw new InvalidValueError(`${op}: backend "${this.name}" was destroyed`);
+    const t = this.mine(x, op, what);
+    if (t.disposed) throw new InvalidValueError(`${op}: ${what} (${t.rows}x${t.cols}) was disposed`);
+    return t;
+  }
+
+  private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number): void {
+    if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
+  }
+
+  private groupCount(op: string, a: Tensor, groupSize: number): number {
+    if (!Number.isInteger(groupSize) || groupSize <= 0 || a.cols % groupSize !== 0) {
+      throw new ShapeError(`${op}: group size ${groupSize} does not divide ${a.cols} columns`);
+    }
+    return a.cols / groupSize;
+  }
+
+  private finite(op: string, what: string, v: number): void {
+    if (!Number.isFinite(v)) throw new InvalidValueError(`${op}: ${what} must be a finite number, got ${v}`);
+  }
+
+  private alloc(rows: number, cols: number): FloatArray {
+    assertDimension('rows', rows);
+    assertDimension('cols', cols);
+    if (this.destroyed) throw new InvalidValueError(`backend "${this.name}" was destroyed`);
+    return this.precision === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+  }
+
+  // --- memory --------------------------------------------------------------------------
+
+  zeros(rows: number, cols: number, value = 0): Tensor {
+    const data = this.alloc(rows, cols);
+    if (value !== 0) data.fill(value);
+    return new CpuTensor(rows, cols, data, this.name, this);
+  }
+
+  upload(m: Matrix): Tensor {
+    const data = this.alloc(m.rows, m.cols);
+    if (m.data.length !== data.length) throw new ShapeError(`upload: a ${m.rows}x${m.cols} matrix needs ${data.length} elements, got ${m.data.length}`);
+    data.set(m.data);
+    return new CpuTensor(m.rows, m.cols, data, this.name, this);
+  }
+
+  write(t: Tensor, m: Matrix): void {
+    const T = this.own(t, 'write', 'target');
+    this.sameShape('write', 'the matrix', m, T.rows, T.cols);
+    T.data.set(m.data);
+  }
+
+  async read(t: Tensor): Promise<Matrix> {
+    return this.readSync(t);
+  }
+
+  readSync(t: Tensor): Matrix {
+    const T = this.own(t, 'read', 'source');
+    return new Matrix(T.rows, T.cols, T.data.slice());
+  }
+
+  /** Frees `t`; allowed after `destroy` too, so cleanup code need not care about the order. */
+  dispose(t: Tensor): void {
+    const T = this.mine(t, 'dispose', 'target');
+    if (T.disposed) throw new InvalidValueError(`dispose: target (${T.rows}x${T.cols}) was already disposed`);
+    T.release();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.columnSums = new Float64Array(0);
+    this.gemmArgs.a = this.gemmArgs.b = this.gemmArgs.c = EMPTY;
+  }
+
+  // --- copies --------------------------------------------------------------------------
+
+  copy(src: Tensor, out: Tensor): void {
+    const S = this.own(src, 'copy', 'src');
+    const O = this.own(out, 'copy', 'out');
+    this.sameShape('copy', 'out', O, S.rows, S.cols);
+    if (S !== O) O.data.set(S.data);
+  }
+
+  fill(out: Tensor, value: number): void {
+    this.own(out, 'fill', 'out').data.fill(value);
+  }
+
+  gatherRows(src: Tensor, indices: Uint32Array, out: Tensor): void {
+    const S = this.own(src, 'gatherRows', 'src');
+    const O = this.own(out, 'gatherRows', 'out');
+    this.sameShape('gatherRows', 'out', O, indices.length, S.cols);
+    if (S === O) throw new InvalidValueError('gatherRows: out must not be src');
+    const cols = S.cols;
+    const s = S.data;
+    const o = O.data;
+    for (let i = 0; i < indices.length; i++) {
+      const r = indices[i];
+      if (r >= S.rows) throw new ShapeError(`gatherRows: index ${i} is row ${r}, outside a source of ${S.rows} rows`);
+      // An element loop rather than set(subarray(...)): no view object per row.
+      const from = r * cols;
+      const to = i * cols;
+      for (let j = 0; j < cols; j++) o[to + j] = s[from + j];
+    }
+  }
+
+  // --- linear algebra ------------------------------------------------------------------
+
+  matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions = {}): void {
+    const A = this.own(a, 'matmul', 'a');
+    const B = this.own(b, 'matmul', 'b');
+    const O = this.own(out, 'matmul', 'out');
+    const transposeA = options.transposeA ?? false;
+    const transposeB = options.transposeB ?? false;
+    const alpha = options.alpha ?? 1;
+    const beta = options.beta ?? 0;
+    this.finite('matmul', 'alpha', alpha);
+    this.finite('matmul', 'beta', beta);
+    const m = transposeA ? A.cols : A.rows;
+    const k = transposeA ? A.rows : A.cols;
+    const kb = transposeB ? B.cols : B.rows;
+    const n = transposeB ? B.rows : B.cols;
+    if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
+    this.sameShape('matmul', 'out', O, m, n);
+    if (O === A || O === B) throw new InvalidValueError('matmul: out must not be one of its inputs');
+    this.runGemm(m, n, k, A.data, transposeA, B.data, transposeB, O.data, alpha, beta);
+  }
+
+  linear(x: Tensor, w: Tensor, bias: Tensor, out: Tensor, options: LinearOptions = {}): void {
+    const X = this.own(x, 'linear', 'x');
+    const W = this.own(w, 'linear', 'w');
+    const Bias = this.own(bias, 'linear', 'bias');
+    const O = this.own(out, 'linear', 'out');
+    const transposeW = options.transposeW ?? false;
+    const activation = options.activation ?? 'identity';
+    const k = transposeW ? W.cols : W.rows;
+    const n = transposeW ? W.rows : W.cols;
+    if (X.cols !== k) throw new ShapeError(`linear: x has ${X.cols} columns, w${transposeW ? ' transposed' : ''} has ${k} rows`);
+    this.sameShape('linear', 'bias', Bias, 1, n);
+    this.sameShape('linear', 'out', O, X.rows, n);
+    if (O === X || O === W || O === Bias) throw new InvalidValueError('linear: out must not be one of its inputs');
+    this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0);
+    // The fused epilogue: bias and activation in one pass over the output.
+    elementwise.applyUnary(activation, O.data, O.data, n, Bias.data);
+  }
+
+  private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, b: FloatArray, transposeB: boolean, c: FloatArray, alpha: number, beta: number): void {
+    const args = this.gemmArgs;
+    args.m = m;
+    args.n = n;
+    args.k = k;
+    args.a = a;
+    args.transposeA = transposeA;
+    args.b = b;
+    args.transposeB = transposeB;
+    args.c = c;
+    args.alpha = alpha;
+    args.beta = beta;
+    try {
+      this.gemm.run(args);
+    } finally {
+      // Hold no operand alive between calls.
+      args.a = args.b = args.c = EMPTY;
+    }
+  }
+
+  // --- element-wise --------------------------------------------------------------------
+
+  unary(op: UnaryOp, a: Tensor, out: Tensor): void {
+    const A = this.own(a, 'unary', 'a');
+    const O = this.own(out, 'unary', 'out');
+    this.sameShape(`unary ${op}`, 'out', O, A.rows, A.cols);
+    elementwise.applyUnary(op, A.data, O.data, A.cols);
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void {
+    const A = this.own(a, 'binary', 'a');
+    const B = this.own(b, 'binary', 'b');
+    const O = this.own(out, 'binary', 'out');
+    this.sameShape(`binary ${op}`, 'b', B, A.rows, A.cols);
+    this.sameShape(`binary ${op}`, 'out', O, A.rows, A.cols);
+    elementwise.applyBinary(op, A.data, B.data, O.data);
+  }
+
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor, out: Tensor): void {
+    const X = this.own(x, 'axpby', 'x');
+    const Y = this.own(y, 'axpby', 'y');
+    const O = this.own(out, 'axpby', 'out');
+    this.sameShape('axpby', 'y', Y, X.rows, X.cols);
+    this.sameShape('axpby', 'out', O, X.rows, X.cols);
+    elementwise.axpby(alpha, X.data, beta, Y.data, O.data);
+  }
+
+  affine(a: Tensor, scale: number, shift: number, out: Tensor): void {
+    const A = this.own(a, 'affine', 'a');
+    const O = this.own(out, 'affine', 'out');
+    this.sameShape('affine', 'out', O, A.rows, A.cols);
+    elementwise.affine(A.data, scale, shift, O.data);
+  }
+
+  addRowVector(a: Tensor, row: Tensor, out: Tensor): void {
+    const A = this.own(a, 'addRowVector', 'a');
+    const R = this.own(row, 'addRowVector', 'row');
+    const O = this.own(out, 'addRowVector', 'out');
+    this.sameShape('addRowVector', 'row', R, 1, A.cols);
+    this.sameShape('addRowVector', 'out', O, A.rows, A.cols);
+    elementwise.applyUnary('identity', A.data, O.data, A.cols, R.data);
+  }
+
+  mulRowVector(a: Tensor, row: Tensor, out: Tensor): void {
+    const A = this.own(a, 'mulRowVector', 'a');
+    const R = this.own(row, 'mulRowVector', 'row');
+    const O = this.own(out, 'mulRowVector', 'out');
+    this.sameShape('mulRowVector', 'row', R, 1, A.cols);
+    this.sameShape('mulRowVector', 'out', O, A.rows, A.cols);
+    elementwise.mulRow(A.data, R.data, A.cols, O.data);
+  }
+
+  mulColVector(a: Tensor, col: Tensor, out: Tensor): void {
+    const A = this.own(a, 'mulColVector', 'a');
+    const C = this.own(col, 'mulColVector', 'col');
+    const O = this.own(out, 'mulColVector', 'out');
+    this.sameShape('mulColVector', 'col', C, A.rows, 1);
+    this.sameShape('mulColVector', 'out', O, A.rows, A.cols);
+    elementwise.mulCol(A.data, C.data, A.cols, O.data);
+  }
+
+  softmaxGroups(a: Tensor, groupSize: number, out: Tensor): void {
+    const A = this.own(a, 'softmaxGroups', 'a');
+    const O = this.own(out, 'softmaxGroups', 'out');
+    this.groupCount('softmaxGroups', A, groupSize);
+    this.sameShape('softmaxGroups', 'out', O, A.rows, A.cols);
+    reductions.softmaxGroups(A.data, groupSize, O.data);
+  }
+
+  logSumExpGroups(a: Tensor, groupSize: number, out: Tensor): void {
+    const A = this.own(a, 'logSumExpGroups', 'a');
+    const O = this.own(out, 'logSumExpGroups', 'out');
+    const groups = this.groupCount('logSumExpGroups', A, groupSize);
+    this.sameShape('logSumExpGroups', 'out', O, A.rows, groups);
+    reductions.logSumExpGroups(A.data, groupSize, O.data);
+  }
+
+  // --- reductions ----------------------------------------------------------------------
+
+  sumColumns(a: Tensor, out: Tensor, alpha = 1, beta = 0): void {
+    const A = this.own(a, 'sumColumns', 'a');
+    const O = this.own(out, 'sumColumns', 'out');
+    this.sameShape('sumColumns', 'out', O, 1, A.cols);
+    this.finite('sumColumns', 'alpha', alpha);
+    this.finite('sumColumns', 'beta', beta);
+    if (this.columnSums.length < A.cols) this.columnSums = new Float64Array(A.cols);
+    reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+  }
+
+  sumRows(a: Tensor, out: Tensor): void {
+    const A = this.own(a, 'sumRows', 'a');
+    const O = this.own(out, 'sumRows', 'out');
+    this.sameShape('sumRows', 'out', O, A.rows, 1);
+    reductions.sumRows(A.data, A.cols, O.data);
+  }
+
+  async reduce(op: ReduceOp, a: Tensor): Promise<number> {
+    return reductions.reduceAll(op, this.own(a, 'reduce', 'a').data);
+  }
+
+  // --- randomness ----------------------------------------------------------------------
+
+  sampleBernoulli(p: Tensor | number, rng: RngState, out: Tensor): void {
+    const O = this.own(out, 'sampleBernoulli', 'out');
+    if (typeof p === 'number') {
+      if (!(p >= 0 && p <= 1)) throw new InvalidValueError(`sampleBernoulli: p must lie in [0, 1], got ${p}`);
+      random.bernoulliScalar(nextKey(rng), p, O.data);
+      return;
+    }
+    const P = this.own(p, 'sampleBernoulli', 'p');
+    this.sameShape('sampleBernoulli', 'out', O, P.rows, P.cols);
+    random.bernoulliTensor(nextKey(rng), P.data, O.data);
+  }
+
+  sampleGaussian(mean: Tensor, std: number | Tensor, rng: RngState, out: Tensor): void {
+    const M = this.own(mean, 'sampleGaussian', 'mean');
+    const O = this.own(out, 'sampleGaussian', 'out');
+    this.sameShape('sampleGaussian', 'out', O, M.rows, M.cols);
+    if (typeof std === 'number') {
+      if (!(std >= 0 && std < Infinity)) throw new InvalidValueError(`sampleGaussian: std must be finite and >= 0, got ${std}`);
+      random.gaussian(nextKey(rng), M.data, std, M.cols, O.data);
+      return;
+    }
+    const S = this.own(std, 'sampleGaussian', 'std');
+    this.sameShape('sampleGaussian', 'std', S, 1, M.cols);
+    random.gaussian(nextKey(rng), M.data, S.data, M.cols, O.data);
+  }
+
+  sampleCategorical(p: Tensor, groupSize: number, rng: RngState, out: Tensor): void {
+    const P = this.own(p, 'sampleCategorical', 'p');
+    const O = this.own(out, 'sampleCategorical', 'out');
+    this.groupCount('sampleCategorical', P, groupSize);
+    this.sameShape('sampleCategorical', 'out', O, P.rows, P.cols);
+    random.categorical(nextKey(rng), P.data, groupSize, O.data);
+  }
+
+  uniform(rng: RngState, out: Tensor): void {
+    random.fillUniform(nextKey(rng), this.own(out, 'uniform', 'out').data);
+  }
+}
