@@ -4,6 +4,7 @@ import {
   ShapeError,
   assertDimension,
   nextKey,
+  unaryReference,
   type Backend,
   type BinaryOp,
   type FloatArray,
@@ -78,8 +79,9 @@ export class CpuBackend implements Backend {
     return t;
   }
 
-  private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number): void {
-    if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
+  /** `variant` (e.g. the unary op) joins the op's name in the message; passed apart so no string is built unless it throws. */
+  private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number, variant = ''): void {
+    if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}${variant ? ` ${variant}` : ''}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
   }
 
   private groupCount(op: string, a: Tensor, groupSize: number): number {
@@ -209,6 +211,8 @@ export class CpuBackend implements Backend {
     this.sameShape('linear', 'bias', Bias, 1, n);
     this.sameShape('linear', 'out', O, X.rows, n);
     if (O === X || O === W || O === Bias) throw new InvalidValueError('linear: out must not be one of its inputs');
+    // Checked before the product, so a typo leaves out untouched.
+    if (!Object.hasOwn(unaryReference, activation)) throw new InvalidValueError(`linear: unknown activation "${String(activation)}"`);
     this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0);
     // The fused epilogue: bias and activation in one pass over the output.
     elementwise.applyUnary(activation, O.data, O.data, n, Bias.data);
@@ -239,7 +243,7 @@ export class CpuBackend implements Backend {
   unary(op: UnaryOp, a: Tensor, out: Tensor): void {
     const A = this.own(a, 'unary', 'a');
     const O = this.own(out, 'unary', 'out');
-    this.sameShape(`unary ${op}`, 'out', O, A.rows, A.cols);
+    this.sameShape('unary', 'out', O, A.rows, A.cols, op);
     elementwise.applyUnary(op, A.data, O.data, A.cols);
   }
 
@@ -247,8 +251,8 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'binary', 'a');
     const B = this.own(b, 'binary', 'b');
     const O = this.own(out, 'binary', 'out');
-    this.sameShape(`binary ${op}`, 'b', B, A.rows, A.cols);
-    this.sameShape(`binary ${op}`, 'out', O, A.rows, A.cols);
+    this.sameShape('binary', 'b', B, A.rows, A.cols, op);
+    this.sameShape('binary', 'out', O, A.rows, A.cols, op);
     elementwise.applyBinary(op, A.data, B.data, O.data);
   }
 

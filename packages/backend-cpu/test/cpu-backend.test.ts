@@ -76,6 +76,8 @@ describe('CpuBackend specifics', function () {
     expect(() => be.sampleGaussian(a, be.zeros(1, 3), rngState(1), a)).to.throw(ShapeError, /std must be 1x4/);
     expect(() => be.gatherRows(a, new Uint32Array([0, 3]), be.zeros(2, 4))).to.throw(ShapeError, /index 1 is row 3/);
     expect(() => be.mulColVector(a, be.zeros(1, 4), a)).to.throw(ShapeError, /col must be 3x1/);
+    expect(() => be.binary('mul', a, be.zeros(4, 3), a)).to.throw(ShapeError, /binary mul: b must be 3x4, got 4x3/);
+    expect(() => be.unary('exp', a, be.zeros(3, 3))).to.throw(ShapeError, /unary exp: out must be 3x4/);
   });
 
   it('rejects out aliasing an input of matmul / linear, and bad scalars', function () {
@@ -88,6 +90,9 @@ describe('CpuBackend specifics', function () {
     expect(() => be.sampleBernoulli(NaN, rngState(1), sq)).to.throw(InvalidValueError, /\[0, 1\]/);
     expect(() => be.sampleGaussian(sq, -1, rngState(1), sq)).to.throw(InvalidValueError, /std/);
     expect(() => be.unary('cube' as UnaryOp, sq, sq)).to.throw(InvalidValueError, /unknown unary op "cube"/);
+    const out = be.zeros(3, 3, 7);
+    expect(() => be.linear(be.zeros(3, 3), sq, be.zeros(1, 3), out, { activation: 'cube' as UnaryOp })).to.throw(InvalidValueError, /unknown activation "cube"/);
+    expect(Array.from(be.readSync(out).data)).to.deep.equal(new Array(9).fill(7));
   });
 
   it('linear fuses every activation, the rarely used ones included, in both precisions', function () {
