@@ -1,0 +1,25 @@
+import type { Backend, Tensor } from '@boltzmann/tensor';
+import type { Parameter } from '../parameter.js';
+import type { UnitLayer } from '../units/unit-layer.js';
+import type { Workspace } from '../workspace.js';
+import type { ConnectionSpec } from './dense.js';
+
+/**
+ * An edge of a model's graph: the interaction energy between two layers. The model only
+ * talks to connections through this interface, so new kinds (sparse, convolutional...) plug
+ * in beside `DenseConnection` (see it for the meaning of each method).
+ */
+export interface Connection {
+  readonly type: string;
+  readonly name: string;
+  readonly from: UnitLayer;
+  readonly to: UnitLayer;
+  readonly backend: Backend;
+  readonly parameters: readonly Parameter[];
+  addField(source: Tensor, towards: 'to' | 'from', out: Tensor, offset: Tensor | undefined, accumulate: boolean): void;
+  addInteractionEnergy(xFrom: Tensor, xTo: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
+  /** Fills grads (one per parameter) with scale * sum over rows of dE/dparameter. */
+  addEnergyGradients(xFrom: Tensor, xTo: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void;
+  spec(): ConnectionSpec;
+  dispose(): void;
+}

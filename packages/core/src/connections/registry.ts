@@ -1,0 +1,14 @@
+import type { Backend } from '@boltzmann/tensor';
+import { Registry } from '../registry.js';
+import type { UnitLayer } from '../units/unit-layer.js';
+import type { Connection } from './connection.js';
+import { DenseConnection, type ConnectionSpec, type WeightInit } from './dense.js';
+
+/** Builds a connection of one type from its spec, its two layers and how to fill its weights. */
+export type ConnectionFactory = (backend: Backend, spec: ConnectionSpec, from: UnitLayer, to: UnitLayer, init: WeightInit) => Connection;
+
+/** Connection types by name (see `unitTypes`). */
+export const connectionTypes = new Registry<ConnectionFactory>('connection type').register(
+  DenseConnection.type,
+  (backend, spec, from, to, init) => new DenseConnection(backend, spec.name, from, to, init),
+);

@@ -1,0 +1,96 @@
+/**
+ * @boltzmann/core: Boltzmann machines as graphs of stochastic layers and connections, with
+ * samplers, learning rules (CD-k, PCD-k), optimizers, regularizers, schedules, metrics and
+ * model files. Plain TypeScript classes over a `Backend` from @boltzmann/tensor; core imports
+ * no backend package, no RxJS and no DI container.
+ *
+ * Extension points (one file + one registration line each): `unitTypes`, `connectionTypes`,
+ * `modelKinds`, `estimatorTypes`, `optimizerTypes`, `regularizerTypes`, `scheduleTypes`.
+ */
+export { Registry } from './registry.js';
+export { Workspace } from './workspace.js';
+export type { Parameter, ModelParameter, ParameterRole } from './parameter.js';
+export { RngStreams } from './rng-streams.js';
+export { checkMatrix, checkNumber, checkInteger } from './validation.js';
+
+// units
+export type { UnitLayer, UnitSpec, UnitFactory } from './units/unit-layer.js';
+export { BernoulliLayer, BIAS_INIT_EPSILON } from './units/bernoulli.js';
+export { unitTypes } from './units/registry.js';
+
+// connections
+export type { Connection } from './connections/connection.js';
+export { DenseConnection, type ConnectionSpec, type WeightInit } from './connections/dense.js';
+export { connectionTypes, type ConnectionFactory } from './connections/registry.js';
+
+// models
+export { EnergyModel, type ModelSpec, type GradientSet, type LayerStates } from './models/energy-model.js';
+export { RBM, createLayer, type RBMOptions, type LayerOptions, type SampleOptions } from './models/rbm.js';
+export { modelKinds, buildModel, type ModelFactory } from './models/registry.js';
+export { mapRows, forEachChunk, rowsView, CHUNK_ROWS } from './models/host-data.js';
+
+// samplers
+export { Chain } from './samplers/chain.js';
+export { GibbsSampler, type GibbsOptions } from './samplers/gibbs.js';
+
+// estimators
+export type { Estimator, EstimatorSpec, StepObserver } from './estimators/estimator.js';
+export { ContrastiveDivergence, type ContrastiveDivergenceOptions } from './estimators/contrastive-divergence.js';
+export { estimatorTypes, type EstimatorFactory } from './estimators/registry.js';
+
+// optimizers
+export type { Optimizer, OptimizerSpec, Hyperparameters } from './optimizers/optimizer.js';
+export { SGD, type SGDOptions } from './optimizers/sgd.js';
+export { optimizerTypes, type OptimizerFactory } from './optimizers/registry.js';
+
+// regularizers
+export type { Regularizer, RegularizerSpec, RegularizerContext } from './regularizers/regularizer.js';
+export { L2WeightDecay } from './regularizers/l2.js';
+export { regularizerTypes, type RegularizerFactory } from './regularizers/registry.js';
+
+// schedules
+export type { Schedule, ScheduleSpec, ScheduleClock } from './schedules/schedule.js';
+export { Constant } from './schedules/constant.js';
+export { LinearRamp, type LinearRampOptions } from './schedules/linear-ramp.js';
+export { scheduleTypes, toSchedule } from './schedules/registry.js';
+
+// metrics
+export { DeviceSum, type Metric } from './metrics/metric.js';
+export { FreeEnergyMetric } from './metrics/free-energy.js';
+export { ReconstructionErrorMetric } from './metrics/reconstruction-error.js';
+export { MeanActivationMetric } from './metrics/mean-activation.js';
+export { PseudoLikelihoodMetric, flipIndices, pseudoLogLikelihoodRows } from './metrics/pseudo-likelihood.js';
+export {
+  exactLogPartition,
+  exactLogLikelihood,
+  exactLogLikelihoodRows,
+  MAX_EXACT_STATES,
+  type ExactOptions,
+} from './metrics/exact-likelihood.js';
+
+// training
+export {
+  Trainer,
+  type TrainerOptions,
+  type TrainingConfig,
+  type TrainingCheckpoint,
+  type FitOptions,
+  type EpochReport,
+  type SplitValue,
+} from './training/trainer.js';
+export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
+export { DivergenceGuard } from './training/divergence-guard.js';
+
+// serialization
+export {
+  saveModel,
+  loadModel,
+  loadRBM,
+  encodeModel,
+  decodeModel,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  type ModelDocument,
+  type LoadedModel,
+} from './serialization/model-file.js';
+export { encodeArray, decodeArray, crc32, type EncodedArray } from './serialization/array-codec.js';

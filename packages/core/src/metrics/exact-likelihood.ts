@@ -1,0 +1,118 @@
+import { InvalidValueError, Matrix, type Precision, type Tensor } from '@boltzmann/tensor';
+import type { EnergyModel } from '../models/energy-model.js';
+import { forEachChunk } from '../models/host-data.js';
+
+/** Options of the exact (enumeration) metrics. */
+export interface ExactOptions {
+  /** Refuse models whose smaller block has more joint states than this; default 2^25 (25 binary units). */
+  maxStates?: number;
+  /** States per backend call; default 4096. */
+  chunkRows?: number;
+}
+
+/** Default cap on enumerated states: 2^25, about 25 binary units. */
+export const MAX_EXACT_STATES = 2 ** 25;
+
+/**
+ * log Z = log sum_x exp(-E(x)) exactly: enumerate every joint state of the block of layers
+ * with fewer states (for an RBM, the smaller layer) and sum the other block out analytically,
+ * log Z = logsumexp_s(-F(s)). Free energies come from the model's backend (float64 when the
+ * backend is); the log-sum-exp runs in float64 on the host. Refuses, naming the sizes, when the
+ * smaller block has more than `maxStates` states or units without a finite state space.
+ */
+export async function exactLogPartition(model: EnergyModel, options: ExactOptions = {}): Promise<number> {
+  const maxStates = options.maxStates ?? MAX_EXACT_STATES;
+  const chunkRows = options.chunkRows ?? 4096;
+  const blocks = model.bipartition();
+  const counts = blocks.map((b) => b.reduce((n, l) => n * model.layers[l]!.stateCount, 1));
+  const which = counts[0]! <= counts[1]! ? 0 : 1;
+  const block = blocks[which]!;
+  const total = counts[which]!;
+  const describe = block.map((l) => `"${model.layers[l]!.name}" (${model.layers[l]!.size} ${model.layers[l]!.type} units)`).join(', ');
+  if (!Number.isFinite(total) || block.some((l) => model.layers[l]!.enumerateStates === undefined)) {
+    throw new InvalidValueError(`exact log Z needs a block of discrete units to enumerate; the smaller block is ${describe}`);
+  }
+  if (total > maxStates) {
+    throw new InvalidValueError(`exact log Z would enumerate ${total} states of ${describe}; the limit is ${maxStates} (about 25 binary units): use a smaller model or an estimate such as AIS`);
+  }
+
+  const be = model.backend;
+  const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
+  let max = -Infinity;
+  let sum = 0;
+  for (let start = 0; start < total; start += chunkRows) {
+    const rows = Math.min(chunkRows, total - start);
+    // Mixed-radix split of the joint index over the block's layers, first layer fastest.
+    let radix = 1;
+    for (const l of block) {
+      const layer = model.layers[l]!;
+      const m = enumerateJoint(layer.enumerateStates!.bind(layer), layer.stateCount, radix, start, rows, be.precision);
+      radix *= layer.stateCount;
+      const t = model.workspace.get(`exact:state:${layer.name}`, rows, layer.size);
+      be.write(t, m);
+      states[l] = t;
+    }
+    const f = model.workspace.get('exact:free-energy', rows, 1);
+    model.freeEnergy(states, f);
+    const values = (await be.read(f)).data;
+    for (let i = 0; i < rows; i++) {
+      const x = -values[i]!;
+      if (x > max) {
+        sum = sum * Math.exp(max - x) + 1;
+        max = x;
+      } else {
+        sum += Math.exp(x - max);
+      }
+    }
+  }
+  return max + Math.log(sum);
+}
+
+/** States of one layer for joint indices start..start+rows-1, where this layer's digit has weight `radix`. */
+function enumerateJoint(
+  enumerate: (start: number, count: number, precision: Precision) => Matrix,
+  count: number,
+  radix: number,
+  start: number,
+  rows: number,
+  precision: Precision,
+): Matrix {
+  const digit = (i: number) => Math.floor(i / radix) % count;
+  const first = digit(start);
+  // Fast path: consecutive digits (the first layer, or a chunk inside one digit run).
+  if (radix === 1 && first + rows <= count) return enumerate(first, rows, precision);
+  const rowsOut: Matrix[] = [];
+  for (let i = 0; i < rows; i++) rowsOut.push(enumerate(digit(start + i), 1, precision));
+  const m = Matrix.zeros(rows, rowsOut[0]!.cols, precision);
+  rowsOut.forEach((r, i) => m.data.set(r.data, i * r.cols));
+  return m;
+}
+
+/**
+ * Exact mean log-likelihood (1/n) sum_rows log p(v) = -F(v) - log Z of host data, for models
+ * whose hidden layers all hang off the visible layer (an RBM). Pass `logZ` to reuse one.
+ */
+export async function exactLogLikelihood(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number } = {}): Promise<number> {
+  const rows = await exactLogLikelihoodRows(model, data, options);
+  let s = 0;
+  for (const x of rows) s += x;
+  return s / rows.length;
+}
+
+/** Per-row exact log p(v), float64. */
+export async function exactLogLikelihoodRows(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number } = {}): Promise<Float64Array> {
+  model.layers[0]!.validate(data, 'data');
+  const [dataBlock] = model.bipartition();
+  if (dataBlock!.length !== 1) throw new InvalidValueError('exact log-likelihood needs every other layer to hang off the visible layer (an RBM)');
+  const logZ = options.logZ ?? (await exactLogPartition(model, options));
+  const out = new Float64Array(data.rows);
+  const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
+  await forEachChunk(model, data, async (chunk, start) => {
+    const f = model.workspace.get('exact:data-free-energy', chunk.rows, 1);
+    states[0] = chunk;
+    model.freeEnergy(states, f);
+    const values = (await model.backend.read(f)).data;
+    for (let i = 0; i < chunk.rows; i++) out[start + i] = -values[i]! - logZ;
+  });
+  return out;
+}

@@ -1,0 +1,147 @@
+import { CounterRng, InvalidValueError, Matrix, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
+import type { Connection } from '../connections/connection.js';
+import { connectionTypes } from '../connections/registry.js';
+import { RngStreams } from '../rng-streams.js';
+import { GibbsSampler } from '../samplers/gibbs.js';
+import { unitTypes } from '../units/registry.js';
+import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
+import { checkInteger, checkNumber } from '../validation.js';
+import { EnergyModel } from './energy-model.js';
+import { mapRows } from './host-data.js';
+
+/** A layer given by its size (Bernoulli units) or by type, size and type options. */
+export type LayerOptions = number | ({ type?: string; size: number } & Record<string, unknown>);
+
+/** Options of `RBM.create`. */
+export interface RBMOptions {
+  visible: LayerOptions;
+  hidden: LayerOptions;
+  /** Standard deviation of the N(0, std) initial weights; default 0.01 (Hinton's guide). */
+  weightStd?: number;
+  /** Initial weights (visible x hidden) instead of random ones. */
+  weights?: Matrix;
+  /** Seed of the weight initialisation and of `sample()`'s default stream; default 0. */
+  seed?: number;
+}
+
+/** Options of `RBM.sample`. */
+export interface SampleOptions {
+  /** Gibbs sweeps from independent random units; default 100. */
+  steps?: number;
+  /** Seed of this call; default: the model's own stream, which advances with each call. */
+  seed?: number;
+  /** Return binary samples of the visible units instead of their probabilities; default false. */
+  binary?: boolean;
+}
+
+/** Builds a layer from `LayerOptions`. */
+export function createLayer(backend: Backend, name: string, options: LayerOptions): UnitLayer {
+  const spec: UnitSpec = typeof options === 'number' ? { type: 'bernoulli', name, size: options } : { ...options, type: options.type ?? 'bernoulli', name, size: options.size };
+  return unitTypes.get(spec.type)(backend, spec);
+}
+
+/**
+ * A restricted Boltzmann machine: layers "visible" (layer 0) and "hidden" joined by the dense
+ * connection "visible-hidden". Parameters: "visible.bias", "hidden.bias", "visible-hidden.weights".
+ * The host-level methods validate their input and take/return `Matrix`; the device-level ones
+ * (`hiddenMeans`, `visibleMeans`, `freeEnergyRows`) take backend tensors and check nothing.
+ */
+export class RBM extends EnergyModel {
+  override get kind(): string {
+    return 'rbm';
+  }
+
+  constructor(backend: Backend, visible: UnitLayer, hidden: UnitLayer, connection: Connection, options: { seed?: number } = {}) {
+    super(backend, [visible, hidden], [connection], options);
+    if (connection.from !== visible || connection.to !== hidden) {
+      throw new InvalidValueError('the connection of an RBM must go from its visible to its hidden layer');
+    }
+  }
+
+  /** A new RBM with N(0, weightStd) weights (seeded) and zero biases. */
+  static create(backend: Backend, options: RBMOptions): RBM {
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    const visible = createLayer(backend, 'visible', options.visible);
+    const hidden = createLayer(backend, 'hidden', options.hidden);
+    const init = options.weights
+      ? { weights: options.weights }
+      : { std: checkNumber('weightStd', options.weightStd ?? 0.01, 0), rng: new CounterRng(seed, RngStreams.init) };
+    const spec = { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' };
+    const connection = connectionTypes.get('dense')(backend, spec, visible, hidden, init);
+    return new RBM(backend, visible, hidden, connection, { seed });
+  }
+
+  get visible(): UnitLayer {
+    return this.layers[0]!;
+  }
+
+  get hidden(): UnitLayer {
+    return this.layers[1]!;
+  }
+
+  get connection(): Connection {
+    return this.connections[0]!;
+  }
+
+  /** out = E[h | v] for visible states v (device level). */
+  hiddenMeans(v: Tensor, out: Tensor): void {
+    const input = this.workspace.get('rbm:hidden-input', v.rows, this.hidden.size);
+    this.computeInput(1, [v, undefined], input);
+    this.hidden.mean(input, out);
+  }
+
+  /** out = E[v | h] for hidden states h (device level). */
+  visibleMeans(h: Tensor, out: Tensor): void {
+    const input = this.workspace.get('rbm:visible-input', h.rows, this.visible.size);
+    this.computeInput(0, [undefined, h], input);
+    this.visible.mean(input, out);
+  }
+
+  /** out (rows x 1) = F(v) = -log sum_h exp(-E(v, h)) (device level). */
+  freeEnergyRows(v: Tensor, out: Tensor): void {
+    this.freeEnergy([v, undefined], out);
+  }
+
+  /** Hidden probabilities E[h | v] for each row of `data` (the features). */
+  async transform(data: Matrix): Promise<Matrix> {
+    this.visible.validate(data, 'data');
+    return mapRows(this, data, this.hidden.size, (v, out) => this.hiddenMeans(v, out));
+  }
+
+  /** Mean-field reconstruction E[v | h = E[h | v]] of each row (deterministic). */
+  async reconstruct(data: Matrix): Promise<Matrix> {
+    this.visible.validate(data, 'data');
+    return mapRows(this, data, this.visible.size, (v, out) => {
+      const h = this.workspace.get('rbm:reconstruct-hidden', v.rows, this.hidden.size);
+      this.hiddenMeans(v, h);
+      this.visibleMeans(h, out);
+    });
+  }
+
+  /** Free energy F(v) of each row, in float64. */
+  async freeEnergyOf(data: Matrix): Promise<Float64Array> {
+    this.visible.validate(data, 'data');
+    const f = await mapRows(this, data, 1, (v, out) => this.freeEnergyRows(v, out));
+    return Float64Array.from(f.data);
+  }
+
+  /**
+   * `n` visible vectors drawn by block Gibbs sampling: every unit starts independent from its
+   * bias alone, then `steps` sweeps (visible given hidden, hidden given visible). Returns the
+   * last visible probabilities (or binary samples with `binary`).
+   */
+  async sample(n: number, options: SampleOptions = {}): Promise<Matrix> {
+    checkInteger('number of samples', n);
+    const steps = checkInteger('steps', options.steps ?? 100, 0);
+    const rng = options.seed === undefined ? this.sampleRng : rngState(checkInteger('seed', options.seed, 0, 0xffffffff), RngStreams.sample);
+    const sampler = new GibbsSampler(this);
+    const chain = sampler.createChain(n);
+    try {
+      sampler.initializeIndependent(chain, rng);
+      for (let s = 0; s < steps; s++) sampler.sweep(chain, rng);
+      return await this.backend.read(options.binary ? chain.states[0]! : chain.means[0]!);
+    } finally {
+      chain.dispose();
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { Matrix, Tensor } from '@boltzmann/tensor';
+import type { ModelParameter } from '../parameter.js';
+
+/** The per-step hyperparameters, read from the training's schedules. */
+export interface Hyperparameters {
+  learningRate: number;
+  momentum: number;
+}
+
+/** The JSON description of an optimizer (its type and options). */
+export interface OptimizerSpec {
+  type: string;
+  [option: string]: unknown;
+}
+
+/**
+ * Applies a gradient (of the loss: descent goes against it) to the parameters. Its state
+ * (velocities...) lives in backend tensors, one set per parameter, named for checkpoints.
+ */
+export interface Optimizer {
+  readonly type: string;
+  /** params[i] moves against grads[i]. */
+  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void;
+  spec(): OptimizerSpec;
+  /** Named state tensors ("velocity:visible.bias"). */
+  state(): Record<string, Tensor>;
+  /** Restores what `state()` returned (as host matrices). */
+  loadState(state: Readonly<Record<string, Matrix>>): void;
+  dispose(): void;
+}

@@ -1,0 +1,71 @@
+import { InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
+import type { ModelParameter } from '../parameter.js';
+import type { Hyperparameters, Optimizer, OptimizerSpec } from './optimizer.js';
+
+/** Options of SGD. */
+export interface SGDOptions {
+  /** Nesterov's accelerated gradient instead of classical momentum; default false. */
+  nesterov?: boolean;
+}
+
+/**
+ * Stochastic gradient descent with momentum, done right:
+ *   v <- m * v - lr * grad;  w <- w + v
+ * (the stored step already holds lr: it is not multiplied by lr again, the bug of one known
+ * library). With `nesterov`, the step looks ahead: w <- w + m * v - lr * grad (the form used
+ * by PyTorch, in this sign convention). Momentum 0 is plain SGD.
+ */
+export class SGD implements Optimizer {
+  static readonly type = 'sgd';
+  readonly type = SGD.type;
+  readonly nesterov: boolean;
+  private readonly velocities: Tensor[];
+  private readonly names: string[];
+
+  constructor(readonly backend: Backend, params: readonly ModelParameter[], options: SGDOptions = {}) {
+    this.nesterov = options.nesterov ?? false;
+    this.velocities = params.map((p) => backend.zeros(p.tensor.rows, p.tensor.cols));
+    this.names = params.map((p) => p.name);
+  }
+
+  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void {
+    const { learningRate: lr, momentum: m } = hyper;
+    if (params.length !== this.velocities.length) throw new ShapeError(`SGD was built for ${this.velocities.length} parameters, got ${params.length}`);
+    params.forEach((p, i) => {
+      const v = this.velocities[i]!;
+      const g = grads[i]!;
+      const w = p.tensor;
+      this.backend.axpby(m, v, -lr, g, v);
+      if (this.nesterov) {
+        this.backend.axpby(1, w, m, v, w);
+        this.backend.axpby(1, w, -lr, g, w);
+      } else {
+        this.backend.axpby(1, w, 1, v, w);
+      }
+    });
+  }
+
+  spec(): OptimizerSpec {
+    return { type: this.type, nesterov: this.nesterov };
+  }
+
+  state(): Record<string, Tensor> {
+    return Object.fromEntries(this.names.map((n, i) => [`velocity:${n}`, this.velocities[i]!]));
+  }
+
+  loadState(state: Readonly<Record<string, Matrix>>): void {
+    const expected = new Set(this.names.map((n) => `velocity:${n}`));
+    for (const key of Object.keys(state)) if (!expected.has(key)) throw new InvalidValueError(`SGD state has unknown entry "${key}"`);
+    this.names.forEach((n, i) => {
+      const m = state[`velocity:${n}`];
+      const v = this.velocities[i]!;
+      if (!(m instanceof Matrix)) throw new InvalidValueError(`SGD state lacks "velocity:${n}"`);
+      if (m.rows !== v.rows || m.cols !== v.cols) throw new ShapeError(`SGD state "velocity:${n}" must be ${v.rows}x${v.cols}, got ${m.rows}x${m.cols}`);
+    });
+    this.names.forEach((n, i) => this.backend.write(this.velocities[i]!, state[`velocity:${n}`]!));
+  }
+
+  dispose(): void {
+    for (const v of this.velocities) this.backend.dispose(v);
+  }
+}

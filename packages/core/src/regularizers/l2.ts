@@ -1,0 +1,33 @@
+import type { ParameterRole } from '../parameter.js';
+import { checkNumber } from '../validation.js';
+import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
+
+/**
+ * L2 weight decay: adds coefficient * w to the gradient of every parameter whose role is in
+ * `roles` (weights only by default: biases are not decayed), i.e. the gradient of the
+ * penalty (coefficient / 2) * ||w||^2.
+ */
+export class L2WeightDecay implements Regularizer {
+  static readonly type = 'l2';
+  readonly type = L2WeightDecay.type;
+  readonly coefficient: number;
+  readonly roles: readonly ParameterRole[];
+
+  constructor(coefficient: number, roles: readonly ParameterRole[] = ['weights']) {
+    this.coefficient = checkNumber('L2 weight decay', coefficient, 0);
+    this.roles = roles;
+  }
+
+  addGradient({ model, grads }: RegularizerContext): void {
+    if (this.coefficient === 0) return;
+    model.parameters.forEach((p, i) => {
+      if (!this.roles.includes(p.role)) return;
+      const g = grads.tensors[i]!;
+      model.backend.axpby(1, g, this.coefficient, p.tensor, g);
+    });
+  }
+
+  spec(): RegularizerSpec {
+    return { type: this.type, coefficient: this.coefficient, roles: [...this.roles] };
+  }
+}

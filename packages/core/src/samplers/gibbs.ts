@@ -1,0 +1,76 @@
+import type { RngState } from '@boltzmann/tensor';
+import type { EnergyModel } from '../models/energy-model.js';
+import { Chain } from './chain.js';
+
+/** Options of a block Gibbs sampler. */
+export interface GibbsOptions {
+  /**
+   * Names of layers whose chain state is their conditional mean rather than a sample
+   * (e.g. ["visible"]: reconstruction probabilities drive the chain, as in Hinton's CD-1 recipe).
+   * Default: every layer samples.
+   */
+  meanLayers?: readonly string[];
+}
+
+/**
+ * Block Gibbs sampling over a bipartite model graph: the layers split into two blocks with
+ * no connection inside a block (RBM: {visible} and {hidden}; DBM: even and odd layers), and a
+ * sweep updates block 0 given block 1, then block 1 given block 0.
+ */
+export class GibbsSampler {
+  /** [block of layer 0, the other block]. */
+  readonly blocks: readonly (readonly number[])[];
+  private readonly useMean: readonly boolean[];
+
+  constructor(readonly model: EnergyModel, options: GibbsOptions = {}) {
+    this.blocks = model.bipartition();
+    const meanLayers = options.meanLayers ?? [];
+    for (const name of meanLayers) model.layerIndex(name); // unknown names throw here, not mid-training
+    this.useMean = model.layers.map((l) => meanLayers.includes(l.name));
+  }
+
+  /** Whether layer `l` carries its mean through the chain. */
+  carriesMean(l: number): boolean {
+    return this.useMean[l]!;
+  }
+
+  /** Tensors for `rows` chains; contents undefined until initialised or clamped. */
+  createChain(rows: number): Chain {
+    const be = this.model.backend;
+    const inputs = this.model.layers.map((l) => be.zeros(rows, l.size));
+    const means = this.model.layers.map((l) => be.zeros(rows, l.size));
+    const states = this.model.layers.map((l, i) => (this.useMean[i] ? means[i]! : be.zeros(rows, l.size)));
+    return new Chain(be, rows, inputs, means, states);
+  }
+
+  /** Updates layer `l` from its neighbours' states: input, mean, then a sample unless it carries its mean or `sample` is false. */
+  updateLayer(chain: Chain, l: number, rng: RngState, sample = true): void {
+    const layer = this.model.layers[l]!;
+    this.model.computeInput(l, chain.states, chain.inputs[l]!);
+    layer.mean(chain.inputs[l]!, chain.means[l]!);
+    if (sample && !this.useMean[l]) layer.sample(chain.inputs[l]!, chain.means[l]!, rng, chain.states[l]!);
+  }
+
+  /** Updates every layer of block `b` (0 or 1). */
+  updateBlock(chain: Chain, b: number, rng: RngState, sample = true): void {
+    for (const l of this.blocks[b]!) this.updateLayer(chain, l, rng, sample);
+  }
+
+  /** One sweep: block 0 given block 1, then block 1 given block 0. */
+  sweep(chain: Chain, rng: RngState): void {
+    this.updateBlock(chain, 0, rng);
+    this.updateBlock(chain, 1, rng);
+  }
+
+  /** Draws every layer independently from its offset alone (zero field): a starting point for free-running chains. */
+  initializeIndependent(chain: Chain, rng: RngState): void {
+    const be = this.model.backend;
+    this.model.layers.forEach((layer, l) => {
+      const input = chain.inputs[l]!;
+      be.fill(input, 0);
+      if (layer.fieldOffset !== undefined) be.addRowVector(input, layer.fieldOffset, input);
+      layer.mean(input, chain.means[l]!);
+      if (!this.useMean[l]) layer.sample(input, chain.means[l]!, rng, chain.states[l]!);
+    });
+  }
+}

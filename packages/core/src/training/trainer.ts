@@ -1,0 +1,384 @@
+import { CounterRng, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
+import type { Estimator, EstimatorSpec, StepObserver } from '../estimators/estimator.js';
+import { estimatorTypes } from '../estimators/registry.js';
+import { FreeEnergyMetric } from '../metrics/free-energy.js';
+import { MeanActivationMetric } from '../metrics/mean-activation.js';
+import type { Metric } from '../metrics/metric.js';
+import { PseudoLikelihoodMetric } from '../metrics/pseudo-likelihood.js';
+import { ReconstructionErrorMetric } from '../metrics/reconstruction-error.js';
+import type { EnergyModel, GradientSet } from '../models/energy-model.js';
+import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/optimizer.js';
+import { optimizerTypes } from '../optimizers/registry.js';
+import { L2WeightDecay } from '../regularizers/l2.js';
+import type { Regularizer, RegularizerSpec } from '../regularizers/regularizer.js';
+import { regularizerTypes } from '../regularizers/registry.js';
+import { RngStreams } from '../rng-streams.js';
+import { toSchedule } from '../schedules/registry.js';
+import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
+import { checkInteger, checkNumber } from '../validation.js';
+import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
+import { DivergenceGuard } from './divergence-guard.js';
+
+/** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
+export interface TrainerOptions {
+  /** Step size (on batch-mean gradients): a number or a schedule; default 0.05. */
+  learningRate?: number | Schedule | ScheduleSpec;
+  /** Momentum: a number or a schedule; default 0.5 ramping linearly to 0.9 over 5 epochs. */
+  momentum?: number | Schedule | ScheduleSpec;
+  /** Rows per minibatch; default 100. */
+  batchSize?: number;
+  /** The learning rule; default CD-1 ({ type: "cd", k: 1 }); "pcd" for persistent chains. */
+  estimator?: Estimator | EstimatorSpec;
+  /** Default SGD with momentum ({ type: "sgd", nesterov: false }). */
+  optimizer?: Optimizer | OptimizerSpec;
+  /** L2 weight decay on the weights (shorthand for an L2WeightDecay regularizer); default 1e-4, 0 for none. */
+  weightDecay?: number;
+  /** Further regularizers, applied after the weight decay. */
+  regularizers?: readonly (Regularizer | RegularizerSpec)[];
+  /** Seed of the Gibbs sampling and of the minibatch order; default 0. */
+  seed?: number;
+  /** Shuffle the rows every epoch; default true. */
+  shuffle?: boolean;
+  /** At the first fit, set the visible bias from the data means (logit); default true. */
+  initVisibleBiasFromData?: boolean;
+}
+
+/** The resolved, JSON-serialisable configuration of a Trainer (saved in checkpoints). */
+export interface TrainingConfig {
+  learningRate: ScheduleSpec;
+  momentum: ScheduleSpec;
+  batchSize: number;
+  estimator: EstimatorSpec;
+  optimizer: OptimizerSpec;
+  regularizers: RegularizerSpec[];
+  seed: number;
+  shuffle: boolean;
+  initVisibleBiasFromData: boolean;
+}
+
+/** Everything needed to resume training: config, counters, RNG states, optimizer and estimator state. */
+export interface TrainingCheckpoint<T = Tensor> {
+  config: TrainingConfig;
+  epoch: number;
+  step: number;
+  rng: { gibbs: RngState; shuffle: RngState };
+  optimizer: Record<string, T>;
+  estimator: Record<string, T>;
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  /** Passes over the data (added to the epochs already done). */
+  epochs: number;
+  /** Held-out data scored at each epoch end (free energy, pseudo-log-likelihood). */
+  validation?: Matrix;
+  /** Called after each epoch; return false to stop (early stopping). */
+  onEpoch?: (report: EpochReport) => void | boolean | Promise<void | boolean>;
+  /** What to score at each epoch end; default both, on `monitorRows` (1000) evenly spaced rows of each set. */
+  monitor?: { freeEnergy?: boolean; pseudoLikelihood?: boolean; rows?: number };
+}
+
+/** Train vs held-out values of one metric (held-out only when validation data was given). */
+export interface SplitValue {
+  train: number;
+  validation?: number;
+}
+
+/** What one epoch did. Metrics are read back once, at the epoch end. */
+export interface EpochReport {
+  /** Completed epochs so far (1 after the first). */
+  epoch: number;
+  /** Completed minibatch steps so far. */
+  step: number;
+  /** Hyperparameters of the epoch's last step. */
+  learningRate: number;
+  momentum: number;
+  /** Mean squared error of each batch vs its one-step reconstruction probabilities, over the epoch. */
+  reconstructionError: number;
+  /** Mean hidden probability on the epoch's batches. */
+  meanHiddenActivation: number;
+  /** Mean free energy on the training subset and the held-out set. */
+  freeEnergy?: SplitValue;
+  /** scikit-learn's pseudo-log-likelihood (fixed flips) on the training subset and held-out set. */
+  pseudoLogLikelihood?: SplitValue;
+  /** Wall-clock seconds of the epoch, monitoring included. */
+  seconds: number;
+}
+
+/**
+ * Trains a model: epochs of shuffled minibatches gathered on the backend from the resident
+ * data (no allocation per batch), estimator -> regularizers -> optimizer on each, metrics read
+ * back once per epoch, and a NaN guard per epoch that restores the last good parameters and
+ * throws a DivergenceError. `partialFit` runs single steps for streaming use.
+ */
+export class Trainer {
+  readonly config: TrainingConfig;
+  readonly estimator: Estimator;
+  readonly optimizer: Optimizer;
+  readonly regularizers: readonly Regularizer[];
+  readonly learningRate: Schedule;
+  readonly momentum: Schedule;
+  /** Completed epochs. */
+  epoch = 0;
+  /** Completed minibatch steps. */
+  step = 0;
+  /** The Gibbs stream of the estimator. */
+  gibbsRng: RngState;
+  /** The minibatch-order stream. */
+  shuffleRng: CounterRng;
+  private readonly grads: GradientSet;
+  private readonly guard: DivergenceGuard;
+  private readonly reconstruction: ReconstructionErrorMetric;
+  private readonly activation: MeanActivationMetric;
+  private tracking = false;
+  private sawReconstruction = false;
+  private lastHyper: Hyperparameters = { learningRate: NaN, momentum: NaN };
+  private readonly observer: StepObserver;
+
+  constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    this.learningRate = toSchedule(options.learningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate');
+    this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum');
+    const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
+    const estimator = options.estimator ?? { type: 'cd', k: TRAINING_DEFAULTS.k };
+    this.estimator = isSpec<EstimatorSpec>(estimator) ? estimatorTypes.get(estimator.type)(model, estimator) : estimator;
+    const optimizer = options.optimizer ?? { type: 'sgd', nesterov: false };
+    this.optimizer = isSpec<OptimizerSpec>(optimizer) ? optimizerTypes.get(optimizer.type)(model, optimizer) : optimizer;
+    const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
+    this.regularizers = [
+      ...(decay > 0 ? [new L2WeightDecay(decay)] : []),
+      ...(options.regularizers ?? []).map((r) => (isSpec<RegularizerSpec>(r) ? regularizerTypes.get(r.type)(r) : r)),
+    ];
+    this.config = {
+      learningRate: this.learningRate.spec(),
+      momentum: this.momentum.spec(),
+      batchSize,
+      estimator: this.estimator.spec(),
+      optimizer: this.optimizer.spec(),
+      regularizers: this.regularizers.map((r) => r.spec()),
+      seed,
+      shuffle: options.shuffle ?? true,
+      initVisibleBiasFromData: options.initVisibleBiasFromData ?? true,
+    };
+    this.gibbsRng = rngState(seed, RngStreams.gibbs);
+    this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
+    this.grads = model.createGradients();
+    this.guard = new DivergenceGuard(model, this.optimizer.state());
+    this.reconstruction = new ReconstructionErrorMetric(model, { seed });
+    this.activation = new MeanActivationMetric(model);
+    const dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
+    this.observer = {
+      onDataPhase: (means) => {
+        if (this.tracking) this.activation.addMeans(means[this.activation.layerIndex]!);
+        for (const r of dataPhaseHooks) r.onDataPhase!(model, means);
+      },
+      onReconstruction: (batch, reconstruction) => {
+        if (!this.tracking) return;
+        this.reconstruction.addReconstruction(batch, reconstruction);
+        this.sawReconstruction = true;
+      },
+    };
+  }
+
+  /** Rebuilds a trainer from a checkpoint (see `loadModel`): same config, counters, RNG, optimizer and estimator state. */
+  static restore(model: EnergyModel, checkpoint: TrainingCheckpoint<Matrix>): Trainer {
+    const c = checkpoint.config;
+    const trainer = new Trainer(model, {
+      learningRate: c.learningRate,
+      momentum: c.momentum,
+      batchSize: c.batchSize,
+      estimator: c.estimator,
+      optimizer: c.optimizer,
+      weightDecay: 0,
+      regularizers: c.regularizers,
+      seed: c.seed,
+      shuffle: c.shuffle,
+      initVisibleBiasFromData: c.initVisibleBiasFromData,
+    });
+    trainer.epoch = checkInteger('checkpoint epoch', checkpoint.epoch, 0);
+    trainer.step = checkInteger('checkpoint step', checkpoint.step, 0);
+    trainer.gibbsRng = rngState(checkpoint.rng.gibbs.seed, checkpoint.rng.gibbs.stream, checkpoint.rng.gibbs.counter);
+    trainer.shuffleRng = CounterRng.fromState(checkpoint.rng.shuffle);
+    trainer.optimizer.loadState(checkpoint.optimizer);
+    trainer.estimator.loadState(checkpoint.estimator);
+    return trainer;
+  }
+
+  /** The state to save for resuming (tensors still on the backend). */
+  checkpoint(): TrainingCheckpoint {
+    return {
+      config: this.config,
+      epoch: this.epoch,
+      step: this.step,
+      rng: { gibbs: { ...this.gibbsRng }, shuffle: this.shuffleRng.snapshot() },
+      optimizer: this.optimizer.state(),
+      estimator: this.estimator.state(),
+    };
+  }
+
+  /** The hyperparameters of the next step. */
+  hyperparameters(): Hyperparameters {
+    const clock = { epoch: this.epoch, step: this.step };
+    return { learningRate: this.learningRate.value(clock), momentum: this.momentum.value(clock) };
+  }
+
+  /**
+   * One training step on a batch already on the model's backend (rows x visible units);
+   * nothing is validated or read back. The building block of `fit` and of streaming pipelines.
+   */
+  trainStep(batch: Tensor): void {
+    const hyper = this.hyperparameters();
+    this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer);
+    for (const r of this.regularizers) r.addGradient?.({ model: this.model, grads: this.grads });
+    this.optimizer.step(this.model.parameters, this.grads.tensors, hyper);
+    for (const r of this.regularizers) r.afterStep?.(this.model);
+    this.lastHyper = hyper;
+    this.step += 1;
+  }
+
+  /** One step on a host batch, validated first (shape, NaN/Inf, range of the visible units). */
+  partialFit(batch: Matrix): void {
+    this.model.layers[0]!.validate(batch, 'batch');
+    const t = this.model.workspace.get('trainer:partial-batch', batch.rows, batch.cols);
+    this.model.backend.write(t, batch);
+    this.trainStep(t);
+  }
+
+  /** Throws a DivergenceError (after restoring the last good parameters) if any parameter holds NaN/Inf. */
+  async checkFinite(where = `after step ${this.step}`): Promise<void> {
+    await this.guard.check(where);
+  }
+
+  /**
+   * Trains for `epochs` more epochs on `data` (validated: shape, NaN/Inf, unit range).
+   * Returns one report per epoch. On NaN/Inf in the parameters it restores those of the last
+   * good epoch (and the epoch/step counters) and throws a DivergenceError naming both.
+   */
+  async fit(data: Matrix, options: FitOptions): Promise<EpochReport[]> {
+    const model = this.model;
+    const be = model.backend;
+    const visible = model.layers[0]!;
+    visible.validate(data, 'training data');
+    if (options.validation !== undefined) visible.validate(options.validation, 'validation data');
+    const epochs = checkInteger('epochs', options.epochs, 0);
+    const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
+    const wantFreeEnergy = options.monitor?.freeEnergy ?? true;
+    const wantPll = options.monitor?.pseudoLikelihood ?? true;
+
+    const n = data.rows;
+    const batchSize = Math.min(this.config.batchSize, n);
+    if (this.step === 0 && this.config.initVisibleBiasFromData) visible.initializeFromData?.(columnMeans(data));
+
+    const resident = be.upload(data);
+    const trainMonitor = be.upload(data.gatherRows(evenlySpaced(n, monitorRows)));
+    const validation = options.validation;
+    const validationMonitor = validation ? be.upload(validation.gatherRows(evenlySpaced(validation.rows, monitorRows))) : undefined;
+    const freeEnergy = wantFreeEnergy ? new FreeEnergyMetric(model) : undefined;
+    const pll = wantPll ? new PseudoLikelihoodMetric(model, { seed: this.config.seed }) : undefined;
+    const reports: EpochReport[] = [];
+    this.guard.snapshot();
+    let goodEpoch = this.epoch;
+    let goodStep = this.step;
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const started = performance.now();
+        const order = this.config.shuffle ? this.shuffleRng.permutation(n) : identity(n);
+        this.reconstruction.reset();
+        this.activation.reset();
+        this.tracking = true;
+        for (let start = 0; start < n; start += batchSize) {
+          const rows = Math.min(batchSize, n - start);
+          const batch = model.workspace.get('trainer:batch', rows, visible.size);
+          be.gatherRows(resident, order.subarray(start, start + rows), batch);
+          this.sawReconstruction = false;
+          this.trainStep(batch);
+          if (!this.sawReconstruction) this.reconstruction.update(batch);
+        }
+        this.tracking = false;
+        this.epoch += 1;
+        const hint = ` (learning rate ${this.lastHyper.learningRate}, momentum ${this.lastHyper.momentum})`;
+        try {
+          await this.guard.check(`in epoch ${this.epoch}`, hint);
+        } catch (error) {
+          this.epoch = goodEpoch;
+          this.step = goodStep;
+          throw error;
+        }
+        this.guard.snapshot();
+        goodEpoch = this.epoch;
+        goodStep = this.step;
+
+        const report: EpochReport = {
+          epoch: this.epoch,
+          step: this.step,
+          ...this.lastHyper,
+          reconstructionError: await this.reconstruction.value(),
+          meanHiddenActivation: await this.activation.value(),
+          seconds: 0,
+        };
+        if (freeEnergy) report.freeEnergy = await scoreSplit(freeEnergy, trainMonitor, validationMonitor);
+        if (pll) report.pseudoLogLikelihood = await scoreSplit(pll, trainMonitor, validationMonitor);
+        report.seconds = (performance.now() - started) / 1000;
+        reports.push(report);
+        if (options.onEpoch && (await options.onEpoch(report)) === false) break;
+      }
+    } finally {
+      this.tracking = false;
+      be.dispose(resident);
+      be.dispose(trainMonitor);
+      if (validationMonitor) be.dispose(validationMonitor);
+      freeEnergy?.dispose();
+      pll?.dispose();
+    }
+    return reports;
+  }
+
+  dispose(): void {
+    for (const g of this.grads.tensors) this.model.backend.dispose(g);
+    this.guard.dispose();
+    this.optimizer.dispose();
+    this.estimator.dispose();
+    this.reconstruction.dispose();
+    this.activation.dispose();
+  }
+}
+
+/** A plain JSON spec ({ type, ...options }) rather than a constructed instance. */
+function isSpec<S extends { type: string }>(x: unknown): x is S {
+  return typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** Column means in float64 (for the visible-bias initialisation). */
+function columnMeans(m: Matrix): Float64Array {
+  const out = new Float64Array(m.cols);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]!;
+  for (let c = 0; c < m.cols; c++) out[c]! /= m.rows;
+  return out;
+}
+
+/** min(n, count) row indices spread evenly over 0..n-1 (a representative fixed subset). */
+function evenlySpaced(n: number, count: number): Uint32Array {
+  const k = Math.min(n, count);
+  const out = new Uint32Array(k);
+  for (let i = 0; i < k; i++) out[i] = Math.floor((i * n) / k);
+  return out;
+}
+
+function identity(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/** The metric over a resident set (at most `monitorRows` rows). */
+async function scoreOn(metric: Metric, data: Tensor): Promise<number> {
+  metric.reset();
+  metric.update(data);
+  return metric.value();
+}
+
+async function scoreSplit(metric: Metric, train: Tensor, validation: Tensor | undefined): Promise<SplitValue> {
+  const out: SplitValue = { train: await scoreOn(metric, train) };
+  if (validation) out.validation = await scoreOn(metric, validation);
+  return out;
+}

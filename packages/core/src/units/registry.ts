@@ -1,0 +1,9 @@
+import { Registry } from '../registry.js';
+import { BernoulliLayer } from './bernoulli.js';
+import type { UnitFactory } from './unit-layer.js';
+
+/**
+ * Unit types by name. `load()` and the DI container build layers through it; a new unit type
+ * registers here (one line) or from a plugin: `unitTypes.register('mytype', factory)`.
+ */
+export const unitTypes = new Registry<UnitFactory>('unit type').register(BernoulliLayer.type, (backend, spec) => new BernoulliLayer(backend, spec));

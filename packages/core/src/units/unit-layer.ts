@@ -1,0 +1,80 @@
+import type { Backend, Matrix, Precision, RngState, Tensor } from '@boltzmann/tensor';
+import type { Parameter } from '../parameter.js';
+import type { Workspace } from '../workspace.js';
+
+/**
+ * The JSON description of a layer: its registered type, its name in the model and its size,
+ * plus any options of the type (e.g. a Gaussian layer's variance mode).
+ */
+export interface UnitSpec {
+  type: string;
+  name: string;
+  size: number;
+  [option: string]: unknown;
+}
+
+/**
+ * One layer of stochastic units. The model hands every layer its *input*: the sum of the fields
+ * its connections send (each neighbour's `interaction` state times the weights) plus the
+ * layer's `fieldOffset` (usually its bias, fused into `backend.linear`). From the input the
+ * layer gives its conditional mean, samples, and the log-partition used to sum it out in the
+ * free energy. Energy convention:
+ *
+ *   E(x_1..x_L) = sum_l E_l(x_l) - sum_(a,b connected) interaction(x_a) W_ab interaction(x_b)^T
+ *
+ * so `E_l` holds the layer's own terms (Bernoulli: -b.x; Gaussian: (x-b)^2 / 2s^2).
+ * All per-row outputs are rows x 1 tensors that the method *adds to* (scaled), so the model can
+ * assemble energies and free energies term by term without temporaries.
+ *
+ * Adding a unit type = one file implementing this + one line in units/registry.ts.
+ */
+export interface UnitLayer {
+  /** The registered type name ("bernoulli"). */
+  readonly type: string;
+  /** Unique within a model ("visible", "hidden"). */
+  readonly name: string;
+  readonly size: number;
+  readonly backend: Backend;
+  /** Learnable parameters, in a fixed order (gradients use the same order). */
+  readonly parameters: readonly Parameter[];
+  /**
+   * A 1 x size row added to the summed connection fields before `mean`/`sample`; the model
+   * fuses it into `backend.linear`. Undefined when the layer folds its parameters in itself.
+   */
+  readonly fieldOffset: Tensor | undefined;
+  /**
+   * How many joint states the layer has (2^size for Bernoulli), or Infinity for continuous
+   * units; exact log Z enumerates the side with fewer states.
+   */
+  readonly stateCount: number;
+
+  /** What the layer sends through its connections for `state` (Bernoulli: the state itself). */
+  interaction(state: Tensor, workspace: Workspace): Tensor;
+  /** out = E[x | input] (Bernoulli: sigmoid(input)). */
+  mean(input: Tensor, out: Tensor): void;
+  /** out = a sample of x | input; `mean` already holds `mean(input)`. Uses one key of `rng`. */
+  sample(input: Tensor, mean: Tensor, rng: RngState, out: Tensor): void;
+  /** out (rows x 1) += scale * E_l(state) per row. */
+  addEnergy(state: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
+  /** out (rows x 1) += scale * log sum_x exp(-E_l(x) + interaction(x) . field) per row, from the input. */
+  addLogPartition(input: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
+  /**
+   * grads[i] (shaped like parameters[i]) = scale * sum over rows of dE/d(parameter i) at
+   * `state`, added to the old contents when `accumulate`. The energy's own terms only; the
+   * connections add theirs.
+   */
+  addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void;
+  /** Throws a clear error (naming row and column) unless `data` is valid for these units. */
+  validate(data: Matrix, what: string): void;
+  /** The states with indices start..start+count-1 of `stateCount` (discrete layers only). */
+  enumerateStates?(start: number, count: number, precision: Precision): Matrix;
+  /** Sets the parameters from the column means of the training data (Bernoulli: logit of the means). */
+  initializeFromData?(columnMeans: Float64Array): void;
+  /** The layer's JSON spec (type, name, size, options); parameters are saved separately. */
+  spec(): UnitSpec;
+  /** Frees its tensors. */
+  dispose(): void;
+}
+
+/** Builds a layer of one type from its spec (the entries of the unit-type registry). */
+export type UnitFactory = (backend: Backend, spec: UnitSpec) => UnitLayer;

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition } from '@boltzmann/core';
+import { binaryStates, bruteFreeEnergy, bruteLogZ, energy, matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
+
+const be = new ReferenceBackend();
+
+function rbmWith(nv: number, nh: number, seed: number, scale = 1): { rbm: RBM; host: ReturnType<typeof randomHostRBM> } {
+  const host = randomHostRBM(nv, nh, seed, scale);
+  const rbm = RBM.create(be, { visible: nv, hidden: nh });
+  rbm.setParams(toParams(host));
+  return { rbm, host };
+}
+
+describe('free energy, energy and exact log Z against brute-force enumeration (float64)', function () {
+  for (const [nv, nh] of [[5, 4], [1, 1], [3, 1], [1, 3], [3, 3], [7, 2]] as const) {
+    it(`free energy F(v) = -log sum_h exp(-E(v,h)) on every v of a ${nv}x${nh} RBM`, async function () {
+      const { rbm, host } = rbmWith(nv, nh, nv * 10 + nh, 1.5);
+      const vs = binaryStates(nv);
+      const f = await rbm.freeEnergyOf(Matrix.fromRows(vs).toFloat64());
+      vs.forEach((v, r) => expect(f[r]).to.be.closeTo(bruteFreeEnergy(host, v), 1e-12));
+    });
+
+    it(`exact log Z of a ${nv}x${nh} RBM equals the sum over all (v, h)`, async function () {
+      const { rbm, host } = rbmWith(nv, nh, nv * 7 + nh, 1.5);
+      const want = bruteLogZ(host);
+      expect(await exactLogPartition(rbm)).to.be.closeTo(want, 1e-10);
+      // tiny chunks exercise the streaming log-sum-exp across chunk boundaries
+      expect(await exactLogPartition(rbm, { chunkRows: 3 })).to.be.closeTo(want, 1e-10);
+    });
+  }
+
+  it('free energy of fractional data (probabilities) matches the formula', async function () {
+    const { rbm, host } = rbmWith(3, 2, 5);
+    const v = [0.25, 1, 0.5];
+    const f = await rbm.freeEnergyOf(matrix64([v]));
+    // -b.v - sum_j softplus(c_j + v W_j)
+    let want = -host.b.reduce((s, b, i) => s + b * v[i]!, 0);
+    for (let j = 0; j < 2; j++) want -= Math.log1p(Math.exp(host.c[j]! + v.reduce((s, x, i) => s + x * host.W[i]![j]!, 0)));
+    expect(f[0]).to.be.closeTo(want, 1e-12);
+  });
+
+  it('energy of joint states matches E(v, h) = -b.v - c.h - v W h', function () {
+    const { rbm, host } = rbmWith(3, 4, 11);
+    const vs = binaryStates(3);
+    const hs = binaryStates(4);
+    const V = Matrix.fromRows(vs.flatMap((v) => hs.map(() => v))).toFloat64();
+    const H = Matrix.fromRows(vs.flatMap(() => hs)).toFloat64();
+    const out = be.zeros(V.rows, 1);
+    rbm.energy([be.upload(V), be.upload(H)], out);
+    const got = be.readSync(out).data;
+    let r = 0;
+    for (const v of vs) for (const h of hs) expect(got[r++]).to.be.closeTo(energy(host, v, h), 1e-12);
+  });
+
+  it('enumerates the smaller side: a 12x3 and a 3x12 model give brute-force log Z', async function () {
+    for (const [nv, nh] of [[12, 3], [3, 12]] as const) {
+      const { rbm, host } = rbmWith(nv, nh, 3, 0.5);
+      expect(await exactLogPartition(rbm)).to.be.closeTo(bruteLogZ(host), 1e-9);
+    }
+  });
+
+  it('exact log-likelihood = -F(v) - log Z, and probabilities sum to one', async function () {
+    const { rbm, host } = rbmWith(4, 3, 21);
+    const all = Matrix.fromRows(binaryStates(4)).toFloat64();
+    const rows = await exactLogLikelihoodRows(rbm, all);
+    const total = Array.from(rows).reduce((s, x) => s + Math.exp(x), 0);
+    expect(total).to.be.closeTo(1, 1e-12);
+    const data = randomBinary(9, 4, 1);
+    const lz = bruteLogZ(host);
+    let want = 0;
+    for (let r = 0; r < data.rows; r++) want += -bruteFreeEnergy(host, data.row(r)) - lz;
+    expect(await exactLogLikelihood(rbm, data)).to.be.closeTo(want / data.rows, 1e-10);
+  });
+
+  it('refuses to enumerate more than the limit, naming the sizes', async function () {
+    const rbm = RBM.create(be, { visible: 30, hidden: 26 });
+    let caught: unknown;
+    try {
+      await exactLogPartition(rbm);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(InvalidValueError);
+    expect((caught as Error).message).to.match(/67108864 states of "hidden" \(26 bernoulli units\).*limit is 33554432/);
+  });
+});
+
