@@ -26,6 +26,7 @@ export class CpuTensor implements Tensor {
     return this.store;
   }
 
+  /** Whether `dispose` freed it; ops then reject it. */
   get disposed(): boolean {
     return this.released;
   }
