@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
-import { RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition } from '@boltzmann/core';
+import { BernoulliLayer, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition } from '@boltzmann/core';
 import { binaryStates, bruteFreeEnergy, bruteLogZ, energy, matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -86,3 +86,30 @@ describe('free energy, energy and exact log Z against brute-force enumeration (f
   });
 });
 
+
+describe('the model graph beyond an RBM (a 3-layer chain)', function () {
+  it('exact log Z of a DBM-shaped chain (enumerating the middle layer) equals brute force over every (v, h1, h2)', async function () {
+    const sizes = [3, 2, 3];
+    const host = [randomHostRBM(3, 2, 1, 1), randomHostRBM(2, 3, 2, 1)];
+    const layers = ['v', 'h1', 'h2'].map((name, i) => new BernoulliLayer(be, { name, size: sizes[i]! }));
+    const conns = [
+      new DenseConnection(be, 'v-h1', layers[0]!, layers[1]!, { weights: matrix64(host[0]!.W) }),
+      new DenseConnection(be, 'h1-h2', layers[1]!, layers[2]!, { weights: matrix64(host[1]!.W) }),
+    ];
+    const model = new EnergyModel(be, layers, conns);
+    const biases = [host[0]!.b, host[0]!.c, host[1]!.c];
+    model.setParams({ 'v.bias': matrix64([biases[0]!]), 'h1.bias': matrix64([biases[1]!]), 'h2.bias': matrix64([biases[2]!]) }, { partial: true });
+    expect(model.bipartition()).to.deep.equal([[0, 2], [1]]);
+    const terms: number[] = [];
+    for (const v of binaryStates(3)) for (const a of binaryStates(2)) for (const b of binaryStates(3)) {
+      let e = 0;
+      [v, a, b].forEach((x, l) => x.forEach((xi, i) => (e -= biases[l]![i]! * xi)));
+      v.forEach((vi, i) => a.forEach((aj, j) => (e -= vi * host[0]!.W[i]![j]! * aj)));
+      a.forEach((ai, i) => b.forEach((bj, j) => (e -= ai * host[1]!.W[i]![j]! * bj)));
+      terms.push(-e);
+    }
+    const m = Math.max(...terms);
+    const want = m + Math.log(terms.reduce((s, x) => s + Math.exp(x - m), 0));
+    expect(await exactLogPartition(model)).to.be.closeTo(want, 1e-12);
+  });
+});
