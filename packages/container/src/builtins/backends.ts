@@ -1,0 +1,42 @@
+import { createBackend, listBackends } from '@boltzmann/tensor';
+import type { BackendBinding } from '../tokens.js';
+
+/** Bindings that wrap an entry of the tensor backend registry (never registered back into it). */
+const registryBindings = new WeakSet<BackendBinding>();
+
+/** A binding that creates the registered backend `name` through `createBackend`. */
+export function registryBackendBinding(name: string): BackendBinding {
+  const binding: BackendBinding = { name, factory: (options) => createBackend(name, options) };
+  registryBindings.add(binding);
+  return binding;
+}
+
+/** Whether `binding` came from the tensor backend registry (so it is there already). */
+export function isRegistryBackend(binding: BackendBinding): boolean {
+  return registryBindings.has(binding);
+}
+
+/** Why an optional backend package could not be imported, by package name. */
+export const backendLoadFailures = new Map<string, string>();
+
+/**
+ * Imports the backend packages that register themselves when imported: the CPU one always,
+ * the gpu.js one when `optional` is set and it loads (a failure is recorded, not thrown, so
+ * a machine without its native pieces still runs on the CPU).
+ */
+export async function importBackendPackages(optional: boolean): Promise<void> {
+  await import('@boltzmann/backend-cpu');
+  if (!optional) return;
+  const name = '@boltzmann/backend-gpu';
+  try {
+    await import(name);
+    backendLoadFailures.delete(name);
+  } catch (error) {
+    backendLoadFailures.set(name, (error as Error).message.split('\n')[0]!);
+  }
+}
+
+/** Bindings for every backend in the tensor registry, plus "auto" (the best available one). */
+export function registeredBackendBindings(): BackendBinding[] {
+  return ['auto', ...listBackends()].map(registryBackendBinding);
+}

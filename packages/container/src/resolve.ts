@@ -1,0 +1,294 @@
+import {
+  RngStreams,
+  Trainer,
+  loadModel,
+  type Connection,
+  type EnergyModel,
+  type Metric,
+  type ModelSpec,
+  type Regularizer,
+  type Schedule,
+  type ScheduleSpec,
+  type UnitLayer,
+} from '@boltzmann/core';
+import { CounterRng, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
+import type { BoltzmannContainer } from './boltzmann-container.js';
+import type { ComponentCatalog } from './catalog.js';
+import { SpecError } from './spec/spec-error.js';
+import type { MetricSpec, RunSpec } from './spec/types.js';
+import { metricName } from './spec/validate.js';
+import type { Dataset } from './tokens.js';
+
+/** The stream of the seeded train / validation split. */
+const SPLIT_STREAM = 20;
+
+/** Metrics the Trainer itself scores at each epoch end when listed (the rest are always reported or scored by the caller). */
+const TRAINER_MONITORED = ['freeEnergy', 'pseudoLogLikelihood'];
+/** Metrics every EpochReport carries. */
+const ALWAYS_REPORTED = ['reconstructionError', 'meanHiddenActivation'];
+
+/** Options of `resolveRun`. */
+export interface ResolveOptions {
+  /** A model file saved with its training state: continue that run instead of starting one. */
+  resume?: string;
+  /** Relative data paths start here (the spec file's directory); default the working directory. */
+  baseDir?: string;
+}
+
+/** The examples of a run, split. */
+export interface RunData {
+  /** Training rows (after the seeded shuffle, the limit and the split). */
+  readonly train: Matrix;
+  /** Held-out rows; undefined when `data.validationSplit` is 0. */
+  readonly validation: Matrix | undefined;
+  /** [height, width] when the rows are images. */
+  readonly imageShape: readonly [number, number] | undefined;
+  readonly description: string;
+}
+
+/** A metric listed in the spec that the Trainer does not score itself (a plugin's, or core's with options). */
+export interface ExtraMetric {
+  readonly name: string;
+  readonly metric: Metric;
+}
+
+/** A run spec turned into objects: everything the `train` command (or a pipeline) needs. */
+export interface ResolvedRun {
+  /** The validated spec it came from. */
+  readonly spec: RunSpec;
+  readonly backend: Backend;
+  readonly model: EnergyModel;
+  readonly trainer: Trainer;
+  readonly data: RunData;
+  /** What `Trainer.fit`'s `monitor` option should be for the listed metrics. */
+  readonly monitor: { freeEnergy: boolean; pseudoLikelihood: boolean; rows: number };
+  /** Listed metrics to score at each epoch end besides the Trainer's (see `scoreExtraMetrics`). */
+  readonly extraMetrics: readonly ExtraMetric[];
+  /** Whether the model and trainer came from `options.resume`. */
+  readonly resumed: boolean;
+  /** Epochs still to train: `training.epochs` minus those the (resumed) trainer has done. */
+  readonly remainingEpochs: number;
+  /** Frees the trainer's, the metrics', the model's and the backend's memory. */
+  dispose(): void;
+}
+
+/**
+ * Builds the objects of a validated spec through the container: the backend, the data (from
+ * its source, shuffled with the seed, limited and split), the model (or the one in
+ * `options.resume`, which must match the spec's layers), and a Trainer with the spec's
+ * estimator, optimizer, regularizers and schedules. A component that rejects its options
+ * gives a SpecError naming the field ("training.regularizers[0]: ...").
+ */
+export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions = {}): Promise<ResolvedRun> {
+  const catalog = container.catalog;
+  const backend = at('backend', () => catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision }));
+  const cleanup: (() => void)[] = [() => backend.destroy()];
+  try {
+    const dataset = await atAsync('data.source', async () =>
+      checkDataset(await catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd() })),
+    );
+    const data = splitData(dataset, spec);
+    const visible = spec.model.layers[0]!;
+    if (data.train.cols !== visible.size) {
+      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${data.train.cols} columns (${dataset.description}) but layer "${visible.name}" has ${visible.size} units` }]);
+    }
+
+    let model: EnergyModel;
+    let trainer: Trainer;
+    const resumed = options.resume !== undefined;
+    if (options.resume !== undefined) {
+      const loaded = loadModel(options.resume, backend);
+      cleanup.push(() => loaded.model.dispose());
+      if (loaded.trainer === undefined) throw new SpecError([{ path: '--resume', message: `${options.resume} holds a model without training state, so it cannot be resumed` }]);
+      cleanup.push(() => loaded.trainer!.dispose());
+      checkSameModel(spec, loaded.model.spec(), options.resume);
+      model = loaded.model;
+      trainer = loaded.trainer;
+    } else {
+      model = buildModel(catalog, backend, spec);
+      cleanup.push(() => model.dispose());
+      trainer = buildTrainer(catalog, model, spec);
+      cleanup.push(() => trainer.dispose());
+    }
+    at('model.layers[0]', () => {
+      model.layers[0]!.validate(data.train, 'training data');
+      if (data.validation) model.layers[0]!.validate(data.validation, 'validation data');
+    });
+
+    const names = spec.training.metrics.map(metricName);
+    const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
+      const name = metricName(m);
+      if (typeof m === 'string' && (TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name))) return [];
+      const metric = at(`training.metrics[${i}]`, () => catalog.factory('metric', name)(model, { ...metricOptions(m), seed: spec.seed }));
+      cleanup.push(() => metric.dispose());
+      return [{ name, metric }];
+    });
+    const run: ResolvedRun = {
+      spec,
+      backend,
+      model,
+      trainer,
+      data,
+      monitor: { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows },
+      extraMetrics,
+      resumed,
+      remainingEpochs: Math.max(0, spec.training.epochs - trainer.epoch),
+      dispose: () => disposeAll(cleanup),
+    };
+    return run;
+  } catch (error) {
+    disposeAll(cleanup);
+    throw error;
+  }
+}
+
+/** Layers, connections and model kind from the catalog's factories, weights N(0, weightStd) from the seed. */
+function buildModel(catalog: ComponentCatalog, backend: Backend, spec: RunSpec): EnergyModel {
+  const m = spec.model;
+  const layers: UnitLayer[] = [];
+  const connections: Connection[] = [];
+  try {
+    m.layers.forEach((s, i) => layers.push(at(`model.layers[${i}]`, () => catalog.factory('unitType', s.type)(backend, s))));
+    const byName = new Map(layers.map((l) => [l.name, l]));
+    const rng = new CounterRng(spec.seed, RngStreams.init);
+    m.connections.forEach((s, i) =>
+      connections.push(at(`model.connections[${i}]`, () => catalog.factory('connection', s.type)(backend, s, byName.get(s.from)!, byName.get(s.to)!, { std: m.weightStd, rng }))),
+    );
+    return at('model.kind', () => catalog.factory('modelKind', m.kind)(backend, layers, connections, { seed: spec.seed }));
+  } catch (error) {
+    for (const c of connections) c.dispose();
+    for (const l of layers) l.dispose();
+    throw error;
+  }
+}
+
+function buildTrainer(catalog: ComponentCatalog, model: EnergyModel, spec: RunSpec): Trainer {
+  const t = spec.training;
+  const schedule = (x: number | ScheduleSpec, path: string): number | Schedule =>
+    typeof x === 'number' ? x : at(path, () => catalog.factory('schedule', x.type)(x));
+  const learningRate = schedule(t.learningRate, 'training.learningRate');
+  const momentum = schedule(t.momentum, 'training.momentum');
+  const estimator = at('training.estimator', () => catalog.factory('estimator', t.estimator.type)(model, t.estimator));
+  try {
+    const optimizer = at('training.optimizer', () => catalog.factory('optimizer', t.optimizer.type)(model, t.optimizer));
+    try {
+      const regularizers: Regularizer[] = t.regularizers.map((r, i) => at(`training.regularizers[${i}]`, () => catalog.factory('regularizer', r.type)(r)));
+      return at('training', () =>
+        new Trainer(model, {
+          learningRate,
+          momentum,
+          batchSize: t.batchSize,
+          estimator,
+          optimizer,
+          weightDecay: t.weightDecay,
+          regularizers,
+          seed: spec.seed,
+          shuffle: t.shuffle,
+          initVisibleBiasFromData: t.initVisibleBiasFromData,
+        }),
+      );
+    } catch (error) {
+      optimizer.dispose();
+      throw error;
+    }
+  } catch (error) {
+    estimator.dispose();
+    throw error;
+  }
+}
+
+/** Shuffles the rows with the run's seed, keeps `limit`, and holds out `validationSplit` of them. */
+function splitData(dataset: Dataset, spec: RunSpec): RunData {
+  const { data } = dataset;
+  const order = new CounterRng(spec.seed, SPLIT_STREAM).permutation(data.rows);
+  const n = Math.min(data.rows, spec.data.limit ?? data.rows);
+  const split = spec.data.validationSplit;
+  const held = split > 0 ? Math.max(1, Math.round(n * split)) : 0;
+  if (n - held < 1) {
+    throw new SpecError([{ path: 'data.validationSplit', message: `holding out ${held} of ${n} rows leaves none to train on` }]);
+  }
+  return {
+    train: data.gatherRows(order.subarray(held, n)),
+    validation: held > 0 ? data.gatherRows(order.subarray(0, held)) : undefined,
+    imageShape: dataset.imageShape,
+    description: dataset.description,
+  };
+}
+
+function checkDataset(x: Dataset): Dataset {
+  if (typeof x !== 'object' || x === null || !(x.data instanceof Matrix)) throw new TypeError('the data source returned no { data: Matrix, description }');
+  assertFinite('the data', x.data);
+  return x;
+}
+
+/** The spec's model must be the one in the resumed file (same kind, layers and connections). */
+function checkSameModel(spec: RunSpec, saved: ModelSpec, file: string): void {
+  const describe = (m: { kind: string; layers: readonly { type: string; name: string; size: number }[]; connections: readonly { type: string; name: string; from: string; to: string }[] }) =>
+    `${m.kind}: ${m.layers.map((l) => `${l.name} (${l.size} ${l.type})`).join(', ')}; ${m.connections.map((c) => `${c.name} ${c.type} ${c.from}->${c.to}`).join(', ')}`;
+  const want = describe(spec.model);
+  const have = describe(saved);
+  if (want !== have) throw new SpecError([{ path: 'model', message: `does not match the model in ${file}: the spec has ${want}, the file ${have}` }]);
+}
+
+function metricOptions(m: MetricSpec): Record<string, unknown> {
+  if (typeof m === 'string') return {};
+  const { name: _name, ...rest } = m;
+  return rest;
+}
+
+/** Runs `fn`, turning what it throws into a SpecError at `path` (SpecErrors pass through). */
+function at<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw asSpecError(path, error);
+  }
+}
+
+async function atAsync<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw asSpecError(path, error);
+  }
+}
+
+function asSpecError(path: string, error: unknown): Error {
+  if (error instanceof SpecError) return error;
+  const e = error instanceof Error ? error : new Error(String(error));
+  const wrapped = new SpecError([{ path, message: e.message }]);
+  wrapped.cause = e;
+  return wrapped;
+}
+
+function disposeAll(cleanup: (() => void)[]): void {
+  for (const f of cleanup.reverse()) {
+    try {
+      f();
+    } catch {
+      // Already freed (e.g. the model before the backend): nothing left to do.
+    }
+  }
+  cleanup.length = 0;
+}
+
+/**
+ * Scores the extra metrics on host data (in chunks on the model's backend): the value of each
+ * by name. For a training subset and the held-out set, call it once with each.
+ */
+export async function scoreExtraMetrics(run: ResolvedRun, rows: Matrix): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (run.extraMetrics.length === 0) return out;
+  const be = run.model.backend;
+  const t = be.upload(rows);
+  try {
+    for (const { name, metric } of run.extraMetrics) {
+      metric.reset();
+      metric.update(t);
+      out[name] = await metric.value();
+    }
+  } finally {
+    be.dispose(t);
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import { InvalidValueError } from '@boltzmann/tensor';
+
+/** One problem in a run spec: the field (a path such as "training.regularizers[0].type") and what is wrong. */
+export interface SpecIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * A run spec that cannot run: lists every problem found, each naming its field, e.g.
+ *
+ *   invalid run spec (spec.json):
+ *     training.batchSize: must be an integer >= 1, got 0
+ *     training.optimizer.type: unknown optimizer "adam"; registered: sgd
+ */
+export class SpecError extends InvalidValueError {
+  constructor(
+    readonly issues: readonly SpecIssue[],
+    readonly source = 'run spec',
+  ) {
+    super(`invalid ${source}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+  }
+}
