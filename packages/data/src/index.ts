@@ -7,3 +7,5 @@ export * from './source-bytes.js';
 export * from './idx.js';
 export * from './idx-writer.js';
 export * from './idx-datasets.js';
+export * from './labeled-images.js';
+export * from './mnist-files.js';
