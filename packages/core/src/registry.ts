@@ -16,6 +16,7 @@ export class Registry<F> {
     return this;
   }
 
+  /** Whether `name` is registered. */
   has(name: string): boolean {
     return this.entries.has(name);
   }
@@ -29,6 +30,7 @@ export class Registry<F> {
     return factory;
   }
 
+  /** The registered names, sorted. */
   names(): string[] {
     return [...this.entries.keys()].sort();
   }

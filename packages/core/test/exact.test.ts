@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
 import { BernoulliLayer, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition } from '@boltzmann/core';
 import { binaryStates, bruteFreeEnergy, bruteLogZ, energy, matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
 
@@ -71,6 +72,18 @@ describe('free energy, energy and exact log Z against brute-force enumeration (f
     let want = 0;
     for (let r = 0; r < data.rows; r++) want += -bruteFreeEnergy(host, data.row(r)) - lz;
     expect(await exactLogLikelihood(rbm, data)).to.be.closeTo(want / data.rows, 1e-10);
+  });
+
+  it('a float32 model can enumerate on a float64 backend (exact to float64), or on its own (float32 accuracy)', async function () {
+    const cpu = new CpuBackend({ precision: 'float32' });
+    const rbm = RBM.create(cpu, { visible: 10, hidden: 7, weightStd: 0.5, seed: 4 });
+    const params = await rbm.getParams();
+    const host = { W: params['visible-hidden.weights']!.toArray(), b: Array.from(params['visible.bias']!.data), c: Array.from(params['hidden.bias']!.data) };
+    const want = bruteLogZ(host);
+    expect(await exactLogPartition(rbm, { backend: be })).to.be.closeTo(want, 1e-11);
+    expect(await exactLogPartition(rbm)).to.be.closeTo(want, 1e-4);
+    const data = randomBinary(5, 10, 3);
+    expect(await exactLogLikelihood(rbm, data.toFloat32(), { backend: be })).to.be.closeTo(await exactLogLikelihood(rbm, data.toFloat32()), 1e-4);
   });
 
   it('refuses to enumerate more than the limit, naming the sizes', async function () {

@@ -53,7 +53,7 @@ export function energy(p: HostRBM, v: ArrayLike<number>, h: ArrayLike<number>): 
 }
 
 export function logSumExp(xs: number[]): number {
-  const m = Math.max(...xs);
+  const m = xs.reduce((a, x) => (x > a ? x : a), -Infinity);
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
 }
 

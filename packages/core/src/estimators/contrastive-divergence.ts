@@ -38,7 +38,9 @@ export class ContrastiveDivergence implements Estimator {
   /** CD: chains by batch size (a partial last batch gets its own); PCD: data-phase buffers. */
   private readonly chains = new Map<number, Chain>();
   private persistentChain: Chain | undefined;
-  private readonly statsScratch: Tensor[];
+  /** Per-layer statistics of the two phases, refilled each step (no allocation). */
+  private readonly dataStats: Tensor[];
+  private readonly modelStats: Tensor[];
 
   constructor(readonly model: EnergyModel, options: ContrastiveDivergenceOptions = {}) {
     this.k = checkInteger('k (Gibbs steps of contrastive divergence)', options.k ?? 1);
@@ -52,7 +54,8 @@ export class ContrastiveDivergence implements Estimator {
         `contrastive divergence needs every hidden layer connected only to the visible layer (an RBM); layers ${dataBlock!.map((l) => model.layers[l]!.name).join(', ')} are all clamped by the data: use a mean-field estimator for deep models`,
       );
     }
-    this.statsScratch = new Array<Tensor>(model.layers.length);
+    this.dataStats = new Array<Tensor>(model.layers.length);
+    this.modelStats = new Array<Tensor>(model.layers.length);
   }
 
   computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void {
@@ -66,7 +69,7 @@ export class ContrastiveDivergence implements Estimator {
     model.backend.copy(batch, data.states[0]!);
     const sampleHidden = !this.persistent;
     this.sampler.updateBlock(data, 1, rng, sampleHidden);
-    const dataMeans = this.statistics(data);
+    const dataMeans = this.statistics(data, this.dataStats);
     model.addEnergyGradients(dataMeans, 1 / rows, grads, false);
     observer?.onDataPhase?.(dataMeans);
 
@@ -85,15 +88,15 @@ export class ContrastiveDivergence implements Estimator {
       this.sampler.sweep(chain, rng);
       if (step === 0 && !this.persistent) observer?.onReconstruction?.(batch, chain.means[0]!);
     }
-    model.addEnergyGradients(this.statistics(chain), -1 / chain.rows, grads, true);
+    model.addEnergyGradients(this.statistics(chain, this.modelStats), -1 / chain.rows, grads, true);
   }
 
   /** Block 0 contributes its chain states, the last updated block its conditional means. */
-  private statistics(chain: Chain): readonly Tensor[] {
+  private statistics(chain: Chain, out: Tensor[]): readonly Tensor[] {
     const [b0, b1] = this.sampler.blocks;
-    for (const l of b0!) this.statsScratch[l] = chain.states[l]!;
-    for (const l of b1!) this.statsScratch[l] = chain.means[l]!;
-    return this.statsScratch.slice();
+    for (const l of b0!) out[l] = chain.states[l]!;
+    for (const l of b1!) out[l] = chain.means[l]!;
+    return out;
   }
 
   private chainFor(cache: Map<number, Chain>, rows: number): Chain {

@@ -1,4 +1,5 @@
-import { InvalidValueError, Matrix, type Precision, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, type Backend, type Precision, type Tensor } from '@boltzmann/tensor';
+import { buildModel } from '../models/registry.js';
 import type { EnergyModel } from '../models/energy-model.js';
 import { forEachChunk } from '../models/host-data.js';
 
@@ -8,6 +9,11 @@ export interface ExactOptions {
   maxStates?: number;
   /** States per backend call; default 4096. */
   chunkRows?: number;
+  /**
+   * Compute on this backend instead of the model's (a copy of the parameters goes there):
+   * pass a float64 backend to get float64 free energies for a float32 model.
+   */
+  backend?: Backend;
 }
 
 /** Default cap on enumerated states: 2^25, about 25 binary units. */
@@ -17,10 +23,26 @@ export const MAX_EXACT_STATES = 2 ** 25;
  * log Z = log sum_x exp(-E(x)) exactly: enumerate every joint state of the block of layers
  * with fewer states (for an RBM, the smaller layer) and sum the other block out analytically,
  * log Z = logsumexp_s(-F(s)). Free energies come from the model's backend (float64 when the
- * backend is); the log-sum-exp runs in float64 on the host. Refuses, naming the sizes, when the
+ * backend is, or pass a float64 `backend`); the log-sum-exp runs in float64 on the host. Refuses, naming the sizes, when the
  * smaller block has more than `maxStates` states or units without a finite state space.
  */
 export async function exactLogPartition(model: EnergyModel, options: ExactOptions = {}): Promise<number> {
+  return withBackend(model, options.backend, (m) => logPartitionOn(m, options));
+}
+
+/** Runs `fn` on the model itself, or on a copy of it on `backend` (disposed afterwards). */
+async function withBackend<T>(model: EnergyModel, backend: Backend | undefined, fn: (m: EnergyModel) => Promise<T>): Promise<T> {
+  if (backend === undefined || backend === model.backend) return fn(model);
+  const copy = buildModel(backend, model.spec());
+  try {
+    copy.setParams(await model.getParams());
+    return await fn(copy);
+  } finally {
+    copy.dispose();
+  }
+}
+
+async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promise<number> {
   const maxStates = options.maxStates ?? MAX_EXACT_STATES;
   const chunkRows = options.chunkRows ?? 4096;
   const blocks = model.bipartition();
@@ -102,9 +124,13 @@ export async function exactLogLikelihood(model: EnergyModel, data: Matrix, optio
 /** Per-row exact log p(v), float64. */
 export async function exactLogLikelihoodRows(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number } = {}): Promise<Float64Array> {
   model.layers[0]!.validate(data, 'data');
+  return withBackend(model, options.backend, (m) => logLikelihoodRowsOn(m, data, options));
+}
+
+async function logLikelihoodRowsOn(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number }): Promise<Float64Array> {
   const [dataBlock] = model.bipartition();
   if (dataBlock!.length !== 1) throw new InvalidValueError('exact log-likelihood needs every other layer to hang off the visible layer (an RBM)');
-  const logZ = options.logZ ?? (await exactLogPartition(model, options));
+  const logZ = options.logZ ?? (await logPartitionOn(model, options));
   const out = new Float64Array(data.rows);
   const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
   await forEachChunk(model, data, async (chunk, start) => {
