@@ -39,7 +39,11 @@ export interface TrainerOptions {
   seed?: number;
   /** Shuffle the rows every epoch; default true. */
   shuffle?: boolean;
-  /** At the first fit, set the visible bias from the data means (logit); default true. */
+  /**
+   * At the first fit of this trainer, set the visible bias from the data means (logit) if the
+   * visible layer's parameters are still all zero (a fresh model; a loaded or hand-set one is
+   * left alone); default true.
+   */
   initVisibleBiasFromData?: boolean;
 }
 
@@ -267,7 +271,7 @@ export class Trainer {
 
     const n = data.rows;
     const batchSize = Math.min(this.config.batchSize, n);
-    if (this.step === 0 && this.config.initVisibleBiasFromData) visible.initializeFromData?.(columnMeans(data));
+    if (this.step === 0 && this.config.initVisibleBiasFromData && (await layerIsBlank(model, 0))) visible.initializeFromData?.(columnMeans(data));
 
     const resident = be.upload(data);
     const trainMonitor = be.upload(data.gatherRows(evenlySpaced(n, monitorRows)));
@@ -346,6 +350,12 @@ export class Trainer {
 /** A plain JSON spec ({ type, ...options }) rather than a constructed instance. */
 function isSpec<S extends { type: string }>(x: unknown): x is S {
   return typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype && typeof (x as { type?: unknown }).type === 'string';
+}
+
+/** Whether every parameter of layer `l` is exactly zero (never initialised or trained). */
+async function layerIsBlank(model: EnergyModel, l: number): Promise<boolean> {
+  for (const p of model.layers[l]!.parameters) if ((await model.backend.reduce('sumAbs', p.tensor)) !== 0) return false;
+  return true;
 }
 
 /** Column means in float64 (for the visible-bias initialisation). */
