@@ -9,3 +9,4 @@ export * from './idx-writer.js';
 export * from './idx-datasets.js';
 export * from './labeled-images.js';
 export * from './mnist-files.js';
+export * from './digits.js';
