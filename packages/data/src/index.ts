@@ -10,3 +10,4 @@ export * from './idx-datasets.js';
 export * from './labeled-images.js';
 export * from './mnist-files.js';
 export * from './digits.js';
+export * from './csv.js';
