@@ -6,6 +6,27 @@
  *
  * Extension points (one file + one registration line each): `unitTypes`, `connectionTypes`,
  * `modelKinds`, `estimatorTypes`, `optimizerTypes`, `regularizerTypes`, `scheduleTypes`.
+ *
+ * @example
+ * ```ts
+ * import { CpuBackend } from '@boltzmann/backend-cpu';
+ * import { RBM, Trainer, loadRBM, pseudoLogLikelihood, saveModel } from '@boltzmann/core';
+ *
+ * const backend = new CpuBackend({ precision: 'float32' });
+ * const rbm = RBM.create(backend, { visible: 784, hidden: 500, seed: 1 }); // W ~ N(0, 0.01)
+ * const trainer = new Trainer(rbm, { seed: 1 }); // CD-1, lr 0.05, batch 100, momentum 0.5->0.9, L2 1e-4
+ * await trainer.fit(train, {                     // train, test: Matrix (rows = images, values in [0, 1])
+ *   epochs: 10,
+ *   validation: test,
+ *   onEpoch: (r) => console.log(r.epoch, r.reconstructionError, r.pseudoLogLikelihood),
+ * });
+ * const features = await rbm.transform(test);            // hidden probabilities, test.rows x 500
+ * const samples = await rbm.sample(16, { steps: 1000 });  // visible probabilities after 1000 Gibbs sweeps
+ * console.log(await pseudoLogLikelihood(rbm, test, { seed: 0 }));
+ * await saveModel('rbm.json', rbm, trainer);              // one atomic JSON file (FORMAT.md)
+ * const { model, trainer: resumed } = loadRBM('rbm.json', backend);
+ * await resumed!.fit(train, { epochs: 5 });               // continues the same run exactly
+ * ```
  */
 export { Registry } from './registry.js';
 export { Workspace } from './workspace.js';
@@ -59,7 +80,7 @@ export { DeviceSum, type Metric } from './metrics/metric.js';
 export { FreeEnergyMetric } from './metrics/free-energy.js';
 export { ReconstructionErrorMetric } from './metrics/reconstruction-error.js';
 export { MeanActivationMetric } from './metrics/mean-activation.js';
-export { PseudoLikelihoodMetric, flipIndices, pseudoLogLikelihoodRows } from './metrics/pseudo-likelihood.js';
+export { PseudoLikelihoodMetric, flipIndices, pseudoLogLikelihood, pseudoLogLikelihoodRows } from './metrics/pseudo-likelihood.js';
 export {
   exactLogPartition,
   exactLogLikelihood,

@@ -120,3 +120,11 @@ export async function pseudoLogLikelihoodRows(
   }
   return out;
 }
+
+/** Mean pseudo-log-likelihood of host data (scikit-learn's `score_samples(X).mean()`), seeded. */
+export async function pseudoLogLikelihood(model: EnergyModel, data: Matrix, options: { seed?: number; indices?: Uint32Array } = {}): Promise<number> {
+  const rows = await pseudoLogLikelihoodRows(model, data, options);
+  let s = 0;
+  for (const x of rows) s += x;
+  return s / rows.length;
+}
