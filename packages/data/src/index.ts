@@ -11,3 +11,7 @@ export * from './labeled-images.js';
 export * from './mnist-files.js';
 export * from './digits.js';
 export * from './csv.js';
+export * from './synthetic/bars-and-stripes.js';
+export * from './synthetic/gaussian-mixture.js';
+export * from './synthetic/planted-one-hot.js';
+export * from './synthetic/binarize.js';
