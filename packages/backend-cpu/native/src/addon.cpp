@@ -1,0 +1,105 @@
+// Node-API binding of the native matrix product (plain node_api.h, no C++ wrapper library).
+//
+// exports.kernels    names of the micro-kernels this processor runs, fastest first
+// exports.maxThreads threads a call may use (the caller plus the pool's workers)
+// exports.gemm(kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta)
+//   kernel: index into `kernels`; threads: 0 = all; a, b, c: Float32Array, row-major.
+//   C = alpha * op(A) * op(B) + beta * C. Runs synchronously; throws on bad arguments.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdio>
+#include <new>
+
+#include "gemm.h"
+
+namespace {
+
+constexpr std::size_t kArgs = 12;
+
+/** Throws a JS error (type or range) and returns nullptr for the binding to hand back. */
+napi_value fail(napi_env env, bool range, const char* message) {
+  if (range) napi_throw_range_error(env, "ERR_BOLTZMANN_GEMM", message);
+  else napi_throw_type_error(env, "ERR_BOLTZMANN_GEMM", message);
+  return nullptr;
+}
+
+bool getInt(napi_env env, napi_value v, std::int64_t* out) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0) return false;
+  *out = static_cast<std::int64_t>(d);
+  return true;
+}
+
+bool getFloat32Array(napi_env env, napi_value v, float** data, std::size_t* length) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  std::size_t argc = kArgs;
+  napi_value argv[kArgs];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != kArgs) return fail(env, false, "gemm takes 12 arguments: kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta");
+  std::int64_t kernelIndex = 0, threads = 0, m = 0, n = 0, k = 0;
+  if (!getInt(env, argv[0], &kernelIndex)) return fail(env, true, "gemm: kernel must be a non-negative integer");
+  if (!getInt(env, argv[1], &threads)) return fail(env, true, "gemm: threads must be a non-negative integer");
+  if (!getInt(env, argv[2], &m) || !getInt(env, argv[3], &n) || !getInt(env, argv[4], &k))
+    return fail(env, true, "gemm: m, n and k must be non-negative integers");
+  int count = 0;
+  const bgemm::Kernel* const* kernels = bgemm::availableKernels(&count);
+  if (kernelIndex >= count) return fail(env, true, "gemm: no such kernel on this processor");
+  float *a = nullptr, *b = nullptr, *c = nullptr;
+  std::size_t lengthA = 0, lengthB = 0, lengthC = 0;
+  if (!getFloat32Array(env, argv[5], &a, &lengthA)) return fail(env, false, "gemm: a must be a Float32Array");
+  if (!getFloat32Array(env, argv[7], &b, &lengthB)) return fail(env, false, "gemm: b must be a Float32Array");
+  if (!getFloat32Array(env, argv[9], &c, &lengthC)) return fail(env, false, "gemm: c must be a Float32Array");
+  bool ta = false, tb = false;
+  if (napi_get_value_bool(env, argv[6], &ta) != napi_ok || napi_get_value_bool(env, argv[8], &tb) != napi_ok)
+    return fail(env, false, "gemm: transposeA and transposeB must be booleans");
+  double alpha = 0, beta = 0;
+  if (napi_get_value_double(env, argv[10], &alpha) != napi_ok || napi_get_value_double(env, argv[11], &beta) != napi_ok ||
+      !std::isfinite(alpha) || !std::isfinite(beta))
+    return fail(env, true, "gemm: alpha and beta must be finite numbers");
+  // Sizes are checked here too, not only in TypeScript: a short array must never be overrun.
+  const double mk = static_cast<double>(m) * k, kn = static_cast<double>(k) * n, mn = static_cast<double>(m) * n;
+  if (mk > static_cast<double>(lengthA)) return fail(env, true, "gemm: a is too short for op(A) m x k");
+  if (kn > static_cast<double>(lengthB)) return fail(env, true, "gemm: b is too short for op(B) k x n");
+  if (mn > static_cast<double>(lengthC)) return fail(env, true, "gemm: c is too short for C m x n");
+  const bgemm::Job job{m, n, k, a, ta, b, tb, c, static_cast<float>(alpha), static_cast<float>(beta)};
+  try {
+    bgemm::run(*kernels[kernelIndex], job, static_cast<int>(threads > 1000 ? 1000 : threads));
+  } catch (const std::bad_alloc&) {
+    return fail(env, true, "gemm: out of memory for the packing buffers");
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  int count = 0;
+  const bgemm::Kernel* const* kernels = bgemm::availableKernels(&count);
+  napi_value names;
+  napi_create_array_with_length(env, count, &names);
+  for (int i = 0; i < count; ++i) {
+    napi_value name;
+    napi_create_string_utf8(env, kernels[i]->name, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, names, i, name);
+  }
+  napi_set_named_property(env, exports, "kernels", names);
+  napi_value threads;
+  napi_create_int32(env, bgemm::maxThreads(), &threads);
+  napi_set_named_property(env, exports, "maxThreads", threads);
+  napi_value gemm;
+  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &gemm);
+  napi_set_named_property(env, exports, "gemm", gemm);
+  return exports;
+}

@@ -1,0 +1,327 @@
+// The parallel driver: picks the kernels this processor runs, keeps a small persistent pool of
+// worker threads, splits C between the caller and the workers, and sizes each thread's
+// packing buffers. Compiled for the baseline instruction set: it does no arithmetic itself.
+#include "gemm.h"
+
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <algorithm>
+#include <new>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define BGEMM_PAUSE() _mm_pause()
+#else
+#define BGEMM_PAUSE() std::this_thread::yield()
+#endif
+
+namespace bgemm {
+namespace {
+
+/** Below this many multiply-adds a product runs on the caller alone: waking a worker costs more. */
+constexpr std::int64_t kParallelMinMacs = 1 << 17;
+/** Most threads a call uses, whatever the machine (the pool is sized once). */
+constexpr int kThreadCap = 16;
+
+int envInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  const long x = std::strtol(v, &end, 10);
+  return (end != v && *end == '\0' && x >= 0 && x < 1000000) ? static_cast<int>(x) : fallback;
+}
+
+/** CPUs this process may run on (affinity, not the machine's count), capped. */
+int cpusAvailable() {
+  cpu_set_t set;
+  int n = 0;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  return n < kThreadCap ? n : kThreadCap;
+}
+
+void growTo(float*& buffer, std::size_t& capacity, std::size_t floats) {
+  if (capacity >= floats) return;
+  std::free(buffer);
+  // Rounded up to whole cache lines; aligned for the kernels' aligned vector loads.
+  const std::size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+  buffer = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (buffer == nullptr) {
+    capacity = 0;
+    throw std::bad_alloc();
+  }
+  capacity = bytes / sizeof(float);
+}
+
+/** Each thread's own packing buffers, kept for the life of the thread. */
+thread_local Workspace tlsWorkspace;
+
+/** Most floats of a whole packed operand that each thread keeps for a call (1.5 MiB: L2-sized). */
+constexpr std::int64_t kWholeOperandFloats = 384 * 1024;
+
+std::int64_t roundUp(std::int64_t x, std::int64_t unit) { return (x + unit - 1) / unit * unit; }
+std::int64_t ceilDiv(std::int64_t x, std::int64_t y) { return (x + y - 1) / y; }
+std::int64_t evenBlock(std::int64_t total, std::int64_t most) { return ceilDiv(total, ceilDiv(total, most)); }
+
+/**
+ * How C is cut into chunks that threads take one at a time from a shared counter, so a thread
+ * the OS delays (this machine is shared) just takes fewer chunks instead of stalling the call.
+ * Columns: each thread packs all of op(A) once, then chunks of columns (packing op(B) per
+ * chunk); Rows: the mirror image; Tiles: operands too big to pack whole, 2-D blocks of C.
+ */
+enum class Plan { Columns, Rows, Tiles };
+
+struct Task {
+  const Kernel* kernel;
+  const Job* job;
+  Blocking blocking;
+  std::int64_t kcMost;
+  Plan plan;
+  std::int64_t chunkRows, chunkCols;  // chunk size (one of them is the whole extent unless Tiles)
+  std::int64_t chunksDown, chunksAcross;
+  int parts;  // threads taking part, the caller included
+  std::atomic<std::int64_t> next{0};
+};
+
+void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl, int parts) {
+  t.kernel = &kernel;
+  t.job = &job;
+  t.blocking = bl;
+  t.kcMost = job.k > 0 ? evenBlock(job.k, bl.kc) : 0;
+  t.parts = parts;
+  const std::int64_t m = job.m, n = job.n, k = job.k, mr = kernel.mr, nr = kernel.nr;
+  const bool aFits = roundUp(m, mr) * k <= kWholeOperandFloats;
+  const bool bFits = roundUp(n, nr) * k <= kWholeOperandFloats;
+  // About four chunks per thread: enough to even out a delayed thread, few enough that the
+  // per-chunk packing and loop overheads stay small.
+  const std::int64_t wanted = 4 * static_cast<std::int64_t>(parts);
+  if (k > 0 && aFits && (n >= m || !bFits)) {
+    t.plan = Plan::Columns;
+    const std::int64_t strips = ceilDiv(n, nr);
+    t.chunkCols = parts == 1 ? roundUp(n, nr) : ceilDiv(strips, wanted) * nr;
+    if (t.chunkCols > roundUp(bl.nc, nr)) t.chunkCols = roundUp(bl.nc, nr);
+    t.chunkRows = m;
+  } else if (k > 0 && bFits) {
+    t.plan = Plan::Rows;
+    const std::int64_t strips = ceilDiv(m, mr);
+    t.chunkRows = parts == 1 ? roundUp(m, mr) : ceilDiv(strips, wanted) * mr;
+    if (t.chunkRows > roundUp(bl.mc, mr)) t.chunkRows = roundUp(bl.mc, mr);
+    t.chunkCols = n;
+  } else {
+    t.plan = Plan::Tiles;
+    t.chunkRows = roundUp(evenBlock(m, 4 * bl.mc), mr);
+    t.chunkCols = roundUp(evenBlock(n, 512), nr);
+  }
+  t.chunksDown = ceilDiv(m, t.chunkRows);
+  t.chunksAcross = ceilDiv(n, t.chunkCols);
+}
+
+/** Takes chunks of the task until none is left (called by the caller and each worker). */
+void work(Task& task) {
+  const std::int64_t chunks = task.chunksDown * task.chunksAcross;
+  // A thread that arrives after the last chunk was taken should not pack anything.
+  if (task.next.load(std::memory_order_relaxed) >= chunks) return;
+  const Kernel& kernel = *task.kernel;
+  const Job& job = *task.job;
+  const Blocking& bl = task.blocking;
+  Workspace& ws = tlsWorkspace;
+  const std::int64_t mr = kernel.mr, nr = kernel.nr, kc = task.kcMost;
+  switch (task.plan) {
+    case Plan::Columns: {
+      growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.m, mr) * job.k));
+      growTo(ws.packB, ws.capB, static_cast<std::size_t>(roundUp(task.chunkCols, nr) * kc));
+      kernel.loops.packWholeA(job, kc, ws.whole);
+      for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+        const std::int64_t from = c * task.chunkCols;
+        kernel.loops.columns(job, ws.whole, kc, from, std::min(job.n, from + task.chunkCols), bl, ws);
+      }
+      break;
+    }
+    case Plan::Rows: {
+      growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.n, nr) * job.k));
+      growTo(ws.packA, ws.capA, static_cast<std::size_t>(roundUp(task.chunkRows, mr) * kc));
+      kernel.loops.packWholeB(job, kc, ws.whole);
+      for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+        const std::int64_t from = c * task.chunkRows;
+        kernel.loops.rows(job, ws.whole, kc, from, std::min(job.m, from + task.chunkRows), bl, ws);
+      }
+      break;
+    }
+    case Plan::Tiles: {
+      const std::int64_t kcPanel = std::max<std::int64_t>(kc, 1);
+      growTo(ws.packA, ws.capA, static_cast<std::size_t>((std::min(bl.mc, task.chunkRows) + 2 * mr) * kcPanel));
+      growTo(ws.packB, ws.capB, static_cast<std::size_t>((std::min(bl.nc, task.chunkCols) + 2 * nr) * kcPanel));
+      for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+        const std::int64_t r0 = c / task.chunksAcross * task.chunkRows, c0 = c % task.chunksAcross * task.chunkCols;
+        kernel.loops.range(job, r0, std::min(job.m, r0 + task.chunkRows), c0, std::min(job.n, c0 + task.chunkCols), bl, ws);
+      }
+      break;
+    }
+  }
+}
+
+/**
+ * Workers wait for a new generation of work, spinning briefly (the next product of a training
+ * step usually follows within microseconds) and then sleeping on a condition variable, so an
+ * idle pool costs no CPU.
+ */
+class Pool {
+ public:
+  explicit Pool(int workers) : spinMicros_(envInt("BOLTZMANN_GEMM_SPIN_US", 100)) {
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this, w] { loop(w + 1); });
+  }
+
+  int size() const { return static_cast<int>(threads_.size()) + 1; }
+
+  /** Runs the task on the caller and `task.parts - 1` workers; returns when all chunks are done. */
+  void run(Task& task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      task_ = &task;
+      failed_ = false;
+      // Every worker checks in, even one with no part, so none still reads task_ when run returns.
+      remaining_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    bool callerFailed = false;
+    try {
+      work(task);
+    } catch (...) {
+      callerFailed = true;
+    }
+    if (!spinUntil([this] { return remaining_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
+    }
+    if (callerFailed || failed_.load()) throw std::bad_alloc();  // a packing buffer could not grow
+  }
+
+ private:
+  template <class Ready>
+  bool spinUntil(Ready ready) const {
+    if (ready()) return true;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spinMicros_);
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (ready()) return true;
+        BGEMM_PAUSE();
+      }
+      if (std::chrono::steady_clock::now() >= until) return ready();
+    }
+  }
+
+  void loop(int index) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      if (!spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; })) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      }
+      seen = generation_.load(std::memory_order_acquire);
+      Task* task = task_;
+      if (index < task->parts) {
+        try {
+          work(*task);
+        } catch (...) {
+          failed_.store(true);
+        }
+      }
+      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  const int spinMicros_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> remaining_{0};
+  std::atomic<bool> failed_{false};
+  Task* task_ = nullptr;
+};
+
+/**
+ * The pool lives as long as the process: its workers sleep when idle and die with it. It is
+ * never destroyed, so no destructor races a worker at exit.
+ */
+Pool& pool() {
+  static Pool* instance = [] {
+    int threads = envInt("BOLTZMANN_GEMM_THREADS", 0);
+    if (threads <= 0) threads = cpusAvailable();
+    if (threads > kThreadCap) threads = kThreadCap;
+    return new Pool(threads - 1);
+  }();
+  return *instance;
+}
+
+/** One caller at a time drives the pool (Node worker threads may each load the addon). */
+std::mutex poolOwner;
+
+}  // namespace
+
+const Kernel* const* availableKernels(int* count) {
+  static const Kernel* list[3];
+  static int n = [] {
+    int found = 0;
+#if defined(BGEMM_HAVE_AVX2) || defined(BGEMM_HAVE_AVX512)
+    __builtin_cpu_init();  // needed before __builtin_cpu_supports in a shared library's code
+#endif
+#if defined(BGEMM_HAVE_AVX512)
+    if (__builtin_cpu_supports("avx512f")) list[found++] = &kernelAvx512;
+#endif
+#if defined(BGEMM_HAVE_AVX2)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) list[found++] = &kernelAvx2;
+#endif
+    list[found++] = &kernelGeneric;
+    return found;
+  }();
+  *count = n;
+  return list;
+}
+
+int maxThreads() { return pool().size(); }
+
+/** Cache blocking, from the kernel's defaults or BOLTZMANN_GEMM_KC / _MC / _NC (for tuning). */
+Blocking blockingFor(const Kernel& kernel) {
+  static const Blocking overrides{envInt("BOLTZMANN_GEMM_KC", 0), envInt("BOLTZMANN_GEMM_MC", 0), envInt("BOLTZMANN_GEMM_NC", 0)};
+  Blocking bl = kernel.blocking;
+  if (overrides.kc > 0) bl.kc = overrides.kc;
+  if (overrides.mc > 0) bl.mc = overrides.mc;
+  if (overrides.nc > 0) bl.nc = overrides.nc;
+  return bl;
+}
+
+void run(const Kernel& kernel, const Job& job, int threads) {
+  if (job.m <= 0 || job.n <= 0) return;
+  Pool& workers = pool();
+  int parts = threads <= 0 || threads > workers.size() ? workers.size() : threads;
+  if (job.m * job.n * (job.k > 0 ? job.k : 1) < kParallelMinMacs) parts = 1;
+  Task task;
+  planTask(task, kernel, job, blockingFor(kernel), parts);
+  if (task.chunksDown * task.chunksAcross < parts) parts = static_cast<int>(task.chunksDown * task.chunksAcross);
+  task.parts = parts;
+  if (parts > 1) {
+    std::unique_lock<std::mutex> owner(poolOwner, std::try_to_lock);
+    if (owner.owns_lock()) {
+      workers.run(task);
+      return;
+    }
+    // Another thread drives the pool right now: this call computes alone.
+  }
+  work(task);
+}
+
+}  // namespace bgemm

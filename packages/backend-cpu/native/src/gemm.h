@@ -1,0 +1,82 @@
+// Shared declarations of the native matrix product: the job, the per-thread scratch, and the
+// table of micro-kernels. Kept free of inline library code on purpose: the kernel files are
+// compiled with different instruction-set flags, and an inline function they share would be
+// merged by the linker into one copy, possibly one with AVX-512 instructions in it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace bgemm {
+
+/** Row-major C (m x n) = alpha * op(A) * op(B) + beta * C; op(A) is m x k, op(B) is k x n. */
+struct Job {
+  std::int64_t m, n, k;
+  const float* a;  // m x k, or k x m when ta
+  bool ta;
+  const float* b;  // k x n, or n x k when tb
+  bool tb;
+  float* c;        // m x n
+  float alpha, beta;
+};
+
+/** One thread's packing buffers, in floats, 64-byte aligned; grown by the driver (gemm.cpp). */
+struct Workspace {
+  float* packA = nullptr;
+  std::size_t capA = 0;
+  float* packB = nullptr;
+  std::size_t capB = 0;
+  /** A whole packed operand, reused by every chunk of C this thread takes in one call. */
+  float* whole = nullptr;
+  std::size_t capWhole = 0;
+};
+
+/** Cache-block sizes: depth per panel, rows per packed A block, columns per packed B panel. */
+struct Blocking {
+  std::int64_t kc, mc, nc;
+};
+
+/** A register-blocked micro-kernel together with the packing and blocking loops around it. */
+struct Kernel {
+  const char* name;
+  int mr, nr;
+  Blocking blocking;
+  /** The loops of driver.inc instantiated for this micro-kernel; buffers are sized by gemm.cpp. */
+  struct Loops {
+    /** Rows [r0, r1) x columns [c0, c1) of C, packing both operands block by block. */
+    void (*range)(const Job& job, std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
+                  const Blocking& blocking, Workspace& ws);
+    /** All of op(A) (or op(B)) packed in depth panels of kcMost, for reuse across chunks of C. */
+    void (*packWholeA)(const Job& job, std::int64_t kcMost, float* dst);
+    void (*packWholeB)(const Job& job, std::int64_t kcMost, float* dst);
+    /** Columns [from, to) of C from a whole packed A (packing op(B) into ws.packB as it goes). */
+    void (*columns)(const Job& job, const float* wholeA, std::int64_t kcMost, std::int64_t from, std::int64_t to,
+                    const Blocking& blocking, Workspace& ws);
+    /** Rows [from, to) of C from a whole packed B (packing op(A) into ws.packA as it goes). */
+    void (*rows)(const Job& job, const float* wholeB, std::int64_t kcMost, std::int64_t from, std::int64_t to,
+                 const Blocking& blocking, Workspace& ws);
+  } loops;
+};
+
+// The build compiles kernel_avx2.cpp / kernel_avx512.cpp only where the compiler can, and then
+// defines BGEMM_HAVE_AVX2 / BGEMM_HAVE_AVX512; the processor is checked again at run time.
+extern const Kernel kernelGeneric;
+#if defined(BGEMM_HAVE_AVX2)
+extern const Kernel kernelAvx2;
+#endif
+#if defined(BGEMM_HAVE_AVX512)
+extern const Kernel kernelAvx512;
+#endif
+
+/** The kernels this processor can run, fastest first; `count` receives how many. */
+const Kernel* const* availableKernels(int* count);
+
+/** Threads a call may use (the caller plus the pool's workers). */
+int maxThreads();
+
+/**
+ * Runs the job with `kernel` on up to `threads` threads (0 = all), splitting C into column or
+ * row ranges aligned to the kernel's tile. Blocks until C is written.
+ */
+void run(const Kernel& kernel, const Job& job, int threads);
+
+}  // namespace bgemm
