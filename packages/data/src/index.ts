@@ -15,3 +15,6 @@ export * from './synthetic/bars-and-stripes.js';
 export * from './synthetic/gaussian-mixture.js';
 export * from './synthetic/planted-one-hot.js';
 export * from './synthetic/binarize.js';
+export * from './crc32.js';
+export * from './png.js';
+export * from './image-grid.js';
