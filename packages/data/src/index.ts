@@ -18,3 +18,4 @@ export * from './synthetic/binarize.js';
 export * from './crc32.js';
 export * from './png.js';
 export * from './image-grid.js';
+export * from './batching.js';
