@@ -1,0 +1,55 @@
+/**
+ * @boltzmann/pipeline: the streaming wiring around core's math, in RxJS. Data sources as
+ * Observables that produce only on demand (the trainer pulls), operators (seeded shuffle, batch,
+ * binarize, normalize, train/validation split), `train()` as an Observable of typed events with
+ * checkpoints, resume, early stopping and sliding-window metrics, and consumers of those events
+ * (JSONL logger, metrics collector, text progress bar).
+ */
+
+// training
+export { train, resolveTrainOptions, type TrainOptions, type ResolvedTrainOptions } from './train.js';
+export { validateSession, type TrainingSession, type DataFactory, type StreamPosition, type SessionData } from './session.js';
+export type {
+  TrainingEvent,
+  TrainingEventType,
+  StartedEvent,
+  BatchEndEvent,
+  EpochEndEvent,
+  CheckpointWrittenEvent,
+  EarlyStopEvent,
+  FinishedEvent,
+  TrainingSummary,
+  StopReason,
+  WindowMetrics,
+} from './events.js';
+export { Checkpointer, type CheckpointOptions } from './checkpoint.js';
+export { resumeSession } from './resume.js';
+export {
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  type EarlyStoppingMetricName,
+  type CustomStoppingMetric,
+  type StoppingDecision,
+} from './early-stopping.js';
+export { EpochMonitor, evenlySpaced, type MonitorOptions, type ReportBase } from './epoch-monitor.js';
+export { WindowEvaluator, type WindowOptions } from './window-evaluator.js';
+export { SlidingWindow } from './sliding-window.js';
+
+// demand (the trainer pulls)
+export { Demand, withDemand, currentDemand } from './demand.js';
+export { demandDriven, pumpIterator, type MaybeAsyncIterator } from './demand-driven.js';
+export { demandAwareOperator, MAX_PENDING_OUTPUTS, type Transducer } from './demand-operator.js';
+export { pull, PullQueue, type PullOptions } from './pull.js';
+
+// sources
+export { fromIterable, fromArray } from './sources/from-iterable.js';
+export { fromMatrix, type FromMatrixOptions } from './sources/from-matrix.js';
+export { generatorStream, MAX_GENERATOR_INDEX, type GeneratorStreamOptions } from './sources/generator-stream.js';
+
+// operators
+export { shuffle, type ShuffleOptions } from './operators/shuffle.js';
+export { batch, type BatchOptions } from './operators/batch.js';
+export { binarize, type BinarizeOptions } from './operators/binarize.js';
+export { normalize, columnStatistics, type NormalizeOptions } from './operators/normalize.js';
+export { splitStream, splitRows, type SplitOptions } from './operators/split.js';
+export { collectRows } from './operators/collect.js';

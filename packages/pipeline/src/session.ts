@@ -1,0 +1,82 @@
+import { EnergyModel, Trainer } from '@boltzmann/core';
+import { InvalidValueError, Matrix, ShapeError } from '@boltzmann/tensor';
+import { isObservable, type Observable } from 'rxjs';
+
+/** Where a stream should start: the trainer's counters when the data is requested. */
+export interface StreamPosition {
+  /** Completed epochs. */
+  epoch: number;
+  /** Completed steps. */
+  step: number;
+}
+
+/**
+ * Makes the batch stream for a position: called at the start of every epoch (or once, with
+ * `stepsPerEpoch`) so each epoch can reshuffle (e.g. `shuffle({ seed, stream: epoch })`) and a
+ * resumed run gets the data the interrupted one would have seen (e.g. `generatorStream(f, { start: step })`).
+ */
+export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
+
+/**
+ * What to train: the model, its trainer, the data and how long.
+ *
+ * - `data` a Matrix: every epoch trains on all rows in minibatches of the trainer's batch size,
+ *   shuffled by the trainer's seeded stream; the same steps as `Trainer.fit`.
+ * - `data` an Observable: every emitted Matrix is one step's batch (use `batch(n)` to group rows).
+ *   Without `stepsPerEpoch` one epoch is one subscription, from subscribe to complete (a cold
+ *   source is subscribed again each epoch); with it, one subscription feeds all epochs.
+ * - `data` a DataFactory: as an Observable, made afresh for each epoch (or once) from the position.
+ */
+export interface TrainingSession {
+  model: EnergyModel;
+  trainer: Trainer;
+  data: Matrix | Observable<Matrix> | DataFactory;
+  /** Held-out rows scored at each epoch end (free energy, pseudo-log-likelihood); early stopping watches them. */
+  validation?: Matrix;
+  /**
+   * Train until the trainer has completed this many epochs in all: a trainer resumed after k
+   * epochs runs `epochs - k` more, so resuming is running the same session again. Infinity
+   * trains until cancelled, stopped early or the data ends.
+   */
+  epochs: number;
+  /** Steps per epoch for stream data (required for an unbounded stream to have epoch ends). */
+  stepsPerEpoch?: number;
+}
+
+/** The three kinds of session data, told apart. */
+export type SessionData =
+  | { kind: 'matrix'; matrix: Matrix }
+  | { kind: 'stream'; open: DataFactory };
+
+/**
+ * Checks a session and says what is wrong in words: a trainer for another model, a negative or
+ * fractional epoch count, data that is not a Matrix/Observable/function, a matrix or validation
+ * set with the wrong number of columns or NaN/Inf or values outside the visible units' range.
+ */
+export function validateSession(session: TrainingSession): SessionData {
+  if (typeof session !== 'object' || session === null) throw new InvalidValueError('train() needs a session { model, trainer, data, epochs }');
+  const { model, trainer, data, validation, epochs, stepsPerEpoch } = session;
+  if (!(model instanceof EnergyModel)) throw new InvalidValueError('session.model must be an EnergyModel (an RBM, ...)');
+  if (!(trainer instanceof Trainer)) throw new InvalidValueError('session.trainer must be a Trainer');
+  if (trainer.model !== model) throw new InvalidValueError('session.trainer trains another model than session.model');
+  if (typeof epochs !== 'number' || Number.isNaN(epochs) || epochs < 0 || (epochs !== Infinity && !Number.isInteger(epochs))) {
+    throw new InvalidValueError(`session.epochs must be a non-negative integer or Infinity, got ${String(epochs)}`);
+  }
+  if (stepsPerEpoch !== undefined && (!Number.isInteger(stepsPerEpoch) || stepsPerEpoch < 1)) {
+    throw new InvalidValueError(`session.stepsPerEpoch must be a positive integer, got ${String(stepsPerEpoch)}`);
+  }
+  const visible = model.layers[0]!;
+  if (validation !== undefined) {
+    if (!(validation instanceof Matrix)) throw new InvalidValueError('session.validation must be a Matrix');
+    visible.validate(validation, 'validation data');
+  }
+  if (data instanceof Matrix) {
+    if (stepsPerEpoch !== undefined) throw new InvalidValueError('session.stepsPerEpoch is for stream data; matrix data has ceil(rows / batch size) steps per epoch');
+    if (data.cols !== visible.size) throw new ShapeError(`training data has ${data.cols} columns but the visible layer has ${visible.size} units`);
+    visible.validate(data, 'training data');
+    return { kind: 'matrix', matrix: data };
+  }
+  if (isObservable(data)) return { kind: 'stream', open: () => data as Observable<Matrix> };
+  if (typeof data === 'function') return { kind: 'stream', open: data };
+  throw new InvalidValueError('session.data must be a Matrix, an Observable<Matrix> of batches, or a function (position) => Observable<Matrix>');
+}
