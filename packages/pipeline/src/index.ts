@@ -44,6 +44,7 @@ export { pull, PullQueue, type PullOptions } from './pull.js';
 // sources
 export { fromIterable, fromArray } from './sources/from-iterable.js';
 export { fromMatrix, type FromMatrixOptions } from './sources/from-matrix.js';
+export { fromFile, type FromFileOptions } from './sources/from-file.js';
 export { generatorStream, MAX_GENERATOR_INDEX, type GeneratorStreamOptions } from './sources/generator-stream.js';
 
 // operators
@@ -53,3 +54,8 @@ export { binarize, type BinarizeOptions } from './operators/binarize.js';
 export { normalize, columnStatistics, type NormalizeOptions } from './operators/normalize.js';
 export { splitStream, splitRows, type SplitOptions } from './operators/split.js';
 export { collectRows } from './operators/collect.js';
+
+// consumers
+export { JsonlLogger, readJsonl, type JsonlLoggerOptions } from './consumers/jsonl-logger.js';
+export { MetricsCollector, type Series, type EpochSeriesName, type StepSeriesName } from './consumers/metrics-collector.js';
+export { ProgressBar, formatReport, formatDuration, type ProgressBarOptions, type TextSink } from './consumers/progress-bar.js';
