@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BoltzmannError } from '@boltzmann/tensor';
 import type { ContainerModule } from 'inversify';
+import { importShared } from './shared-import.js';
 
 /**
  * The export every plugin module must have: an inversify `ContainerModule` that binds the
@@ -39,7 +39,7 @@ export async function loadPlugin(specifier: string, baseDir: string = process.cw
   const file = isPathSpecifier(specifier) ? entryOfPath(resolve(baseDir, specifier), specifier) : resolvePackage(specifier, baseDir);
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    exports = await importShared(file);
   } catch (error) {
     throw new PluginError(`plugin "${specifier}" (${file}) failed to load: ${(error as Error).message}`);
   }

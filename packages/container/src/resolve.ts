@@ -81,16 +81,13 @@ export interface ResolvedRun {
  */
 export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions = {}): Promise<ResolvedRun> {
   const catalog = container.catalog;
-  const backend = at('backend', () => catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision }));
+  const backend = createRunBackend(container, spec);
   const cleanup: (() => void)[] = [() => backend.destroy()];
   try {
-    const dataset = await atAsync('data.source', async () =>
-      checkDataset(await catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd() })),
-    );
-    const data = splitData(dataset, spec);
+    const data = await loadRunData(container, spec, options);
     const visible = spec.model.layers[0]!;
     if (data.train.cols !== visible.size) {
-      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${data.train.cols} columns (${dataset.description}) but layer "${visible.name}" has ${visible.size} units` }]);
+      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${data.train.cols} columns (${data.description}) but layer "${visible.name}" has ${visible.size} units` }]);
     }
 
     let model: EnergyModel;
@@ -140,6 +137,23 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     disposeAll(cleanup);
     throw error;
   }
+}
+
+/** The spec's backend, made through the container (errors name "backend"). */
+export function createRunBackend(container: BoltzmannContainer, spec: RunSpec): Backend {
+  return at('backend', () => container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision }));
+}
+
+/**
+ * The spec's data: loaded from its source (errors name "data.source"), shuffled with the
+ * run's seed, limited and split into training and held-out rows. The same spec and seed give
+ * the same split, so `evaluate` can score the rows a `train` run held out.
+ */
+export async function loadRunData(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string } = {}): Promise<RunData> {
+  const dataset = await atAsync('data.source', async () =>
+    checkDataset(await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd() })),
+  );
+  return splitData(dataset, spec);
 }
 
 /** Layers, connections and model kind from the catalog's factories, weights N(0, weightStd) from the seed. */

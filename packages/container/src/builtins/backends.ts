@@ -1,4 +1,6 @@
+import '@boltzmann/backend-cpu'; // registers "cpu"
 import { createBackend, listBackends } from '@boltzmann/tensor';
+import { importShared } from '../shared-import.js';
 import type { BackendBinding } from '../tokens.js';
 
 /** Bindings that wrap an entry of the tensor backend registry (never registered back into it). */
@@ -20,16 +22,15 @@ export function isRegistryBackend(binding: BackendBinding): boolean {
 export const backendLoadFailures = new Map<string, string>();
 
 /**
- * Imports the backend packages that register themselves when imported: the CPU one always,
- * the gpu.js one when `optional` is set and it loads (a failure is recorded, not thrown, so
+ * Imports the optional backend packages, which register themselves when imported (the CPU
+ * one is imported statically): the gpu.js one when `optional` is set and it loads (a failure is recorded, not thrown, so
  * a machine without its native pieces still runs on the CPU).
  */
 export async function importBackendPackages(optional: boolean): Promise<void> {
-  await import('@boltzmann/backend-cpu');
   if (!optional) return;
   const name = '@boltzmann/backend-gpu';
   try {
-    await import(name);
+    await importShared(name);
     backendLoadFailures.delete(name);
   } catch (error) {
     backendLoadFailures.set(name, (error as Error).message.split('\n')[0]!);

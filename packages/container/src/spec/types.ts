@@ -34,17 +34,24 @@ export interface ModelSection {
 /** A metric scored at each epoch end: its registered name, or the name with options. */
 export type MetricSpec = string | { name: string; [option: string]: unknown };
 
-/** Stop when a monitored value has not improved for `patience` epochs. */
+/**
+ * Stop when a monitored value has not improved for `patience` epochs (the pipeline's early
+ * stopping; its defaults fill what is left out).
+ */
 export interface EarlyStoppingSpec {
-  /** A metric named in `training.metrics` (or "reconstructionError"). */
-  metric: string;
-  /** Which set's value to watch; "validation" needs `data.validationSplit` > 0. */
-  split: 'train' | 'validation';
-  /** "min" for errors and free energies, "max" for (pseudo-)likelihoods. */
-  mode: 'min' | 'max';
-  /** Epochs without an improvement larger than `minDelta` before stopping. */
-  patience: number;
-  minDelta: number;
+  /**
+   * "pseudoLogLikelihood" (default; higher is better), "freeEnergyGap" (held-out minus training
+   * mean free energy; lower is better), "reconstructionError" or "meanHiddenActivation".
+   */
+  metric?: 'pseudoLogLikelihood' | 'freeEnergyGap' | 'reconstructionError' | 'meanHiddenActivation';
+  /** For pseudoLogLikelihood: the held-out ("validation", default) or the training value. */
+  split?: 'train' | 'validation';
+  /** Epochs without an improvement larger than `minDelta` before stopping; default 5. */
+  patience?: number;
+  /** Default 0. */
+  minDelta?: number;
+  /** Put back the parameters of the best epoch when stopping; default true. */
+  restoreBest?: boolean;
 }
 
 /** How to train. */

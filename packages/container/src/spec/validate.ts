@@ -4,7 +4,7 @@ import { KIND_LABELS, type ComponentKind } from '../tokens.js';
 import { defaultSpec } from './defaults.js';
 import { isPlainObject, mergeSpec } from './merge.js';
 import { SpecError, type SpecIssue } from './spec-error.js';
-import type { EarlyStoppingSpec, MetricSpec, RunSpec } from './types.js';
+import type { MetricSpec, RunSpec } from './types.js';
 
 const TOP_KEYS = ['$schema', 'description', 'plugins', 'model', 'training', 'data', 'backend', 'seed', 'output'];
 const MODEL_KEYS = ['kind', 'layers', 'connections', 'weightStd'];
@@ -12,10 +12,8 @@ const TRAINING_KEYS = Object.keys(defaultSpec().training);
 const DATA_KEYS = ['source', 'validationSplit', 'limit'];
 const BACKEND_KEYS = ['name', 'precision'];
 const OUTPUT_KEYS = ['dir', 'samples', 'filters', 'reconstructions'];
-const EARLY_STOPPING_KEYS = ['metric', 'split', 'mode', 'patience', 'minDelta'];
-
-/** Metrics the trainer always reports, whether listed or not. */
-const ALWAYS_REPORTED = ['reconstructionError', 'meanHiddenActivation'];
+const EARLY_STOPPING_KEYS = ['metric', 'split', 'patience', 'minDelta', 'restoreBest'];
+const STOPPING_METRICS = ['pseudoLogLikelihood', 'freeEnergyGap', 'reconstructionError', 'meanHiddenActivation'];
 
 /** Collects problems with the field path of each. */
 class IssueList {
@@ -124,9 +122,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
   checkOutput(spec['output'], issues);
 
   if (issues.issues.length > 0) throw new SpecError(issues.issues, source);
-  const run = spec as unknown as RunSpec;
-  if (run.training.earlyStopping !== null) run.training.earlyStopping = withEarlyStoppingDefaults(run.training.earlyStopping);
-  return run;
+  return spec as unknown as RunSpec;
 }
 
 function checkModel(model: unknown, catalog: ComponentCatalog, issues: IssueList): void {
@@ -202,24 +198,20 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
   issues.boolean(t['initVisibleBiasFromData'], 'training.initVisibleBiasFromData');
   issues.integer(t['checkpointEvery'], 'training.checkpointEvery', 0);
   const es = t['earlyStopping'];
-  if (es !== null) {
-    if (!issues.object(es, 'training.earlyStopping', EARLY_STOPPING_KEYS)) return;
-    const watchable = [...new Set([...ALWAYS_REPORTED, ...metricNames])];
-    if (issues.string(es['metric'], 'training.earlyStopping.metric') && !watchable.includes(es['metric'])) {
-      issues.add('training.earlyStopping.metric', `"${es['metric']}" is not scored in this run; watchable: ${watchable.join(', ')} (add it to training.metrics)`);
-    }
-    if (es['split'] !== undefined) issues.oneOf(es['split'], 'training.earlyStopping.split', ['train', 'validation']);
-    if (es['mode'] !== undefined) issues.oneOf(es['mode'], 'training.earlyStopping.mode', ['min', 'max']);
-    if (es['patience'] !== undefined) issues.integer(es['patience'], 'training.earlyStopping.patience', 1);
-    if (es['minDelta'] !== undefined) issues.number(es['minDelta'], 'training.earlyStopping.minDelta', 0, Infinity);
+  if (es !== null && issues.object(es, 'training.earlyStopping', EARLY_STOPPING_KEYS)) {
+    const path = 'training.earlyStopping';
+    const metric = es['metric'] ?? 'pseudoLogLikelihood';
+    issues.oneOf(metric, `${path}.metric`, STOPPING_METRICS);
     const split = es['split'] ?? 'validation';
+    issues.oneOf(split, `${path}.split`, ['train', 'validation']);
+    if (es['patience'] !== undefined) issues.integer(es['patience'], `${path}.patience`, 1);
+    if (es['minDelta'] !== undefined) issues.number(es['minDelta'], `${path}.minDelta`, 0, Infinity);
+    if (es['restoreBest'] !== undefined) issues.boolean(es['restoreBest'], `${path}.restoreBest`);
+    const needs = metric === 'pseudoLogLikelihood' ? 'pseudoLogLikelihood' : metric === 'freeEnergyGap' ? 'freeEnergy' : undefined;
+    if (needs !== undefined && !metricNames.includes(needs)) issues.add(`${path}.metric`, `"${String(metric)}" needs "${needs}" in training.metrics`);
+    const heldOut = metric === 'freeEnergyGap' || (metric === 'pseudoLogLikelihood' && split === 'validation');
     const validationSplit = isPlainObject(data) ? data['validationSplit'] : undefined;
-    if (split === 'validation' && validationSplit === 0) {
-      issues.add('training.earlyStopping.split', 'watches the validation set, but data.validationSplit is 0 (no held-out rows)');
-    }
-    if (split === 'validation' && ALWAYS_REPORTED.includes(String(es['metric']))) {
-      issues.add('training.earlyStopping.split', `"${String(es['metric'])}" is measured on the training batches only: use "split": "train"`);
-    }
+    if (heldOut && validationSplit === 0) issues.add(`${path}.metric`, `"${String(metric)}" watches held-out data, but data.validationSplit is 0`);
   }
 }
 
@@ -239,12 +231,6 @@ function checkOutput(output: unknown, issues: IssueList): void {
   }
   issues.integer(output['filters'], 'output.filters', 0, 10000);
   issues.integer(output['reconstructions'], 'output.reconstructions', 0, 10000);
-}
-
-/** Fills the optional fields of an early-stopping spec: validation split, patience 3, minDelta 0, mode by metric. */
-function withEarlyStoppingDefaults(es: Partial<EarlyStoppingSpec> & { metric: string }): EarlyStoppingSpec {
-  const maximize = /likelihood/i.test(es.metric);
-  return { split: 'validation', mode: maximize ? 'max' : 'min', patience: 3, minDelta: 0, ...es };
 }
 
 /** The name of a metric entry. */
