@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { loadModel, Trainer, type EnergyModel } from '@boltzmann/core';
-import { Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
+import { CounterRng, Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
 import { batch, fromMatrix, generatorStream, resumeSession, shuffle, train, type TrainingSession } from '@boltzmann/pipeline';
 import { expectSameParams, makeSession, paramsDiffer, plantedRows, runAll, runUntil, settle, tempDir } from './helpers.js';
 
@@ -137,7 +137,7 @@ describe('resume: an interrupted run ends bit-identical to an uninterrupted one'
 });
 
 /** One noisy binary row from a generator's per-index random source. */
-function plantedRowFrom(rng: { uniforms(out: Float64Array): Float64Array }): Matrix {
+function plantedRowFrom(rng: CounterRng): Matrix {
   const u = rng.uniforms(new Float64Array(10));
   const pattern = u[0]! < 0.5 ? [1, 1, 1, 0, 0, 0, 1, 0, 1] : [0, 0, 0, 1, 1, 1, 0, 1, 0];
   return new Matrix(1, 9, Float32Array.from(pattern, (p, i) => (u[i + 1]! < 0.1 ? 1 - p : p)));

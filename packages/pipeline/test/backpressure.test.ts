@@ -1,0 +1,146 @@
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { CpuBackend } from '@boltzmann/backend-cpu';
+import { InvalidValueError, Matrix } from '@boltzmann/tensor';
+import { map, range, tap } from 'rxjs';
+import { batch, fromIterable, generatorStream, pull, shuffle, train, type TrainingEvent } from '@boltzmann/pipeline';
+import { makeSession, runAll, runUntil, settle, tempDir } from './helpers.js';
+
+/** A row source that records how many rows it was asked for, and the most it ever ran ahead of training. */
+function countingSource(cols: number) {
+  const counter = { produced: 0, trainedRows: 0, maxAhead: 0 };
+  const rows = generatorStream(
+    (i, rng) => {
+      counter.produced += 1;
+      counter.maxAhead = Math.max(counter.maxAhead, counter.produced - counter.trainedRows);
+      return new Matrix(1, cols, Float32Array.from(rng.uniforms(new Float32Array(cols)), (u) => (u < 0.3 + 0.4 * (i % 2) ? 1 : 0)));
+    },
+    { seed: 3 },
+  );
+  const track = tap((e: TrainingEvent) => {
+    if (e.type === 'batch-end') counter.trainedRows += e.rows;
+  });
+  return { counter, rows, track };
+}
+
+describe('backpressure: the trainer pulls its batches', function () {
+  it('an unbounded source is never more than one batch ahead, epoch ends and checkpoints included', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 7, 3);
+    const { counter, rows, track } = countingSource(7);
+    const tmp = tempDir('pipeline-pull-');
+    const checkpoint = { path: join(tmp.dir, 'run.json'), everySteps: 4 };
+    const events = await runAll(train({ model, trainer, data: rows.pipe(batch(5)), epochs: 6, stepsPerEpoch: 9 }, { window: { size: 4 }, checkpoint }).pipe(track));
+    tmp.remove();
+    expect(events.filter((e) => e.type === 'epoch-end')).to.have.length(6);
+    expect(events.filter((e) => e.type === 'checkpoint-written').length).to.be.at.least(13);
+    expect(trainer.step).to.equal(54);
+    expect(counter.maxAhead).to.be.at.most(5);
+    expect(counter.produced).to.equal(54 * 5);
+  });
+
+  it('through a buffered shuffle: ahead by at most the buffer plus one batch', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 7, 3);
+    const { counter, rows, track } = countingSource(7);
+    await runUntil(train({ model, trainer, data: rows.pipe(shuffle({ seed: 1, bufferSize: 16 }), batch(4)), epochs: Infinity }).pipe(track), (e) => e.type === 'batch-end' && e.step === 40);
+    expect(counter.maxAhead).to.be.at.most(16 + 4);
+    expect(counter.maxAhead).to.be.at.least(16);
+  });
+
+  it('an async generator (fromIterable) is asked for one batch at a time', async function () {
+    let asked = 0;
+    let trained = 0;
+    let maxAhead = 0;
+    async function* batches() {
+      for (let i = 0; i < 30; i++) {
+        asked += 1;
+        maxAhead = Math.max(maxAhead, asked - trained);
+        await Promise.resolve();
+        yield new Matrix(2, 3, Float32Array.from([1, 0, i % 2, 0, 1, 1]));
+      }
+    }
+    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
+    await runAll(train({ model, trainer, data: fromIterable(batches()), epochs: 1 }).pipe(tap((e) => e.type === 'batch-end' && (trained = e.step))));
+    expect(trainer.step).to.equal(30);
+    expect(maxAhead).to.equal(1);
+  });
+
+  it('a plain RxJS source that ignores demand fails with a clear error instead of filling memory', async function () {
+    let produced = 0;
+    const flood = range(0, 1_000_000).pipe(
+      map(() => {
+        produced += 1;
+        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
+      }),
+    );
+    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
+    let error: unknown;
+    try {
+      await runAll(train({ model, trainer, data: flood, epochs: 1 }, { maxBufferedBatches: 8 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(InvalidValueError);
+    expect((error as Error).message).to.match(/more than 8 batches ahead .* ignores demand/);
+    expect(produced).to.be.below(20);
+  });
+
+  it('pull() hands out values one at a time and stops the source when closed', async function () {
+    let produced = 0;
+    let closed = false;
+    function* numbers() {
+      try {
+        for (let i = 0; ; i++) {
+          produced += 1;
+          yield i;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const queue = pull(fromIterable(numbers()));
+    expect((await queue.next()).value).to.equal(0);
+    expect((await queue.next()).value).to.equal(1);
+    await settle();
+    expect(produced).to.equal(2);
+    queue.close();
+    expect(closed).to.equal(true);
+    expect((await queue.next()).done).to.equal(true);
+  });
+});
+
+describe('cancellation', function () {
+  it('unsubscribing stops training between steps and closes the data source', async function () {
+    let closed = false;
+    function* rows() {
+      try {
+        for (let i = 0; ; i++) yield new Matrix(1, 4, Float32Array.from([i % 2, 1, 0, (i >> 1) % 2]));
+      } finally {
+        closed = true;
+      }
+    }
+    const { model, trainer } = makeSession(new CpuBackend(), 4, 3);
+    const events = await runUntil(train({ model, trainer, data: fromIterable(rows()).pipe(batch(3)), epochs: 1 }), (e) => e.type === 'batch-end' && e.step === 7);
+    const before = await model.getParams();
+    await settle(10);
+    expect(trainer.step).to.equal(7);
+    expect(closed).to.equal(true);
+    expect(events.map((e) => e.type)).to.not.include('finished');
+    const after = await model.getParams();
+    for (const name of Object.keys(before)) expect(Array.from(after[name]!.data)).to.deep.equal(Array.from(before[name]!.data));
+  });
+
+  it('a second run of a trainer that is still training is an error (share one run instead)', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 4, 3);
+    const data = new Matrix(20, 4, new Float32Array(80).map((_, i) => (i % 3 === 0 ? 1 : 0)));
+    const first = runAll(train({ model, trainer, data, epochs: 3 }));
+    let error: unknown;
+    try {
+      await runAll(train({ model, trainer, data, epochs: 3 }));
+    } catch (e) {
+      error = e;
+    }
+    await first;
+    expect(error).to.be.instanceOf(InvalidValueError);
+    expect((error as Error).message).to.match(/already training .* share\(\) or connectable\(\)/);
+  });
+});
