@@ -2,6 +2,11 @@ import { expect } from 'chai';
 import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, ShapeError } from '@boltzmann/tensor';
 import type { Gemm } from '../src/gemm.js';
 import { nativeGemm, nativeGemmUnavailableReason, nativeKernels } from '../src/gemm-native.js';
+import { wasmGemm, wasmGemmUnavailableReason } from '../src/gemm-wasm.js';
+import { GEMM_WASM_BASE64 } from '../src/gemm-wasm-module.js';
+import { assembleGemmWasm } from '../native/wasm/generate.js';
+import { WatError, assembleWat } from '../native/wasm/wat.js';
+import { wasmApi } from '../src/wasm-api.js';
 
 /**
  * The fast float32 kernels against the float64 reference backend. Each one is tested where it
@@ -175,10 +180,31 @@ describe('fast float32 gemm kernels against the float64 reference', function () 
     describeFastGemm(`native ${kernel}, all threads`, () => nativeGemm({ kernel }), nativeGemmUnavailableReason);
   }
 
+  describeFastGemm('wasm SIMD, 1 thread', () => wasmGemm({ threads: 1 }), wasmGemmUnavailableReason);
+  describeFastGemm('wasm SIMD, all threads', () => wasmGemm(), wasmGemmUnavailableReason);
+
   it('nativeGemm rejects an unknown kernel name and bad thread counts', function () {
     if (kernels.length === 0) this.skip();
     expect(() => nativeGemm({ kernel: 'sse9' })).to.throw(InvalidValueError, /sse9/);
     expect(() => nativeGemm({ threads: -1 })).to.throw(InvalidValueError, /threads/);
     expect(nativeGemm()!.name).to.equal(`native-${kernels[0]}`);
+  });
+});
+
+describe('the WebAssembly kernel source', function () {
+  it('src/gemm-wasm-module.ts holds exactly the assembled native/wasm/gemm.wat (run native/wasm/generate.ts after editing)', function () {
+    expect(GEMM_WASM_BASE64).to.equal(assembleGemmWasm());
+    expect(wasmApi?.validate(Buffer.from(GEMM_WASM_BASE64, 'base64'))).to.equal(true);
+  });
+
+  it('the assembler encodes a small function that runs, and names the line of what it cannot assemble', function () {
+    const bytes = assembleWat(`(module
+      (func $add (export "add") (param $x i32) (param $y i32) (result i32)
+        (i32.add (local.get $x) (i32.mul (local.get $y) (i32.const -3)))))`);
+    if (wasmApi === undefined) this.skip();
+    const add = new wasmApi.Instance(new wasmApi.Module(bytes)).exports.add as (x: number, y: number) => number;
+    expect(add(10, 4)).to.equal(-2);
+    expect(() => assembleWat('(module\n (func (i64.popcnt (i32.const 1))))')).to.throw(WatError, /line 2: unsupported instruction "i64.popcnt"/);
+    expect(() => assembleWat('(module (func (local.get $nope)))')).to.throw(WatError, /unknown local \$nope/);
   });
 });
