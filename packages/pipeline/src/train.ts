@@ -1,6 +1,7 @@
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Observable } from 'rxjs';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
+import { currentDemand } from './demand.js';
 import { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 import type { MonitorOptions } from './epoch-monitor.js';
 import type { TrainingEvent } from './events.js';
@@ -47,6 +48,8 @@ export interface ResolvedTrainOptions {
  * so consumers that subscribe at once all see its first event). Unsubscribing stops it between
  * two steps; a checkpoint being written is finished first, so the last checkpoint is whole.
  * The trainer pulls its batches: stream sources produce only when it is ready (see `Demand`).
+ * It can be pulled in turn: read through `pull(train(...))`, it trains a step only when the
+ * reader wants the next event.
  *
  * The session is checked now: a bad one (negative epochs, a trainer of another model, data or
  * validation of the wrong width, early stopping on held-out metrics without held-out data)
@@ -56,7 +59,7 @@ export function train(session: TrainingSession, options: TrainOptions = {}): Obs
   const data = validateSession(session);
   const resolved = resolveTrainOptions(session, options);
   return new Observable<TrainingEvent>((subscriber) => {
-    const run = new TrainingRun(session, data, resolved, subscriber);
+    const run = new TrainingRun(session, data, resolved, subscriber, currentDemand());
     run.start();
     return () => run.cancel();
   });

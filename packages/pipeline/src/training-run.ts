@@ -2,6 +2,7 @@ import { DivergenceGuard, type EpochReport, type Hyperparameters, type Trainer }
 import { CounterRng, InvalidValueError, Matrix, type Tensor } from '@boltzmann/tensor';
 import { isObservable, type Subscriber } from 'rxjs';
 import { Checkpointer } from './checkpoint.js';
+import type { Demand } from './demand.js';
 import { EarlyStopping } from './early-stopping.js';
 import { EpochMonitor } from './epoch-monitor.js';
 import type { BatchEndEvent, CheckpointWrittenEvent, EpochEndEvent, StartedEvent, StopReason, TrainingEvent, TrainingSummary } from './events.js';
@@ -46,6 +47,8 @@ export class TrainingRun {
     private readonly data: SessionData,
     private readonly options: ResolvedTrainOptions,
     private readonly subscriber: Subscriber<TrainingEvent>,
+    /** The demand of a consumer that pulls the events (see `pull`), which then paces the steps. */
+    private readonly demand?: Demand,
   ) {
     this.checkpointer = options.checkpoint ? new Checkpointer(options.checkpoint) : undefined;
     this.earlyStopping = options.earlyStopping ? new EarlyStopping(options.earlyStopping) : undefined;
@@ -241,6 +244,7 @@ export class TrainingRun {
 
   /** One step on a batch on the backend, its event, a step checkpoint when due, one event-loop turn. */
   private async step(batch: Tensor, index: number): Promise<boolean> {
+    if (this.demand !== undefined && !this.demand.isWanted) await this.demand.whenWanted();
     if (this.cancelled) return false;
     const trainer = this.session.trainer;
     const window = this.window ? await this.window.evaluate(batch) : undefined;

@@ -108,6 +108,20 @@ describe('backpressure: the trainer pulls its batches', function () {
   });
 });
 
+describe('pulling the events', function () {
+  it('read through pull(), train() takes a step only when the reader asks for the next event', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 4, 3);
+    const data = new Matrix(30, 4, new Float32Array(120).map((_, i) => (i % 3 === 0 ? 1 : 0)));
+    const events = pull(train({ model, trainer, data, epochs: 10 }));
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push((await events.next()).value!.type);
+    await settle(20);
+    expect(seen).to.deep.equal(['started', 'batch-end', 'batch-end', 'batch-end']);
+    expect(trainer.step).to.be.at.most(4);
+    events.close();
+  });
+});
+
 describe('cancellation', function () {
   it('unsubscribing stops training between steps and closes the data source', async function () {
     let closed = false;
