@@ -25,6 +25,8 @@ type EpochOutcome = 'continue' | 'early-stop' | undefined;
  */
 export class TrainingRun {
   private cancelled = false;
+  /** Set once the run has nothing left to do but let go of the trainer (its last event is out). */
+  private finishing = false;
   private queue: PullQueue<Matrix> | undefined;
   private ended: Promise<void> = Promise.resolve();
   private readonly checkpointer: Checkpointer | undefined;
@@ -78,7 +80,7 @@ export class TrainingRun {
     if (this.cancelled) return false;
     const trainer = this.session.trainer;
     for (let other = activeRuns.get(trainer); other !== undefined; other = activeRuns.get(trainer)) {
-      if (!other.cancelled) {
+      if (!other.cancelled && !other.finishing) {
         throw new InvalidValueError('this trainer is already training in another run; to give one run to several consumers, share it with share() or connectable()');
       }
       await other.ended;
@@ -335,6 +337,8 @@ export class TrainingRun {
     };
     if (this.lastReport) summary.lastReport = this.lastReport;
     if (es && !Number.isNaN(es.best)) summary.best = { metric: es.metric, value: es.best, epoch: es.bestEpoch };
+    // A consumer may start the next run of this trainer from the 'finished' event itself.
+    this.finishing = true;
     return this.emit({ type: 'finished', summary });
   }
 

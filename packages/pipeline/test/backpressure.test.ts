@@ -143,6 +143,19 @@ describe('cancellation', function () {
     for (const name of Object.keys(before)) expect(Array.from(after[name]!.data)).to.deep.equal(Array.from(before[name]!.data));
   });
 
+  it('a new run of the trainer may start from the finished event of the last one', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 4, 3);
+    const data = new Matrix(20, 4, new Float32Array(80).map((_, i) => (i % 3 === 0 ? 1 : 0)));
+    const second = await new Promise<Promise<TrainingEvent[]>>((resolve, reject) => {
+      train({ model, trainer, data, epochs: 1 }).subscribe({
+        next: (e) => e.type === 'finished' && resolve(runAll(train({ model, trainer, data, epochs: 2 }))),
+        error: reject,
+      });
+    });
+    await second;
+    expect(trainer.epoch).to.equal(2);
+  });
+
   it('a second run of a trainer that is still training is an error (share one run instead)', async function () {
     const { model, trainer } = makeSession(new CpuBackend(), 4, 3);
     const data = new Matrix(20, 4, new Float32Array(80).map((_, i) => (i % 3 === 0 ? 1 : 0)));
