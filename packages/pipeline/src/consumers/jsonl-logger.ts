@@ -26,7 +26,7 @@ const DEFAULT_TYPES: readonly TrainingEventType[] = ['started', 'epoch-end', 'ch
  * Writes training events as JSON Lines (one JSON object per line, the event's fields plus
  * "time"), and the stream's error as a line { "type": "error", "name", "message" }. Subscribe it
  * to a run: `run$.subscribe(new JsonlLogger('train.jsonl'))`. The file is closed when the run
- * completes or fails.
+ * completes or fails; a consumer that unsubscribes early calls `close()` itself.
  */
 export class JsonlLogger implements Observer<TrainingEvent> {
   readonly mode: 'append' | 'atomic';

@@ -42,6 +42,7 @@ export class ProgressBar implements Observer<TrainingEvent> {
   private startedAt = 0;
   private lastDraw = -Infinity;
   private liveShown = false;
+  private lastReport: EpochReport | undefined;
 
   constructor(options: ProgressBarOptions = {}) {
     this.stream = options.stream ?? process.stderr;
@@ -63,6 +64,7 @@ export class ProgressBar implements Observer<TrainingEvent> {
         if (this.live && this.now() - this.lastDraw >= this.minIntervalMs) this.drawLive(event);
         break;
       case 'epoch-end':
+        this.lastReport = event.report;
         this.line(`epoch ${event.report.epoch}${finite(event.epochs) ? `/${event.epochs}` : ''}  ${formatReport(event.report)}`);
         break;
       case 'checkpoint-written':
@@ -108,6 +110,7 @@ export class ProgressBar implements Observer<TrainingEvent> {
       if (spe !== undefined && finite(epochs)) text += `  ETA ${formatDuration(Math.max(0, epochs * spe - event.step) / rate)}`;
     }
     if (event.window) text += `  window recon ${fmt(event.window.reconstructionError)} F ${fmt(event.window.freeEnergy)}`;
+    else if (this.lastReport) text += `  recon ${fmt(this.lastReport.reconstructionError)} (epoch ${this.lastReport.epoch})`;
     return text;
   }
 
