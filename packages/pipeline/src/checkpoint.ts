@@ -11,7 +11,12 @@ export interface CheckpointOptions {
   path: string;
   /** Write after every this many completed epochs (counted by the trainer); default 1 unless `everySteps` is given. */
   everyEpochs?: number;
-  /** Write after every this many completed steps (mid-epoch too: a resume continues inside the epoch). */
+  /**
+   * Write after every this many completed steps (mid-epoch too: a resume continues inside the
+   * epoch; one due at an epoch's last step is written after the epoch's end). Resuming inside an
+   * epoch needs matrix data or `stepsPerEpoch`: a stream whose epochs end when it completes
+   * restarts the epoch in progress, so resume such runs from epoch checkpoints.
+   */
   everySteps?: number;
   /** Also write when the run ends without error (completed, stopped early, data ended); default true. */
   final?: boolean;

@@ -43,6 +43,7 @@ export class TrainingRun {
   private startEpoch = 0;
   private startStep = 0;
   private biasInitialized = false;
+  private stepCheckpointPending = false;
 
   constructor(
     private readonly session: TrainingSession,
@@ -147,7 +148,7 @@ export class TrainingRun {
           const rows = Math.min(batchSize, n - start);
           const batch = model.workspace.get('pipeline:batch', rows, visible.size);
           be.gatherRows(resident, order.subarray(start, start + rows), batch);
-          if (!(await this.step(batch, b + 1))) return undefined;
+          if (!(await this.step(batch, b + 1, b + 1 === stepsPerEpoch))) return undefined;
         }
         offset = 0;
         const outcome = await this.endEpoch(started);
@@ -187,7 +188,7 @@ export class TrainingRun {
           if (this.cancelled) return undefined;
           if (next.done) break;
           index += 1;
-          if (!(await this.streamStep(next.value, index))) return undefined;
+          if (!(await this.streamStep(next.value, index, false))) return undefined;
         }
         queue.close();
         this.queue = undefined;
@@ -213,7 +214,7 @@ export class TrainingRun {
           return 'data-ended';
         }
         steps += 1;
-        if (!(await this.streamStep(next.value, b + 1))) return undefined;
+        if (!(await this.streamStep(next.value, b + 1, b + 1 === stepsPerEpoch))) return undefined;
       }
       offset = 0;
       const outcome = await this.endEpoch(started);
@@ -231,7 +232,7 @@ export class TrainingRun {
   }
 
   /** A host batch from the stream: checked, uploaded, scored for the epoch report, trained on. */
-  private async streamStep(batch: unknown, index: number): Promise<boolean> {
+  private async streamStep(batch: unknown, index: number, lastOfEpoch: boolean): Promise<boolean> {
     const { model, trainer } = this.session;
     const visible = model.layers[0]!;
     visible.validate(batch as Matrix, `batch ${index} of epoch ${trainer.epoch + 1}`);
@@ -241,11 +242,15 @@ export class TrainingRun {
     const t = model.workspace.get('pipeline:stream-batch', m.rows, m.cols);
     model.backend.write(t, m);
     this.monitor!.observeBatch(t);
-    return this.step(t, index);
+    return this.step(t, index, lastOfEpoch);
   }
 
-  /** One step on a batch on the backend, its event, a step checkpoint when due, one event-loop turn. */
-  private async step(batch: Tensor, index: number): Promise<boolean> {
+  /**
+   * One step on a batch on the backend, its event, a step checkpoint when due, one event-loop
+   * turn. A step checkpoint due at the last step of an epoch waits for the epoch's end, so every
+   * checkpoint lies either inside an epoch or between two (where a resume can tell which).
+   */
+  private async step(batch: Tensor, index: number, lastOfEpoch: boolean): Promise<boolean> {
     if (this.demand !== undefined && !this.demand.isWanted) await this.demand.whenWanted();
     if (this.cancelled) return false;
     const trainer = this.session.trainer;
@@ -265,7 +270,10 @@ export class TrainingRun {
     };
     if (window) event.window = window;
     if (!this.emit(event)) return false;
-    if (this.checkpointer?.dueAfterStep(trainer) && !(await this.writeCheckpoint('step', false))) return false;
+    if (this.checkpointer?.dueAfterStep(trainer)) {
+      if (lastOfEpoch) this.stepCheckpointPending = true;
+      else if (!(await this.writeCheckpoint('step', false))) return false;
+    }
     await new Promise<void>((resolve) => setImmediate(resolve));
     return !this.cancelled;
   }
@@ -279,7 +287,11 @@ export class TrainingRun {
     const event: EpochEndEvent = { type: 'epoch-end', report, epochs };
     if (this.window) event.window = this.window.current();
     if (!this.emit(event)) return undefined;
-    if (this.checkpointer?.dueAfterEpoch(trainer) && !(await this.writeCheckpoint('epoch', true))) return undefined;
+    const pending = this.stepCheckpointPending;
+    this.stepCheckpointPending = false;
+    if (this.checkpointer?.dueAfterEpoch(trainer) || pending) {
+      if (!(await this.writeCheckpoint(this.checkpointer!.dueAfterEpoch(trainer) ? 'epoch' : 'step', true))) return undefined;
+    }
     const es = this.earlyStopping;
     if (es) {
       const decision = es.update(report);

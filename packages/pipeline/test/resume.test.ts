@@ -81,6 +81,21 @@ describe('resume: an interrupted run ends bit-identical to an uninterrupted one'
     await expectSameParams(session.model, reference);
   });
 
+  it('a step checkpoint due at the last step of an epoch is written after the epoch end (and resumes right)', async function () {
+    const reference = await uninterrupted(new CpuBackend());
+    const path = join(tmp.dir, 'epoch-edge.json');
+    {
+      const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
+      const events = await runUntil(train({ model, trainer, data, epochs: E }, { checkpoint: { path, everySteps: 4, everyEpochs: 3 } }), (e) => e.type === 'checkpoint-written' && e.step === 8);
+      const types = events.slice(-3).map((e) => (e.type === 'checkpoint-written' ? `${e.type}:${e.trigger}` : e.type));
+      expect(types).to.deep.equal(['batch-end', 'epoch-end', 'checkpoint-written:step']);
+    }
+    const session = resumeSession(path, new CpuBackend(), { data, epochs: E });
+    expect([session.trainer.epoch, session.trainer.step]).to.deep.equal([2, 8]);
+    await runAll(train(session));
+    await expectSameParams(session.model, reference);
+  });
+
   it('cancelled between checkpoints: the last checkpoint is whole, and resuming it still ends identical', async function () {
     const reference = await uninterrupted(new CpuBackend());
     const path = join(tmp.dir, 'cancel.json');
