@@ -98,6 +98,23 @@ describe('train()', function () {
     expect(ends[0]!.report.freeEnergy!.train).to.be.a('number');
   });
 
+  it('a finite stream with stepsPerEpoch ends the run when it runs out (reason data-ended)', async function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
+    const events = await runAll(train({ model, trainer, data: fromMatrix(data, { batchSize: 5 }), epochs: 10, stepsPerEpoch: 3 }));
+    expect(events.filter((e) => e.type === 'epoch-end')).to.have.length(2);
+    expect(events.filter((e) => e.type === 'batch-end')).to.have.length(8);
+    const last = events.at(-1)!;
+    expect(last.type === 'finished' && last.summary).to.include({ reason: 'data-ended', epochs: 2, steps: 8 });
+    const empty = makeSession(new CpuBackend(), 9, 5);
+    let error: unknown;
+    try {
+      await runAll(train({ ...empty, data: EMPTY, epochs: 1, stepsPerEpoch: 3 }));
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).to.match(/completed without a batch: the data is empty/);
+  });
+
   it('epochs counts the trainer\'s total: 0, or a trainer already past it, trains nothing', async function () {
     const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
     const before = await model.getParams();
