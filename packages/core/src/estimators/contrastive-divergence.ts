@@ -16,7 +16,8 @@ export interface ContrastiveDivergenceOptions {
   persistent?: boolean;
   /**
    * Layers whose chain state is their mean rather than a sample. Default: CD uses the visible
-   * probabilities (Hinton's recipe, less noise); PCD samples every layer (a proper Markov chain).
+   * probabilities (Hinton's recipe, less noise) unless the visible layer needs sampled
+   * statistics (a Gaussian learning its variance); PCD samples every layer (a proper Markov chain).
    */
   meanLayers?: readonly string[];
 }
@@ -25,8 +26,9 @@ export interface ContrastiveDivergenceOptions {
  * CD-k and PCD-k. Data phase: clamp layer 0 to the batch and take E[hidden | data] (exact, the
  * hidden layers being independent given the visible one). Model phase: k block-Gibbs sweeps
  * from the data (CD) or from the persistent chains (PCD); statistics use the chain states of
- * block 0 and the conditional means of the last updated block (Rao-Blackwellised).
- * PCD keeps as many chains as the first batch has rows.
+ * block 0 and the conditional means of the last updated block (Rao-Blackwellised), except for
+ * layers that need sampled statistics (`UnitLayer.needsSampledStatistics`), which contribute
+ * samples in both phases. PCD keeps as many chains as the first batch has rows.
  * grads = <dE/dtheta>_data - <dE/dtheta>_model.
  */
 export class ContrastiveDivergence implements Estimator {
@@ -35,6 +37,8 @@ export class ContrastiveDivergence implements Estimator {
   readonly persistent: boolean;
   readonly sampler: GibbsSampler;
   private readonly meanLayers: readonly string[];
+  /** Whether some layer of block 1 needs sampled statistics (so the data phase samples it too). */
+  private readonly sampleBlock1: boolean;
   /** CD: chains by batch size (a partial last batch gets its own); PCD: data-phase buffers. */
   private readonly chains = new Map<number, Chain>();
   private persistentChain: Chain | undefined;
@@ -46,7 +50,14 @@ export class ContrastiveDivergence implements Estimator {
     this.k = checkInteger('k (Gibbs steps of contrastive divergence)', options.k ?? 1);
     this.persistent = options.persistent ?? false;
     this.type = this.persistent ? 'pcd' : 'cd';
-    this.meanLayers = options.meanLayers ?? (this.persistent ? [] : [model.layers[0]!.name]);
+    const visible = model.layers[0]!;
+    this.meanLayers = options.meanLayers ?? (this.persistent || visible.needsSampledStatistics ? [] : [visible.name]);
+    for (const name of this.meanLayers) {
+      const layer = model.layer(name);
+      if (layer.needsSampledStatistics) {
+        throw new InvalidValueError(`layer "${name}" (${layer.type}) needs sampled statistics (its energy is not linear in its state): it cannot carry its mean through the chain; leave it out of meanLayers`);
+      }
+    }
     this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers });
     const [dataBlock] = this.sampler.blocks;
     if (dataBlock!.length !== 1 || model.layers.length < 2) {
@@ -54,6 +65,7 @@ export class ContrastiveDivergence implements Estimator {
         `contrastive divergence needs every hidden layer connected only to the visible layer (an RBM); layers ${dataBlock!.map((l) => model.layers[l]!.name).join(', ')} are all clamped by the data: use a mean-field estimator for deep models`,
       );
     }
+    this.sampleBlock1 = this.sampler.blocks[1]!.some((l) => model.layers[l]!.needsSampledStatistics === true);
     this.dataStats = new Array<Tensor>(model.layers.length);
     this.modelStats = new Array<Tensor>(model.layers.length);
   }
@@ -67,7 +79,7 @@ export class ContrastiveDivergence implements Estimator {
     // Data phase: hidden means given the batch.
     const data = this.chainFor(this.chains, rows);
     model.backend.copy(batch, data.states[0]!);
-    const sampleHidden = !this.persistent;
+    const sampleHidden = !this.persistent || this.sampleBlock1;
     this.sampler.updateBlock(data, 1, rng, sampleHidden);
     const dataMeans = this.statistics(data, this.dataStats);
     model.addEnergyGradients(dataMeans, 1 / rows, grads, false);
@@ -91,11 +103,11 @@ export class ContrastiveDivergence implements Estimator {
     model.addEnergyGradients(this.statistics(chain, this.modelStats), -1 / chain.rows, grads, true);
   }
 
-  /** Block 0 contributes its chain states, the last updated block its conditional means. */
+  /** Block 0 contributes its chain states, the last updated block its conditional means (or samples, where a layer needs them). */
   private statistics(chain: Chain, out: Tensor[]): readonly Tensor[] {
     const [b0, b1] = this.sampler.blocks;
     for (const l of b0!) out[l] = chain.states[l]!;
-    for (const l of b1!) out[l] = chain.means[l]!;
+    for (const l of b1!) out[l] = this.model.layers[l]!.needsSampledStatistics ? chain.states[l]! : chain.means[l]!;
     return out;
   }
 

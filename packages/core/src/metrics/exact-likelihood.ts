@@ -24,7 +24,10 @@ export const MAX_EXACT_STATES = 2 ** 25;
  * with fewer states (for an RBM, the smaller layer) and sum the other block out analytically,
  * log Z = logsumexp_s(-F(s)). Free energies come from the model's backend (float64 when the
  * backend is, or pass a float64 `backend`); the log-sum-exp runs in float64 on the host. Refuses, naming the sizes, when the
- * smaller block has more than `maxStates` states or units without a finite state space.
+ * smaller block has more than `maxStates` states or units without a finite state space, and
+ * refuses models with a layer whose log-partition is approximate (`approximateLogPartition`, ReLU).
+ * Continuous layers (Gaussian) are integrated out exactly, so log Z of a Gaussian-Bernoulli RBM
+ * is the log normaliser of its density over R^n.
  */
 export async function exactLogPartition(model: EnergyModel, options: ExactOptions = {}): Promise<number> {
   return withBackend(model, options.backend, (m) => logPartitionOn(m, options));
@@ -43,6 +46,7 @@ async function withBackend<T>(model: EnergyModel, backend: Backend | undefined, 
 }
 
 async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promise<number> {
+  refuseApproximateLayers(model);
   const maxStates = options.maxStates ?? MAX_EXACT_STATES;
   const chunkRows = options.chunkRows ?? 4096;
   const blocks = model.bipartition();
@@ -90,6 +94,15 @@ async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promis
   return max + Math.log(sum);
 }
 
+/** Throws when a layer sums out only approximately (ReLU): an "exact" number would be a lie. */
+function refuseApproximateLayers(model: EnergyModel): void {
+  for (const layer of model.layers) {
+    if (layer.approximateLogPartition !== undefined) {
+      throw new InvalidValueError(`no exact log Z or log-likelihood for a model with layer "${layer.name}" (${layer.size} ${layer.type} units): ${layer.approximateLogPartition}`);
+    }
+  }
+}
+
 /** States of one layer for joint indices start..start+rows-1, where this layer's digit has weight `radix`. */
 function enumerateJoint(
   enumerate: (start: number, count: number, precision: Precision) => Matrix,
@@ -128,6 +141,7 @@ export async function exactLogLikelihoodRows(model: EnergyModel, data: Matrix, o
 }
 
 async function logLikelihoodRowsOn(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number }): Promise<Float64Array> {
+  refuseApproximateLayers(model);
   const [dataBlock] = model.bipartition();
   if (dataBlock!.length !== 1) throw new InvalidValueError('exact log-likelihood needs every other layer to hang off the visible layer (an RBM)');
   const logZ = options.logZ ?? (await logPartitionOn(model, options));

@@ -164,12 +164,24 @@ export class EnergyModel {
 
   /**
    * Fills `grads` with scale * sum over rows of dE/dtheta at the per-layer statistics `stats`
-   * (samples or conditional means), added to the old contents when `accumulate`. An estimator
+   * (samples, or conditional means for layers whose gradient is linear in their state: see
+   * `UnitLayer.needsSampledStatistics`), added to the old contents when `accumulate`. An estimator
    * calls it with +1/n on the data phase and -1/n on the model phase: the NLL gradient.
    */
   addEnergyGradients(stats: readonly Tensor[], scale: number, grads: GradientSet, accumulate: boolean): void {
     const ws = this.workspace;
-    this.layers.forEach((layer, l) => layer.addEnergyGradient(stats[l]!, scale, grads.byLayer[l]!, accumulate));
+    this.layers.forEach((layer, l) => {
+      const stat = stats[l]!;
+      let computed: Tensor | undefined;
+      const input = (): Tensor => {
+        if (computed === undefined) {
+          computed = ws.get(`model:gradient-input:${layer.name}`, stat.rows, layer.size);
+          this.computeInput(l, stats, computed);
+        }
+        return computed;
+      };
+      layer.addEnergyGradient(stat, scale, grads.byLayer[l]!, accumulate, input);
+    });
     this.connections.forEach((c, i) => {
       const a = stats[this.layers.indexOf(c.from)]!;
       const b = stats[this.layers.indexOf(c.to)]!;

@@ -65,8 +65,8 @@ export class BernoulliLayer implements UnitLayer {
     this.backend.matmul(soft, workspace.onesColumn(input.cols), out, { alpha: scale, beta: 1 });
   }
 
-  addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void {
-    // dE/db = -x
+  addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean, _input: () => Tensor): void {
+    // dE/db = -x; the field is not needed (the interaction holds no parameter of the layer).
     this.backend.sumColumns(state, grads[0]!, -scale, accumulate ? 1 : 0);
   }
 

@@ -47,12 +47,29 @@ export interface UnitLayer {
    * units; exact log Z enumerates the side with fewer states.
    */
   readonly stateCount: number;
+  /**
+   * True when the layer's parameter gradient is not linear in its state (a Gaussian layer that
+   * learns its variance: its energy holds (x - b)^2 / sigma^2), so a conditional mean cannot
+   * stand in for a sample: estimators then use samples of this layer as its statistics and
+   * never carry its mean through a chain. Default false.
+   */
+  readonly needsSampledStatistics?: boolean;
+  /**
+   * Set when `addLogPartition` is an approximation rather than the exact log-sum/integral
+   * (ReLU units): says which one. Free energies that sum such a layer out are then approximate,
+   * and the exact metrics (log Z, log-likelihood) refuse the model, quoting this note.
+   */
+  readonly approximateLogPartition?: string;
 
   /** What the layer sends through its connections for `state` (Bernoulli: the state itself). */
   interaction(state: Tensor, workspace: Workspace): Tensor;
   /** out = E[x | input] (Bernoulli: sigmoid(input)). */
   mean(input: Tensor, out: Tensor): void;
-  /** out = a sample of x | input; `mean` already holds `mean(input)`. Uses one key of `rng`. */
+  /**
+   * out = a sample of x | input; `mean` already holds `mean(input)`. Uses one key of `rng` (a
+   * fixed number of keys where a layer needs more, e.g. one per draw of a multinomial). A layer
+   * that needs scratch tensors here keeps its own `Workspace`.
+   */
   sample(input: Tensor, mean: Tensor, rng: RngState, out: Tensor): void;
   /** out (rows x 1) += scale * E_l(state) per row. */
   addEnergy(state: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
@@ -60,10 +77,16 @@ export interface UnitLayer {
   addLogPartition(input: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
   /**
    * grads[i] (shaped like parameters[i]) = scale * sum over rows of dE/d(parameter i) at
-   * `state`, added to the old contents when `accumulate`. The energy's own terms only; the
-   * connections add theirs.
+   * `state`, added to the old contents when `accumulate`. The energy's own terms, plus those
+   * of the connection terms that the layer's parameters enter through `interaction` (the
+   * connections differentiate with respect to their own weights only).
+   *
+   * `input()` gives the layer's input at the same statistics (the connection fields from the
+   * neighbours' `stats` plus `fieldOffset`, as `mean` takes it), computed on its first call
+   * only: layers whose gradient needs no field (Bernoulli) cost nothing. A Gaussian layer that
+   * learns sigma needs it, since its interaction x / sigma puts sigma into the coupling term.
    */
-  addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void;
+  addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean, input: () => Tensor): void;
   /** Throws a clear error (naming row and column) unless `data` is valid for these units. */
   validate(data: Matrix, what: string): void;
   /** The states with indices start..start+count-1 of `stateCount` (discrete layers only). */
