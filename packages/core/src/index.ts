@@ -115,3 +115,28 @@ export {
   type LoadedModel,
 } from './serialization/model-file.js';
 export { encodeArray, decodeArray, crc32, type EncodedArray } from './serialization/array-codec.js';
+
+// general Boltzmann machines (lateral weights, Glauber and parallel dynamics, wake/dream learning)
+export { QuadraticEnergy, checkSymmetricZeroDiagonal, type UnitValues, type QuadraticEnergyOptions } from './models/quadratic-energy.js';
+export { LateralConnection } from './connections/lateral.js';
+export { graphQuadraticEnergy, unitOffsets, checkQuadraticModel } from './models/graph-energy.js';
+export { BoltzmannMachine, type BoltzmannMachineOptions, type BoltzmannSampleOptions } from './models/boltzmann-machine.js';
+export { GlauberSampler, GlauberChains, type GlauberOptions } from './samplers/glauber.js';
+export { ParallelDynamics, type ParallelDynamicsOptions } from './samplers/parallel-dynamics.js';
+export {
+  exactBoltzmannDistribution,
+  exactBoltzmannLogPartition,
+  exactBoltzmannLogLikelihood,
+  exactConditionalStatistics,
+  exactMoments,
+  enumerateFree,
+  leadingMarginal,
+  totalVariation,
+  empiricalDistribution,
+  entropy,
+  MAX_EXACT_UNITS,
+  type ExactBoltzmannOptions,
+  type ConditionalStatistics,
+} from './metrics/exact-boltzmann.js';
+export { WakeDream, type WakeDreamOptions } from './learning/wake-dream.js';
+export { WakeDreamTrainer, type WakeDreamTrainerOptions, type WakeDreamFitOptions } from './learning/wake-dream-trainer.js';

@@ -3,6 +3,7 @@ import { Registry } from '../registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import type { Connection } from './connection.js';
 import { DenseConnection, type ConnectionSpec, type WeightInit } from './dense.js';
+import { LateralConnection } from './lateral.js';
 
 /** Builds a connection of one type from its spec, its two layers and how to fill its weights. */
 export type ConnectionFactory = (backend: Backend, spec: ConnectionSpec, from: UnitLayer, to: UnitLayer, init: WeightInit) => Connection;
@@ -11,4 +12,4 @@ export type ConnectionFactory = (backend: Backend, spec: ConnectionSpec, from: U
 export const connectionTypes = new Registry<ConnectionFactory>('connection type').register(
   DenseConnection.type,
   (backend, spec, from, to, init) => new DenseConnection(backend, spec.name, from, to, init),
-);
+).register(LateralConnection.type, (backend, spec, from, to, init) => new LateralConnection(backend, spec.name, from, to, init));

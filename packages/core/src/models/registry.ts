@@ -7,6 +7,7 @@ import { unitTypes } from '../units/registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { EnergyModel, type ModelSpec } from './energy-model.js';
 import { RBM } from './rbm.js';
+import { BoltzmannMachine } from './boltzmann-machine.js';
 
 /** Wraps built layers and connections into the model class of one kind. */
 export type ModelFactory = (backend: Backend, layers: UnitLayer[], connections: Connection[], options: { seed?: number }) => EnergyModel;
@@ -19,7 +20,8 @@ export const modelKinds = new Registry<ModelFactory>('model kind')
       throw new InvalidValueError(`an RBM has 2 layers and 1 connection, the spec has ${layers.length} and ${connections.length}`);
     }
     return new RBM(backend, layers[0]!, layers[1]!, connections[0]!, options);
-  });
+  })
+  .register('boltzmann-machine', (backend, layers, connections, options) => new BoltzmannMachine(backend, layers, connections, options));
 
 /**
  * Builds a model from its JSON spec through the unit, connection and model registries.
