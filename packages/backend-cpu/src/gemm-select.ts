@@ -4,7 +4,9 @@
  */
 import { InvalidValueError, type FloatArray, type Precision } from '@boltzmann/tensor';
 import type { Gemm } from './gemm.js';
+import { nativeGemm } from './gemm-native.js';
 import { TsGemm } from './gemm-ts.js';
+import { wasmGemm } from './gemm-wasm.js';
 
 /** One way to get a Gemm; `create` returns undefined where it cannot run (no build, no SIMD...). */
 export interface GemmCandidate {
@@ -14,6 +16,8 @@ export interface GemmCandidate {
 
 /** Fastest first. A native or WebAssembly kernel is added here with one line. */
 export const gemmCandidates: readonly GemmCandidate[] = [
+  { name: 'native', create: () => nativeGemm() },
+  { name: 'wasm-simd', create: () => wasmGemm() },
   { name: 'ts-blocked', create: () => new TsGemm() },
 ];
 

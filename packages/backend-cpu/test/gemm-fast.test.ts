@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, ShapeError } from '@boltzmann/tensor';
 import type { Gemm } from '../src/gemm.js';
 import { nativeGemm, nativeGemmUnavailableReason, nativeKernels } from '../src/gemm-native.js';
+import { selectGemm } from '../src/gemm-select.js';
 import { wasmGemm, wasmGemmUnavailableReason } from '../src/gemm-wasm.js';
 import { GEMM_WASM_BASE64 } from '../src/gemm-wasm-module.js';
 import { assembleGemmWasm } from '../native/wasm/generate.js';
@@ -182,6 +183,12 @@ describe('fast float32 gemm kernels against the float64 reference', function () 
 
   describeFastGemm('wasm SIMD, 1 thread', () => wasmGemm({ threads: 1 }), wasmGemmUnavailableReason);
   describeFastGemm('wasm SIMD, all threads', () => wasmGemm(), wasmGemmUnavailableReason);
+
+  it('selectGemm prefers native, then wasm, for float32, and keeps TypeScript for float64', function () {
+    const expected = nativeKernels().length > 0 ? `native-${nativeKernels()[0]}` : wasmGemm() !== undefined ? 'wasm-simd-4x8' : 'ts-blocked';
+    expect(selectGemm('float32').name).to.equal(expected);
+    expect(selectGemm('float64').name).to.equal('ts-blocked');
+  });
 
   it('nativeGemm rejects an unknown kernel name and bad thread counts', function () {
     if (kernels.length === 0) this.skip();

@@ -1,0 +1,232 @@
+/**
+ * Seconds per epoch of a Bernoulli RBM 784 x 500, batch 100, CD-1 over 60,000 rows, for each
+ * matrix-product kernel of the CPU backend, any gpu.js backend, and (with --python) the
+ * scikit-learn and PyTorch references. One JSON line per configuration on stdout.
+ *
+ *   npx tsx bench/rbm-epoch.ts [--epochs 3] [--configs native,wasm,ts] [--python] [--rows 60000]
+ *
+ * Each configuration runs in its own child process (so its peak RSS is its own) that loads the
+ * data once and waits; the parent then asks them for one epoch each in turn, round after
+ * round, so all configurations see the same machine conditions (this machine's speed swings
+ * up to 2x over minutes). A configuration whose epoch takes longer than --slow-seconds stops
+ * after its first epoch (reported as "epochs": 1).
+ *
+ * Child mode (internal): --child NAME; reads "epoch" / "exit" lines on stdin, writes JSON lines.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CounterRng, Matrix } from '@boltzmann/tensor';
+import { cd1Step, cd1StepFlops, createCd1State } from './cd1-step.js';
+import { backendFor, gemmConfigurations, gpuBackendNames } from './configurations.js';
+import { loadTrainingImages } from './fashion-mnist.js';
+
+const VISIBLE = 784;
+const HIDDEN = 500;
+const BATCH = 100;
+/** A 2-core float32 FMA ceiling the results are compared with (DESIGN.md: ~100 GFLOP/s per core). */
+const CEILING_GFLOPS = 200;
+
+interface Options {
+  epochs: number;
+  rows: number;
+  configs: string[] | undefined;
+  python: boolean;
+  pythonBin: string;
+  slowSeconds: number;
+  child: string | undefined;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { epochs: 3, rows: 60000, configs: undefined, python: false, pythonBin: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', slowSeconds: 60, child: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const count = (what: string): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`${what} must be a positive integer`);
+      return v;
+    };
+    if (flag === '--epochs') options.epochs = count('--epochs');
+    else if (flag === '--rows') options.rows = count('--rows');
+    else if (flag === '--configs') options.configs = value().split(',').filter(Boolean);
+    else if (flag === '--python') options.python = true;
+    else if (flag === '--python-bin') options.pythonBin = value();
+    else if (flag === '--slow-seconds') options.slowSeconds = Number(value());
+    else if (flag === '--child') options.child = value();
+    else throw new Error(`unknown option ${flag}; see the comment at the top of bench/rbm-epoch.ts`);
+  }
+  if (options.rows % BATCH !== 0) throw new Error(`--rows must be a multiple of the batch size ${BATCH}`);
+  return options;
+}
+
+function send(message: object): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Child: one configuration; loads the data, warms up, then runs an epoch per "epoch" line. */
+async function runChild(name: string, options: Options): Promise<void> {
+  const { backend, why } = await backendFor(name);
+  if (backend === undefined) {
+    send({ unavailable: why });
+    return;
+  }
+  const images = loadTrainingImages(options.rows);
+  const data = backend.upload(new Matrix(images.rows, images.cols, images.data));
+  const state = createCd1State(backend, { visible: VISIBLE, hidden: HIDDEN, batch: BATCH, learningRate: 0.05, momentum: 0.5, weightDecay: 1e-4, seed: 1 });
+  const shuffle = new CounterRng(3, 9);
+  const batches = images.rows / BATCH;
+  // Warm-up: JIT, kernel compilation, packing buffers and thread pools are not part of an epoch.
+  const warm = shuffle.permutation(images.rows);
+  for (let i = 0; i < 5; i++) cd1Step(state, data, warm.subarray(i * BATCH, (i + 1) * BATCH));
+  await backend.read(state.c);
+  send({ ready: true, gemm: 'gemm' in backend ? (backend as { gemm: { name: string } }).gemm.name : backend.name, data: images.source });
+  let epoch = 0;
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line !== 'epoch') break;
+    state.options.momentum = epoch === 0 ? 0.5 : 0.9;
+    const start = performance.now();
+    const order = shuffle.permutation(images.rows);
+    for (let b = 0; b < batches; b++) cd1Step(state, data, order.subarray(b * BATCH, (b + 1) * BATCH));
+    // A read-back, so a backend that queues work asynchronously has finished it.
+    const bias = await backend.read(state.c);
+    const seconds = (performance.now() - start) / 1000;
+    if (!Number.isFinite(bias.data[0]!)) throw new Error(`${name}: training diverged (hidden bias ${bias.data[0]})`);
+    epoch++;
+    send({ seconds, rssMb: peakRssMb() });
+  }
+  backend.destroy();
+}
+
+/** A running configuration: a child process speaking JSON lines. */
+class Worker {
+  readonly seconds: number[] = [];
+  rssMb = 0;
+  done = false;
+  info: Record<string, unknown> = {};
+  private readonly lines: AsyncIterator<string>;
+
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcessWithoutNullStreams,
+  ) {
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
+  }
+
+  async next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const { value, done } = await this.lines.next();
+      if (done) throw new Error(`${this.name}: the child process ended early`);
+      // Libraries may print to stdout; only JSON objects are messages.
+      if (value.startsWith('{')) return JSON.parse(value) as Record<string, unknown>;
+    }
+  }
+
+  async epoch(): Promise<number> {
+    this.child.stdin.write('epoch\n');
+    const reply = await this.next();
+    if (typeof reply.seconds !== 'number') throw new Error(`${this.name}: unexpected reply ${JSON.stringify(reply)}`);
+    this.seconds.push(reply.seconds);
+    this.rssMb = Math.max(this.rssMb, Number(reply.rssMb ?? 0));
+    return reply.seconds;
+  }
+
+  stop(): void {
+    this.child.stdin.end('exit\n');
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toFixed(digits));
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.child !== undefined) return runChild(options.child, options);
+
+  const self = fileURLToPath(import.meta.url);
+  const here = path.dirname(self);
+  const gpu = await gpuBackendNames();
+  let names = options.configs ?? [...gemmConfigurations().filter((c) => c.name !== 'wasm-1thread').map((c) => c.name), ...gpu.names];
+  if (options.configs === undefined && gpu.names.length === 0) send({ config: 'gpu.js', unavailable: gpu.why });
+  if (options.python && options.configs === undefined) names = [...names, 'sklearn', 'torch'];
+  const flopsPerEpoch = cd1StepFlops({ visible: VISIBLE, hidden: HIDDEN, batch: BATCH }) * (options.rows / BATCH);
+
+  // Start the children one after another (loading data in parallel would skew nothing but
+  // would double the memory peak and the start-up time on 2 cores).
+  const workers: Worker[] = [];
+  for (const name of names) {
+    const python = name === 'sklearn' || name === 'torch';
+    const command = python ? options.pythonBin : process.execPath;
+    const args = python
+      ? [path.join(here, `reference_${name}.py`), '--serve', '--rows', String(options.rows)]
+      : [...process.execArgv, self, '--child', name, '--rows', String(options.rows)];
+    const env = python ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env;
+    if (python && spawnSync(options.pythonBin, ['-c', name === 'sklearn' ? 'import sklearn' : 'import torch']).status !== 0) {
+      send({ config: name, unavailable: `${options.pythonBin} cannot import ${name} (apt-get install python3-${name === 'sklearn' ? 'sklearn' : 'torch'})` });
+      continue;
+    }
+    const worker = new Worker(name, spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const hello = await worker.next();
+    if (hello.unavailable !== undefined) {
+      send({ config: name, unavailable: hello.unavailable });
+      worker.stop();
+      continue;
+    }
+    worker.info = hello;
+    workers.push(worker);
+    process.stderr.write(`ready: ${name} (${String(hello.gemm ?? name)})\n`);
+  }
+
+  // Interleaved rounds: every configuration runs its n-th epoch before any runs its (n+1)-th.
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (const worker of workers) {
+      if (worker.done) continue;
+      const seconds = await worker.epoch();
+      process.stderr.write(`epoch ${epoch + 1}: ${worker.name} ${seconds.toFixed(2)} s\n`);
+      if (seconds > options.slowSeconds) worker.done = true;
+    }
+  }
+  for (const worker of workers) {
+    worker.stop();
+    const s = median(worker.seconds);
+    const gflops = flopsPerEpoch / s / 1e9;
+    send({
+      config: worker.name,
+      gemm: worker.info.gemm ?? worker.name,
+      data: worker.info.data ?? 'unknown',
+      rows: options.rows,
+      batch: BATCH,
+      visible: VISIBLE,
+      hidden: HIDDEN,
+      epochs: worker.seconds.length,
+      seconds_per_epoch: round(s, 3),
+      epoch_seconds: worker.seconds.map((x) => round(x, 3)),
+      gflops: round(gflops, 1),
+      ceiling_fraction: round(gflops / CEILING_GFLOPS, 3),
+      peak_rss_mb: round(worker.rssMb, 0),
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
