@@ -140,3 +140,13 @@ export {
 } from './metrics/exact-boltzmann.js';
 export { WakeDream, type WakeDreamOptions } from './learning/wake-dream.js';
 export { WakeDreamTrainer, type WakeDreamTrainerOptions, type WakeDreamFitOptions } from './learning/wake-dream-trainer.js';
+
+// constraint satisfaction by simulated annealing (fixed-weight Boltzmann machines as solvers)
+export { TemperatureList, checkCooling, type CoolingSchedule, type CoolingScheduleSpec } from './annealing/cooling-schedule.js';
+export { GeometricCooling, type GeometricCoolingOptions } from './annealing/geometric-cooling.js';
+export { LinearCooling, type LinearCoolingOptions } from './annealing/linear-cooling.js';
+export { simulatedAnnealing, descend, type AnnealingOptions, type AnnealingResult, type AnnealingStage } from './annealing/simulated-annealing.js';
+export { solveByAnnealing, type ConstraintProblem, type AnnealedSolution } from './annealing/constraint-problem.js';
+export { MaxCut, type WeightedEdge, type Cut } from './annealing/max-cut.js';
+export { NQueens, type NQueensOptions } from './annealing/n-queens.js';
+export { GraphColouring, type GraphColouringOptions } from './annealing/graph-colouring.js';
