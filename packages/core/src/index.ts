@@ -35,8 +35,11 @@ export { RngStreams } from './rng-streams.js';
 export { checkMatrix, checkNumber, checkInteger } from './validation.js';
 
 // units
-export type { UnitLayer, UnitSpec, UnitFactory } from './units/unit-layer.js';
+export { checkUnitOptions, type UnitLayer, type UnitSpec, type UnitFactory } from './units/unit-layer.js';
 export { BernoulliLayer, BIAS_INIT_EPSILON } from './units/bernoulli.js';
+export { GaussianLayer, type GaussianVariance } from './units/gaussian.js';
+export { MultinomialLayer } from './units/multinomial.js';
+export { ReLULayer } from './units/relu.js';
 export { unitTypes } from './units/registry.js';
 
 // connections

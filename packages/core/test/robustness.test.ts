@@ -108,7 +108,7 @@ describe('input validation: clear errors naming the problem', function () {
     expect(() => RBM.create(be, { visible: 3, hidden: 0 })).to.throw(InvalidValueError, 'size of layer "hidden" must be a positive integer, got 0');
     expect(() => RBM.create(be, { visible: 2.5, hidden: 2 })).to.throw(InvalidValueError, /size of layer "visible"/);
     expect(() => RBM.create(be, { visible: 3, hidden: 2, weightStd: -1 })).to.throw(InvalidValueError, /weightStd must be a finite number in \[0, Infinity\], got -1/);
-    expect(() => RBM.create(be, { visible: 3, hidden: { type: 'gaussian', size: 2 } })).to.throw(InvalidValueError, /unknown unit type "gaussian"; registered: bernoulli/);
+    expect(() => RBM.create(be, { visible: 3, hidden: { type: 'gausian', size: 2 } })).to.throw(InvalidValueError, /unknown unit type "gausian"; registered: bernoulli, gaussian, multinomial, relu, softmax/);
     expect(() => RBM.create(be, { visible: 3, hidden: 2, weights: new Matrix(2, 3) })).to.throw(ShapeError, /weights of "visible-hidden" must be 3x2/);
     expect(() => new Trainer(rbm, { batchSize: 0 })).to.throw(InvalidValueError, /batchSize must be an integer/);
     expect(() => new Trainer(rbm, { learningRate: NaN })).to.throw(InvalidValueError, /learningRate/);

@@ -118,7 +118,7 @@ describe('model files', function () {
     it('an unknown unit type, a missing parameter, a zero layer size', function () {
       const doc = JSON.parse(good);
       doc.model.layers[0].type = 'gaussian-ish';
-      expectBad(JSON.stringify(doc), /unknown unit type "gaussian-ish"; registered: bernoulli/);
+      expectBad(JSON.stringify(doc), /unknown unit type "gaussian-ish"; registered: bernoulli, gaussian/);
       const doc2 = JSON.parse(good);
       delete doc2.parameters['visible.bias'];
       expectBad(JSON.stringify(doc2), /lacks parameter "visible\.bias"/);
