@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
-import { ContrastiveDivergence, RBM, Trainer, exactLogLikelihood } from '@boltzmann/core';
+import { ContrastiveDivergence, PseudoLikelihoodMetric, RBM, Trainer, exactLogLikelihood } from '@boltzmann/core';
 
 const be = new ReferenceBackend();
 const rows = (r: number[][]) => new Matrix(r.length, r[0]!.length, Float64Array.from(r.flat()));
@@ -69,5 +69,13 @@ describe('unit-range violations give clear errors', function () {
     expect(() => new ContrastiveDivergence(rbm, { meanLayers: ['visible'] })).to.throw(InvalidValueError, /layer "visible" \(gaussian\) needs sampled statistics .* leave it out of meanLayers/);
     expect(new ContrastiveDivergence(rbm).spec().meanLayers).to.deep.equal([]);
     expect(new ContrastiveDivergence(RBM.create(be, { visible: { type: 'gaussian', size: 2 }, hidden: 2 })).spec().meanLayers).to.deep.equal(['visible']);
+  });
+
+  it('the pseudo-likelihood (a flip of binary units) is refused for other units, and the trainer leaves it out by default', async function () {
+    const rbm = RBM.create(be, { visible: { type: 'gaussian', size: 2 }, hidden: 2 });
+    expect(() => new PseudoLikelihoodMetric(rbm)).to.throw(InvalidValueError, 'the pseudo-log-likelihood flips binary units (v -> 1 - v); layer "visible" holds gaussian units');
+    const [report] = await new Trainer(rbm, { batchSize: 2 }).fit(rows([[0.5, -1], [2, 0]]), { epochs: 1 });
+    expect(report!.pseudoLogLikelihood).to.equal(undefined);
+    expect(report!.freeEnergy!.train).to.be.a('number');
   });
 });

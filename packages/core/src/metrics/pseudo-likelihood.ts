@@ -1,4 +1,4 @@
-import { CounterRng, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { forEachChunk } from '../models/host-data.js';
 import { DeviceSum, type Metric } from './metric.js';
@@ -26,6 +26,10 @@ export class PseudoLikelihoodMetric implements Metric {
   private readonly states: (Tensor | undefined)[];
 
   constructor(readonly model: EnergyModel, readonly options: { seed?: number } = {}) {
+    const visible = model.layers[0]!;
+    if (visible.type !== 'bernoulli') {
+      throw new InvalidValueError(`the pseudo-log-likelihood flips binary units (v -> 1 - v); layer "${visible.name}" holds ${visible.type} units`);
+    }
     this.sum = new DeviceSum(model.backend);
     this.rng = new CounterRng(options.seed ?? 0);
     this.states = model.layers.map(() => undefined);

@@ -78,7 +78,10 @@ export interface FitOptions {
   validation?: Matrix;
   /** Called after each epoch; return false to stop (early stopping). */
   onEpoch?: (report: EpochReport) => void | boolean | Promise<void | boolean>;
-  /** What to score at each epoch end; default both, on `monitorRows` (1000) evenly spaced rows of each set. */
+  /**
+   * What to score at each epoch end, on `rows` (1000) evenly spaced rows of each set; default
+   * both, the pseudo-likelihood only when the visible units are Bernoulli.
+   */
   monitor?: { freeEnergy?: boolean; pseudoLikelihood?: boolean; rows?: number };
 }
 
@@ -267,7 +270,8 @@ export class Trainer {
     const epochs = checkInteger('epochs', options.epochs, 0);
     const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
     const wantFreeEnergy = options.monitor?.freeEnergy ?? true;
-    const wantPll = options.monitor?.pseudoLikelihood ?? true;
+    // scikit-learn's pseudo-likelihood flips binary units: by default only for Bernoulli visible units.
+    const wantPll = options.monitor?.pseudoLikelihood ?? visible.type === 'bernoulli';
 
     const n = data.rows;
     const batchSize = Math.min(this.config.batchSize, n);
