@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CounterRng, Matrix } from '@boltzmann/tensor';
 import { cd1Step, cd1StepFlops, createCd1State } from './cd1-step.js';
-import { backendFor, gemmConfigurations, gpuBackendNames } from './configurations.js';
+import { backendFor, epochConfigurationNames, gpuBackendNames } from './configurations.js';
 import { loadTrainingImages } from './fashion-mnist.js';
 
 const VISIBLE = 784;
@@ -90,7 +90,7 @@ async function runChild(name: string, options: Options): Promise<void> {
   const warm = shuffle.permutation(images.rows);
   for (let i = 0; i < 5; i++) cd1Step(state, data, warm.subarray(i * BATCH, (i + 1) * BATCH));
   await backend.read(state.c);
-  send({ ready: true, gemm: 'gemm' in backend ? (backend as { gemm: { name: string } }).gemm.name : backend.name, data: images.source });
+  send({ ready: true, gemm: backend.name, data: images.source });
   let epoch = 0;
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const here = path.dirname(self);
   const gpu = await gpuBackendNames();
-  let names = options.configs ?? [...gemmConfigurations().filter((c) => c.name !== 'wasm-1thread').map((c) => c.name), ...gpu.names];
+  let names = options.configs ?? [...epochConfigurationNames(), ...gpu.names];
   if (options.configs === undefined && gpu.names.length === 0) send({ config: 'gpu.js', unavailable: gpu.why });
   if (options.python && options.configs === undefined) names = [...names, 'sklearn', 'torch'];
   const flopsPerEpoch = cd1StepFlops({ visible: VISIBLE, hidden: HIDDEN, batch: BATCH }) * (options.rows / BATCH);

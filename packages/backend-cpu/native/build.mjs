@@ -75,7 +75,10 @@ function smokeTest(file) {
       addon.gemm(kernel, 0, 2, 2, 3, a, false, b, false, c, 1, 0);
       if (c.join() !== '4,5,10,11') throw new Error(addon.kernels[kernel] + ' computed ' + c.join());
     }
-    console.log(addon.kernels.join(', ') + '; ' + addon.maxThreads + ' threads');`;
+    const s = new Float32Array([0, 100, -100]);
+    addon.sigmoid(0, s, s, 1, 3, null);
+    if (s[0] !== 0.5 || s[1] !== 1 || s[2] > 1e-30) throw new Error('sigmoid computed ' + s.join());
+    console.log(addon.kernels.join(', ') + '; ' + addon.maxThreads + ' threads; element-wise ' + addon.elementwise.join(', '));`;
   return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
 }
 
@@ -103,15 +106,16 @@ async function main() {
     { source: 'gemm.cpp', flags: [] },
     { source: 'addon.cpp', flags: [] },
     { source: 'kernel_generic.cpp', flags: [] },
+    { source: 'elementwise_generic.cpp', flags: [] },
   ];
   const x86 = process.arch === 'x64' || process.arch === 'ia32';
   const defines = [];
   if (x86 && compilerAccepts(compiler, ['-mavx2', '-mfma'])) {
-    units.push({ source: 'kernel_avx2.cpp', flags: ['-mavx2', '-mfma'] });
+    units.push({ source: 'kernel_avx2.cpp', flags: ['-mavx2', '-mfma'] }, { source: 'elementwise_avx2.cpp', flags: ['-mavx2', '-mfma'] });
     defines.push('-DBGEMM_HAVE_AVX2');
   }
   if (x86 && compilerAccepts(compiler, ['-mavx512f', '-mavx2', '-mfma'])) {
-    units.push({ source: 'kernel_avx512.cpp', flags: ['-mavx512f', '-mavx2', '-mfma'] });
+    units.push({ source: 'kernel_avx512.cpp', flags: ['-mavx512f', '-mavx2', '-mfma'] }, { source: 'elementwise_avx512.cpp', flags: ['-mavx512f', '-mavx2', '-mfma'] });
     defines.push('-DBGEMM_HAVE_AVX512');
   }
 

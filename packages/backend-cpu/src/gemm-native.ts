@@ -4,56 +4,19 @@
  * native/build.mjs at install time; where that was impossible `nativeGemm()` is undefined
  * and the CPU backend uses the next kernel in line.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { InvalidValueError, type FloatArray } from '@boltzmann/tensor';
 import type { Gemm, GemmArgs } from './gemm.js';
 import { checkFloat32GemmArgs } from './gemm-check.js';
-
-/** What the addon exports (see native/src/addon.cpp). */
-interface NativeAddon {
-  /** Micro-kernels this processor runs, fastest first. */
-  readonly kernels: readonly string[];
-  /** Threads one call may use: the caller plus the pool's workers. */
-  readonly maxThreads: number;
-  gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number): void;
-}
-
-/** Where native/build.mjs puts the addon. */
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../native/build/boltzmann_gemm.node', import.meta.url));
-
-let loaded: NativeAddon | null | undefined;
-let loadError = '';
-
-/** The addon, loaded once; null when it is not built, fails to load, or BOLTZMANN_NATIVE=0. */
-function addon(): NativeAddon | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (process.env.BOLTZMANN_NATIVE === '0') {
-    loadError = 'disabled by BOLTZMANN_NATIVE=0';
-    return loaded;
-  }
-  try {
-    const candidate = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    if (typeof candidate.gemm !== 'function' || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0) {
-      loadError = `${NATIVE_ADDON_PATH} does not export the expected gemm interface`;
-    } else {
-      loaded = candidate;
-    }
-  } catch (error) {
-    loadError = `${NATIVE_ADDON_PATH} could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); build it with "node packages/backend-cpu/native/build.mjs"`;
-  }
-  return loaded;
-}
+import { nativeAddon, nativeAddonUnavailableReason, type NativeAddon } from './native-addon.js';
 
 /** Why `nativeGemm()` is undefined ('' when it is available); for skip messages and logs. */
 export function nativeGemmUnavailableReason(): string {
-  return addon() === null ? loadError : '';
+  return nativeAddonUnavailableReason();
 }
 
 /** The micro-kernels the addon can run on this processor, fastest first (empty when not built). */
 export function nativeKernels(): readonly string[] {
-  return addon()?.kernels ?? [];
+  return nativeAddon()?.kernels ?? [];
 }
 
 /** Options of `nativeGemm`. */
@@ -95,7 +58,7 @@ class NativeGemm implements Gemm {
  * `nativeGemmUnavailableReason`). Throws only for bad options (an unknown kernel name).
  */
 export function nativeGemm(options: NativeGemmOptions = {}): Gemm | undefined {
-  const native = addon();
+  const native = nativeAddon();
   if (native === null) return undefined;
   const kernelIndex = options.kernel === undefined ? 0 : native.kernels.indexOf(options.kernel);
   if (kernelIndex < 0) throw new InvalidValueError(`nativeGemm: kernel "${options.kernel}" is not one of ${native.kernels.join(', ')} on this processor`);

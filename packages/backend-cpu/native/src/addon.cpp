@@ -5,12 +5,17 @@
 // exports.gemm(kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta)
 //   kernel: index into `kernels`; threads: 0 = all; a, b, c: Float32Array, row-major.
 //   C = alpha * op(A) * op(B) + beta * C. Runs synchronously; throws on bad arguments.
+// exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
+// exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
+// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
+//   set: index into `elementwise`
 #include <node_api.h>
 
 #include <cmath>
 #include <cstdio>
 #include <new>
 
+#include "elementwise.h"
 #include "gemm.h"
 
 namespace {
@@ -82,6 +87,68 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** The element-wise kernel set named by argument `v` (an index into exports.elementwise), or null. */
+const bgemm::Elementwise* elementwiseSet(napi_env env, napi_value v) {
+  std::int64_t index = 0;
+  int count = 0;
+  const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
+  if (!getInt(env, v, &index) || index >= count) return nullptr;
+  return sets[index];
+}
+
+napi_value Sigmoid(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 6;
+  napi_value all[6];
+  if (napi_get_cb_info(env, raw, &argc, all, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 6) return fail(env, false, "sigmoid takes 6 arguments: set, src, dst, rows, cols, bias");
+  const bgemm::Elementwise* set = elementwiseSet(env, all[0]);
+  if (set == nullptr) return fail(env, true, "sigmoid: no such element-wise kernel set");
+  napi_value* argv = all + 1;
+  float *src = nullptr, *dst = nullptr, *bias = nullptr;
+  std::size_t lengthSrc = 0, lengthDst = 0, lengthBias = 0;
+  if (!getFloat32Array(env, argv[0], &src, &lengthSrc)) return fail(env, false, "sigmoid: src must be a Float32Array");
+  if (!getFloat32Array(env, argv[1], &dst, &lengthDst)) return fail(env, false, "sigmoid: dst must be a Float32Array");
+  std::int64_t rows = 0, cols = 0;
+  if (!getInt(env, argv[2], &rows) || !getInt(env, argv[3], &cols)) return fail(env, true, "sigmoid: rows and cols must be non-negative integers");
+  napi_valuetype biasType;
+  if (napi_typeof(env, argv[4], &biasType) != napi_ok) return nullptr;
+  if (biasType != napi_null && !getFloat32Array(env, argv[4], &bias, &lengthBias)) return fail(env, false, "sigmoid: bias must be a Float32Array or null");
+  const double size = static_cast<double>(rows) * cols;
+  if (size > static_cast<double>(lengthSrc) || size > static_cast<double>(lengthDst)) return fail(env, true, "sigmoid: src or dst is too short for rows x cols");
+  if (bias != nullptr && static_cast<double>(cols) > static_cast<double>(lengthBias)) return fail(env, true, "sigmoid: bias is shorter than cols");
+  set->sigmoid(src, dst, rows, cols, bias);
+  return nullptr;
+}
+
+napi_value Axpby(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 7;
+  napi_value all[7];
+  if (napi_get_cb_info(env, raw, &argc, all, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 7) return fail(env, false, "axpby takes 7 arguments: set, alpha, x, beta, y, out, n");
+  const bgemm::Elementwise* set = elementwiseSet(env, all[0]);
+  if (set == nullptr) return fail(env, true, "axpby: no such element-wise kernel set");
+  napi_value* argv = all + 1;
+  double alpha = 0, beta = 0;
+  if (napi_get_value_double(env, argv[0], &alpha) != napi_ok || napi_get_value_double(env, argv[2], &beta) != napi_ok)
+    return fail(env, false, "axpby: alpha and beta must be numbers");
+  float *x = nullptr, *y = nullptr, *out = nullptr;
+  std::size_t lengthX = 0, lengthY = 0, lengthOut = 0;
+  if (!getFloat32Array(env, argv[1], &x, &lengthX) || !getFloat32Array(env, argv[3], &y, &lengthY) || !getFloat32Array(env, argv[4], &out, &lengthOut))
+    return fail(env, false, "axpby: x, y and out must be Float32Arrays");
+  std::int64_t n = 0;
+  if (!getInt(env, argv[5], &n)) return fail(env, true, "axpby: n must be a non-negative integer");
+  const std::size_t count = static_cast<std::size_t>(n);
+  if (count > lengthX || count > lengthY || count > lengthOut) return fail(env, true, "axpby: x, y or out is shorter than n");
+  set->axpby(static_cast<float>(alpha), x, static_cast<float>(beta), y, out, n);
+  return nullptr;
+}
+
+void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -98,8 +165,17 @@ NAPI_MODULE_INIT() {
   napi_value threads;
   napi_create_int32(env, bgemm::maxThreads(), &threads);
   napi_set_named_property(env, exports, "maxThreads", threads);
-  napi_value gemm;
-  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &gemm);
-  napi_set_named_property(env, exports, "gemm", gemm);
+  exportFunction(env, exports, "gemm", Gemm);
+  const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
+  napi_value setNames;
+  napi_create_array_with_length(env, count, &setNames);
+  for (int i = 0; i < count; ++i) {
+    napi_value name;
+    napi_create_string_utf8(env, sets[i]->name, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, setNames, i, name);
+  }
+  napi_set_named_property(env, exports, "elementwise", setNames);
+  exportFunction(env, exports, "sigmoid", Sigmoid);
+  exportFunction(env, exports, "axpby", Axpby);
   return exports;
 }

@@ -1,0 +1,71 @@
+// AVX-512 element-wise kernels: 16 lanes, masked loads and stores for the row tails.
+// exp is the Cephes single-precision polynomial (about 1 ulp) with its range reduction.
+#include <immintrin.h>
+
+#include "elementwise.h"
+
+namespace bgemm {
+namespace {
+
+/** e^x, lane-wise; NaN stays NaN (x is the second operand of min/max, which they return on NaN). */
+inline __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
+  x = _mm512_max_ps(_mm512_set1_ps(-88.3762626647949f), x);
+  __m512 n = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f));
+  n = _mm512_roundscale_ps(n, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), r);
+  y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
+  // 2^n from the exponent bits. Above ~88.4, n = 128 gives +inf (e^x overflows float32 at 88.72
+  // anyway), which sigmoid maps to 0; below -88.4 the result is 0.
+  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+}
+
+inline __m512 sigmoid16(__m512 t) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), t))));
+}
+
+void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias) {
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const float* s = src + i * cols;
+    float* d = dst + i * cols;
+    std::int64_t j = 0;
+    for (; j + 16 <= cols; j += 16) {
+      __m512 t = _mm512_loadu_ps(s + j);
+      if (bias != nullptr) t = _mm512_add_ps(t, _mm512_loadu_ps(bias + j));
+      _mm512_storeu_ps(d + j, sigmoid16(t));
+    }
+    if (j < cols) {
+      const __mmask16 mask = static_cast<__mmask16>((1u << (cols - j)) - 1u);
+      __m512 t = _mm512_maskz_loadu_ps(mask, s + j);
+      if (bias != nullptr) t = _mm512_add_ps(t, _mm512_maskz_loadu_ps(mask, bias + j));
+      _mm512_mask_storeu_ps(d + j, mask, sigmoid16(t));
+    }
+  }
+}
+
+void axpby(float alpha, const float* x, float beta, const float* y, float* out, std::int64_t n) {
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(out + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_mul_ps(vb, _mm512_loadu_ps(y + i))));
+  if (i < n) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(out + i, mask,
+                          _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mask, x + i), _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask, y + i))));
+  }
+}
+
+}  // namespace
+
+const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby};
+}  // namespace bgemm

@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { CounterRng, InvalidValueError, ShapeError } from '@boltzmann/tensor';
+import { nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/native-elementwise.js';
+
+/** Unit roundoff of float32. */
+const U32 = 2 ** -24;
+
+/** Values that exercise the exp range reduction, its clamps and the special cases. */
+const SPECIAL = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 10, -10, 20, -20, 30, -30, 87, -87, 88, -88, 88.5, -88.5, 89, -89, 100, -100, 1e30, -1e30, Infinity, -Infinity, NaN];
+
+function sigmoid64(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** Every kernel set this processor runs (AVX-512, AVX2, generic); one skipped suite where none. */
+const SETS: readonly (string | undefined)[] = nativeElementwiseSets().length > 0 ? nativeElementwiseSets() : [undefined];
+
+for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not built'}) against float64`, function () {
+  let native: NativeElementwise;
+  before(function () {
+    const made = nativeElementwise({ set });
+    if (made === undefined) {
+      console.log(`      skipped: the native addon is unavailable here: ${nativeElementwiseUnavailableReason()}`);
+      this.skip();
+    }
+    native = made;
+  });
+
+  /** Checks dst against sigmoid(src + bias) in float64: 4 ulp relative, 1e-37 absolute (subnormal results). */
+  function expectSigmoid(src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | undefined, what: string): void {
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const t = Math.fround(src[i * cols + j]! + (bias ? bias[j]! : 0));
+        const want = sigmoid64(t);
+        const got = dst[i * cols + j]!;
+        if (Number.isNaN(want)) {
+          if (!Number.isNaN(got)) expect.fail(`${what}: (${i}, ${j}) sigmoid(${t}) is ${got}, expected NaN`);
+        } else if (!(Math.abs(got - want) <= 4 * U32 * Math.abs(want) + 1e-37)) {
+          expect.fail(`${what}: (${i}, ${j}) sigmoid(${t}) is ${got}, expected ${want}`);
+        }
+      }
+    }
+  }
+
+  it('sigmoid at special values: NaN stays NaN, the clamps of exp, infinities, subnormal results', function () {
+    const src = Float32Array.from(SPECIAL);
+    const dst = new Float32Array(src.length).fill(-7);
+    native.sigmoid(src, dst, 1, src.length);
+    expectSigmoid(src, dst, 1, src.length, undefined, 'special');
+    expect(dst[SPECIAL.indexOf(0)]).to.equal(0.5);
+    expect(dst[SPECIAL.indexOf(Infinity)]).to.equal(1);
+    expect(dst[SPECIAL.indexOf(-Infinity)]).to.equal(0);
+  });
+
+  for (const [rows, cols] of [[1, 1], [3, 17], [2, 33], [129, 3], [7, 500]] as const) {
+    it(`sigmoid ${rows}x${cols}, with and without a bias row, in place and not (row tails of 16 and 8 lanes)`, function () {
+      const rng = new CounterRng(rows * 1000 + cols);
+      const src = new Float32Array(rows * cols);
+      rng.uniforms(src);
+      for (let i = 0; i < src.length; i++) src[i] = 60 * src[i]! - 30;
+      const bias = new Float32Array(cols);
+      rng.uniforms(bias);
+      for (let j = 0; j < cols; j++) bias[j] = 4 * bias[j]! - 2;
+      for (const withBias of [false, true]) {
+        const b = withBias ? bias : undefined;
+        const dst = new Float32Array(rows * cols).fill(NaN);
+        native.sigmoid(src, dst, rows, cols, b);
+        expectSigmoid(src, dst, rows, cols, b, `out of place, bias ${withBias}`);
+        const inPlace = src.slice();
+        native.sigmoid(inPlace, inPlace, rows, cols, b);
+        expect(Array.from(inPlace), `in place equals out of place, bias ${withBias}`).to.deep.equal(Array.from(dst));
+      }
+      // Elements past rows x cols are not touched.
+      const longer = new Float32Array(rows * cols + 5).fill(3);
+      native.sigmoid(src, longer, rows, cols);
+      expect(Array.from(longer.subarray(rows * cols))).to.deep.equal([3, 3, 3, 3, 3]);
+    });
+  }
+
+  it('axpby on odd lengths, in place on x and on y, NaN propagating', function () {
+    const rng = new CounterRng(5);
+    for (const n of [1, 7, 15, 17, 33, 1001]) {
+      const x = new Float32Array(n);
+      const y = new Float32Array(n);
+      rng.uniforms(x);
+      rng.uniforms(y);
+      for (let i = 0; i < n; i++) {
+        x[i] = 8 * x[i]! - 4;
+        y[i] = 8 * y[i]! - 4;
+      }
+      x[n - 1] = NaN;
+      for (const [alpha, beta] of [[0.9, 0.05], [1, -1e-4], [-2, 0]] as const) {
+        const want = Array.from(x, (xi, i) => alpha * xi + beta * y[i]!);
+        const check = (got: Float32Array, what: string): void => {
+          for (let i = 0; i < n; i++) {
+            if (Number.isNaN(want[i]!)) {
+              if (!Number.isNaN(got[i]!)) expect.fail(`${what} n=${n}: element ${i} is ${got[i]}, expected NaN`);
+              continue;
+            }
+            const bound = 2 * U32 * (Math.abs(alpha * x[i]!) + Math.abs(beta * y[i]!)) + 1e-30;
+            if (!(Math.abs(got[i]! - want[i]!) <= bound)) expect.fail(`${what} n=${n} alpha=${alpha} beta=${beta}: element ${i} is ${got[i]}, expected ${want[i]}`);
+          }
+        };
+        const out = new Float32Array(n);
+        native.axpby(alpha, x, beta, y, out);
+        check(out, 'out of place');
+        const onX = x.slice();
+        native.axpby(alpha, onX, beta, y, onX);
+        check(onX, 'out = x');
+        const onY = y.slice();
+        native.axpby(alpha, x, beta, onY, onY);
+        check(onY, 'out = y');
+      }
+    }
+  });
+
+  it('rejects sizes that do not fit and non-finite coefficients', function () {
+    const a = new Float32Array(6);
+    expect(() => native.sigmoid(a, new Float32Array(5), 2, 3)).to.throw(ShapeError, /need 2x3/);
+    expect(() => native.sigmoid(a, a, 2, 3, new Float32Array(2))).to.throw(ShapeError, /bias has 2 elements, expected 3/);
+    expect(() => native.sigmoid(a, a, 1.5, 3)).to.throw(ShapeError, /rows/);
+    expect(() => native.axpby(1, a, 1, new Float32Array(5), a)).to.throw(ShapeError, /need 6/);
+    expect(() => native.axpby(NaN, a, 1, a, a)).to.throw(InvalidValueError, /finite/);
+    expect(() => nativeElementwise({ set: 'mmx' })).to.throw(InvalidValueError, /mmx/);
+  });
+});
