@@ -247,55 +247,83 @@ class WasmGemm implements Gemm {
 
 /**
  * op(A)[r0 .. r0+rows, pc .. pc+kc] into 4-row strips at `at` (element (i, p) of strip s at
- * s * kc * 4 + p * 4 + i); the padding rows up to mPad are zero.
+ * s * kc * 4 + p * 4 + i); the padding rows up to mPad are zero. Strip by strip, writing
+ * each strip contiguously: a whole strip row per step, no index arithmetic per element.
  */
 function packA(heap: Float32Array, at: number, a: Float32Array, ta: boolean, m: number, k: number, r0: number, rows: number, mPad: number, pc: number, kc: number): void {
-  const stripSize = kc * MR;
-  if (!ta) {
-    // A is m x k: a row of op(A) is contiguous.
-    for (let i = 0; i < rows; i++) {
-      const src = (r0 + i) * k + pc;
-      const dst = at + (i >> 2) * stripSize + (i & 3);
-      for (let p = 0; p < kc; p++) heap[dst + p * MR] = a[src + p]!;
+  for (let s = 0; s < mPad / MR; s++) {
+    const i0 = s * MR;
+    const h = Math.min(MR, rows - i0);
+    let dst = at + s * kc * MR;
+    if (h === MR && !ta) {
+      // A is m x k: four rows of A side by side.
+      let x0 = (r0 + i0) * k + pc;
+      let x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+      for (let p = 0; p < kc; p++, dst += MR) {
+        heap[dst] = a[x0++]!;
+        heap[dst + 1] = a[x1++]!;
+        heap[dst + 2] = a[x2++]!;
+        heap[dst + 3] = a[x3++]!;
+      }
+    } else if (h === MR) {
+      // A is k x m: the four elements at one depth are contiguous.
+      let x = pc * m + r0 + i0;
+      for (let p = 0; p < kc; p++, dst += MR, x += m) {
+        heap[dst] = a[x]!;
+        heap[dst + 1] = a[x + 1]!;
+        heap[dst + 2] = a[x + 2]!;
+        heap[dst + 3] = a[x + 3]!;
+      }
+    } else {
+      // The last, partial strip (or pure padding): element by element, zeros below the edge.
+      for (let p = 0; p < kc; p++, dst += MR) {
+        for (let i = 0; i < MR; i++) heap[dst + i] = i < h ? (ta ? a[(pc + p) * m + r0 + i0 + i]! : a[(r0 + i0 + i) * k + pc + p]!) : 0;
+      }
     }
-  } else {
-    // A is k x m: the rows of op(A) at one depth are contiguous.
-    for (let p = 0; p < kc; p++) {
-      const src = (pc + p) * m + r0;
-      const dst = at + p * MR;
-      for (let i = 0; i < rows; i++) heap[dst + (i >> 2) * stripSize + (i & 3)] = a[src + i]!;
-    }
-  }
-  for (let i = rows; i < mPad; i++) {
-    const dst = at + (i >> 2) * stripSize + (i & 3);
-    for (let p = 0; p < kc; p++) heap[dst + p * MR] = 0;
   }
 }
 
 /**
  * op(B)[pc .. pc+kc, c0 .. c0+cols] into 8-column strips at `at` (element (p, j) of strip t at
- * t * kc * 8 + p * 8 + j); the padding columns up to nPad are zero.
+ * t * kc * 8 + p * 8 + j); the padding columns up to nPad are zero. Strip by strip, as packA.
  */
 function packB(heap: Float32Array, at: number, b: Float32Array, tb: boolean, k: number, n: number, c0: number, cols: number, nPad: number, pc: number, kc: number): void {
-  const stripSize = kc * NR;
-  if (!tb) {
-    // B is k x n: a row of op(B) is contiguous.
-    for (let p = 0; p < kc; p++) {
-      const src = (pc + p) * n + c0;
-      const dst = at + p * NR;
-      for (let j = 0; j < cols; j++) heap[dst + (j >> 3) * stripSize + (j & 7)] = b[src + j]!;
+  for (let t = 0; t < nPad / NR; t++) {
+    const j0 = t * NR;
+    const w = Math.min(NR, cols - j0);
+    let dst = at + t * kc * NR;
+    if (w === NR && !tb) {
+      // B is k x n: eight contiguous elements of a row of B per depth.
+      let x = pc * n + c0 + j0;
+      for (let p = 0; p < kc; p++, dst += NR, x += n) {
+        heap[dst] = b[x]!;
+        heap[dst + 1] = b[x + 1]!;
+        heap[dst + 2] = b[x + 2]!;
+        heap[dst + 3] = b[x + 3]!;
+        heap[dst + 4] = b[x + 4]!;
+        heap[dst + 5] = b[x + 5]!;
+        heap[dst + 6] = b[x + 6]!;
+        heap[dst + 7] = b[x + 7]!;
+      }
+    } else if (w === NR) {
+      // B is n x k: eight rows of B side by side.
+      let x0 = (c0 + j0) * k + pc;
+      let x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k, x6 = x5 + k, x7 = x6 + k;
+      for (let p = 0; p < kc; p++, dst += NR) {
+        heap[dst] = b[x0++]!;
+        heap[dst + 1] = b[x1++]!;
+        heap[dst + 2] = b[x2++]!;
+        heap[dst + 3] = b[x3++]!;
+        heap[dst + 4] = b[x4++]!;
+        heap[dst + 5] = b[x5++]!;
+        heap[dst + 6] = b[x6++]!;
+        heap[dst + 7] = b[x7++]!;
+      }
+    } else {
+      for (let p = 0; p < kc; p++, dst += NR) {
+        for (let j = 0; j < NR; j++) heap[dst + j] = j < w ? (tb ? b[(c0 + j0 + j) * k + pc + p]! : b[(pc + p) * n + c0 + j0 + j]!) : 0;
+      }
     }
-  } else {
-    // B is n x k: a column of op(B) is contiguous.
-    for (let j = 0; j < cols; j++) {
-      const src = (c0 + j) * k + pc;
-      const dst = at + (j >> 3) * stripSize + (j & 7);
-      for (let p = 0; p < kc; p++) heap[dst + p * NR] = b[src + p]!;
-    }
-  }
-  for (let j = cols; j < nPad; j++) {
-    const dst = at + (j >> 3) * stripSize + (j & 7);
-    for (let p = 0; p < kc; p++) heap[dst + p * NR] = 0;
   }
 }
 
