@@ -173,6 +173,11 @@ void work(Task& task) {
  * Workers wait for a new generation of work, spinning briefly (the next product of a training
  * step usually follows within microseconds) and then sleeping on a condition variable, so an
  * idle pool costs no CPU.
+ *
+ * The caller never waits for a worker that has not started: a worker joins a call only while
+ * it is open (active_ counts the joined ones), the caller closes it once every chunk is taken
+ * and then waits for the joined workers alone. On this shared 2-core machine a worker may not
+ * be scheduled for milliseconds; the caller then simply computes every chunk itself.
  */
 class Pool {
  public:
@@ -182,14 +187,13 @@ class Pool {
 
   int size() const { return static_cast<int>(threads_.size()) + 1; }
 
-  /** Runs the task on the caller and `task.parts - 1` workers; returns when all chunks are done. */
+  /** Runs the task on the caller and up to `task.parts - 1` workers; returns when every chunk is done. */
   void run(Task& task) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      failed_ = false;
-      // Every worker checks in, even one with no part, so none still reads task_ when run returns.
-      remaining_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
+      task_.store(&task, std::memory_order_relaxed);
+      failed_.store(false, std::memory_order_relaxed);
+      open_.store(true);  // publishes task_ to the workers that see it open
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
@@ -199,9 +203,11 @@ class Pool {
     } catch (...) {
       callerFailed = true;
     }
-    if (!spinUntil([this] { return remaining_.load(std::memory_order_acquire) == 0; })) {
+    // Every chunk is taken: close the call, then wait for the workers that joined it.
+    open_.store(false);
+    if (!spinUntil([this] { return active_.load() == 0; })) {
       std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
+      done_.wait(lock, [this] { return active_.load() == 0; });
     }
     if (callerFailed || failed_.load()) throw std::bad_alloc();  // a packing buffer could not grow
   }
@@ -228,15 +234,20 @@ class Pool {
         wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
       }
       seen = generation_.load(std::memory_order_acquire);
-      Task* task = task_;
-      if (index < task->parts) {
-        try {
-          work(*task);
-        } catch (...) {
-          failed_.store(true);
+      // Join (sequentially consistent with the caller's close): either this worker sees the
+      // call closed and leaves without touching it, or the caller sees it active and waits.
+      active_.fetch_add(1);
+      if (open_.load()) {
+        Task* task = task_.load(std::memory_order_relaxed);
+        if (index < task->parts) {
+          try {
+            work(*task);
+          } catch (...) {
+            failed_.store(true);
+          }
         }
       }
-      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if (active_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_one();
       }
@@ -248,9 +259,10 @@ class Pool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<int> remaining_{0};
+  std::atomic<bool> open_{false};
+  std::atomic<int> active_{0};
   std::atomic<bool> failed_{false};
-  Task* task_ = nullptr;
+  std::atomic<Task*> task_{nullptr};
 };
 
 /**
