@@ -74,8 +74,40 @@ function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/**
+ * Child for "core-rbm": the core package's RBM and Trainer (CD-1 with its defaults: momentum,
+ * L2) on CpuBackend with its default kernel choice. The time is the Trainer's own epoch time
+ * (its fit() also validates and uploads the data, which is not part of an epoch).
+ */
+async function runCoreChild(options: Options): Promise<void> {
+  let core: typeof import('@boltzmann/core');
+  let cpu: typeof import('@boltzmann/backend-cpu');
+  try {
+    core = await import('@boltzmann/core');
+    cpu = await import('@boltzmann/backend-cpu');
+  } catch (error) {
+    send({ unavailable: `@boltzmann/core did not load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
+    return;
+  }
+  const backend = new cpu.CpuBackend({ precision: 'float32' });
+  const images = loadTrainingImages(options.rows);
+  const train = new Matrix(images.rows, images.cols, images.data);
+  const rbm = core.RBM.create(backend, { visible: VISIBLE, hidden: HIDDEN, seed: 1 });
+  const trainer = new core.Trainer(rbm, { seed: 1, batchSize: BATCH, learningRate: 0.05 });
+  const monitor = { freeEnergy: false, pseudoLikelihood: false };
+  await trainer.fit(new Matrix(BATCH * 5, images.cols, images.data.subarray(0, BATCH * 5 * images.cols)), { epochs: 1, monitor });
+  send({ ready: true, gemm: `core RBM + Trainer on cpu:${backend.gemm.name}`, data: images.source });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line !== 'epoch') break;
+    const [report] = await trainer.fit(train, { epochs: 1, monitor });
+    send({ seconds: report!.seconds, rssMb: peakRssMb() });
+  }
+  backend.destroy();
+}
+
 /** Child: one configuration; loads the data, warms up, then runs an epoch per "epoch" line. */
 async function runChild(name: string, options: Options): Promise<void> {
+  if (name === 'core-rbm') return runCoreChild(options);
   const { backend, why } = await backendFor(name);
   if (backend === undefined) {
     send({ unavailable: why });
@@ -164,7 +196,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const here = path.dirname(self);
   const gpu = await gpuBackendNames();
-  let names = options.configs ?? [...epochConfigurationNames(), ...gpu.names];
+  let names = options.configs ?? [...epochConfigurationNames(), 'core-rbm', ...gpu.names];
   if (options.configs === undefined && gpu.names.length === 0) send({ config: 'gpu.js', unavailable: gpu.why });
   if (options.python && options.configs === undefined) names = [...names, 'sklearn', 'torch'];
   const flopsPerEpoch = cd1StepFlops({ visible: VISIBLE, hidden: HIDDEN, batch: BATCH }) * (options.rows / BATCH);
