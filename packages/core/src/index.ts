@@ -154,3 +154,8 @@ export { solveByAnnealing, type ConstraintProblem, type AnnealedSolution } from 
 export { MaxCut, type WeightedEdge, type Cut } from './annealing/max-cut.js';
 export { NQueens, type NQueensOptions } from './annealing/n-queens.js';
 export { GraphColouring, type GraphColouringOptions } from './annealing/graph-colouring.js';
+
+// recommender RBM (softmax visible units over rating levels, per-user masks)
+export { groupRatingsByUser, holdOutRatings, type Ratings, type RatingsByUser, type HoldOutOptions } from './models/ratings.js';
+export { ratingRmse, itemMeanPredictions } from './metrics/rating-error.js';
+export { RecommenderRBM, compareWithItemMeans, type RecommenderRBMOptions, type RecommenderFitOptions, type RecommenderEpoch } from './models/recommender-rbm.js';

@@ -19,3 +19,5 @@ export * from './crc32.js';
 export * from './png.js';
 export * from './image-grid.js';
 export * from './batching.js';
+export * from './ratings.js';
+export * from './synthetic/planted-tastes.js';

@@ -1,0 +1,322 @@
+import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
+import type { Connection } from '../connections/connection.js';
+import { DenseConnection } from '../connections/dense.js';
+import { itemMeanPredictions, ratingRmse } from '../metrics/rating-error.js';
+import { SGD } from '../optimizers/sgd.js';
+import { L2WeightDecay } from '../regularizers/l2.js';
+import { RngStreams } from '../rng-streams.js';
+import { BernoulliLayer } from '../units/bernoulli.js';
+import { MultinomialLayer } from '../units/multinomial.js';
+import type { UnitLayer } from '../units/unit-layer.js';
+import { checkInteger, checkNumber } from '../validation.js';
+import { EnergyModel, type GradientSet } from './energy-model.js';
+import { groupRatingsByUser, type Ratings, type RatingsByUser } from './ratings.js';
+
+/** Options of `RecommenderRBM.create`. */
+export interface RecommenderRBMOptions {
+  /** Number of items (movies). */
+  items: number;
+  /** The rating values, e.g. [1, 2, 3, 4, 5]; one softmax unit per level and item. */
+  levels: readonly number[];
+  /** Hidden (Bernoulli) units; default 100. */
+  hidden?: number;
+  /** Standard deviation of the N(0, std) initial weights; default 0.01. */
+  weightStd?: number;
+  /** Seed of the weight initialisation; default 0. */
+  seed?: number;
+}
+
+/** Options of `RecommenderRBM.fit`. */
+export interface RecommenderFitOptions {
+  epochs: number;
+  /** Step size on per-user mean gradients; default 0.05. */
+  learningRate?: number;
+  /** Default 0.9 (0.5 in the first epoch, as in the paper). */
+  momentum?: number;
+  /** L2 weight decay on the weights; default 0.001. */
+  weightDecay?: number;
+  /** Users per step; default 20. */
+  batchSize?: number;
+  /** Gibbs steps of CD-k; default 1. */
+  k?: number;
+  /** Seed of the user order and the Gibbs sampling; default 0. */
+  seed?: number;
+  /** Held-out ratings scored (RMSE) after every epoch, predicted from the training ratings. */
+  validation?: Ratings;
+  onEpoch?: (report: RecommenderEpoch) => void | boolean | Promise<void | boolean>;
+}
+
+/** What one epoch of `fit` did. */
+export interface RecommenderEpoch {
+  epoch: number;
+  /** RMSE on `validation`, when given. */
+  validationRmse?: number;
+  seconds: number;
+}
+
+/**
+ * The collaborative-filtering RBM of Salakhutdinov, Mnih & Hinton (2007). Every user is an RBM
+ * over the items *that user rated*: one K-way softmax unit per rated item (K rating levels),
+ * F binary hidden units, and weights W (items*K x F) and biases shared by all users. An item the
+ * user did not rate is simply absent from the energy,
+ *
+ *   E(V, h) = -sum_(rated i) sum_k V_ik b_ik - c.h - sum_(rated i) sum_k V_ik W_ik . h,
+ *
+ * which in the full items*K layer means all-zero groups for missing items and a per-user mask
+ * on the reconstruction (the model samples or averages only the rated items' softmaxes). Trained
+ * by CD-k over minibatches of users; a missing rating is predicted as its expected value
+ * sum_k level_k p(v_ik = 1 | p(h | V)), from the user's known ratings.
+ *
+ * As a model graph: layers "visible" (multinomial, groupSize K) and "hidden" (Bernoulli), one
+ * dense connection. The file format has no slot for the rating levels: `saveModel` keeps the
+ * weights, and a loaded model predicts levels 1..K until you call `withLevels`.
+ */
+export class RecommenderRBM extends EnergyModel {
+  override get kind(): string {
+    return 'recommender-rbm';
+  }
+
+  /** The rating values, ascending. */
+  levels: readonly number[];
+  readonly itemCount: number;
+  /** K. */
+  readonly levelCount: number;
+
+  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: { seed?: number; levels?: readonly number[] } = {}) {
+    super(backend, layers, connections, options);
+    const [visible, hidden] = layers;
+    const groupSize = (visible?.spec().groupSize as number | undefined) ?? 0;
+    if (layers.length !== 2 || visible!.type !== MultinomialLayer.type || hidden!.type !== BernoulliLayer.type || connections.length !== 1 || groupSize < 2 || (visible!.spec().samples ?? 1) !== 1) {
+      throw new InvalidValueError('a recommender RBM has a multinomial visible layer (one one-hot group per item), a bernoulli hidden layer and one dense connection');
+    }
+    this.levelCount = groupSize;
+    this.itemCount = visible!.size / groupSize;
+    this.levels = checkLevels(options.levels ?? Array.from({ length: groupSize }, (_, k) => k + 1), groupSize);
+  }
+
+  /** A new recommender with N(0, weightStd) weights and zero biases (set from the data at the first fit). */
+  static create(backend: Backend, options: RecommenderRBMOptions): RecommenderRBM {
+    const items = checkInteger('items', options.items);
+    const k = options.levels?.length ?? 0;
+    const levels = checkLevels(options.levels, k);
+    const hiddenSize = checkInteger('hidden units', options.hidden ?? 100);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    const visible = new MultinomialLayer(backend, { type: MultinomialLayer.type, name: 'visible', size: items * k, groupSize: k });
+    const hidden = new BernoulliLayer(backend, { name: 'hidden', size: hiddenSize });
+    const init = { std: checkNumber('weightStd', options.weightStd ?? 0.01, 0), rng: new CounterRng(seed, RngStreams.init) };
+    const connection = new DenseConnection(backend, 'visible-hidden', visible, hidden, init);
+    return new RecommenderRBM(backend, [visible, hidden], [connection], { seed, levels });
+  }
+
+  /** Sets the rating values (e.g. after loading a model file, which does not store them). */
+  withLevels(levels: readonly number[]): this {
+    this.levels = checkLevels(levels, this.levelCount);
+    return this;
+  }
+
+  get visible(): UnitLayer {
+    return this.layers[0]!;
+  }
+
+  get hidden(): UnitLayer {
+    return this.layers[1]!;
+  }
+
+  /**
+   * Trains on the known ratings (users and items 0-based, items below `itemCount`, ratings
+   * among `levels`) by CD-k over shuffled minibatches of users. Before the first step, when
+   * the visible biases are still zero, sets b_ik = log((n_ik + 1) / (n_i + K)) from the counts
+   * of each level per item.
+   */
+  async fit(ratings: Ratings, options: RecommenderFitOptions): Promise<RecommenderEpoch[]> {
+    const data = groupRatingsByUser(ratings, this.levels, { itemCount: this.itemCount });
+    const epochs = checkInteger('epochs', options.epochs, 0);
+    const lr = checkNumber('learningRate', options.learningRate ?? 0.05, 0);
+    const momentum = checkNumber('momentum', options.momentum ?? 0.9, 0, 1);
+    const decay = new L2WeightDecay(checkNumber('weightDecay', options.weightDecay ?? 0.001, 0));
+    const batchSize = checkInteger('batchSize', options.batchSize ?? 20);
+    const k = checkInteger('k', options.k ?? 1);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    const validation = options.validation;
+    if (validation) groupRatingsByUser(validation, this.levels, { itemCount: this.itemCount });
+    if ((await this.backend.reduce('sumAbs', this.visible.parameters[0]!.tensor)) === 0) this.initializeBiases(data);
+
+    const be = this.backend;
+    const shuffle = new CounterRng(seed, RngStreams.shuffle);
+    const gibbs = rngState(seed, RngStreams.gibbs);
+    const optimizer = new SGD(be, this.parameters);
+    const grads = this.createGradients();
+    const users = Uint32Array.from({ length: data.userCount }, (_, u) => u).filter((u) => data.start[u + 1]! > data.start[u]!);
+    const reports: RecommenderEpoch[] = [];
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const started = performance.now();
+        const order = shuffle.permutation(users.length);
+        for (let s = 0; s < users.length; s += batchSize) {
+          const batch = Array.from(order.subarray(s, Math.min(users.length, s + batchSize)), (j) => users[j]!);
+          this.contrastiveDivergence(data, batch, k, grads, gibbs);
+          decay.addGradient({ model: this, grads });
+          optimizer.step(this.parameters, grads.tensors, { learningRate: lr, momentum: e === 0 ? Math.min(momentum, 0.5) : momentum });
+        }
+        const report: RecommenderEpoch = { epoch: e + 1, seconds: 0 };
+        if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
+        report.seconds = (performance.now() - started) / 1000;
+        reports.push(report);
+        if (options.onEpoch && (await options.onEpoch(report)) === false) break;
+      }
+    } finally {
+      optimizer.dispose();
+      for (const g of grads.tensors) be.dispose(g);
+    }
+    return reports;
+  }
+
+  /**
+   * Expected ratings sum_k level_k p(v_ik = 1 | p(h | V_u)) for each queried (user, item), each
+   * user's V_u being his `known` ratings (users without any get the biases' prediction).
+   */
+  async predict(known: Ratings, queries: Pick<Ratings, 'users' | 'items'>): Promise<Float64Array> {
+    const userCount = Math.max(maxOf(known.users), maxOf(queries.users)) + 1;
+    const data = groupRatingsByUser(known, this.levels, { itemCount: this.itemCount, userCount });
+    if (queries.users.length !== queries.items.length) throw new ShapeError(`queries need as many users as items, got ${queries.users.length} and ${queries.items.length}`);
+    const byUser = new Map<number, number[]>();
+    for (let q = 0; q < queries.items.length; q++) {
+      const u = queries.users[q]!;
+      const i = queries.items[q]!;
+      if (!Number.isInteger(u) || u < 0) throw new InvalidValueError(`query ${q}: user ${u} is not a 0-based index`);
+      if (!Number.isInteger(i) || i < 0 || i >= this.itemCount) throw new InvalidValueError(`query ${q}: item ${i} is outside the ${this.itemCount} items`);
+      let list = byUser.get(u);
+      if (list === undefined) byUser.set(u, (list = []));
+      list.push(q);
+    }
+    const out = new Float64Array(queries.items.length);
+    const users = [...byUser.keys()];
+    const chunk = 64;
+    for (let s = 0; s < users.length; s += chunk) {
+      const batch = users.slice(s, s + chunk);
+      const probs = await this.ratingProbabilities(data, batch);
+      const width = this.itemCount * this.levelCount;
+      batch.forEach((u, r) => {
+        for (const q of byUser.get(u)!) {
+          const base = r * width + queries.items[q]! * this.levelCount;
+          let x = 0;
+          for (let k = 0; k < this.levelCount; k++) x += this.levels[k]! * probs.data[base + k]!;
+          out[q] = x;
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Expected rating of every item for one user given his known (item, rating) pairs. */
+  async predictUser(items: ArrayLike<number>, ratings: ArrayLike<number>): Promise<Float64Array> {
+    const known = { users: new Uint32Array(items.length), items, ratings };
+    const all = Uint32Array.from({ length: this.itemCount }, (_, i) => i);
+    return this.predict(known, { users: new Uint32Array(this.itemCount), items: all });
+  }
+
+  /** p(v_ik = 1 | p(h | V_u)) for the given users: users x items*K, host copy. */
+  private async ratingProbabilities(data: RatingsByUser, users: readonly number[]): Promise<Matrix> {
+    const rows = users.length;
+    const { v } = this.writeBatch(data, users, false);
+    const ws = this.workspace;
+    const hMean = ws.get('recommender:predict-hidden', rows, this.hidden.size);
+    this.computeInput(1, [v, undefined], hMean);
+    this.hidden.mean(hMean, hMean);
+    const vIn = ws.get('recommender:predict-visible', rows, this.visible.size);
+    const probs = ws.get('recommender:predict-probabilities', rows, this.visible.size);
+    this.computeInput(0, [undefined, hMean], vIn);
+    this.visible.mean(vIn, probs);
+    return this.backend.read(probs);
+  }
+
+  /** One CD-k step on a minibatch of users: grads = <dE/dtheta>_data - <dE/dtheta>_model over rated items only. */
+  private contrastiveDivergence(data: RatingsByUser, users: readonly number[], k: number, grads: GradientSet, rng: RngState): void {
+    const be = this.backend;
+    const ws = this.workspace;
+    const rows = users.length;
+    const { v, mask } = this.writeBatch(data, users, true);
+    const hIn = ws.get('recommender:hidden-input', rows, this.hidden.size);
+    const hData = ws.get('recommender:hidden-data', rows, this.hidden.size);
+    const hState = ws.get('recommender:hidden-state', rows, this.hidden.size);
+    const hModel = ws.get('recommender:hidden-model', rows, this.hidden.size);
+    const vIn = ws.get('recommender:visible-input', rows, this.visible.size);
+    const vMean = ws.get('recommender:visible-mean', rows, this.visible.size);
+    const vModel = ws.get('recommender:visible-model', rows, this.visible.size);
+    this.computeInput(1, [v, undefined], hIn);
+    this.hidden.mean(hIn, hData);
+    this.hidden.sample(hIn, hData, rng, hState);
+    for (let step = 0; step < k; step++) {
+      this.computeInput(0, [undefined, hState], vIn);
+      this.visible.mean(vIn, vMean);
+      this.visible.sample(vIn, vMean, rng, vModel);
+      be.binary('mul', vModel, mask!, vModel); // only the items this user rated take part
+      this.computeInput(1, [vModel, undefined], hIn);
+      this.hidden.mean(hIn, hModel);
+      if (step + 1 < k) this.hidden.sample(hIn, hModel, rng, hState);
+    }
+    this.addEnergyGradients([v, hData], 1 / rows, grads, false);
+    this.addEnergyGradients([vModel, hModel], -1 / rows, grads, true);
+  }
+
+  /** Uploads the one-hot ratings of `users` (and, for training, the mask of their rated items' groups). */
+  private writeBatch(data: RatingsByUser, users: readonly number[], withMask: boolean): { v: Tensor; mask: Tensor | undefined } {
+    const rows = users.length;
+    const width = this.itemCount * this.levelCount;
+    const kk = this.levelCount;
+    const v = Matrix.zeros(rows, width, this.backend.precision);
+    const mask = withMask ? Matrix.zeros(rows, width, this.backend.precision) : undefined;
+    users.forEach((u, r) => {
+      for (let e = data.start[u]!; e < data.start[u + 1]!; e++) {
+        const base = r * width + data.items[e]! * kk;
+        v.data[base + data.levels[e]!] = 1;
+        if (mask) mask.data.fill(1, base, base + kk);
+      }
+    });
+    const vt = this.workspace.get('recommender:batch', rows, width);
+    this.backend.write(vt, v);
+    let mt: Tensor | undefined;
+    if (mask) {
+      mt = this.workspace.get('recommender:mask', rows, width);
+      this.backend.write(mt, mask);
+    }
+    return { v: vt, mask: mt };
+  }
+
+  /** b_ik = log((n_ik + 1) / (n_i + K)): each item's smoothed rating frequencies. */
+  private initializeBiases(data: RatingsByUser): void {
+    const kk = this.levelCount;
+    const counts = new Float64Array(this.itemCount * kk);
+    for (let e = 0; e < data.items.length; e++) counts[data.items[e]! * kk + data.levels[e]!]! += 1;
+    const b = Matrix.zeros(1, this.itemCount * kk, this.backend.precision);
+    for (let i = 0; i < this.itemCount; i++) {
+      let n = 0;
+      for (let k = 0; k < kk; k++) n += counts[i * kk + k]!;
+      for (let k = 0; k < kk; k++) b.data[i * kk + k] = Math.log((counts[i * kk + k]! + 1) / (n + kk));
+    }
+    this.backend.write(this.visible.parameters[0]!.tensor, b);
+  }
+}
+
+/** The item-mean baseline and the model's RMSE on held-out ratings, side by side. */
+export async function compareWithItemMeans(model: RecommenderRBM, known: Ratings, heldOut: Ratings): Promise<{ rbm: number; itemMean: number }> {
+  const rbm = ratingRmse(await model.predict(known, heldOut), heldOut.ratings);
+  const itemMean = ratingRmse(itemMeanPredictions(known, heldOut), heldOut.ratings);
+  return { rbm, itemMean };
+}
+
+function checkLevels(levels: readonly number[] | undefined, k: number): number[] {
+  if (!Array.isArray(levels) || levels.length < 2) throw new InvalidValueError(`a recommender needs at least two rating levels, got ${JSON.stringify(levels)}`);
+  if (levels.length !== k) throw new ShapeError(`${levels.length} rating levels for softmax groups of ${k}`);
+  for (let j = 0; j < levels.length; j++) {
+    if (typeof levels[j] !== 'number' || !Number.isFinite(levels[j])) throw new InvalidValueError(`rating level ${String(levels[j])} is not a finite number`);
+    if (j > 0 && !(levels[j]! > levels[j - 1]!)) throw new InvalidValueError(`rating levels must be ascending and distinct, got ${levels.join(', ')}`);
+  }
+  return [...levels];
+}
+
+function maxOf(xs: ArrayLike<number>): number {
+  let m = -1;
+  for (let j = 0; j < xs.length; j++) if (xs[j]! > m) m = xs[j]!;
+  return m;
+}

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CounterRng, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
+import {
+  RecommenderRBM,
+  compareWithItemMeans,
+  holdOutRatings,
+  itemMeanPredictions,
+  loadModel,
+  ratingRmse,
+  saveModel,
+  type Ratings,
+} from '@boltzmann/core';
+
+/** Planted tastes (independent of @boltzmann/data's generator): each of `tastes` groups gives every item a level; users rate with prob `density`, exactly with prob 0.8, else one level off. */
+function planted(users: number, items: number, tastes: number, density: number, seed: number): Ratings {
+  const rng = new CounterRng(seed, 5);
+  const level = rng.uniforms(new Float64Array(tastes * items)).map((u) => Math.floor(u * 5));
+  const u3 = rng.uniforms(new Float64Array(users * items * 3));
+  const out = { users: [] as number[], items: [] as number[], ratings: [] as number[] };
+  for (let u = 0; u < users; u++) {
+    const t = u % tastes;
+    for (let i = 0; i < items; i++) {
+      const [a, b, c] = [u3[3 * (u * items + i)]!, u3[3 * (u * items + i) + 1]!, u3[3 * (u * items + i) + 2]!];
+      if (a >= density) continue;
+      let l = level[t * items + i]!;
+      if (b >= 0.8) l = l === 0 ? 1 : l === 4 ? 3 : l + (c < 0.5 ? 1 : -1);
+      out.users.push(u);
+      out.items.push(i);
+      out.ratings.push(l + 1);
+    }
+  }
+  return out;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+describe('recommender RBM (softmax visible units over rating levels, missing ratings masked)', function () {
+  it('predicts the expected rating of the mean-field formula, with only the rated items in p(h | V)', async function () {
+    const be = new ReferenceBackend();
+    const rbm = RecommenderRBM.create(be, { items: 4, levels: [1, 2, 4], hidden: 3, weightStd: 1, seed: 2 });
+    const { 'visible.bias': b0, 'hidden.bias': c0, 'visible-hidden.weights': w } = await rbm.getParams();
+    const b = b0!.data.map((_, j) => Math.sin(j + 1));
+    const c = c0!.data.map((_, j) => 0.3 * (j - 1));
+    rbm.setParams({ 'visible.bias': new Matrix(1, 12, Float64Array.from(b)), 'hidden.bias': new Matrix(1, 3, Float64Array.from(c)) }, { partial: true });
+    // user 0 rated item 1 as 4 (level index 2) and item 3 as 1 (index 0)
+    const known = { users: [0, 0], items: [1, 3], ratings: [4, 1] };
+    const got = await rbm.predict(known, { users: [0, 0, 0], items: [0, 2, 1] });
+    const W = (row: number, j: number) => w!.get(row, j);
+    const ph = [0, 1, 2].map((j) => sigmoid(c[j]! + W(1 * 3 + 2, j) + W(3 * 3 + 0, j)));
+    const expected = (item: number) => {
+      const logits = [0, 1, 2].map((k) => b[item * 3 + k]! + ph.reduce((s, p, j) => s + p * W(item * 3 + k, j), 0));
+      const z = logits.reduce((s, x) => s + Math.exp(x), 0);
+      return logits.reduce((s, x, k) => s + [1, 2, 4][k]! * Math.exp(x) / z, 0);
+    };
+    [0, 2, 1].forEach((item, q) => expect(got[q]).to.be.closeTo(expected(item), 1e-12));
+  });
+
+  it('training never touches the weights or biases of items nobody rated (the mask keeps them out of the energy)', async function () {
+    const be = new CpuBackend({ precision: 'float64' });
+    const rbm = RecommenderRBM.create(be, { items: 5, levels: [1, 2, 3], hidden: 4, weightStd: 0.5, seed: 3 });
+    const before = await rbm.getParams();
+    const ratings = { users: [0, 0, 1, 2, 2], items: [0, 2, 0, 2, 4], ratings: [1, 3, 2, 2, 3] }; // items 1 and 3 unrated
+    await rbm.fit(ratings, { epochs: 3, batchSize: 2, weightDecay: 0, learningRate: 0.5 });
+    const after = await rbm.getParams();
+    const w0 = before['visible-hidden.weights']!;
+    const w1 = after['visible-hidden.weights']!;
+    for (const item of [1, 3]) {
+      for (let k = 0; k < 3; k++) {
+        for (let j = 0; j < 4; j++) expect(w1.get(item * 3 + k, j)).to.equal(w0.get(item * 3 + k, j));
+        // biases were initialised from the (empty) counts, log(1/3), then never moved
+        expect(after['visible.bias']!.get(0, item * 3 + k)).to.be.closeTo(Math.log(1 / 3), 1e-15);
+      }
+    }
+    let moved = 0;
+    for (let j = 0; j < 4; j++) moved += Math.abs(w1.get(0, j) - w0.get(0, j)) + Math.abs(w1.get(2 * 3 + 2, j) - w0.get(2 * 3 + 2, j));
+    expect(moved).to.be.above(1e-3);
+  });
+
+  it('beats the item-mean baseline clearly on planted tastes (RMSE on held-out ratings)', async function () {
+    const data = planted(240, 30, 4, 0.4, 1);
+    const { train, test } = holdOutRatings(data, { fraction: 0.2, seed: 1 });
+    const rbm = RecommenderRBM.create(new CpuBackend({ precision: 'float32' }), { items: 30, levels: [1, 2, 3, 4, 5], hidden: 20, seed: 1 });
+    const reports = await rbm.fit(train, { epochs: 25, learningRate: 0.05, seed: 1, validation: test });
+    const { rbm: rmse, itemMean } = await compareWithItemMeans(rbm, train, test);
+    // the noise (20% of ratings one level off) alone costs RMSE ~0.45; item means know no tastes
+    expect(itemMean).to.be.above(1.0);
+    expect(rmse).to.be.below(0.6);
+    expect(rmse).to.be.below(0.6 * itemMean);
+    expect(reports.at(-1)!.validationRmse).to.be.closeTo(rmse, 1e-12);
+    expect(ratingRmse(itemMeanPredictions(train, test), test.ratings)).to.equal(itemMean);
+  });
+
+  it('holds out a fraction of each user, never all of a user', function () {
+    const data = { users: [0, 0, 0, 0, 0, 1, 2, 2], items: [0, 1, 2, 3, 4, 0, 0, 1], ratings: [1, 2, 3, 4, 5, 1, 2, 3] };
+    const { train, test } = holdOutRatings(data, { fraction: 0.5, seed: 4 });
+    expect(train.ratings.length + test.ratings.length).to.equal(8);
+    expect(Array.from(test.users).sort()).to.deep.equal([0, 0, 2]);
+  });
+
+  it('saves and loads (levels are given again), and rejects bad ratings with clear errors', async function () {
+    const be = new CpuBackend({ precision: 'float64' });
+    const rbm = RecommenderRBM.create(be, { items: 3, levels: [1, 3, 5], hidden: 2, weightStd: 0.3, seed: 5 });
+    const known = { users: [0, 1], items: [0, 2], ratings: [5, 1] };
+    const dir = mkdtempSync(join(tmpdir(), 'recommender-'));
+    await saveModel(join(dir, 'rec.json'), rbm);
+    const loaded = (loadModel(join(dir, 'rec.json'), be).model as RecommenderRBM).withLevels([1, 3, 5]);
+    expect(loaded).to.be.instanceOf(RecommenderRBM);
+    expect(Array.from(await loaded.predict(known, { users: [0, 1], items: [1, 1] }))).to.deep.equal(Array.from(await rbm.predict(known, { users: [0, 1], items: [1, 1] })));
+
+    const bad = (r: Ratings) => rbm.fit(r, { epochs: 1 }).then(() => expect.fail('should throw'), (e: Error) => e);
+    const e1 = await bad({ users: [0, 0], items: [0, 1], ratings: [5, 6] });
+    expect(e1).to.be.instanceOf(InvalidValueError);
+    expect(e1.message).to.equal('rating 1 (user 0, item 1) is 6, not one of the levels 1, 3, 5');
+    expect((await bad({ users: [0], items: [3], ratings: [1] })).message).to.match(/item 3 is outside the 3 items/);
+    expect((await bad({ users: [0, 0], items: [1, 1], ratings: [1, 3] })).message).to.match(/user 0 rates item 1 twice/);
+    expect(() => RecommenderRBM.create(be, { items: 3, levels: [3, 1] })).to.throw(InvalidValueError, /ascending/);
+  });
+});
