@@ -49,7 +49,10 @@ export interface RunData {
 /** A metric listed in the spec that the Trainer does not score itself (a plugin's, or core's with options). */
 export interface ExtraMetric {
   readonly name: string;
+  /** The instance for the training subset. */
   readonly metric: Metric;
+  /** A second instance for the held-out rows (undefined without held-out data). */
+  readonly heldOut: Metric | undefined;
 }
 
 /** A run spec turned into objects: everything the `train` command (or a pipeline) needs. */
@@ -116,9 +119,12 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
       const name = metricName(m);
       if (typeof m === 'string' && (TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name))) return [];
-      const metric = at(`training.metrics[${i}]`, () => catalog.factory('metric', name)(model, { ...metricOptions(m), seed: spec.seed }));
+      const make = () => at(`training.metrics[${i}]`, () => catalog.factory('metric', name)(model, { ...metricOptions(m), seed: spec.seed }));
+      const metric = make();
       cleanup.push(() => metric.dispose());
-      return [{ name, metric }];
+      const heldOut = data.validation ? make() : undefined;
+      if (heldOut) cleanup.push(() => heldOut.dispose());
+      return [{ name, metric, heldOut }];
     });
     const run: ResolvedRun = {
       spec,

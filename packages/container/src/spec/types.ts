@@ -103,8 +103,11 @@ export interface BackendSection {
 export interface OutputSection {
   /** Output directory (relative to the working directory). */
   dir: string;
-  /** samples.png: `count` free-running Gibbs chains after `steps` sweeps. */
-  samples: { count: number; steps: number };
+  /**
+   * samples.png: `count` Gibbs chains after `steps` sweeps, started at held-out examples
+   * ("data", the training rows when nothing is held out) or at random units ("random").
+   */
+  samples: { count: number; steps: number; init: 'data' | 'random' };
   /** filters.png: the weights of the first `filters` hidden units. */
   filters: number;
   /** reconstructions.png: this many held-out examples beside their reconstructions. */

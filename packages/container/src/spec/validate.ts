@@ -225,9 +225,10 @@ function checkData(data: unknown, catalog: ComponentCatalog, issues: IssueList):
 function checkOutput(output: unknown, issues: IssueList): void {
   if (!issues.object(output, 'output', OUTPUT_KEYS)) return;
   issues.string(output['dir'], 'output.dir');
-  if (issues.object(output['samples'], 'output.samples', ['count', 'steps'])) {
+  if (issues.object(output['samples'], 'output.samples', ['count', 'steps', 'init'])) {
     issues.integer(output['samples']['count'], 'output.samples.count', 1, 10000);
     issues.integer(output['samples']['steps'], 'output.samples.steps', 0);
+    issues.oneOf(output['samples']['init'], 'output.samples.init', ['data', 'random']);
   }
   issues.integer(output['filters'], 'output.filters', 0, 10000);
   issues.integer(output['reconstructions'], 'output.reconstructions', 0, 10000);

@@ -1,0 +1,274 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
+import { RBM, saveModel, type SplitValue } from '@boltzmann/core';
+import { JsonlLogger, ProgressBar, evenlySpaced, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
+import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
+import type { Subscription } from 'rxjs';
+import type { ParsedArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { Options, describeModel, numberOption, parseDataOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
+import type { CliIO } from '../io.js';
+import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
+import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
+import { plotSvg } from '../outputs/svg-plot.js';
+
+/** The files `train` writes into the output directory. */
+export const TRAIN_OUTPUTS = {
+  model: 'model.json',
+  spec: 'spec.json',
+  jsonl: 'metrics.jsonl',
+  metrics: 'metrics.json',
+  plot: 'metrics.svg',
+  filters: 'filters.png',
+  reconstructions: 'reconstructions.png',
+  samples: 'samples.png',
+} as const;
+
+export const trainCommand: Command = {
+  def: {
+    name: 'train',
+    summary: 'Train the model a run spec describes (default: a Bernoulli RBM on the 10,000 bundled MNIST digits), with a progress bar on stderr, and write the model, metrics and pictures to the output directory.',
+    positionals: ['[spec.json]'],
+    options: [
+      { name: 'out', kind: 'string', value: 'DIR', help: 'output directory (default: the spec\'s output.dir, "out")' },
+      { name: 'epochs', kind: 'integer', value: 'N', help: 'total epochs (training.epochs)' },
+      { name: 'batch-size', kind: 'integer', value: 'N', help: 'rows per minibatch (training.batchSize)' },
+      { name: 'learning-rate', kind: 'number', value: 'X', help: 'constant learning rate (training.learningRate)' },
+      { name: 'hidden', kind: 'integer', value: 'N', help: 'size of the layer named "hidden" (model.layers)' },
+      Options.data,
+      { name: 'limit', kind: 'integer', value: 'N', help: 'use only N rows of the data (data.limit)' },
+      Options.seed,
+      Options.backend,
+      Options.precision,
+      Options.plugin,
+      { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs' },
+      { name: 'quiet', kind: 'boolean', help: 'no progress output' },
+      { name: 'dry-run', kind: 'boolean', help: 'check the spec and print it in full (defaults filled in) without training' },
+    ],
+    details: [
+      `Writes to the output directory (each file atomically): ${TRAIN_OUTPUTS.model} (the model with its training state; resumable), ${TRAIN_OUTPUTS.spec} (the full spec), ${TRAIN_OUTPUTS.jsonl} (one line per event), ${TRAIN_OUTPUTS.metrics} (per-epoch reconstruction error, free energy train vs held-out, pseudo-log-likelihood), ${TRAIN_OUTPUTS.plot} (those over epochs), ${TRAIN_OUTPUTS.filters}, ${TRAIN_OUTPUTS.reconstructions} and ${TRAIN_OUTPUTS.samples}.`,
+      'The spec format is documented in packages/container/SPEC.md; options given here replace its fields.',
+      'Examples:\n  boltzmann train\n  boltzmann train spec.json --epochs 5 --out runs/a\n  boltzmann train --resume out/model.json --epochs 20\n  boltzmann train examples/custom-unit-plugin/spec.json --plugin ./examples/custom-unit-plugin',
+    ],
+  },
+  async run(args: ParsedArgs, io: CliIO): Promise<number> {
+    const resume = stringOption(args, 'resume');
+    const specFile = resume !== undefined ? specFileFor(resume, args.positionals[0], io) : args.positionals[0];
+    const data = stringOption(args, 'data');
+    const prepared = await prepareSpec(
+      specFile,
+      {
+        out: stringOption(args, 'out'),
+        epochs: numberOption(args, 'epochs'),
+        batchSize: numberOption(args, 'batch-size'),
+        learningRate: numberOption(args, 'learning-rate'),
+        hidden: numberOption(args, 'hidden'),
+        limit: numberOption(args, 'limit'),
+        seed: numberOption(args, 'seed'),
+        backend: stringOption(args, 'backend'),
+        precision: precisionOption(args),
+        ...(data === undefined ? {} : { data: parseDataOption(data) }),
+      },
+      args,
+      io,
+    );
+    const spec = savedSpec(prepared);
+    if (args.options['dry-run'] === true) {
+      io.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
+      return 0;
+    }
+    const out = resolve(io.cwd, spec.output.dir);
+    mkdirSync(out, { recursive: true });
+    const run = await resolveRun(prepared.container, prepared.spec, { ...(resume === undefined ? {} : { resume: resolve(io.cwd, resume) }), baseDir: prepared.baseDir });
+    try {
+      return await trainRun(run, spec, out, args, io);
+    } finally {
+      run.dispose();
+    }
+  },
+};
+
+/** The spec as saved beside the model: plugins as loaded (paths absolute), so evaluate/sample find them. */
+function savedSpec(prepared: PreparedSpec): RunSpec {
+  return { ...prepared.spec, plugins: prepared.container.plugins.map((p) => p.specifier) };
+}
+
+async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: ParsedArgs, io: CliIO): Promise<number> {
+  const file = (name: string) => join(out, name);
+  const show = (p: string) => {
+    const r = relative(io.cwd, p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
+  const quiet = args.options['quiet'] === true;
+  const say = (line: string) => {
+    if (!quiet) io.stderr.write(`${line}\n`);
+  };
+  writeFileAtomic(file(TRAIN_OUTPUTS.spec), `${JSON.stringify(spec, null, 2)}\n`);
+  const jsonl = file(TRAIN_OUTPUTS.jsonl);
+  if (!run.resumed) rmSync(jsonl, { force: true }); // a fresh run starts a fresh log
+  const earlier = previousReports(jsonl, run.trainer.epoch).map((r) => epochRecord(r));
+
+  say(`model: ${describeModel(run.model)}; backend ${run.backend.name} (${run.backend.precision})`);
+  say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
+  if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
+
+  const options: TrainOptions = { monitor: run.monitor };
+  if (spec.training.checkpointEvery > 0) options.checkpoint = { path: file(TRAIN_OUTPUTS.model), everyEpochs: spec.training.checkpointEvery, final: false };
+  if (spec.training.earlyStopping !== null) options.earlyStopping = { ...spec.training.earlyStopping };
+  // Live metrics on the bar: a sliding window scored every 10 steps (only drawn on a terminal).
+  if (!quiet && io.stderr.isTTY === true) options.window = { size: 20, every: 10 };
+  const events$ = train({ model: run.model, trainer: run.trainer, data: run.data.train, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs }, options);
+
+  const logger = new JsonlLogger(jsonl, { mode: 'atomic' });
+  const bar = quiet ? undefined : new ProgressBar({ stream: io.stderr });
+  const extras = new ExtraMetricScorer(run);
+  const records: EpochRecord[] = [...earlier];
+  const pending: Promise<void>[] = [];
+  let summary: TrainingSummary | null = null;
+  let lastCheckpoint: string | undefined;
+
+  let outcome: 'done' | 'interrupted';
+  try {
+    outcome = await new Promise<'done' | 'interrupted'>((resolveRun, reject) => {
+    let subscription: Subscription | undefined = undefined;
+    const onAbort = () => {
+      subscription?.unsubscribe();
+      resolveRun('interrupted');
+    };
+    subscription = events$.subscribe({
+      next: (event: TrainingEvent) => {
+        if (event.type === 'epoch-end') {
+          // Capture the extra metrics now, on this epoch's parameters; read them back later.
+          const scored = extras.capture();
+          const index = records.push(epochRecord(event.report)) - 1;
+          pending.push(scored.then((extra) => void (records[index] = epochRecord(event.report, extra))));
+        }
+        if (event.type === 'checkpoint-written') lastCheckpoint = event.path;
+        if (event.type === 'finished') summary = event.summary;
+        logger.next(event);
+        bar?.next(event);
+      },
+      error: (error: unknown) => {
+        logger.error(error);
+        bar?.error(error);
+        io.signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+      complete: () => {
+        logger.complete();
+        bar?.complete();
+        io.signal?.removeEventListener('abort', onAbort);
+        resolveRun('done');
+      },
+    });
+    if (io.signal?.aborted) onAbort();
+    else io.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    await Promise.all(pending);
+  } finally {
+    await Promise.allSettled(pending);
+    extras.dispose();
+  }
+
+  const written: string[] = [];
+  const writeMetrics = () => {
+    const doc: MetricsDocument = {
+      format: METRICS_FORMAT,
+      version: 1,
+      model: describeModel(run.model),
+      data: run.data.description,
+      trainRows: run.data.train.rows,
+      validationRows: run.data.validation?.rows ?? 0,
+      backend: `${run.backend.name} (${run.backend.precision})`,
+      seed: spec.seed,
+      epochs: records,
+      final: records[records.length - 1] ?? null,
+      summary,
+    };
+    writeFileAtomic(file(TRAIN_OUTPUTS.metrics), `${JSON.stringify(doc, null, 2)}\n`);
+    writeFileAtomic(file(TRAIN_OUTPUTS.plot), plotSvg(metricsPanels(records)));
+    written.push(TRAIN_OUTPUTS.jsonl, TRAIN_OUTPUTS.metrics, TRAIN_OUTPUTS.plot);
+  };
+  if (outcome === 'interrupted') {
+    logger.close();
+    writeMetrics();
+    say(`interrupted; ${lastCheckpoint ? `resume with: boltzmann train --resume ${show(lastCheckpoint)}` : 'no checkpoint was written yet'}`);
+    return 130;
+  }
+
+  await saveModel(file(TRAIN_OUTPUTS.model), run.model, run.trainer);
+  written.unshift(TRAIN_OUTPUTS.model, TRAIN_OUTPUTS.spec);
+  writeMetrics();
+  const shape = imageShapeFor(run.model.layers[0]!.size, run.data.imageShape);
+  if (await writeFilters(file(TRAIN_OUTPUTS.filters), run.model, spec.output.filters, shape)) written.push(TRAIN_OUTPUTS.filters);
+  const shown = run.data.validation ?? run.data.train;
+  if (await writeReconstructions(file(TRAIN_OUTPUTS.reconstructions), run.model, shown, spec.output.reconstructions, shape)) written.push(TRAIN_OUTPUTS.reconstructions);
+  if (run.model instanceof RBM) say(`drawing ${spec.output.samples.count} samples (${spec.output.samples.steps} Gibbs sweeps from ${spec.output.samples.init === 'data' ? 'held-out examples' : 'random units'})...`);
+  const { count, steps, init } = spec.output.samples;
+  const starts = init === 'data' ? startingRows(shown, run.data.train, count) : undefined;
+  if (await writeSamples(file(TRAIN_OUTPUTS.samples), run.model, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape)) written.push(TRAIN_OUTPUTS.samples);
+  io.stdout.write(`wrote ${written.map((w) => show(file(w))).join(', ')}\n`);
+  return 0;
+}
+
+/** `count` rows to start chains at: the held-out ones first, then training rows, cycling when there are fewer. */
+function startingRows(first: Matrix, second: Matrix, count: number): Matrix {
+  const pool = first === second ? [first] : [first, second];
+  const total = pool.reduce((n, m) => n + m.rows, 0);
+  const out = Matrix.zeros(count, first.cols, first.data instanceof Float64Array ? 'float64' : 'float32');
+  for (let i = 0; i < count; i++) {
+    let k = i % total;
+    const m = k < pool[0]!.rows ? pool[0]! : pool[1]!;
+    if (m !== pool[0]) k -= pool[0]!.rows;
+    out.data.set(m.row(k), i * first.cols);
+  }
+  return out;
+}
+
+/**
+ * Scores the spec's extra metrics (those core's trainer does not) at each epoch end on the
+ * same evenly spaced training and held-out rows the trainer monitors. `capture` runs the
+ * device work at once (so it sees this epoch's parameters before the next step) and reads
+ * the numbers back later.
+ */
+class ExtraMetricScorer {
+  private readonly train: Tensor | undefined;
+  private readonly validation: Tensor | undefined;
+
+  constructor(private readonly run: ResolvedRun) {
+    const be = run.model.backend;
+    const rows = run.monitor.rows;
+    const pick = (m: typeof run.data.train) => be.upload(m.gatherRows(evenlySpaced(m.rows, rows)));
+    this.train = run.extraMetrics.length > 0 ? pick(run.data.train) : undefined;
+    this.validation = run.extraMetrics.length > 0 && run.data.validation ? pick(run.data.validation) : undefined;
+  }
+
+  capture(): Promise<Record<string, SplitValue>> {
+    if (this.train === undefined) return Promise.resolve({});
+    const sums = this.run.extraMetrics.map(({ name, metric, heldOut }) => {
+      metric.reset();
+      metric.update(this.train!);
+      const train = metric.value();
+      let validation: Promise<number> | undefined;
+      if (this.validation && heldOut) {
+        heldOut.reset();
+        heldOut.update(this.validation);
+        validation = heldOut.value();
+      }
+      return { name, train, validation };
+    });
+    return (async () => {
+      const out: Record<string, SplitValue> = {};
+      for (const s of sums) out[s.name] = s.validation ? { train: await s.train, validation: await s.validation } : { train: await s.train };
+      return out;
+    })();
+  }
+
+  /** Frees the uploaded rows (after every capture has been read). */
+  dispose(): void {
+    const be = this.run.model.backend;
+    if (this.train) be.dispose(this.train);
+    if (this.validation) be.dispose(this.validation);
+  }
+}

@@ -1,0 +1,247 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  createContainer,
+  defaultSpec,
+  isPathSpecifier,
+  loadRunData,
+  mergeSpec,
+  readSpecFile,
+  validateSpec,
+  type BoltzmannContainer,
+  type DataSourceSpec,
+  type RunSpec,
+} from '@boltzmann/container';
+import { RBM, loadModel, type EnergyModel } from '@boltzmann/core';
+import { InvalidValueError, Matrix, type Backend, type Precision } from '@boltzmann/tensor';
+import type { OptionDef, ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import type { CliIO } from './io.js';
+
+/** Options shared by several commands. */
+export const Options = {
+  backend: { name: 'backend', kind: 'string', value: 'NAME', help: 'compute backend: "cpu", "auto" or a registered gpu.js backend (default: the spec\'s, else "cpu")' },
+  precision: { name: 'precision', kind: 'string', value: 'P', help: 'float32 or float64' },
+  seed: { name: 'seed', kind: 'integer', value: 'N', help: 'seed of every random choice (0 .. 2^32-1)' },
+  plugin: { name: 'plugin', kind: 'list', value: 'NAME|PATH', help: 'load a plugin: a package name, or a path to a file or package directory exporting "containerModule"' },
+  data: {
+    name: 'data',
+    kind: 'string',
+    value: 'SOURCE',
+    help: 'data source: mnist, bars-and-stripes, csv:FILE, idx:FILE, fashion-mnist[:DIR] or a JSON object {"type": ...}',
+  },
+  split: { name: 'split', kind: 'string', value: 'WHICH', help: 'rows of the spec\'s data: validation (default when held out), train or all' },
+  limit: { name: 'limit', kind: 'integer', value: 'N', help: 'use only the first N rows' },
+  json: { name: 'json', kind: 'boolean', help: 'print the result as JSON' },
+} as const satisfies Record<string, OptionDef>;
+
+/** A string option's value, if given. */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const v = args.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A numeric option's value, if given. */
+export function numberOption(args: ParsedArgs, name: string): number | undefined {
+  const v = args.options[name];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** The --precision value, checked. */
+export function precisionOption(args: ParsedArgs): Precision | undefined {
+  const p = stringOption(args, 'precision');
+  if (p !== undefined && p !== 'float32' && p !== 'float64') throw new UsageError(`--precision must be float32 or float64, got "${p}"`);
+  return p;
+}
+
+/** Plugin specifiers with paths made absolute (relative to `baseDir`); package names unchanged. */
+export function absolutePlugins(list: readonly string[], baseDir: string): string[] {
+  return list.map((p) => (isPathSpecifier(p) ? resolve(baseDir, p) : p));
+}
+
+/** The container with the --plugin plugins (paths relative to the working directory) and `extra` ones (already absolute). */
+export async function openContainer(args: ParsedArgs, io: CliIO, extra: readonly string[] = [], backendName?: string): Promise<BoltzmannContainer> {
+  const cli = Array.isArray(args.options['plugin']) ? (args.options['plugin'] as string[]) : [];
+  return createContainer({
+    plugins: [...extra, ...absolutePlugins(cli, io.cwd)],
+    baseDir: io.cwd,
+    optionalBackends: (backendName ?? 'cpu') !== 'cpu',
+  });
+}
+
+/** A spec file (or the defaults) with the command line's overrides, checked against the container. */
+export interface PreparedSpec {
+  readonly spec: RunSpec;
+  readonly container: BoltzmannContainer;
+  /** Where the spec's relative paths start (its directory, or the working directory). */
+  readonly baseDir: string;
+  /** The spec file, or undefined for the defaults. */
+  readonly file: string | undefined;
+}
+
+/** Command-line values that replace fields of the spec. */
+export interface SpecOverrides {
+  backend?: string;
+  precision?: Precision;
+  seed?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  hidden?: number;
+  limit?: number;
+  out?: string;
+  data?: DataSourceSpec;
+}
+
+/**
+ * Reads `file` (or takes the defaults), lays it over `defaultSpec()`, applies the overrides,
+ * loads the spec's plugins (relative to the spec file) and the --plugin ones, and validates.
+ */
+export async function prepareSpec(file: string | undefined, overrides: SpecOverrides, args: ParsedArgs, io: CliIO): Promise<PreparedSpec> {
+  const path = file === undefined ? undefined : resolve(io.cwd, file);
+  const baseDir = path === undefined ? io.cwd : dirname(path);
+  const merged = mergeSpec(defaultSpec(), path === undefined ? {} : readSpecFile(path)) as Record<string, unknown>;
+  applyOverrides(merged, overrides);
+  const specPlugins = Array.isArray(merged['plugins']) ? (merged['plugins'] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+  const backendName = typeof merged['backend'] === 'object' && merged['backend'] !== null ? (merged['backend'] as { name?: unknown }).name : undefined;
+  const container = await openContainer(args, io, absolutePlugins(specPlugins, baseDir), typeof backendName === 'string' ? backendName : undefined);
+  const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
+  return { spec, container, baseDir, file: path };
+}
+
+function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
+  const section = (key: string): Record<string, unknown> => {
+    const s = spec[key];
+    if (typeof s === 'object' && s !== null && !Array.isArray(s)) return s as Record<string, unknown>;
+    const fresh: Record<string, unknown> = {};
+    spec[key] = fresh;
+    return fresh;
+  };
+  if (o.backend !== undefined) section('backend')['name'] = o.backend;
+  if (o.precision !== undefined) section('backend')['precision'] = o.precision;
+  if (o.seed !== undefined) spec['seed'] = o.seed;
+  if (o.epochs !== undefined) section('training')['epochs'] = o.epochs;
+  if (o.batchSize !== undefined) section('training')['batchSize'] = o.batchSize;
+  if (o.learningRate !== undefined) section('training')['learningRate'] = o.learningRate;
+  if (o.limit !== undefined) section('data')['limit'] = o.limit;
+  if (o.data !== undefined) section('data')['source'] = o.data;
+  if (o.out !== undefined) section('output')['dir'] = o.out;
+  if (o.hidden !== undefined) {
+    const layers = section('model')['layers'];
+    if (!Array.isArray(layers) || layers.length < 2) throw new UsageError('--hidden needs a model with a hidden layer');
+    const named = layers.find((l: unknown) => typeof l === 'object' && l !== null && (l as { name?: unknown }).name === 'hidden') ?? layers[1];
+    if (typeof named !== 'object' || named === null) throw new UsageError('--hidden: the spec\'s second layer is not an object');
+    (named as Record<string, unknown>)['size'] = o.hidden;
+  }
+}
+
+/** Parses --data: a JSON object, "type", or "type:path" (csv: path, idx: images, fashion-mnist: dir). */
+export function parseDataOption(text: string): DataSourceSpec {
+  if (text.trim().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`--data: not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
+      throw new UsageError('--data: a JSON data source is an object with a "type"');
+    }
+    return parsed as DataSourceSpec;
+  }
+  const colon = text.indexOf(':');
+  if (colon < 0) return { type: text };
+  const type = text.slice(0, colon);
+  const value = text.slice(colon + 1);
+  const key = type === 'idx' ? 'images' : type === 'fashion-mnist' ? 'dir' : 'path';
+  return { type, [key]: value };
+}
+
+/** The spec that describes a saved model's run: the given file, else spec.json beside the model (written by `train`), else the defaults. */
+export function specFileFor(modelPath: string, given: string | undefined, io: CliIO): string | undefined {
+  if (given !== undefined) return given;
+  const beside = join(dirname(resolve(io.cwd, modelPath)), 'spec.json');
+  return existsSync(beside) ? beside : undefined;
+}
+
+/** Rows to evaluate or transform, with what they are. */
+export interface EvaluationRows {
+  readonly rows: Matrix;
+  readonly description: string;
+  readonly imageShape: readonly [number, number] | undefined;
+}
+
+/**
+ * The rows a model command works on: --data (all its rows), else the data of the run's spec
+ * (see `specFileFor`) split as in training, the held-out part by default (--split).
+ */
+export async function evaluationRows(prepared: PreparedSpec, args: ParsedArgs, io: CliIO): Promise<EvaluationRows> {
+  const { container, spec } = prepared;
+  const dataText = stringOption(args, 'data');
+  const limit = numberOption(args, 'limit');
+  if (limit !== undefined && limit < 1) throw new UsageError(`--limit must be at least 1, got ${limit}`);
+  if (dataText !== undefined) {
+    if (stringOption(args, 'split') !== undefined) throw new UsageError('--split picks rows of the spec\'s data; with --data every row is used');
+    const source = parseDataOption(dataText);
+    const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd });
+    const rows = limit === undefined || limit >= set.data.rows ? set.data : set.data.sliceRows(0, limit);
+    return { rows, description: `${rows.rows} rows of ${set.description}`, imageShape: set.imageShape };
+  }
+  const data = await loadRunData(container, spec, { baseDir: prepared.baseDir });
+  const split = stringOption(args, 'split') ?? (data.validation ? 'validation' : 'train');
+  let rows: Matrix;
+  if (split === 'validation') {
+    if (!data.validation) throw new UsageError('--split validation: the spec holds no rows out (data.validationSplit is 0)');
+    rows = data.validation;
+  } else if (split === 'train') rows = data.train;
+  else if (split === 'all') rows = data.validation ? concatRows(data.train, data.validation) : data.train;
+  else throw new UsageError(`--split must be validation, train or all, got "${split}"`);
+  if (limit !== undefined && limit < rows.rows) rows = rows.sliceRows(0, limit);
+  return { rows, description: `${rows.rows} ${split} rows of ${data.description}`, imageShape: data.imageShape };
+}
+
+function concatRows(a: Matrix, b: Matrix): Matrix {
+  const all = new (a.data.constructor as Float32ArrayConstructor)(a.data.length + b.data.length);
+  all.set(a.data);
+  all.set(b.data, a.data.length);
+  return new Matrix(a.rows + b.rows, a.cols, all);
+}
+
+/** A saved model loaded onto the spec's (or --backend's) backend; its training state is freed. */
+export interface OpenedModel {
+  readonly model: EnergyModel;
+  readonly backend: Backend;
+  dispose(): void;
+}
+
+/** Loads a model file (plugins already registered by the container) onto a new backend. */
+export function openModel(file: string, prepared: PreparedSpec, io: CliIO): OpenedModel {
+  const { container, spec } = prepared;
+  const backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
+  try {
+    const loaded = loadModel(resolve(io.cwd, file), backend);
+    loaded.trainer?.dispose();
+    return {
+      model: loaded.model,
+      backend,
+      dispose: () => {
+        loaded.model.dispose();
+        backend.destroy();
+      },
+    };
+  } catch (error) {
+    backend.destroy();
+    throw error;
+  }
+}
+
+/** The model as an RBM, or an error naming what the command needs. */
+export function requireRBM(model: EnergyModel, command: string): RBM {
+  if (!(model instanceof RBM)) throw new InvalidValueError(`"${command}" needs an RBM; the model file holds a "${model.kind}" model`);
+  return model;
+}
+
+/** "rbm: visible 784 bernoulli, hidden 256 bernoulli". */
+export function describeModel(model: EnergyModel): string {
+  return `${model.kind}: ${model.layers.map((l) => `${l.name} ${l.size} ${l.type}`).join(', ')}`;
+}
