@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BoltzmannError } from '@boltzmann/tensor';
 import type { ContainerModule } from 'inversify';
 import { importShared } from './shared-import.js';
@@ -100,15 +100,17 @@ function exportsEntry(exports: unknown): string | undefined {
 }
 
 function resolvePackage(name: string, baseDir: string): string {
-  const fromBase = createRequire(join(resolve(baseDir), 'package.json'));
+  // Walk up from baseDir like Node does, then read the package's entry ourselves: its
+  // "exports" may offer only an "import" condition, which require.resolve does not see.
+  for (let dir = resolve(baseDir); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'node_modules', name);
+    if (existsSync(join(pkg, 'package.json'))) return entryOfPath(pkg, name);
+    if (dirname(dir) === dir) break;
+  }
   try {
-    return fromBase.resolve(name);
+    // Installed beside the framework rather than in the user's project, or a subpath.
+    return createRequire(import.meta.url).resolve(name);
   } catch {
-    try {
-      // Installed beside the framework rather than in the user's project.
-      return createRequire(import.meta.url).resolve(name);
-    } catch {
-      throw new PluginError(`plugin "${name}" not found: no package of that name is installed (looked from ${resolve(baseDir)}); to load a file or directory, start the path with ./ or /`);
-    }
+    throw new PluginError(`plugin "${name}" not found: no package of that name is installed (looked from ${resolve(baseDir)}); to load a file or directory, start the path with ./ or /`);
   }
 }

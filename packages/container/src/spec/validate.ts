@@ -249,10 +249,10 @@ function show(x: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** " (did you mean "x"?)" when a known name is one or two edits away. */
+/** " (did you mean "x"?)" when a known name is a few edits away (one per three letters). */
 function suggest(name: string, known: readonly string[]): string {
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const k of known) {
     const d = editDistance(name.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) {
