@@ -159,3 +159,7 @@ export { GraphColouring, type GraphColouringOptions } from './annealing/graph-co
 export { groupRatingsByUser, holdOutRatings, type Ratings, type RatingsByUser, type HoldOutOptions } from './models/ratings.js';
 export { ratingRmse, itemMeanPredictions } from './metrics/rating-error.js';
 export { RecommenderRBM, compareWithItemMeans, type RecommenderRBMOptions, type RecommenderFitOptions, type RecommenderEpoch } from './models/recommender-rbm.js';
+
+// conditional RBM for sequences (autoregressive visible and dynamic hidden biases)
+export { UnsampledLayer } from './units/unsampled.js';
+export { ConditionalRBM, type ConditionalRBMOptions, type SequenceFitOptions, type GenerateOptions } from './models/conditional-rbm.js';

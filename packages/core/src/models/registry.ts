@@ -9,6 +9,7 @@ import { EnergyModel, type ModelSpec } from './energy-model.js';
 import { RBM } from './rbm.js';
 import { BoltzmannMachine } from './boltzmann-machine.js';
 import { RecommenderRBM } from './recommender-rbm.js';
+import { ConditionalRBM } from './conditional-rbm.js';
 
 /** Wraps built layers and connections into the model class of one kind. */
 export type ModelFactory = (backend: Backend, layers: UnitLayer[], connections: Connection[], options: { seed?: number }) => EnergyModel;
@@ -23,7 +24,8 @@ export const modelKinds = new Registry<ModelFactory>('model kind')
     return new RBM(backend, layers[0]!, layers[1]!, connections[0]!, options);
   })
   .register('boltzmann-machine', (backend, layers, connections, options) => new BoltzmannMachine(backend, layers, connections, options))
-  .register('recommender-rbm', (backend, layers, connections, options) => new RecommenderRBM(backend, layers, connections, options));
+  .register('recommender-rbm', (backend, layers, connections, options) => new RecommenderRBM(backend, layers, connections, options))
+  .register('conditional-rbm', (backend, layers, connections, options) => new ConditionalRBM(backend, layers, connections, options));
 
 /**
  * Builds a model from its JSON spec through the unit, connection and model registries.

@@ -3,6 +3,7 @@ import { BernoulliLayer } from './bernoulli.js';
 import { GaussianLayer } from './gaussian.js';
 import { MultinomialLayer } from './multinomial.js';
 import { ReLULayer } from './relu.js';
+import { UnsampledLayer } from './unsampled.js';
 import type { UnitFactory } from './unit-layer.js';
 
 /**
@@ -14,4 +15,5 @@ export const unitTypes = new Registry<UnitFactory>('unit type')
   .register(GaussianLayer.type, (backend, spec) => new GaussianLayer(backend, spec))
   .register(MultinomialLayer.type, (backend, spec) => new MultinomialLayer(backend, spec))
   .register('softmax', (backend, spec) => new MultinomialLayer(backend, spec))
-  .register(ReLULayer.type, (backend, spec) => new ReLULayer(backend, spec));
+  .register(ReLULayer.type, (backend, spec) => new ReLULayer(backend, spec))
+  .register(UnsampledLayer.type, (backend, spec) => new UnsampledLayer(backend, spec));
