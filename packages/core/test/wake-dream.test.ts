@@ -3,11 +3,15 @@ import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
   BoltzmannMachine,
+  RBM,
+  Trainer,
   WakeDream,
   WakeDreamTrainer,
   empiricalDistribution,
   entropy,
   exactBoltzmannLogLikelihood,
+  exactLogLikelihood,
+  graphQuadraticEnergy,
 } from '@boltzmann/core';
 import { bruteDistribution, bruteLogLikelihood, drawRows, randomBM, type HostBM } from './general-bm-reference.js';
 
@@ -106,6 +110,19 @@ describe('wake/dream learning of general Boltzmann machines', function () {
     await trainer.fit(data, { epochs: 1500 });
     // no-hidden optimum: log(1/8) = -2.079; seeds 3, 5, 7, 11 reach -1.49 to -1.62
     expect(await logLikelihood(bm, data)).to.be.above(-1.75);
+  });
+
+  it('is registered as the "wake-dream" estimator: the core Trainer drives it on an RBM (a bipartite Boltzmann machine)', async function () {
+    const target = randomBM(4, 61, 1.5);
+    const data = drawRows(bruteDistribution(target), 4, 500, 3);
+    const rbm = RBM.create(be, { visible: 4, hidden: 3, weightStd: 0.1, seed: 1 });
+    const llOf = async () => exactBoltzmannLogLikelihood(graphQuadraticEnergy(rbm), data, 4);
+    const before = await llOf();
+    const trainer = new Trainer(rbm, { estimator: { type: 'wake-dream' }, learningRate: 0.2, batchSize: 500, weightDecay: 0 });
+    await trainer.fit(data, { epochs: 100, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+    expect(trainer.config.estimator.type).to.equal('wake-dream');
+    expect(await llOf()).to.be.above(before + 0.3);
+    expect(await llOf()).to.be.closeTo(await exactLogLikelihood(rbm, data), 1e-9); // the two exact routes agree
   });
 
   it('rejects data that is not 0/1, and too many units for exact expectations', function () {
