@@ -21,8 +21,10 @@ export interface OptionDef {
 /** A command's arguments and options, for parsing and for its --help. */
 export interface CommandDef {
   readonly name: string;
-  /** One line: what it does. */
+  /** What it does (the first paragraph of its --help). */
   readonly summary: string;
+  /** A few words for the command list of `boltzmann --help`; default the summary. */
+  readonly brief?: string;
   /** Positional arguments, e.g. ["<model.json>", "[spec.json]"]. */
   readonly positionals: readonly string[];
   readonly options: readonly OptionDef[];

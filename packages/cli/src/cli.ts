@@ -20,7 +20,7 @@ export function mainHelp(): string {
     'Boltzmann machines in TypeScript: train from a JSON run spec, then evaluate, sample, transform and score saved models.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.def.name.padEnd(width)}${c.def.summary.split('. ')[0]!.replace(/\.$/, '')}`),
+    ...COMMANDS.map((c) => `  ${c.def.name.padEnd(width)}${c.def.brief ?? c.def.summary}`),
     '',
     'Run "boltzmann <command> --help" for its options. With no command, "train" runs with the default spec (what `npm start` does).',
     '',

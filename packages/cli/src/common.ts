@@ -185,7 +185,7 @@ export async function evaluationRows(prepared: PreparedSpec, args: ParsedArgs, i
     const source = parseDataOption(dataText);
     const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd });
     const rows = limit === undefined || limit >= set.data.rows ? set.data : set.data.sliceRows(0, limit);
-    return { rows, description: `${rows.rows} rows of ${set.description}`, imageShape: set.imageShape };
+    return { rows, description: rows === set.data ? set.description : `first ${rows.rows} of ${set.description}`, imageShape: set.imageShape };
   }
   const data = await loadRunData(container, spec, { baseDir: prepared.baseDir });
   const split = stringOption(args, 'split') ?? (data.validation ? 'validation' : 'train');

@@ -63,6 +63,7 @@ export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: numb
 export const evaluateCommand: Command = {
   def: {
     name: 'evaluate',
+    brief: 'print metrics of a saved model on a data set',
     summary: 'Print metrics of a saved model on a data set: reconstruction error, mean free energy, pseudo-log-likelihood, mean hidden activation, and the exact log-likelihood when the smaller layer can be enumerated.',
     positionals: ['<model.json>', '[spec.json]'],
     options: [

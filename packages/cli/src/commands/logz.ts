@@ -12,6 +12,7 @@ const DEFAULT_MAX_STATES = 2 ** 25;
 export const logzCommand: Command = {
   def: {
     name: 'logz',
+    brief: 'print the exact log partition function of a small model',
     summary: 'Print the log partition function log Z of a saved model, exactly: every state of the smaller block of layers is enumerated (the other summed out), in float64.',
     positionals: ['<model.json>'],
     options: [

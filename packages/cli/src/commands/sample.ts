@@ -10,6 +10,7 @@ import { imageShapeFor, parseImageShape, writeSamples } from '../outputs/images.
 export const sampleCommand: Command = {
   def: {
     name: 'sample',
+    brief: 'write Gibbs samples of a saved RBM as a PNG grid',
     summary: 'Draw samples from a saved RBM by block Gibbs sampling and write them as a PNG grid.',
     positionals: ['<model.json>'],
     options: [

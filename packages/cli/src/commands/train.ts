@@ -28,6 +28,7 @@ export const TRAIN_OUTPUTS = {
 export const trainCommand: Command = {
   def: {
     name: 'train',
+    brief: 'train a model from a run spec (default: an RBM on the bundled MNIST digits)',
     summary: 'Train the model a run spec describes (default: a Bernoulli RBM on the 10,000 bundled MNIST digits), with a progress bar on stderr, and write the model, metrics and pictures to the output directory.',
     positionals: ['[spec.json]'],
     options: [

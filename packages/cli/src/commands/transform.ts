@@ -11,6 +11,7 @@ import { encodeCsv, encodeNpy } from '../outputs/npy.js';
 export const transformCommand: Command = {
   def: {
     name: 'transform',
+    brief: 'write the hidden features of a saved RBM (CSV or .npy)',
     summary: 'Write the hidden features E[h | v] of a saved RBM for each row of a data set, as CSV or as a NumPy .npy file.',
     positionals: ['<model.json>', '[spec.json]'],
     options: [
