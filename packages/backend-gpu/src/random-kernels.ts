@@ -32,53 +32,56 @@ const INV_2_24 = '5.9604644775390625e-8';
 /** The two multipliers of lowbias32 (rng.ts `mix32`). */
 const MIX_MULTIPLIERS = [0x7feb352d, 0x846ca68b] as const;
 
+// Helper locals carry a q prefix: gpu.js names them like the kernel's array arguments (user_<name>),
+// and WGSL array arguments are module-scope variables a helper local must not shadow.
+
 /** XOR of two integers in [0, 2^16), one bit per step, in float arithmetic. */
-const XOR16 = `function xor16(a, b) {
-  let r = 0;
-  let p = 1;
-  let x = a;
-  let y = b;
-  for (let i = 0; i < 16; i++) {
-    const xh = Math.floor(x * 0.5);
-    const yh = Math.floor(y * 0.5);
-    const xb = x - xh * 2;
-    const yb = y - yh * 2;
-    r = r + p * (xb + yb - 2 * xb * yb);
-    x = xh;
-    y = yh;
-    p = p * 2;
+const XOR16 = `function xor16(qa, qb) {
+  let qr = 0;
+  let qp = 1;
+  let qx = qa;
+  let qy = qb;
+  for (let qi = 0; qi < 16; qi++) {
+    const qxh = Math.floor(qx * 0.5);
+    const qyh = Math.floor(qy * 0.5);
+    const qxb = qx - qxh * 2;
+    const qyb = qy - qyh * 2;
+    qr = qr + qp * (qxb + qyb - 2 * qxb * qyb);
+    qx = qxh;
+    qy = qyh;
+    qp = qp * 2;
   }
-  return r;
+  return qr;
 }`;
 
 /**
  * Low 16 bits of l * c, where c's low half is c1 * 256 + c0 (bytes). Each partial product
  * stays below 2^24, and so does their sum (at most 16776705), so all of it is exact in f32.
  */
-const MUL_LO = `function mulLo(l, c1, c0) {
-  const b = l * c1;
-  const bh = Math.floor(b * ${INV_2_8});
-  const s = l * c0 + (b - bh * 256) * 256;
-  return s - Math.floor(s * ${INV_2_16}) * 65536;
+const MUL_LO = `function mulLo(ql, qc1, qc0) {
+  const qb = ql * qc1;
+  const qbh = Math.floor(qb * ${INV_2_8});
+  const qs = ql * qc0 + (qb - qbh * 256) * 256;
+  return qs - Math.floor(qs * ${INV_2_16}) * 65536;
 }`;
 
 /**
  * High 16 bits of (h * 2^16 + l) * (ch * 2^16 + cl) mod 2^32, with cl = c1 * 256 + c0 and
  * ch = d1 * 256 + d0: the carry out of l * cl plus h * cl + l * ch, each taken mod 2^16.
  */
-const MUL_HI = `function mulHi(h, l, c1, c0, d1, d0) {
-  const b = l * c1;
-  const bh = Math.floor(b * ${INV_2_8});
-  const s = l * c0 + (b - bh * 256) * 256;
-  const carry = Math.floor(s * ${INV_2_16});
-  const hc0 = h * c0;
-  const hc1 = h * c1;
-  const t1 = hc0 - Math.floor(hc0 * ${INV_2_16}) * 65536 + (hc1 - Math.floor(hc1 * ${INV_2_8}) * 256) * 256;
-  const ld0 = l * d0;
-  const ld1 = l * d1;
-  const t2 = ld0 - Math.floor(ld0 * ${INV_2_16}) * 65536 + (ld1 - Math.floor(ld1 * ${INV_2_8}) * 256) * 256;
-  const t = carry + bh + t1 + t2;
-  return t - Math.floor(t * ${INV_2_16}) * 65536;
+const MUL_HI = `function mulHi(qh, ql, qc1, qc0, qd1, qd0) {
+  const qb = ql * qc1;
+  const qbh = Math.floor(qb * ${INV_2_8});
+  const qs = ql * qc0 + (qb - qbh * 256) * 256;
+  const qcarry = Math.floor(qs * ${INV_2_16});
+  const qhc0 = qh * qc0;
+  const qhc1 = qh * qc1;
+  const qt1 = qhc0 - Math.floor(qhc0 * ${INV_2_16}) * 65536 + (qhc1 - Math.floor(qhc1 * ${INV_2_8}) * 256) * 256;
+  const qld0 = ql * qd0;
+  const qld1 = ql * qd1;
+  const qt2 = qld0 - Math.floor(qld0 * ${INV_2_16}) * 65536 + (qld1 - Math.floor(qld1 * ${INV_2_8}) * 256) * 256;
+  const qt = qcarry + qbh + qt1 + qt2;
+  return qt - Math.floor(qt * ${INV_2_16}) * 65536;
 }`;
 
 /** Byte split of a 32-bit multiplier as mulLo/mulHi want it: [c1, c0, d1, d0]. */
@@ -92,18 +95,18 @@ function multiplierBytes(c: number): [number, number, number, number] {
 function mix32Statements(tag: string): string {
   const [a1, a0, b1, b0] = multiplierBytes(MIX_MULTIPLIERS[0]);
   const [c1, c0, d1, d0] = multiplierBytes(MIX_MULTIPLIERS[1]);
-  return `  l = xor16(l, h);
-  const m1${tag} = mulLo(l, ${a1}, ${a0});
-  h = mulHi(h, l, ${a1}, ${a0}, ${b1}, ${b0});
-  l = m1${tag};
-  const sh${tag} = Math.floor(h * ${INV_2_15});
-  const sl${tag} = (h - sh${tag} * 32768) * 2 + Math.floor(l * ${INV_2_15});
-  h = xor16(h, sh${tag});
-  l = xor16(l, sl${tag});
-  const m2${tag} = mulLo(l, ${c1}, ${c0});
-  h = mulHi(h, l, ${c1}, ${c0}, ${d1}, ${d0});
-  l = m2${tag};
-  l = xor16(l, h);
+  return `  ql = xor16(ql, qh);
+  const m1${tag} = mulLo(ql, ${a1}, ${a0});
+  qh = mulHi(qh, ql, ${a1}, ${a0}, ${b1}, ${b0});
+  ql = m1${tag};
+  const sh${tag} = Math.floor(qh * ${INV_2_15});
+  const sl${tag} = (qh - sh${tag} * 32768) * 2 + Math.floor(ql * ${INV_2_15});
+  qh = xor16(qh, sh${tag});
+  ql = xor16(ql, sl${tag});
+  const m2${tag} = mulLo(ql, ${c1}, ${c0});
+  qh = mulHi(qh, ql, ${c1}, ${c0}, ${d1}, ${d0});
+  ql = m2${tag};
+  ql = xor16(ql, qh);
 `;
 }
 
@@ -112,15 +115,15 @@ function mix32Statements(tag: string): string {
  * key = kh * 2^16 + kl: randomBits = mix32(mix32(index ^ key) + key), then its top 24 bits
  * scaled by 2^-24.
  */
-const UNIFORM16 = `function uniform16(ih, il, kh, kl) {
-  let h = xor16(ih, kh);
-  let l = xor16(il, kl);
-${mix32Statements('a')}  l = l + kl;
-  const carry = Math.floor(l * ${INV_2_16});
-  l = l - carry * 65536;
-  h = h + kh + carry;
-  h = h - Math.floor(h * ${INV_2_16}) * 65536;
-${mix32Statements('b')}  return (h * 256 + Math.floor(l * ${INV_2_8})) * ${INV_2_24};
+const UNIFORM16 = `function uniform16(qih, qil, qkh, qkl) {
+  let qh = xor16(qih, qkh);
+  let ql = xor16(qil, qkl);
+${mix32Statements('a')}  ql = ql + qkl;
+  const qcarry = Math.floor(ql * ${INV_2_16});
+  ql = ql - qcarry * 65536;
+  qh = qh + qkh + qcarry;
+  qh = qh - Math.floor(qh * ${INV_2_16}) * 65536;
+${mix32Statements('b')}  return (qh * 256 + Math.floor(ql * ${INV_2_8})) * ${INV_2_24};
 }`;
 
 /** Helper functions an emulated random kernel passes to gpu.js (`functions` setting). */
