@@ -187,7 +187,7 @@ describe('custom-unit-plugin: training from a run spec', function () {
           ],
           weightStd: 0.1,
         },
-        training: { epochs: 40, batchSize: 10, learningRate: 0.1, momentum: 0.5, weightDecay: 0, regularizers, metrics: [] },
+        training: { epochs: 40, batchSize: 10, learningRate: 0.1, momentum: 0.5, estimator: { type: 'cd', k: 1 }, weightDecay: 0, regularizers, metrics: [] },
         data: { source: { type: 'spin-bars' }, validationSplit: 0 },
         seed: 3,
       },

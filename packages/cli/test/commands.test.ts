@@ -224,10 +224,14 @@ describe('cli: plugins from the command line', function () {
     writeFileSync(join(dir, 'ising.json'), JSON.stringify(isingSpec));
   });
 
-  it('a spec naming a plugin\'s unit type needs the plugin; with --plugin it trains, and later commands find the plugin in spec.json', async function () {
-    const missing = await cli(['train', 'ising.json']);
+  it('an unknown unit type is an error listing the registered ones', async function () {
+    writeFileSync(join(dir, 'glass.json'), JSON.stringify({ ...isingSpec, model: { layers: [isingSpec.model.layers[0], { type: 'spin-glass', name: 'hidden', size: 3 }] } }));
+    const missing = await cli(['train', 'glass.json']);
     expect(missing.code).to.equal(1);
-    expect(missing.stderr).to.match(/model\.layers\[1\]\.type: unknown unit type "ising"; registered: bernoulli/);
+    expect(missing.stderr).to.match(/model\.layers\[1\]\.type: unknown unit type "spin-glass"; registered: bernoulli/);
+  });
+
+  it('with --plugin a spec trains with the plugin\'s unit type, and later commands find the plugin in spec.json', async function () {
     await ok(['train', 'ising.json', '--plugin', examplePlugin, '--quiet']);
     expect(readJson<{ plugins: string[] }>(join(dir, 'ising', 'spec.json')).plugins).to.deep.equal([examplePlugin]);
     const r = await ok(['evaluate', 'ising/model.json', '--json']);
