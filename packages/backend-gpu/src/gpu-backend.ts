@@ -77,7 +77,11 @@ function describe(e: unknown): string {
  *
  * Use `await GpuBackend.create(options)` to let `auto` consider WebGPU (an adapter can only be
  * probed asynchronously); the synchronous constructor uses WebGPU in `auto` only once a probe
- * has proven it.
+ * has proven it. On a device (webgpu, headlessgl) a tensor holds device memory until `dispose`
+ * or `destroy`, as in other GPU frameworks.
+ *
+ * Random ops reproduce the ReferenceBackend's streams exactly (element i uses rng.ts
+ * `uniformAt(key, i)`); see `randomStrategy` for how the uniforms are drawn in each mode.
  */
 export class GpuBackend implements Backend {
   readonly name: string;
@@ -96,6 +100,7 @@ export class GpuBackend implements Backend {
   private readonly kernelCache = new Map<string, CompiledKernel>();
   private readonly checkedKernels = new Set<string>();
   private readonly fallbackNotes: string[] = [];
+  /** Device-resident tensors not yet disposed, freed by destroy (host arrays need no tracking). */
   private readonly live = new Set<GpuTensor>();
   private readonly scratchTensors = new Map<string, GpuTensor>();
   private destroyed = false;
@@ -140,7 +145,12 @@ export class GpuBackend implements Backend {
       });
     }
     this.queue = new OpQueue(mode === 'webgpu' || this.threads, start);
-    this.gpu = new gpujs.GPU({ mode });
+    try {
+      this.gpu = new gpujs.GPU({ mode });
+    } catch (e) {
+      if (mode === 'webgpu') void releaseWebGpuGlobals(destroyWebGpuDevice);
+      throw new InvalidValueError(`GpuBackend: gpu.js mode "${mode}" does not work here: ${describe(e)}`);
+    }
     if (onDevice && options.randomStrategy === undefined) this.checkEmulatedRandom();
   }
 
@@ -312,7 +322,7 @@ export class GpuBackend implements Backend {
     assertDimension('cols', cols);
     if (this.destroyed) throw new InvalidValueError(`backend "${this.name}" was destroyed`);
     const t = new GpuTensor(rows, cols, this.name, this);
-    this.live.add(t);
+    if (this.store.deviceResident) this.live.add(t);
     return t;
   }
 

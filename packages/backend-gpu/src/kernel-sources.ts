@@ -342,6 +342,8 @@ export function bernoulliKernel(rows: number, cols: number, pIsTensor: boolean, 
 /**
  * out = mean + std * N(0, 1), N by Box-Muller on the uniforms at indices 2i (made open,
  * (0, 1]) and 2i + 1 of element i, exactly as rng.ts `normalAt`. std is a scalar or a 1 x cols row.
+ * cos(2 pi u) is taken as -cos(2 pi (u - 0.5)): u - 0.5 is exact in f32, and the argument stays in
+ * [-pi, pi], the only range where WGSL bounds cos's error.
  * The host route uploads 2 * rows * cols uniforms laid out as rows x (2 * cols).
  */
 export function gaussianKernel(rows: number, cols: number, stdIsRow: boolean, strategy: RandomStrategy): KernelSpec {
@@ -363,7 +365,7 @@ export function gaussianKernel(rows: number, cols: number, stdIsRow: boolean, st
     functions,
     loopMax: 16,
     source: `function(mean, s, ${args}) {
-${draws}  return mean[${Y}][${X}] + ${std} * Math.sqrt(-2 * Math.log(u1)) * Math.cos(6.283185307179586 * u2);
+${draws}  return mean[${Y}][${X}] - ${std} * Math.sqrt(-2 * Math.log(u1)) * Math.cos(6.283185307179586 * (u2 - 0.5));
 }`,
   };
 }
