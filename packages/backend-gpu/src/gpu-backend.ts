@@ -48,6 +48,12 @@ export interface GpuBackendOptions {
   poolSize?: number;
 }
 
+/** Tests only: a stand-in gpu.js instance that plays `mode` (see the constructor). */
+export interface DeviceHarness {
+  readonly mode: GpuMode;
+  readonly gpu: GpuInstance;
+}
+
 /** Host data passed to one kernel call (uploads, row indices, host-drawn uniforms). */
 class HostData {
   constructor(
@@ -97,6 +103,7 @@ export class GpuBackend implements Backend {
   private readonly gpu: GpuInstance;
   private readonly threads: boolean;
   private readonly poolSize: number | undefined;
+  private readonly ownsWebGpuGlobals: boolean;
   private readonly kernelCache = new Map<string, CompiledKernel>();
   private readonly checkedKernels = new Set<string>();
   private readonly fallbackNotes: string[] = [];
@@ -113,14 +120,18 @@ export class GpuBackend implements Backend {
     return new GpuBackend(options);
   }
 
-  constructor(options: GpuBackendOptions = {}) {
+  /**
+   * @param harness tests only: a stand-in gpu.js instance playing `mode` (its storage and timing),
+   *   so the device-resident, promise-chained paths run where no GPU exists.
+   */
+  constructor(options: GpuBackendOptions = {}, harness?: DeviceHarness) {
     const precision = options.precision ?? 'float32';
     if (precision !== 'float32') throw new InvalidValueError(`GpuBackend: precision must be "float32" (every gpu.js mode computes in f32), got "${String(precision)}"`);
     const requested = options.mode ?? 'auto';
     if (requested !== 'auto' && !AUTO_ORDER.includes(requested)) {
       throw new InvalidValueError(`GpuBackend: unknown mode "${String(requested)}"; use auto, ${AUTO_ORDER.join(', ')}`);
     }
-    const { mode, report } = GpuBackend.selectMode(requested);
+    const { mode, report } = harness ? { mode: harness.mode, report: [{ mode: harness.mode, ok: true, reason: '' }] } : GpuBackend.selectMode(requested);
     this.mode = mode;
     this.modeReport = report;
     this.name = options.name ?? `gpu.js:${mode}`;
@@ -134,9 +145,10 @@ export class GpuBackend implements Backend {
     this.strategy = options.randomStrategy ?? (onDevice ? 'emulated' : 'host');
     this.strategyReason = options.randomStrategy ? 'chosen in the options' : onDevice ? 'default on a device' : 'default in host memory (fastest there)';
     this.store = onDevice ? deviceStore(mode !== 'webgpu') : hostStore;
+    this.ownsWebGpuGlobals = mode === 'webgpu' && !harness;
 
     let start: Promise<void> | undefined;
-    if (mode === 'webgpu') {
+    if (this.ownsWebGpuGlobals) {
       const missing = acquireWebGpuGlobals();
       if (missing) throw new InvalidValueError(`GpuBackend: gpu.js mode "webgpu" does not work here: ${missing}`);
       // the adapter answers asynchronously: every op waits for the probe and fails with its reason
@@ -146,9 +158,9 @@ export class GpuBackend implements Backend {
     }
     this.queue = new OpQueue(mode === 'webgpu' || this.threads, start);
     try {
-      this.gpu = new gpujs.GPU({ mode });
+      this.gpu = harness ? harness.gpu : new gpujs.GPU({ mode });
     } catch (e) {
-      if (mode === 'webgpu') void releaseWebGpuGlobals(destroyWebGpuDevice);
+      if (this.ownsWebGpuGlobals) void releaseWebGpuGlobals(destroyWebGpuDevice);
       throw new InvalidValueError(`GpuBackend: gpu.js mode "${mode}" does not work here: ${describe(e)}`);
     }
     if (onDevice && options.randomStrategy === undefined) this.checkEmulatedRandom();
@@ -441,7 +453,7 @@ export class GpuBackend implements Backend {
       for (const k of this.kernelCache.values()) k.destroy();
       this.kernelCache.clear();
       await this.gpu.destroy();
-      if (this.mode === 'webgpu') await releaseWebGpuGlobals(destroyWebGpuDevice);
+      if (this.ownsWebGpuGlobals) await releaseWebGpuGlobals(destroyWebGpuDevice);
     };
     // after everything queued, even if that failed: memory and worker threads must be freed
     if (this.queue.deferred) {

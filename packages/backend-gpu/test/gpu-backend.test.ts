@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, ShapeError, createBackend, listBackends, nextKey, rngState, uniformAt, type Backend } from '@boltzmann/tensor';
 import { describeBackendConformance, expectClose } from '@boltzmann/tensor/testing';
 import { AUTO_ORDER, GpuBackend, probeGpuModes, type GpuMode, type ModeProbe } from '../src/index.js';
+import { GpuBackend as GpuBackendWithHarness } from '../src/gpu-backend.js';
 import { describeAsyncChecks } from './async-checks.js';
+import { FakeDevice } from './fake-device.js';
 
 // Every mode is probed once up front (webgpu needs an adapter, which only answers asynchronously),
 // so each mode below either runs its suites or is reported as skipped with the reason.
@@ -58,6 +60,14 @@ if (works('cpu')) {
 } else {
   skipped('cpu');
 }
+
+// The device-resident code paths (handles passed between kernels, freed on reassignment, read
+// back on request) with webgpu's and headlessgl's calling contracts, on a webasm stand-in device.
+describeAsyncChecks('GpuBackend on a stand-in webgpu device', () => new GpuBackendWithHarness({}, { mode: 'webgpu', gpu: new FakeDevice('webgpu') }));
+describeBackendConformance('GpuBackend on a stand-in headlessgl device', () => new GpuBackendWithHarness({}, { mode: 'headlessgl', gpu: new FakeDevice('headlessgl') }), {
+  tolerance,
+  matmulShapes: smallMatmulShapes,
+});
 
 /** The mode a sync `auto` should pick: the first working one, webgpu included once probed. */
 const firstWorking = AUTO_ORDER.find(works);
@@ -117,6 +127,40 @@ describe('GpuBackend mode selection and registry', function () {
 
 describe('GpuBackend specifics', function () {
   const host: GpuMode = works('webasm') ? 'webasm' : 'cpu';
+
+  for (const mode of ['webgpu', 'headlessgl'] as const) {
+    it(`on a stand-in ${mode} device: every result freed exactly once, none touched after, all freed by dispose and destroy`, async function () {
+      const device = new FakeDevice(mode);
+      const be = new GpuBackendWithHarness({}, { mode, gpu: device });
+      expect(be.name).to.equal(`gpu.js:${mode}`);
+      const rng = new CounterRng(8);
+      const x = be.upload(new Matrix(6, 9, rng.uniforms(new Float32Array(54))));
+      const w = be.upload(new Matrix(9, 4, rng.uniforms(new Float32Array(36))));
+      const b = be.zeros(1, 4);
+      const h = be.zeros(6, 4);
+      const state = rngState(2);
+      for (let step = 0; step < 3; step++) {
+        be.linear(x, w, b, h, { activation: 'sigmoid' });
+        be.sampleBernoulli(h, state, h);
+        be.sampleCategorical(be.zeros(6, 4, 0.25), 2, state, h);
+        be.softmaxGroups(h, 2, h);
+        be.matmul(x, h, w, { transposeA: true, alpha: 0.1, beta: 1 });
+        be.sumColumns(h, b, 0.1, 1);
+      }
+      expect(await be.reduce('sum', h)).to.be.closeTo(6 * 2, 1e-4); // softmax over pairs: each pair sums to 1
+      const before = await be.read(w);
+      expect(before.data.every(Number.isFinite)).to.equal(true);
+      expect(be.randomStrategy.strategy, be.randomStrategy.reason).to.equal('emulated');
+      be.dispose(x);
+      be.dispose(w);
+      await be.flush();
+      expect(device.live).to.be.above(0);
+      be.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(device.misuse).to.deep.equal([]);
+      expect(device.live).to.equal(0);
+    });
+  }
 
   it('compiles each kernel once: a repeated training step compiles nothing new', function () {
     const be = new GpuBackend({ mode: host });
