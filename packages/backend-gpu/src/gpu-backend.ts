@@ -67,9 +67,9 @@ type LaunchArgument = GpuTensor | number | HostData;
 
 const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'sumSquares', 'max', 'min', 'sumAbs'];
 
-/** The uniforms an emulated-RNG self-check compares with rng.ts. */
+/** The uniforms an emulated-RNG self-check compares with rng.ts: enough to cross the 2^16 index boundary. */
 const RNG_CHECK_KEY = 0xdeadbeef;
-const RNG_CHECK_COLS = 67;
+const RNG_CHECK_COLS = 65600;
 
 function describe(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
