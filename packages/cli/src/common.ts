@@ -105,8 +105,13 @@ export async function prepareSpec(file: string | undefined, overrides: SpecOverr
   const specPlugins = Array.isArray(merged['plugins']) ? (merged['plugins'] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
   const backendName = typeof merged['backend'] === 'object' && merged['backend'] !== null ? (merged['backend'] as { name?: unknown }).name : undefined;
   const container = await openContainer(args, io, absolutePlugins(specPlugins, baseDir), typeof backendName === 'string' ? backendName : undefined);
-  const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
-  return { spec, container, baseDir, file: path };
+  try {
+    const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
+    return { spec, container, baseDir, file: path };
+  } catch (error) {
+    container.dispose();
+    throw error;
+  }
 }
 
 function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
@@ -211,26 +216,34 @@ function concatRows(a: Matrix, b: Matrix): Matrix {
 export interface OpenedModel {
   readonly model: EnergyModel;
   readonly backend: Backend;
+  /** Frees the model and the backend, and takes the container's registrations back out of core. */
   dispose(): void;
 }
 
-/** Loads a model file (plugins already registered by the container) onto a new backend. */
+/**
+ * Loads a model file (plugins already registered by the container) onto a new backend. The
+ * result owns the prepared container: its `dispose` (or a failure here) disposes it too.
+ */
 export function openModel(file: string, prepared: PreparedSpec, io: CliIO): OpenedModel {
   const { container, spec } = prepared;
-  const backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
+  let backend: Backend | undefined;
   try {
+    backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
     const loaded = loadModel(resolve(io.cwd, file), backend);
     loaded.trainer?.dispose();
+    const owned = backend;
     return {
       model: loaded.model,
-      backend,
+      backend: owned,
       dispose: () => {
         loaded.model.dispose();
-        backend.destroy();
+        owned.destroy();
+        container.dispose();
       },
     };
   } catch (error) {
-    backend.destroy();
+    backend?.destroy();
+    container.dispose();
     throw error;
   }
 }

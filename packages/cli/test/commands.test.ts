@@ -27,253 +27,274 @@ const TINY_SPEC = {
   output: { dir: 'run', samples: { count: 9, steps: 20 }, filters: 4, reconstructions: 6 },
 };
 
-let dir: string;
+describe('cli: commands', function () {
+  let dir: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const m = memoryIO(dir);
-  const code = await runCli(args, m.io);
-  return { code, stdout: m.stdout(), stderr: m.stderr() };
-}
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const m = memoryIO(dir);
+    const code = await runCli(args, m.io);
+    return { code, stdout: m.stdout(), stderr: m.stderr() };
+  }
 
-async function ok(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const r = await cli(args);
-  expect(r.code, `boltzmann ${args.join(' ')} failed: ${r.stderr}`).to.equal(0);
-  return r;
-}
+  async function ok(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const r = await cli(args);
+    expect(r.code, `boltzmann ${args.join(' ')} failed: ${r.stderr}`).to.equal(0);
+    return r;
+  }
 
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
+  function readJson<T>(path: string): T {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  }
 
-/** The held-out rows of the tiny spec, as the commands pick them. */
-async function heldOut(): Promise<Matrix> {
-  const container = await createContainer({ optionalBackends: false });
-  const data = await loadRunData(container, validateSpec(TINY_SPEC, container.catalog));
-  return data.validation!;
-}
-
-before(function () {
-  dir = mkdtempSync(join(tmpdir(), 'boltzmann-cli-'));
-  writeFileSync(join(dir, 'spec.json'), JSON.stringify(TINY_SPEC));
-});
-
-after(function () {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('cli: train', function () {
-  let trained: { stdout: string; stderr: string };
-
-  before(async function () {
-    trained = await ok(['train', 'spec.json']);
-  });
-
-  it('writes every output file; the PNGs are PNGs of the expected grid sizes', function () {
-    for (const f of ['model.json', 'spec.json', 'metrics.jsonl', 'metrics.json', 'metrics.svg', 'filters.png', 'reconstructions.png', 'samples.png']) {
-      expect(existsSync(join(dir, 'run', f)), f).to.equal(true);
-    }
-    // 3x3 images with 1 pixel of padding: 4 filters in 2 columns, 6 pairs in rows of 10, 9 samples in 3 columns.
-    expect(pngSize(join(dir, 'run', 'filters.png'))).to.deep.equal({ width: 2 * 3 + 3, height: 2 * 3 + 3 });
-    expect(pngSize(join(dir, 'run', 'reconstructions.png'))).to.deep.equal({ width: 10 * 3 + 11, height: 2 * 3 + 3 });
-    expect(pngSize(join(dir, 'run', 'samples.png'))).to.deep.equal({ width: 3 * 3 + 4, height: 3 * 3 + 4 });
-    expect(trained.stdout).to.match(/^wrote run\/model\.json, run\/spec\.json, .*run\/samples\.png\n$/);
-  });
-
-  it('reports progress on stderr: each epoch with its metrics, then the end', function () {
-    expect(trained.stderr).to.match(/model: rbm: visible 9 bernoulli, hidden 4 bernoulli; backend cpu \(float32\)/);
-    expect(trained.stderr).to.match(/data: 200 bars-and-stripes patterns of 3x3: 160 training rows, 40 held out/);
-    for (const e of [1, 2, 3]) expect(trained.stderr).to.match(new RegExp(`epoch ${e}/3  recon [0-9.]+  F -?[0-9.]+/-?[0-9.]+  PLL -[0-9.]+/-[0-9.]+`));
-    expect(trained.stderr).to.match(/done: completed, 3 epochs, 48 steps/);
-  });
-
-  it('metrics.json holds one finite record per epoch, train and held-out', function () {
-    const doc = readJson<MetricsDocument>(join(dir, 'run', 'metrics.json'));
-    expect(doc.format).to.equal('boltzmann.ts/metrics');
-    expect([doc.trainRows, doc.validationRows, doc.seed]).to.deep.equal([160, 40, 11]);
-    expect(doc.epochs.map((r) => [r.epoch, r.step])).to.deep.equal([[1, 16], [2, 32], [3, 48]]);
-    for (const r of doc.epochs) {
-      for (const x of [r.reconstructionError, r.meanHiddenActivation, r.freeEnergy!.train, r.freeEnergy!.validation!, r.pseudoLogLikelihood!.train, r.pseudoLogLikelihood!.validation!, r.seconds]) {
-        expect(Number.isFinite(x), JSON.stringify(r)).to.equal(true);
-      }
-      expect(r.reconstructionError).to.be.within(0, 1);
-      expect(r.pseudoLogLikelihood!.train).to.be.below(0);
-    }
-    expect(doc.final).to.deep.equal(doc.epochs[2]);
-    expect(doc.summary).to.deep.include({ reason: 'completed', epochs: 3, steps: 48 });
-  });
-
-  it('metrics.jsonl logs the events; metrics.svg plots the four panels', function () {
-    const lines = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-    expect(lines.map((l) => l.type).filter((t) => t !== 'checkpoint-written')).to.deep.equal(['started', 'epoch-end', 'epoch-end', 'epoch-end', 'finished']);
-    const svg = readFileSync(join(dir, 'run', 'metrics.svg'), 'utf8');
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
-    expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
-    for (const title of ['Reconstruction error', 'Mean free energy', 'Pseudo-log-likelihood', 'Mean hidden activation']) expect(svg).to.include(title);
-    expect(svg.match(/<polyline /g)).to.have.length(1 + 2 + 2 + 1);
-    expect(svg).to.not.match(/NaN|Infinity/);
-  });
-
-  it('saves the full spec and a model that loads with its training state', function () {
-    const spec = readJson<Record<string, unknown>>(join(dir, 'run', 'spec.json'));
-    expect(spec).to.deep.include({ seed: 11, plugins: [] });
-    expect((spec['training'] as { monitorRows: number }).monitorRows).to.equal(1000);
-    const loaded = loadModel(join(dir, 'run', 'model.json'), new CpuBackend());
-    expect(loaded.trainer!.epoch).to.equal(3);
-    expect(loaded.model.layers.map((l) => l.size)).to.deep.equal([9, 4]);
-  });
-
-  it('--resume continues the run: 3 + 2 epochs end with the parameters of 5 straight ones', async function () {
-    await ok(['train', 'spec.json', '--epochs', '5', '--out', 'straight', '--quiet']);
-    await ok(['train', 'spec.json', '--epochs', '3', '--out', 'resumed', '--quiet']);
-    const r = await ok(['train', '--resume', 'resumed/model.json', '--epochs', '5']);
-    expect(r.stderr).to.match(/resuming at epoch 3 of 5/);
-    const params = (file: string) => decodeModel(readFileSync(join(dir, file), 'utf8'), new CpuBackend()).model.getParams();
-    const [a, b] = [await params('straight/model.json'), await params('resumed/model.json')];
-    for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).to.deep.equal(Array.from(a[name]!.data));
-    const doc = readJson<MetricsDocument>(join(dir, 'resumed', 'metrics.json'));
-    const straight = readJson<MetricsDocument>(join(dir, 'straight', 'metrics.json'));
-    expect(doc.epochs.map((e) => e.epoch)).to.deep.equal([1, 2, 3, 4, 5]);
-    expect(doc.epochs.map((e) => e.pseudoLogLikelihood)).to.deep.equal(straight.epochs.map((e) => e.pseudoLogLikelihood));
-  });
-
-  it('--dry-run prints the full spec with the command line applied, and trains nothing', async function () {
-    const r = await ok(['train', 'spec.json', '--dry-run', '--epochs', '7', '--hidden', '6', '--out', 'never']);
-    const spec = JSON.parse(r.stdout) as { training: { epochs: number }; model: { layers: { size: number }[] }; output: { dir: string } };
-    expect(spec.training.epochs).to.equal(7);
-    expect(spec.model.layers[1]!.size).to.equal(6);
-    expect(spec.output.dir).to.equal('never');
-    expect(existsSync(join(dir, 'never'))).to.equal(false);
-  });
-});
-
-describe('cli: evaluate, transform, sample, logz on the trained model', function () {
-  let rows: Matrix;
-  let p: ReturnType<typeof hostParams>;
-
-  before(async function () {
-    if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
-    rows = await heldOut();
-    p = hostParams(await decodeModel(readFileSync(join(dir, 'run', 'model.json'), 'utf8'), new CpuBackend({ precision: 'float64' })).model.getParams());
-  });
-
-  it('evaluate scores the held-out rows: free energy and exact log-likelihood match enumeration', async function () {
-    const r = await ok(['evaluate', 'run/model.json', '--json']);
-    const result = JSON.parse(r.stdout) as Record<string, number | string>;
-    expect(result['rows']).to.equal(40);
-    expect(result['data']).to.match(/^40 validation rows of 200 bars-and-stripes/);
-    const logZ = bruteLogZ(p);
-    let f = 0;
-    let ll = 0;
-    for (let r2 = 0; r2 < rows.rows; r2++) {
-      const fe = freeEnergy(p, rows.row(r2));
-      f += fe / rows.rows;
-      ll += (-fe - logZ) / rows.rows;
-    }
-    expect(result['exactLogLikelihood'] as number).to.be.closeTo(ll, 1e-9);
-    expect(result['freeEnergy'] as number).to.be.closeTo(f, 1e-4);
-    for (const k of ['reconstructionError', 'pseudoLogLikelihood', 'meanHiddenActivation']) expect(Number.isFinite(result[k])).to.equal(true);
-  });
-
-  it('evaluate prints a table, and --data picks another set', async function () {
-    writeFileSync(join(dir, 'rows.csv'), ['1,1,1,0,0,0,0,0,0', '0,1,0,0,1,0,0,1,0', '1,0,0,1,0,0,1,0,0'].join('\n'));
-    const r = await ok(['evaluate', 'run/model.json', '--data', 'csv:rows.csv', '--limit', '2']);
-    expect(r.stdout).to.match(/\ndata {20}first 2 of 3 rows of 9 columns from .*rows\.csv\n/);
-    expect(r.stdout).to.match(/^model {19}run\/model\.json \(rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n/);
-    expect(r.stdout).to.match(/exact log-likelihood {4}-[0-9.]+\n/);
-    const whole = await ok(['evaluate', 'run/model.json', '--data', '{"type":"bars-and-stripes","size":3}', '--json']);
-    expect((JSON.parse(whole.stdout) as { rows: number }).rows).to.equal(14);
-  });
-
-  it('transform writes E[h | v] as CSV and as .npy, equal to sigmoid(c + vW)', async function () {
-    await ok(['transform', 'run/model.json', '--out', 'features.csv']);
-    const lines = readFileSync(join(dir, 'features.csv'), 'utf8').trim().split('\n');
-    expect(lines[0]).to.equal('h0,h1,h2,h3');
-    expect(lines).to.have.length(1 + 40);
-    lines.slice(1).forEach((line, r) => {
-      const want = hiddenMeans(p, rows.row(r));
-      line.split(',').forEach((x, j) => expect(Number(x)).to.be.closeTo(want[j]!, 1e-6));
-    });
-    await ok(['transform', 'run/model.json', '--out', 'features.npy']);
-    const bytes = readFileSync(join(dir, 'features.npy'));
-    expect((10 + bytes.readUInt16LE(8)) % 64).to.equal(0);
-    const npy = decodeNpy(new Uint8Array(bytes));
-    expect([npy.rows, npy.cols]).to.deep.equal([40, 4]);
-    lines.slice(1).forEach((line, r) => line.split(',').forEach((x, j) => expect(npy.data[r * 4 + j]).to.equal(Math.fround(Number(x)))));
-  });
-
-  it('sample writes a grid of the asked size, from random units or from data', async function () {
-    await ok(['sample', 'run/model.json', '--count', '4', '--steps', '5', '--out', 'more/s.png']);
-    expect(pngSize(join(dir, 'more', 's.png'))).to.deep.equal({ width: 2 * 3 + 3, height: 2 * 3 + 3 });
-    const r = await ok(['sample', 'run/model.json', '--count', '10', '--steps', '5', '--init', 'data', '--image-shape', '1x9', '--out', 'more/d.png']);
-    expect(r.stdout).to.match(/10 samples after 5 Gibbs sweeps from 40 validation rows/);
-    expect(pngSize(join(dir, 'more', 'd.png'))).to.deep.equal({ width: 4 * 9 + 5, height: 3 * 1 + 4 });
-  });
-
-  it('logz prints exact log Z, equal to enumeration', async function () {
-    const r = await ok(['logz', 'run/model.json', '--json']);
-    expect((JSON.parse(r.stdout) as { logZ: number }).logZ).to.be.closeTo(bruteLogZ(p), 1e-9);
-    const text = await ok(['logz', 'run/model.json']);
-    expect(text.stdout).to.match(/^log Z = -?[0-9.]+ \(exact, rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n$/);
-  });
-});
-
-describe('cli: plugins from the command line', function () {
-  const isingSpec = { ...TINY_SPEC, model: { layers: [{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'ising', name: 'hidden', size: 3 }] }, output: { ...TINY_SPEC.output, dir: 'ising' } };
+  /** The held-out rows of the tiny spec, as the commands pick them. */
+  async function heldOut(): Promise<Matrix> {
+    const container = await createContainer({ optionalBackends: false });
+    const data = await loadRunData(container, validateSpec(TINY_SPEC, container.catalog));
+    return data.validation!;
+  }
 
   before(function () {
-    writeFileSync(join(dir, 'ising.json'), JSON.stringify(isingSpec));
+    dir = mkdtempSync(join(tmpdir(), 'boltzmann-cli-'));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(TINY_SPEC));
   });
 
-  it('an unknown unit type is an error listing the registered ones', async function () {
-    writeFileSync(join(dir, 'glass.json'), JSON.stringify({ ...isingSpec, model: { layers: [isingSpec.model.layers[0], { type: 'spin-glass', name: 'hidden', size: 3 }] } }));
-    const missing = await cli(['train', 'glass.json']);
-    expect(missing.code).to.equal(1);
-    expect(missing.stderr).to.match(/model\.layers\[1\]\.type: unknown unit type "spin-glass"; registered: bernoulli/);
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('with --plugin a spec trains with the plugin\'s unit type, and later commands find the plugin in spec.json', async function () {
-    await ok(['train', 'ising.json', '--plugin', examplePlugin, '--quiet']);
-    expect(readJson<{ plugins: string[] }>(join(dir, 'ising', 'spec.json')).plugins).to.deep.equal([examplePlugin]);
-    const r = await ok(['evaluate', 'ising/model.json', '--json']);
-    expect(Number.isFinite((JSON.parse(r.stdout) as { exactLogLikelihood: number }).exactLogLikelihood)).to.equal(true);
-  });
-});
+  describe('train', function () {
+    let trained: { stdout: string; stderr: string };
 
-describe('cli: errors and exit codes', function () {
-  it('an unknown command (2), an unknown option with a suggestion (2), a bad value (2)', async function () {
-    const a = await cli(['fit']);
-    expect([a.code, a.stderr]).to.deep.equal([2, 'boltzmann: unknown command "fit"; commands: train, evaluate, sample, transform, logz\n']);
-    const b = await cli(['train', '--epoch', '3']);
-    expect(b.code).to.equal(2);
-    expect(b.stderr).to.match(/unknown option --epoch for "train" \(did you mean --epochs\?\)/);
-    const c = await cli(['train', '--epochs', 'many']);
-    expect([c.code, c.stderr]).to.deep.equal([2, 'boltzmann train: --epochs must be an integer, got "many"\n']);
-    const d = await cli(['evaluate']);
-    expect(d.code).to.equal(2);
-    expect(d.stderr).to.match(/"evaluate" needs <model\.json>/);
+    before(async function () {
+      trained = await ok(['train', 'spec.json']);
+    });
+
+    it('writes every output file; the PNGs are PNGs of the expected grid sizes', function () {
+      for (const f of ['model.json', 'spec.json', 'metrics.jsonl', 'metrics.json', 'metrics.svg', 'filters.png', 'reconstructions.png', 'samples.png']) {
+        expect(existsSync(join(dir, 'run', f)), f).to.equal(true);
+      }
+      // 3x3 images with 1 pixel of padding: 4 filters in 2 columns, 6 pairs in rows of 10, 9 samples in 3 columns.
+      expect(pngSize(join(dir, 'run', 'filters.png'))).to.deep.equal({ width: 2 * 3 + 3, height: 2 * 3 + 3 });
+      expect(pngSize(join(dir, 'run', 'reconstructions.png'))).to.deep.equal({ width: 10 * 3 + 11, height: 2 * 3 + 3 });
+      expect(pngSize(join(dir, 'run', 'samples.png'))).to.deep.equal({ width: 3 * 3 + 4, height: 3 * 3 + 4 });
+      expect(trained.stdout).to.match(/^wrote run\/model\.json, run\/spec\.json, .*run\/samples\.png\n$/);
+    });
+
+    it('reports progress on stderr: each epoch with its metrics, then the end', function () {
+      expect(trained.stderr).to.match(/model: rbm: visible 9 bernoulli, hidden 4 bernoulli; backend cpu \(float32\)/);
+      expect(trained.stderr).to.match(/data: 200 bars-and-stripes patterns of 3x3: 160 training rows, 40 held out/);
+      for (const e of [1, 2, 3]) expect(trained.stderr).to.match(new RegExp(`epoch ${e}/3  recon [0-9.]+  F -?[0-9.]+/-?[0-9.]+  PLL -[0-9.]+/-[0-9.]+`));
+      expect(trained.stderr).to.match(/done: completed, 3 epochs, 48 steps/);
+    });
+
+    it('metrics.json holds one finite record per epoch, train and held-out', function () {
+      const doc = readJson<MetricsDocument>(join(dir, 'run', 'metrics.json'));
+      expect(doc.format).to.equal('boltzmann.ts/metrics');
+      expect([doc.trainRows, doc.validationRows, doc.seed]).to.deep.equal([160, 40, 11]);
+      expect(doc.epochs.map((r) => [r.epoch, r.step])).to.deep.equal([[1, 16], [2, 32], [3, 48]]);
+      for (const r of doc.epochs) {
+        for (const x of [r.reconstructionError, r.meanHiddenActivation, r.freeEnergy!.train, r.freeEnergy!.validation!, r.pseudoLogLikelihood!.train, r.pseudoLogLikelihood!.validation!, r.seconds]) {
+          expect(Number.isFinite(x), JSON.stringify(r)).to.equal(true);
+        }
+        expect(r.reconstructionError).to.be.within(0, 1);
+        expect(r.pseudoLogLikelihood!.train).to.be.below(0);
+      }
+      expect(doc.final).to.deep.equal(doc.epochs[2]);
+      expect(doc.summary).to.deep.include({ reason: 'completed', epochs: 3, steps: 48 });
+    });
+
+    it('metrics.jsonl logs the events; metrics.svg plots the four panels', function () {
+      const lines = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+      expect(lines.map((l) => l.type).filter((t) => t !== 'checkpoint-written')).to.deep.equal(['started', 'epoch-end', 'epoch-end', 'epoch-end', 'finished']);
+      const svg = readFileSync(join(dir, 'run', 'metrics.svg'), 'utf8');
+      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
+      expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
+      for (const title of ['Reconstruction error', 'Mean free energy', 'Pseudo-log-likelihood', 'Mean hidden activation']) expect(svg).to.include(title);
+      expect(svg.match(/<polyline /g)).to.have.length(1 + 2 + 2 + 1);
+      expect(svg).to.not.match(/NaN|Infinity/);
+    });
+
+    it('saves the full spec and a model that loads with its training state', function () {
+      const spec = readJson<Record<string, unknown>>(join(dir, 'run', 'spec.json'));
+      expect(spec).to.deep.include({ seed: 11, plugins: [] });
+      expect((spec['training'] as { monitorRows: number }).monitorRows).to.equal(1000);
+      const loaded = loadModel(join(dir, 'run', 'model.json'), new CpuBackend());
+      expect(loaded.trainer!.epoch).to.equal(3);
+      expect(loaded.model.layers.map((l) => l.size)).to.deep.equal([9, 4]);
+    });
+
+    it('--resume continues the run: 3 + 2 epochs end with the parameters of 5 straight ones', async function () {
+      await ok(['train', 'spec.json', '--epochs', '5', '--out', 'straight', '--quiet']);
+      await ok(['train', 'spec.json', '--epochs', '3', '--out', 'resumed', '--quiet']);
+      const r = await ok(['train', '--resume', 'resumed/model.json', '--epochs', '5']);
+      expect(r.stderr).to.match(/resuming at epoch 3 of 5/);
+      const params = (file: string) => decodeModel(readFileSync(join(dir, file), 'utf8'), new CpuBackend()).model.getParams();
+      const [a, b] = [await params('straight/model.json'), await params('resumed/model.json')];
+      for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).to.deep.equal(Array.from(a[name]!.data));
+      const doc = readJson<MetricsDocument>(join(dir, 'resumed', 'metrics.json'));
+      const straight = readJson<MetricsDocument>(join(dir, 'straight', 'metrics.json'));
+      expect(doc.epochs.map((e) => e.epoch)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(doc.epochs.map((e) => e.pseudoLogLikelihood)).to.deep.equal(straight.epochs.map((e) => e.pseudoLogLikelihood));
+    });
+
+    it('a metric with options is scored on this epoch\'s parameters into metrics.json and the plot', async function () {
+      const spec = { ...TINY_SPEC, training: { ...TINY_SPEC.training, metrics: ['freeEnergy', { name: 'meanHiddenActivation', layer: 'hidden' }] } };
+      writeFileSync(join(dir, 'extra.json'), JSON.stringify(spec));
+      await ok(['train', 'extra.json', '--epochs', '2', '--out', 'extra2', '--quiet']);
+      await ok(['train', 'extra.json', '--epochs', '1', '--out', 'extra1', '--quiet']);
+      const doc = readJson<MetricsDocument>(join(dir, 'extra2', 'metrics.json'));
+      expect(doc.epochs.map((e) => Object.keys(e.extra ?? {}))).to.deep.equal([['meanHiddenActivation'], ['meanHiddenActivation']]);
+      expect(doc.epochs[0]!.pseudoLogLikelihood).to.equal(undefined);
+      // Epoch 1's value is that of the parameters after epoch 1 (the 1-epoch run's model), on all 160 training rows.
+      const container = await createContainer({ optionalBackends: false });
+      const train = (await loadRunData(container, validateSpec(spec, container.catalog))).train;
+      const p1 = hostParams(await decodeModel(readFileSync(join(dir, 'extra1', 'model.json'), 'utf8'), new CpuBackend({ precision: 'float64' })).model.getParams());
+      let mean = 0;
+      for (let r = 0; r < train.rows; r++) for (const h of hiddenMeans(p1, train.row(r))) mean += h / (train.rows * 4);
+      expect(doc.epochs[0]!.extra!['meanHiddenActivation']!.train).to.be.closeTo(mean, 1e-6);
+      expect(Number.isFinite(doc.epochs[0]!.extra!['meanHiddenActivation']!.validation)).to.equal(true);
+      expect(readFileSync(join(dir, 'extra2', 'metrics.svg'), 'utf8')).to.include('>meanHiddenActivation</text>');
+    });
+
+    it('--dry-run prints the full spec with the command line applied, and trains nothing', async function () {
+      const r = await ok(['train', 'spec.json', '--dry-run', '--epochs', '7', '--hidden', '6', '--out', 'never']);
+      const spec = JSON.parse(r.stdout) as { training: { epochs: number }; model: { layers: { size: number }[] }; output: { dir: string } };
+      expect(spec.training.epochs).to.equal(7);
+      expect(spec.model.layers[1]!.size).to.equal(6);
+      expect(spec.output.dir).to.equal('never');
+      expect(existsSync(join(dir, 'never'))).to.equal(false);
+    });
   });
 
-  it('an invalid spec (1) names each field', async function () {
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ training: { batchSize: 0 }, backend: 'cuda' }));
-    const r = await cli(['train', 'bad.json']);
-    expect(r.code).to.equal(1);
-    expect(r.stderr).to.match(/SpecError: invalid bad\.json:\n {2}training\.batchSize: must be an integer >= 1, got 0\n {2}backend\.name: unknown backend "cuda"; registered: auto, cpu/);
-    writeFileSync(join(dir, 'broken.json'), '{ "training": ');
-    const j = await cli(['train', 'broken.json']);
-    expect(j.code).to.equal(1);
-    expect(j.stderr).to.match(/FormatError: spec file ".*broken\.json" is not valid JSON/);
+  describe('evaluate, transform, sample, logz on the trained model', function () {
+    let rows: Matrix;
+    let p: ReturnType<typeof hostParams>;
+
+    before(async function () {
+      if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
+      rows = await heldOut();
+      p = hostParams(await decodeModel(readFileSync(join(dir, 'run', 'model.json'), 'utf8'), new CpuBackend({ precision: 'float64' })).model.getParams());
+    });
+
+    it('evaluate scores the held-out rows: free energy and exact log-likelihood match enumeration', async function () {
+      const r = await ok(['evaluate', 'run/model.json', '--json']);
+      const result = JSON.parse(r.stdout) as Record<string, number | string>;
+      expect(result['rows']).to.equal(40);
+      expect(result['data']).to.match(/^40 validation rows of 200 bars-and-stripes/);
+      const logZ = bruteLogZ(p);
+      let f = 0;
+      let ll = 0;
+      for (let r2 = 0; r2 < rows.rows; r2++) {
+        const fe = freeEnergy(p, rows.row(r2));
+        f += fe / rows.rows;
+        ll += (-fe - logZ) / rows.rows;
+      }
+      expect(result['exactLogLikelihood'] as number).to.be.closeTo(ll, 1e-9);
+      expect(result['freeEnergy'] as number).to.be.closeTo(f, 1e-4);
+      for (const k of ['reconstructionError', 'pseudoLogLikelihood', 'meanHiddenActivation']) expect(Number.isFinite(result[k])).to.equal(true);
+    });
+
+    it('evaluate prints a table, and --data picks another set', async function () {
+      writeFileSync(join(dir, 'rows.csv'), ['1,1,1,0,0,0,0,0,0', '0,1,0,0,1,0,0,1,0', '1,0,0,1,0,0,1,0,0'].join('\n'));
+      const r = await ok(['evaluate', 'run/model.json', '--data', 'csv:rows.csv', '--limit', '2']);
+      expect(r.stdout).to.match(/\ndata {20}first 2 of 3 rows of 9 columns from .*rows\.csv\n/);
+      expect(r.stdout).to.match(/^model {19}run\/model\.json \(rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n/);
+      expect(r.stdout).to.match(/exact log-likelihood {4}-[0-9.]+\n/);
+      const whole = await ok(['evaluate', 'run/model.json', '--data', '{"type":"bars-and-stripes","size":3}', '--json']);
+      expect((JSON.parse(whole.stdout) as { rows: number }).rows).to.equal(14);
+    });
+
+    it('transform writes E[h | v] as CSV and as .npy, equal to sigmoid(c + vW)', async function () {
+      await ok(['transform', 'run/model.json', '--out', 'features.csv']);
+      const lines = readFileSync(join(dir, 'features.csv'), 'utf8').trim().split('\n');
+      expect(lines[0]).to.equal('h0,h1,h2,h3');
+      expect(lines).to.have.length(1 + 40);
+      lines.slice(1).forEach((line, r) => {
+        const want = hiddenMeans(p, rows.row(r));
+        line.split(',').forEach((x, j) => expect(Number(x)).to.be.closeTo(want[j]!, 1e-6));
+      });
+      await ok(['transform', 'run/model.json', '--out', 'features.npy']);
+      const bytes = readFileSync(join(dir, 'features.npy'));
+      expect((10 + bytes.readUInt16LE(8)) % 64).to.equal(0);
+      const npy = decodeNpy(new Uint8Array(bytes));
+      expect([npy.rows, npy.cols]).to.deep.equal([40, 4]);
+      lines.slice(1).forEach((line, r) => line.split(',').forEach((x, j) => expect(npy.data[r * 4 + j]).to.equal(Math.fround(Number(x)))));
+    });
+
+    it('sample writes a grid of the asked size, from random units or from data', async function () {
+      await ok(['sample', 'run/model.json', '--count', '4', '--steps', '5', '--out', 'more/s.png']);
+      expect(pngSize(join(dir, 'more', 's.png'))).to.deep.equal({ width: 2 * 3 + 3, height: 2 * 3 + 3 });
+      const r = await ok(['sample', 'run/model.json', '--count', '10', '--steps', '5', '--init', 'data', '--image-shape', '1x9', '--out', 'more/d.png']);
+      expect(r.stdout).to.match(/10 samples after 5 Gibbs sweeps from 40 validation rows/);
+      expect(pngSize(join(dir, 'more', 'd.png'))).to.deep.equal({ width: 4 * 9 + 5, height: 3 * 1 + 4 });
+    });
+
+    it('logz prints exact log Z, equal to enumeration', async function () {
+      const r = await ok(['logz', 'run/model.json', '--json']);
+      expect((JSON.parse(r.stdout) as { logZ: number }).logZ).to.be.closeTo(bruteLogZ(p), 1e-9);
+      const text = await ok(['logz', 'run/model.json']);
+      expect(text.stdout).to.match(/^log Z = -?[0-9.]+ \(exact, rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n$/);
+    });
   });
 
-  it('a missing model file (1), AIS (2), too many states for exact log Z (1)', async function () {
-    const a = await cli(['evaluate', 'nowhere/model.json']);
-    expect(a.code).to.equal(1);
-    expect(a.stderr).to.match(/FormatError: model file ".*nowhere\/model\.json" does not exist/);
-    const b = await cli(['logz', 'run/model.json', '--method', 'ais']);
-    expect(b.code).to.equal(2);
-    expect(b.stderr).to.match(/only "exact" is available/);
-    if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
-    const c = await cli(['logz', 'run/model.json', '--max-states', '8']);
-    expect(c.code).to.equal(1);
-    expect(c.stderr).to.match(/would enumerate 16 states/);
+  describe('plugins from the command line', function () {
+    const isingSpec = { ...TINY_SPEC, model: { layers: [{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'ising', name: 'hidden', size: 3 }] }, output: { ...TINY_SPEC.output, dir: 'ising' } };
+
+    before(function () {
+      writeFileSync(join(dir, 'ising.json'), JSON.stringify(isingSpec));
+    });
+
+    it('an unknown unit type is an error listing the registered ones', async function () {
+      writeFileSync(join(dir, 'glass.json'), JSON.stringify({ ...isingSpec, model: { layers: [isingSpec.model.layers[0], { type: 'spin-glass', name: 'hidden', size: 3 }] } }));
+      const missing = await cli(['train', 'glass.json']);
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.match(/model\.layers\[1\]\.type: unknown unit type "spin-glass"; registered: bernoulli/);
+    });
+
+    it('with --plugin a spec trains with the plugin\'s unit type, and later commands find the plugin in spec.json', async function () {
+      await ok(['train', 'ising.json', '--plugin', examplePlugin, '--quiet']);
+      expect(readJson<{ plugins: string[] }>(join(dir, 'ising', 'spec.json')).plugins).to.deep.equal([examplePlugin]);
+      const r = await ok(['evaluate', 'ising/model.json', '--json']);
+      expect(Number.isFinite((JSON.parse(r.stdout) as { exactLogLikelihood: number }).exactLogLikelihood)).to.equal(true);
+    });
+  });
+
+  describe('errors and exit codes', function () {
+    it('an unknown command (2), an unknown option with a suggestion (2), a bad value (2)', async function () {
+      const a = await cli(['fit']);
+      expect([a.code, a.stderr]).to.deep.equal([2, 'boltzmann: unknown command "fit"; commands: train, evaluate, sample, transform, logz\n']);
+      const b = await cli(['train', '--epoch', '3']);
+      expect(b.code).to.equal(2);
+      expect(b.stderr).to.match(/unknown option --epoch for "train" \(did you mean --epochs\?\)/);
+      const c = await cli(['train', '--epochs', 'many']);
+      expect([c.code, c.stderr]).to.deep.equal([2, 'boltzmann train: --epochs must be an integer, got "many"\n']);
+      const d = await cli(['evaluate']);
+      expect(d.code).to.equal(2);
+      expect(d.stderr).to.match(/"evaluate" needs <model\.json>/);
+    });
+
+    it('an invalid spec (1) names each field', async function () {
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ training: { batchSize: 0 }, backend: 'cuda' }));
+      const r = await cli(['train', 'bad.json']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/SpecError: invalid bad\.json:\n {2}training\.batchSize: must be an integer >= 1, got 0\n {2}backend\.name: unknown backend "cuda"; registered: auto, cpu/);
+      writeFileSync(join(dir, 'broken.json'), '{ "training": ');
+      const j = await cli(['train', 'broken.json']);
+      expect(j.code).to.equal(1);
+      expect(j.stderr).to.match(/FormatError: spec file ".*broken\.json" is not valid JSON/);
+    });
+
+    it('a missing model file (1), AIS (2), too many states for exact log Z (1)', async function () {
+      const a = await cli(['evaluate', 'nowhere/model.json']);
+      expect(a.code).to.equal(1);
+      expect(a.stderr).to.match(/FormatError: model file ".*nowhere\/model\.json" does not exist/);
+      const b = await cli(['logz', 'run/model.json', '--method', 'ais']);
+      expect(b.code).to.equal(2);
+      expect(b.stderr).to.match(/only "exact" is available/);
+      if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
+      const c = await cli(['logz', 'run/model.json', '--max-states', '8']);
+      expect(c.code).to.equal(1);
+      expect(c.stderr).to.match(/would enumerate 16 states/);
+    });
   });
 });

@@ -3,7 +3,7 @@ import { Container, type ContainerModule } from 'inversify';
 import { backendLoadFailures, importBackendPackages } from './builtins/backends.js';
 import { builtinModule } from './builtins/module.js';
 import { ComponentCatalog } from './catalog.js';
-import { registerInCore } from './core-sync.js';
+import { registerInCore, type CoreRegistration } from './core-sync.js';
 import { loadPlugin, type LoadedPlugin } from './plugin-loader.js';
 
 /** Options of `createContainer`. */
@@ -27,7 +27,17 @@ export class BoltzmannContainer {
     readonly inversify: Container,
     readonly catalog: ComponentCatalog,
     readonly plugins: readonly LoadedPlugin[],
+    private readonly unregister: CoreRegistration = () => {},
   ) {}
+
+  /**
+   * Takes the container's registrations back out of core's registries (the factories it
+   * replaced are put back; names it added are removed where core's Registry can forget one).
+   * For tests and long-lived processes that build containers with different plugins.
+   */
+  dispose(): void {
+    this.unregister();
+  }
 
   /** Backend packages that failed to import (package name -> first line of the error). */
   get backendLoadFailures(): ReadonlyMap<string, string> {
@@ -56,6 +66,6 @@ export async function createContainer(options: CreateContainerOptions = {}): Pro
   await container.loadAsync(builtinModule(), ...plugins.map((p) => p.module), ...(options.modules ?? []));
   container.bind(ComponentCatalog).toSelf();
   const catalog = container.get(ComponentCatalog);
-  registerInCore(catalog);
-  return new BoltzmannContainer(container, catalog, plugins);
+  const unregister = registerInCore(catalog);
+  return new BoltzmannContainer(container, catalog, plugins, unregister);
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { PluginError, createContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
+import { PluginError, createContainer, type BoltzmannContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
 import { regularizerTypes, unitTypes } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 
@@ -15,140 +15,170 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const examplePlugin = join(repoRoot, 'examples', 'custom-unit-plugin');
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
+describe('container: plugins', function () {
+  /** Containers a test made, disposed after it (their registrations leave core's registries). */
+  const created: BoltzmannContainer[] = [];
+
+  afterEach(function () {
+    for (const c of created.splice(0)) c.dispose();
+  });
+
+  async function rejection(p: Promise<unknown>): Promise<Error> {
+    try {
+      await p;
+    } catch (error) {
+      return error as Error;
+    }
+    expect.fail('expected a rejection');
   }
-  expect.fail('expected a rejection');
-}
 
-describe('container: plugins by path', function () {
-  it('a module file: its metric and data source are usable from a spec, scored as written', async function () {
-    const container = await createContainer({ plugins: ['./metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
-    expect(container.plugins.map((p) => p.file)).to.deep.equal([join(fixtures, 'metric-plugin.ts')]);
-    expect(container.catalog.names('metric')).to.include('meanVisible');
-    const spec = validateSpec(
-      {
-        model: { layers: [{ type: 'bernoulli', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }] },
-        data: { source: { type: 'counting', rows: 11 }, validationSplit: 0 },
-        training: { metrics: ['meanVisible', 'freeEnergy'] },
-      },
-      container.catalog,
-    );
-    const run = await resolveRun(container, spec);
-    try {
-      expect(run.extraMetrics.map((m) => m.name)).to.deep.equal(['meanVisible']);
-      expect(run.extraMetrics[0]!.heldOut).to.equal(undefined);
-      expect(run.monitor).to.deep.include({ freeEnergy: true, pseudoLikelihood: false });
-      // 11 rows of (r mod 2, 1, 0): 5 ones in column 0, 11 in column 1, over 33 values.
-      const scored = await scoreExtraMetrics(run, run.data.train);
-      expect(scored['meanVisible']).to.be.closeTo(16 / 33, 1e-7);
-    } finally {
-      run.dispose();
-    }
+  describe('plugins by path', function () {
+    it('a module file: its metric and data source are usable from a spec, scored as written', async function () {
+      const container = await createContainer({ plugins: ['./metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
+      created.push(container);
+      expect(container.plugins.map((p) => p.file)).to.deep.equal([join(fixtures, 'metric-plugin.ts')]);
+      expect(container.catalog.names('metric')).to.include('meanVisible');
+      const spec = validateSpec(
+        {
+          model: { layers: [{ type: 'bernoulli', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }] },
+          data: { source: { type: 'counting', rows: 11 }, validationSplit: 0 },
+          training: { metrics: ['meanVisible', 'freeEnergy'] },
+        },
+        container.catalog,
+      );
+      const run = await resolveRun(container, spec);
+      try {
+        expect(run.extraMetrics.map((m) => m.name)).to.deep.equal(['meanVisible']);
+        expect(run.extraMetrics[0]!.heldOut).to.equal(undefined);
+        expect(run.monitor).to.deep.include({ freeEnergy: true, pseudoLikelihood: false });
+        // 11 rows of (r mod 2, 1, 0): 5 ones in column 0, 11 in column 1, over 33 values.
+        const scored = await scoreExtraMetrics(run, run.data.train);
+        expect(scored['meanVisible']).to.be.closeTo(16 / 33, 1e-7);
+      } finally {
+        run.dispose();
+      }
+    });
+
+    it('a package directory (its package.json exports): the example plugin\'s unit type reaches core\'s registries', async function () {
+      const container = await createContainer({ plugins: [examplePlugin], optionalBackends: false });
+      created.push(container);
+      expect(container.catalog.names('unitType')).to.include('ising');
+      expect(unitTypes.has('ising')).to.equal(true);
+      expect(regularizerTypes.has('hidden-max-norm')).to.equal(true);
+    });
+
+    it('a plugin may replace a built-in; dispose() puts core\'s factory back', async function () {
+      const original = regularizerTypes.get('l2');
+      const container = await createContainer({ plugins: ['./override-l2.ts'], baseDir: fixtures, optionalBackends: false });
+      try {
+        const built = container.catalog.factory('regularizer', 'l2')({ type: 'l2', coefficient: 0.5 });
+        expect(built.constructor.name).to.equal('PluginL2');
+        expect(regularizerTypes.get('l2')).to.equal(container.catalog.factory('regularizer', 'l2'));
+        // A second container sees the replacement too (core's registry is its built-in source) and keeps it alive.
+        const second = await createContainer({ optionalBackends: false });
+        second.dispose();
+        expect(regularizerTypes.get('l2')).to.not.equal(original);
+      } finally {
+        container.dispose();
+      }
+      expect(regularizerTypes.get('l2')).to.equal(original);
+    });
+
+    it('the same plugin named twice is loaded once', async function () {
+      const container = await createContainer({ plugins: [join(fixtures, 'metric-plugin.ts'), './metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
+      container.dispose();
+      expect(container.plugins).to.have.length(1);
+    });
   });
 
-  it('a package directory (its package.json exports): the example plugin\'s unit type reaches core\'s registries', async function () {
-    const container = await createContainer({ plugins: [examplePlugin], optionalBackends: false });
-    expect(container.catalog.names('unitType')).to.include('ising');
-    expect(unitTypes.has('ising')).to.equal(true);
-    expect(regularizerTypes.has('hidden-max-norm')).to.equal(true);
+  describe('plugins by package name', function () {
+    let dir: string;
+
+    before(function () {
+      // A project with one installed plugin package (plain ESM JavaScript) beside inversify.
+      dir = mkdtempSync(join(tmpdir(), 'boltzmann-plugin-'));
+      const pkg = join(dir, 'node_modules', 'boltzmann-plugin-fixture');
+      mkdirSync(pkg, { recursive: true });
+      symlinkSync(join(repoRoot, 'node_modules', 'inversify'), join(dir, 'node_modules', 'inversify'), 'dir');
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'boltzmann-plugin-fixture', type: 'module', exports: { '.': { import: './index.mjs' } } }));
+      writeFileSync(
+        join(pkg, 'index.mjs'),
+        [
+          "import { ContainerModule } from 'inversify';",
+          'export const containerModule = new ContainerModule(({ bind }) => {',
+          "  bind(Symbol.for('@boltzmann/container:regularizer')).toConstantValue({",
+          "    name: 'fixture-noop',",
+          "    factory: () => ({ type: 'fixture-noop', spec: () => ({ type: 'fixture-noop' }) }),",
+          '  });',
+          '});',
+        ].join('\n'),
+      );
+    });
+
+    after(function () {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('resolves the package from the base directory and binds what it exports', async function () {
+      const container = await createContainer({ plugins: ['boltzmann-plugin-fixture'], baseDir: dir, optionalBackends: false });
+      created.push(container);
+      expect(container.plugins[0]!.file).to.match(/boltzmann-plugin-fixture[\\/]index\.mjs$/);
+      expect(container.catalog.names('regularizer')).to.include('fixture-noop');
+      expect(regularizerTypes.has('fixture-noop')).to.equal(true);
+      const spec = validateSpec({ training: { regularizers: [{ type: 'fixture-noop' }] } }, container.catalog);
+      expect(spec.training.regularizers).to.deep.equal([{ type: 'fixture-noop' }]);
+    });
+
+    it('an installed package that is not a plugin: names the export it lacks and lists what it has', async function () {
+      const error = await rejection(loadPlugin('@boltzmann/data', repoRoot));
+      expect(error).to.be.instanceOf(PluginError);
+      expect(error.message).to.match(/plugin "@boltzmann\/data" .* must export "containerModule", an inversify ContainerModule; it exports: .*loadDigits/);
+    });
+
+    it('an unknown package name', async function () {
+      const error = await rejection(loadPlugin('boltzmann-plugin-that-does-not-exist', dir));
+      expect(error).to.be.instanceOf(PluginError);
+      expect(error.message).to.match(/plugin "boltzmann-plugin-that-does-not-exist" not found: no package of that name is installed .*start the path with \.\/ or \//);
+    });
   });
 
-  it('the same plugin named twice is loaded once', async function () {
-    const container = await createContainer({ plugins: [join(fixtures, 'metric-plugin.ts'), './metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
-    expect(container.plugins).to.have.length(1);
-  });
-});
+  describe('plugin errors', function () {
+    it('a missing path', async function () {
+      const error = await rejection(loadPlugin('./nowhere.ts', fixtures));
+      expect(error).to.be.instanceOf(PluginError);
+      expect(error.message).to.match(/plugin "\.\/nowhere\.ts" not found: .*nowhere\.ts does not exist/);
+    });
 
-describe('container: plugins by package name', function () {
-  let dir: string;
+    it('a module without the export', async function () {
+      const error = await rejection(loadPlugin('./no-export.ts', fixtures));
+      expect(error.message).to.match(/must export "containerModule".*it exports: .*somethingElse/);
+    });
 
-  before(function () {
-    // A project with one installed plugin package (plain ESM JavaScript) beside inversify.
-    dir = mkdtempSync(join(tmpdir(), 'boltzmann-plugin-'));
-    const pkg = join(dir, 'node_modules', 'boltzmann-plugin-fixture');
-    mkdirSync(pkg, { recursive: true });
-    symlinkSync(join(repoRoot, 'node_modules', 'inversify'), join(dir, 'node_modules', 'inversify'), 'dir');
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'boltzmann-plugin-fixture', type: 'module', exports: { '.': { import: './index.mjs' } } }));
-    writeFileSync(
-      join(pkg, 'index.mjs'),
-      [
-        "import { ContainerModule } from 'inversify';",
-        'export const containerModule = new ContainerModule(({ bind }) => {',
-        "  bind(Symbol.for('@boltzmann/container:regularizer')).toConstantValue({",
-        "    name: 'fixture-noop',",
-        "    factory: () => ({ type: 'fixture-noop', spec: () => ({ type: 'fixture-noop' }) }),",
-        '  });',
-        '});',
-      ].join('\n'),
-    );
-  });
+    it('a module that throws when imported', async function () {
+      const error = await rejection(loadPlugin('./throws-on-import.ts', fixtures));
+      expect(error).to.be.instanceOf(PluginError);
+      expect(error.message).to.match(/plugin "\.\/throws-on-import\.ts" .* failed to load: this plugin is broken on purpose/);
+    });
 
-  after(function () {
-    rmSync(dir, { recursive: true, force: true });
-  });
+    it('a directory with no entry', async function () {
+      const empty = mkdtempSync(join(tmpdir(), 'boltzmann-empty-'));
+      try {
+        const error = await rejection(loadPlugin(empty));
+        expect(error.message).to.match(/has no entry \(no package\.json "exports"\/"main", no src\/index\.ts/);
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    });
 
-  it('resolves the package from the base directory and binds what it exports', async function () {
-    const container = await createContainer({ plugins: ['boltzmann-plugin-fixture'], baseDir: dir, optionalBackends: false });
-    expect(container.plugins[0]!.file).to.match(/boltzmann-plugin-fixture[\\/]index\.mjs$/);
-    expect(container.catalog.names('regularizer')).to.include('fixture-noop');
-    expect(regularizerTypes.has('fixture-noop')).to.equal(true);
-    const spec = validateSpec({ training: { regularizers: [{ type: 'fixture-noop' }] } }, container.catalog);
-    expect(spec.training.regularizers).to.deep.equal([{ type: 'fixture-noop' }]);
-  });
+    it('a binding without a factory', async function () {
+      const error = await rejection(createContainer({ plugins: ['./bad-binding.ts'], baseDir: fixtures, optionalBackends: false }));
+      expect(error).to.be.instanceOf(InvalidValueError);
+      expect(error.message).to.match(/binding #\d+ of regularizers must be an object \{ name: non-empty string, factory: function \}, got \{ name: "broken", factory: undefined \}/);
+    });
 
-  it('an installed package that is not a plugin: names the export it lacks and lists what it has', async function () {
-    const error = await rejection(loadPlugin('@boltzmann/data', repoRoot));
-    expect(error).to.be.instanceOf(PluginError);
-    expect(error.message).to.match(/plugin "@boltzmann\/data" .* must export "containerModule", an inversify ContainerModule; it exports: .*loadDigits/);
-  });
-
-  it('an unknown package name', async function () {
-    const error = await rejection(loadPlugin('boltzmann-plugin-that-does-not-exist', dir));
-    expect(error).to.be.instanceOf(PluginError);
-    expect(error.message).to.match(/plugin "boltzmann-plugin-that-does-not-exist" not found: no package of that name is installed .*start the path with \.\/ or \//);
-  });
-});
-
-describe('container: plugin errors', function () {
-  it('a missing path', async function () {
-    const error = await rejection(loadPlugin('./nowhere.ts', fixtures));
-    expect(error).to.be.instanceOf(PluginError);
-    expect(error.message).to.match(/plugin "\.\/nowhere\.ts" not found: .*nowhere\.ts does not exist/);
-  });
-
-  it('a module without the export', async function () {
-    const error = await rejection(loadPlugin('./no-export.ts', fixtures));
-    expect(error.message).to.match(/must export "containerModule".*it exports: .*somethingElse/);
-  });
-
-  it('a module that throws when imported', async function () {
-    const error = await rejection(loadPlugin('./throws-on-import.ts', fixtures));
-    expect(error).to.be.instanceOf(PluginError);
-    expect(error.message).to.match(/plugin "\.\/throws-on-import\.ts" .* failed to load: this plugin is broken on purpose/);
-  });
-
-  it('a directory with no entry', async function () {
-    const empty = mkdtempSync(join(tmpdir(), 'boltzmann-empty-'));
-    try {
-      const error = await rejection(loadPlugin(empty));
-      expect(error.message).to.match(/has no entry \(no package\.json "exports"\/"main", no src\/index\.ts/);
-    } finally {
-      rmSync(empty, { recursive: true, force: true });
-    }
-  });
-
-  it('a binding without a factory', async function () {
-    const error = await rejection(createContainer({ plugins: ['./bad-binding.ts'], baseDir: fixtures, optionalBackends: false }));
-    expect(error).to.be.instanceOf(InvalidValueError);
-    expect(error.message).to.match(/binding #\d+ of regularizers must be an object \{ name: non-empty string, factory: function \}, got \{ name: "broken", factory: undefined \}/);
-  });
-
-  it('an empty specifier', async function () {
-    const error = await rejection(loadPlugin('  '));
-    expect(error.message).to.match(/non-empty package name or path/);
+    it('an empty specifier', async function () {
+      const error = await rejection(loadPlugin('  '));
+      expect(error.message).to.match(/non-empty package name or path/);
+    });
   });
 });
