@@ -284,6 +284,23 @@ describe('cli: commands', function () {
       expect(j.stderr).to.match(/FormatError: spec file ".*broken\.json" is not valid JSON/);
     });
 
+    it('an abort (Ctrl-C) stops training between two steps: exit 130, the metrics so far are written', async function () {
+      const controller = new AbortController();
+      let err = '';
+      const io = {
+        stdout: { write: () => true },
+        // Abort as soon as the first epoch is reported.
+        stderr: { write: (t: string) => ((err += t), t.startsWith('epoch 1/') && controller.abort(), true) },
+        cwd: dir,
+        signal: controller.signal,
+      };
+      expect(await runCli(['train', 'spec.json', '--out', 'aborted', '--epochs', '3'], io)).to.equal(130);
+      expect(err).to.match(/interrupted; /);
+      const doc = readJson<MetricsDocument>(join(dir, 'aborted', 'metrics.json'));
+      expect(doc.epochs.map((e) => e.epoch)).to.deep.equal([1]);
+      expect(existsSync(join(dir, 'aborted', 'samples.png'))).to.equal(false);
+    });
+
     it('a missing model file (1), AIS (2), too many states for exact log Z (1)', async function () {
       const a = await cli(['evaluate', 'nowhere/model.json']);
       expect(a.code).to.equal(1);

@@ -79,16 +79,15 @@ function drawPanel(panel: PlotPanel, x0: number, y0: number, width: number, heig
   }
   out.push(`<text x="${(left + right) / 2}" y="${bottom + 36}" text-anchor="middle">${escape(xLabel)}</text>`);
 
-  // Legend above the frame, right-aligned, so it never covers a line.
-  let legendRight = right;
+  // Legend above the frame, right-aligned, in series order, so it never covers a line.
   const legendY = top - 9;
+  const widths = panel.series.map((s) => 28 + 7 * s.name.length);
+  let x = right - widths.reduce((a, w) => a + w + 12, -12);
   panel.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
-    const width = 28 + 7 * s.name.length;
-    const x = legendRight - width;
     out.push(`<line x1="${x}" y1="${legendY - 4}" x2="${x + 20}" y2="${legendY - 4}" stroke="${colour}" stroke-width="2"/>`);
     out.push(`<text x="${x + 24}" y="${legendY}">${escape(s.name)}</text>`);
-    legendRight = x - 12;
+    x += widths[i]! + 12;
   });
   panel.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
@@ -134,7 +133,7 @@ export function niceTicks(lo: number, hi: number, count: number, integers: boole
 
 function formatTick(t: number, ticks: readonly number[]): string {
   const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step))));
+  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
   const magnitude = Math.max(...ticks.map(Math.abs));
   if (magnitude >= 1e5 || (magnitude > 0 && magnitude < 1e-3)) return t.toExponential(1);
   return t.toFixed(decimals);
