@@ -85,6 +85,13 @@ describe('container: run spec', function () {
       expect(same.training.estimator).to.deep.equal({ type: 'pcd', k: 3 });
     });
 
+    it('the default spec printed in SPEC.md is defaultSpec()', function () {
+      const doc = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
+      const block = /## The default spec\n\n```json\n([\s\S]*?)\n```/.exec(doc);
+      expect(block, 'SPEC.md has no default spec block').to.not.equal(null);
+      expect(JSON.parse(block![1]!)).to.deep.equal(defaultSpec());
+    });
+
     it('SPEC.md documents every field of the spec', function () {
       const doc = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
       const walk = (o: object, prefix: string): string[] =>
