@@ -163,3 +163,15 @@ export { RecommenderRBM, compareWithItemMeans, type RecommenderRBMOptions, type 
 // conditional RBM for sequences (autoregressive visible and dynamic hidden biases)
 export { UnsampledLayer } from './units/unsampled.js';
 export { ConditionalRBM, type ConditionalRBMOptions, type SequenceFitOptions, type GenerateOptions } from './models/conditional-rbm.js';
+
+// deep Boltzmann machines (mean-field inference, greedy pretraining, joint training) and AIS
+export { computeScaledInput, type ScaledInputOptions } from './models/scaled-input.js';
+export { MeanField, type MeanFieldOptions, type MeanFieldReport } from './samplers/mean-field.js';
+export { DBM, dbmLayerName, type DBMOptions, type TransformOptions } from './models/dbm.js';
+export { pretrainDBM, type DBMPretrainingOptions, type PretrainedDBM } from './models/dbm-pretraining.js';
+export { MeanFieldPCD, type MeanFieldPCDOptions, type ChainInit } from './estimators/mean-field-pcd.js';
+export { ScaledFieldCD, type ScaledFieldCDOptions } from './estimators/scaled-field-cd.js';
+export { AnnealingPath, ANNEALABLE_UNIT_TYPES, type AnnealingStart, type AnnealingPathOptions } from './samplers/annealing-path.js';
+export { annealedImportanceSampling, aisBetas, aisLogLikelihood, type AISOptions, type AISResult, type AISLogLikelihood } from './metrics/ais.js';
+export { addVariationalBound, variationalLowerBound, variationalLowerBoundRows, type VariationalBoundOptions } from './metrics/variational-bound.js';
+

@@ -10,6 +10,7 @@ import { RBM } from './rbm.js';
 import { BoltzmannMachine } from './boltzmann-machine.js';
 import { RecommenderRBM } from './recommender-rbm.js';
 import { ConditionalRBM } from './conditional-rbm.js';
+import { DBM } from './dbm.js';
 
 /** Wraps built layers and connections into the model class of one kind. */
 export type ModelFactory = (backend: Backend, layers: UnitLayer[], connections: Connection[], options: { seed?: number }) => EnergyModel;
@@ -25,7 +26,8 @@ export const modelKinds = new Registry<ModelFactory>('model kind')
   })
   .register('boltzmann-machine', (backend, layers, connections, options) => new BoltzmannMachine(backend, layers, connections, options))
   .register('recommender-rbm', (backend, layers, connections, options) => new RecommenderRBM(backend, layers, connections, options))
-  .register('conditional-rbm', (backend, layers, connections, options) => new ConditionalRBM(backend, layers, connections, options));
+  .register('conditional-rbm', (backend, layers, connections, options) => new ConditionalRBM(backend, layers, connections, options))
+  .register('dbm', (backend, layers, connections, options) => new DBM(backend, layers, connections, options));
 
 /**
  * Builds a model from its JSON spec through the unit, connection and model registries.

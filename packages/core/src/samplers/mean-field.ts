@@ -1,0 +1,171 @@
+import { InvalidValueError, ShapeError, type Tensor } from '@boltzmann/tensor';
+import type { EnergyModel } from '../models/energy-model.js';
+import { computeScaledInput } from '../models/scaled-input.js';
+import { checkInteger, checkNumber } from '../validation.js';
+import { Chain } from './chain.js';
+
+/** Options of {@link MeanField} inference. */
+export interface MeanFieldOptions {
+  /** Most iterations (each updates every free layer once) per inference; default 10, as monsta-hd's `max_mf_updates`. */
+  maxIterations?: number;
+  /**
+   * Stop once no mean moved by more than this in an iteration (the largest absolute change of
+   * any unit of any row); default 1e-7. Checking it reads the changes back once per iteration;
+   * 0 runs exactly `maxIterations` iterations and reads nothing back.
+   */
+  tolerance?: number;
+}
+
+/** How one inference went. */
+export interface MeanFieldReport {
+  /** Iterations run (0 when the model has no free layer). */
+  iterations: number;
+  /** Largest absolute change of a mean in the last iteration; NaN when the tolerance is 0 (not measured). */
+  change: number;
+}
+
+/**
+ * Mean-field (variational) inference of the hidden layers given the visible layer (layer 0),
+ * for a bipartite model graph such as a DBM: q(h | v) = prod_l q_l(h_l), each q_l of the layer's
+ * own family, set to the layer's conditional given the means of its neighbours (Salakhutdinov &
+ * Hinton 2009). The state is a `Chain` whose `states[0]` holds the data and whose hidden
+ * `states[l]` *are* their means; `inputs[l]` is the input each mean was computed from, so
+ * q_l is fully described (the ELBO needs it).
+ *
+ * Start: one recognition pass outward from layer 0, each layer getting the fields of its
+ * already-inferred neighbours scaled by (neighbours / inferred neighbours): in a DBM chain the
+ * input from below doubled, except at the top (the "doubled" bottom-up pass of the paper).
+ * Iteration: the layers of the block without layer 0 (the odd layers of a chain), then the
+ * other hidden layers (the even ones). Layers of one block share no connection, so each block
+ * update maximises the variational lower bound over its layers exactly: the bound never
+ * decreases from one block update to the next (coordinate ascent).
+ */
+export class MeanField {
+  readonly maxIterations: number;
+  readonly tolerance: number;
+  /** Free layers in update order: [block without layer 0, the rest of layer 0's block]. */
+  readonly updateBlocks: readonly (readonly number[])[];
+  /** Free layers in the order of the recognition pass, each with the neighbours already inferred before it. */
+  private readonly recognition: readonly { layer: number; known: ReadonlySet<number>; scale: number }[];
+
+  constructor(readonly model: EnergyModel, options: MeanFieldOptions = {}) {
+    this.maxIterations = checkInteger('mean-field maxIterations', options.maxIterations ?? 10);
+    this.tolerance = checkNumber('mean-field tolerance', options.tolerance ?? 1e-7, 0);
+    const [b0, b1] = model.bipartition();
+    this.updateBlocks = [b1!, b0!.filter((l) => l !== 0)].filter((b) => b.length > 0);
+    for (const l of [...b0!, ...b1!]) {
+      if (l !== 0 && model.layers[l]!.approximateLogPartition !== undefined) {
+        // Mean-field q_l is the layer's conditional family; a ReLU layer has none in closed form.
+        throw new InvalidValueError(`mean-field inference needs hidden layers with an exact conditional family; layer "${model.layers[l]!.name}" (${model.layers[l]!.type}): ${model.layers[l]!.approximateLogPartition}`);
+      }
+    }
+    this.recognition = recognitionOrder(model);
+  }
+
+  /** A state for `rows` data rows: `states[0]` its own tensor, each hidden `states[l]` its mean. */
+  createState(rows: number): Chain {
+    const be = this.model.backend;
+    const layers = this.model.layers;
+    const inputs = layers.map((l) => be.zeros(rows, l.size));
+    const means = layers.map((l) => be.zeros(rows, l.size));
+    const states = layers.map((_, l) => (l === 0 ? be.zeros(rows, layers[0]!.size) : means[l]!));
+    return new Chain(be, rows, inputs, means, states);
+  }
+
+  /** The recognition pass: a first guess of every hidden mean from the data in `state.states[0]`. */
+  initialize(state: Chain): void {
+    for (const { layer, known, scale } of this.recognition) {
+      computeScaledInput(this.model, layer, state.states, state.inputs[layer]!, { scale, from: (n) => known.has(n) });
+      this.model.layers[layer]!.mean(state.inputs[layer]!, state.means[layer]!);
+    }
+  }
+
+  /**
+   * Updates the layers of one update block (index into `updateBlocks`) from their neighbours'
+   * current means. Returns the largest absolute change of a mean when `measure`, else NaN.
+   */
+  updateBlock(state: Chain, block: number, measure: boolean): number {
+    const be = this.model.backend;
+    let change = measure ? 0 : NaN;
+    for (const l of this.updateBlocks[block]!) {
+      const layer = this.model.layers[l]!;
+      this.model.computeInput(l, state.states, state.inputs[l]!);
+      if (!measure) {
+        layer.mean(state.inputs[l]!, state.means[l]!);
+        continue;
+      }
+      const next = this.model.workspace.get(`mean-field:next:${layer.name}`, state.rows, layer.size);
+      layer.mean(state.inputs[l]!, next);
+      be.binary('sub', next, state.means[l]!, state.means[l]!);
+      be.unary('abs', state.means[l]!, state.means[l]!);
+      change = Math.max(change, largest(be.readSync(state.means[l]!).data));
+      be.copy(next, state.means[l]!);
+    }
+    return change;
+  }
+
+  /** One iteration: every update block once. Returns the largest change when `measure`, else NaN. */
+  iterate(state: Chain, measure = this.tolerance > 0): number {
+    let change = measure ? 0 : NaN;
+    for (let b = 0; b < this.updateBlocks.length; b++) change = Math.max(change, this.updateBlock(state, b, measure));
+    return change;
+  }
+
+  /**
+   * Infers q(h | v) for the rows of `data` (a tensor on the model's backend, copied into
+   * `state.states[0]`; omit it when the state already holds the data): the recognition pass,
+   * then iterations until the tolerance or `maxIterations`.
+   */
+  infer(state: Chain, data?: Tensor): MeanFieldReport {
+    if (data !== undefined) {
+      if (data.rows !== state.rows || data.cols !== this.model.layers[0]!.size) {
+        throw new ShapeError(`mean-field data must be ${state.rows}x${this.model.layers[0]!.size}, got ${data.rows}x${data.cols}`);
+      }
+      this.model.backend.copy(data, state.states[0]!);
+    }
+    this.initialize(state);
+    if (this.updateBlocks.length === 0) return { iterations: 0, change: 0 };
+    let change = NaN;
+    let iterations = 0;
+    while (iterations < this.maxIterations) {
+      change = this.iterate(state);
+      iterations += 1;
+      if (change <= this.tolerance) break;
+    }
+    return { iterations, change };
+  }
+}
+
+function largest(values: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > m || Number.isNaN(values[i]!)) m = values[i]!;
+  return m;
+}
+
+/** Breadth-first from layer 0: each free layer with the neighbours inferred before it and the field scale. */
+function recognitionOrder(model: EnergyModel): { layer: number; known: ReadonlySet<number>; scale: number }[] {
+  const done = new Set<number>([0]);
+  const order: { layer: number; known: ReadonlySet<number>; scale: number }[] = [];
+  let frontier = [0];
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const l of frontier) {
+      for (const n of model.neighbours(l)) {
+        if (done.has(n) || next.includes(n)) continue;
+        next.push(n);
+      }
+    }
+    for (const n of next) {
+      const neighbours = model.neighbours(n);
+      const known = new Set(neighbours.filter((m) => done.has(m)));
+      order.push({ layer: n, known, scale: neighbours.length / known.size });
+    }
+    for (const n of next) done.add(n);
+    frontier = next;
+  }
+  // Layers not reachable from layer 0 start from their offsets alone.
+  model.layers.forEach((_, l) => {
+    if (!done.has(l)) order.push({ layer: l, known: new Set(), scale: 1 });
+  });
+  return order;
+}

@@ -1,0 +1,177 @@
+import { expect } from 'chai';
+import { InvalidValueError, Matrix } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
+import { loadDigits } from '@boltzmann/data';
+import {
+  BoltzmannMachine,
+  DBM,
+  EnergyModel,
+  RBM,
+  Trainer,
+  aisBetas,
+  aisLogLikelihood,
+  annealedImportanceSampling,
+  exactLogPartition,
+  type AISResult,
+} from '@boltzmann/core';
+import { dbmLogZ, dbmParams, randomHostDBM, wideRbmLogZ } from './dbm-reference.js';
+import { randomBinary } from './helpers.js';
+
+const be64 = new CpuBackend({ precision: 'float64' });
+const be32 = new CpuBackend({ precision: 'float32' });
+
+/** The exact value lies in AIS's +-3 sigma interval, and the estimate is close (the interval is not vacuous). */
+function expectCovers(r: AISResult, exact: number, within: number): void {
+  expect(exact, `log Z ${r.logZ} [${r.lower}, ${r.upper}]`).to.be.within(r.lower, r.upper);
+  expect(Math.abs(r.logZ - exact)).to.be.below(within);
+  expect(r.upper - r.lower).to.be.below(4 * within);
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('AIS: RBM 784 x 20 trained on the bundled digits, against log Z by enumerating the 2^20 hidden states', function () {
+  const data = loadDigits({ split: 'train', count: 2000 }).images;
+  const test = loadDigits({ split: 'test', count: 500 }).images;
+  let rbm: RBM;
+  let exact: number;
+
+  before(async function () {
+    const trained = RBM.create(be32, { visible: 784, hidden: 20, seed: 1 });
+    await new Trainer(trained, { seed: 1 }).fit(data, { epochs: 3, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+    rbm = RBM.create(be64, { visible: 784, hidden: 20 });
+    rbm.setParams(await trained.getParams());
+    const p = await rbm.getParams();
+    exact = wideRbmLogZ(p['visible-hidden.weights']!, p['visible.bias']!.data, p['hidden.bias']!.data);
+    expect(exact).to.be.above(784 * Math.log(2) * 0 + 50); // a peaked, trained model (uniform would be 804 * log 2 = 557 only with zero biases)
+  });
+
+  for (const start of ['uniform', 'base-rate'] as const) {
+    it(`${start} start, annealing over the hidden units (the visible ones summed out): exact log Z inside +-3 sigma`, async function () {
+      const r = await annealedImportanceSampling(rbm, { betas: 300, runs: 100, start, data, seed: 5 });
+      expect(r.summedOut).to.deep.equal(['visible']);
+      expect(r.start).to.equal(start);
+      expect([r.runs, r.betas, r.logWeights.length]).to.deep.equal([100, 300, 100]);
+      expectCovers(r, exact, 0.3);
+    });
+  }
+
+  it('base-rate start annealing over the visible units (Salakhutdinov & Murray\'s setting), and the AIS log-likelihood', async function () {
+    const r = await annealedImportanceSampling(rbm, { betas: 300, runs: 100, data, sumOut: 'odd', seed: 7 });
+    expect(r.summedOut).to.deep.equal(['hidden']);
+    expect(r.start).to.equal('base-rate');
+    expectCovers(r, exact, 0.3);
+    const ll = await aisLogLikelihood(rbm, test, { logZ: r });
+    const free = await rbm.freeEnergyOf(test);
+    let negF = 0;
+    for (const f of free) negF -= f / free.length;
+    const exactLL = negF - exact;
+    expect(exactLL).to.be.within(ll.lower, ll.upper);
+    expect(ll.mean).to.be.closeTo(negF - r.logZ, 1e-9);
+    expect(ll.rows).to.have.length(500);
+    expect(ll.rows[3]).to.be.closeTo(-free[3]! - r.logZ, 1e-9);
+  });
+});
+
+describe('AIS: DBMs against exact enumeration', function () {
+  const host = randomHostDBM(10, 8, 6, 11, 1);
+  const dbm = DBM.create(be64, { layers: [10, 8, 6] });
+  dbm.setParams(dbmParams(host));
+  const exact = dbmLogZ(host);
+  let data: Matrix; // the model's own samples: the data a base-rate start is meant for
+
+  before(async function () {
+    data = await dbm.sample(200, { steps: 100, seed: 1, binary: true });
+  });
+
+  for (const start of ['uniform', 'base-rate'] as const) {
+    for (const sumOut of ['odd', 'even'] as const) {
+      it(`10-8-6, ${start} start, ${sumOut} layers summed out: exact log Z inside +-3 sigma`, async function () {
+        const r = await annealedImportanceSampling(dbm, { betas: 1000, runs: 100, start, data: start === 'base-rate' ? data : undefined, sumOut, seed: 3 });
+        expect(r.summedOut).to.deep.equal(sumOut === 'odd' ? ['hidden1'] : ['visible', 'hidden2']);
+        expectCovers(r, exact, 0.2);
+      });
+    }
+  }
+
+  it('a deeper DBM (8-6-5-4-3) and one with a softmax top layer, both starts', async function () {
+    const deep = DBM.create(be64, { layers: [8, 6, 5, 4, 3], seed: 2, weightStd: 0.8 });
+    const soft = DBM.create(be64, { layers: [6, 5, { type: 'softmax', size: 4 }], seed: 4, weightStd: 1 });
+    for (const model of [deep, soft]) {
+      const exactZ = await exactLogPartition(model);
+      const x = randomBinary(30, model.layers[0]!.size, 1);
+      for (const start of ['uniform', 'base-rate'] as const) {
+        const r = await annealedImportanceSampling(model, { betas: 1000, runs: 100, start, data: x, seed: 8 });
+        expectCovers(r, exactZ, 0.2);
+      }
+    }
+  });
+
+  it('Gaussian visible units (unit and learned variance) are annealed with their scales kept', async function () {
+    for (const variance of ['unit', 'learned'] as const) {
+      const rbm = RBM.create(be64, { visible: { type: 'gaussian', size: 6, variance }, hidden: 5, seed: 9, weightStd: 0.4 });
+      const params: Record<string, Matrix> = { 'visible.bias': Matrix.fromRows([[0.5, -1, 0.3, 2, 0, -0.4]]).toFloat64(), 'hidden.bias': Matrix.fromRows([[0.2, -0.5, 0.1, 0, 0.3]]).toFloat64() };
+      if (variance === 'learned') params['visible.logSigma'] = Matrix.fromRows([[0.3, -0.2, 0, 0.5, -0.4, 0.1]]).toFloat64();
+      rbm.setParams(params, { partial: true });
+      const exactZ = await exactLogPartition(rbm);
+      const x = new Matrix(20, 6, Float64Array.from({ length: 120 }, (_, i) => Math.sin(i) * 2));
+      for (const start of ['uniform', 'base-rate'] as const) {
+        const r = await annealedImportanceSampling(rbm, { betas: 1000, runs: 100, start, data: x, sumOut: 'odd', seed: 2 });
+        expectCovers(r, exactZ, 0.2);
+      }
+    }
+  });
+
+  it('a float32 model annealed on a float64 backend equals the same model in float64; the log weights are reproducible', async function () {
+    const m32 = DBM.create(be32, { layers: [7, 5, 4], seed: 3, weightStd: 1 });
+    const m64 = DBM.create(be64, { layers: [7, 5, 4] });
+    m64.setParams(await m32.getParams());
+    const a = await annealedImportanceSampling(m32, { betas: 200, runs: 20, seed: 1, backend: be64 });
+    const b = await annealedImportanceSampling(m64, { betas: 200, runs: 20, seed: 1 });
+    expect(Array.from(a.logWeights)).to.deep.equal(Array.from(b.logWeights));
+    const c = await annealedImportanceSampling(m64, { betas: 200, runs: 20, seed: 2 });
+    expect(Array.from(c.logWeights)).to.not.deep.equal(Array.from(b.logWeights));
+    // Flushing to the float64 host sum at other intervals changes nothing in float64.
+    const d = await annealedImportanceSampling(m64, { betas: 200, runs: 20, seed: 1, flushEvery: 7 });
+    Array.from(d.logWeights).forEach((w, i) => expect(w).to.be.closeTo(b.logWeights[i]!, 1e-9));
+  });
+});
+
+describe('AIS: schedules and bad input', function () {
+  it('aisBetas spaces K steps from 0 to 1 like Salakhutdinov & Murray (0.5 and 0.9 at the segment ends)', function () {
+    for (const k of [1, 2, 3, 4, 7, 100, 14500]) {
+      const b = aisBetas(k);
+      expect(b).to.have.length(k + 1);
+      expect([b[0], b[k]]).to.deep.equal([0, 1]);
+      for (let i = 1; i <= k; i++) expect(b[i]!).to.be.above(b[i - 1]!);
+    }
+    const full = aisBetas(14500);
+    expect(full[500]).to.be.closeTo(0.5, 1e-15);
+    expect(full[4500]).to.be.closeTo(0.9, 1e-15);
+    expect(full[1] - full[0]!).to.be.closeTo(1e-3, 1e-15);
+    expect(full[14500]! - full[14499]!).to.be.closeTo(1e-5, 1e-15);
+  });
+
+  it('throws clear errors for zero betas or runs, bad schedules, a base-rate start without data and models it cannot anneal', async function () {
+    const rbm = RBM.create(be64, { visible: 4, hidden: 3, seed: 1 });
+    expect((await rejection(annealedImportanceSampling(rbm, { betas: 0 }))).message).to.match(/at least one intermediate distribution: betas must be an integer >= 1, got 0/);
+    expect((await rejection(annealedImportanceSampling(rbm, { runs: 0 })))).to.be.instanceOf(InvalidValueError).with.property('message').match(/AIS runs must be an integer in \[1/);
+    expect((await rejection(annealedImportanceSampling(rbm, { betas: [0.1, 1] }))).message).to.match(/must start at 0 and end at 1/);
+    expect((await rejection(annealedImportanceSampling(rbm, { betas: [0, 0.6, 0.5, 1] }))).message).to.match(/must not decrease: beta\[2\] = 0.5 after beta\[1\] = 0.6/);
+    expect((await rejection(annealedImportanceSampling(rbm, { start: 'base-rate' }))).message).to.match(/"base-rate" start needs the data/);
+    expect((await rejection(annealedImportanceSampling(rbm, { start: 'flat' as 'uniform' }))).message).to.match(/must be "uniform" or "base-rate"/);
+    expect((await rejection(annealedImportanceSampling(rbm, { data: Matrix.zeros(3, 5) }))).message).to.match(/5 columns but the layer has 4 units/);
+    const relu = RBM.create(be64, { visible: 4, hidden: { type: 'relu', size: 3 } });
+    expect((await rejection(annealedImportanceSampling(relu, {}))).message).to.match(/layer "hidden" \(relu\): ReLU units sum out with the stepped-sigmoid approximation/);
+    const bm = BoltzmannMachine.create(be64, { visible: 3, hidden: 2, seed: 1 });
+    expect((await rejection(annealedImportanceSampling(bm as EnergyModel, {}))).message).to.match(/odd cycle|cannot be split into two blocks/);
+    const dbm = DBM.create(be64, { layers: [4, 3, 2] });
+    expect((await rejection(aisLogLikelihood(dbm, Matrix.zeros(2, 4)))).message).to.match(/for a DBM use variationalLowerBound/);
+  });
+});
