@@ -175,3 +175,7 @@ export { AnnealingPath, ANNEALABLE_UNIT_TYPES, type AnnealingStart, type Anneali
 export { annealedImportanceSampling, aisBetas, aisLogLikelihood, type AISOptions, type AISResult, type AISLogLikelihood } from './metrics/ais.js';
 export { addVariationalBound, variationalLowerBound, variationalLowerBoundRows, type VariationalBoundOptions } from './metrics/variational-bound.js';
 
+// classifiers and deep belief networks (greedy stacks, softmax read-out, fine-tuning by backpropagation)
+export { checkLabels, classCount, oneHot, argmaxRows, accuracy, type Labels } from './classifiers/labels.js';
+export { FeedForwardNet, type Activation, type NetLayer, type FeedForwardNetOptions, type ClassifierFitOptions, type ClassifierEpoch } from './classifiers/feed-forward-net.js';
+export { DBN, type DBNOptions, type DBNPretrainOptions, type DBNClassifierOptions } from './models/dbn.js';
