@@ -58,31 +58,41 @@ export { Chain } from './samplers/chain.js';
 export { GibbsSampler, type GibbsOptions } from './samplers/gibbs.js';
 
 // estimators
-export type { Estimator, EstimatorSpec, StepObserver } from './estimators/estimator.js';
-export { ContrastiveDivergence, type ContrastiveDivergenceOptions } from './estimators/contrastive-divergence.js';
+export type { Estimator, EstimatorSpec, StepObserver, StepContext, UnitMasks } from './estimators/estimator.js';
+export { ContrastiveDivergence, type ContrastiveDivergenceOptions, type StatisticSource } from './estimators/contrastive-divergence.js';
 export { estimatorTypes, type EstimatorFactory } from './estimators/registry.js';
 
 // optimizers
 export type { Optimizer, OptimizerSpec, Hyperparameters } from './optimizers/optimizer.js';
 export { SGD, type SGDOptions } from './optimizers/sgd.js';
+export { Adam, type AdamOptions } from './optimizers/adam.js';
 export { optimizerTypes, type OptimizerFactory } from './optimizers/registry.js';
 
 // regularizers
 export type { Regularizer, RegularizerSpec, RegularizerContext } from './regularizers/regularizer.js';
 export { L2WeightDecay } from './regularizers/l2.js';
+export { L1WeightDecay } from './regularizers/l1.js';
+export { MaxNorm } from './regularizers/max-norm.js';
+export { Dropout, type DropoutOptions } from './regularizers/dropout.js';
+export { SparsityTarget, type SparsityOptions } from './regularizers/sparsity.js';
 export { regularizerTypes, type RegularizerFactory } from './regularizers/registry.js';
 
 // schedules
-export type { Schedule, ScheduleSpec, ScheduleClock } from './schedules/schedule.js';
+export { isSchedule, type Schedule, type ScheduleSpec, type ScheduleClock } from './schedules/schedule.js';
 export { Constant } from './schedules/constant.js';
 export { LinearRamp, type LinearRampOptions } from './schedules/linear-ramp.js';
-export { scheduleTypes, toSchedule } from './schedules/registry.js';
+export { EpochList } from './schedules/epoch-list.js';
+export { StepDecay, type StepDecayOptions } from './schedules/step-decay.js';
+export { ExponentialDecay, type ExponentialDecayOptions } from './schedules/exponential-decay.js';
+export { scheduleTypes, toSchedule, checkScheduleCovers } from './schedules/registry.js';
 
 // metrics
 export { DeviceSum, type Metric } from './metrics/metric.js';
 export { FreeEnergyMetric } from './metrics/free-energy.js';
 export { ReconstructionErrorMetric } from './metrics/reconstruction-error.js';
 export { MeanActivationMetric } from './metrics/mean-activation.js';
+export { WeightNormMetric } from './metrics/weight-norm.js';
+export { UpdateNormMetric } from './metrics/update-norm.js';
 export { PseudoLikelihoodMetric, flipIndices, pseudoLogLikelihood, pseudoLogLikelihoodRows } from './metrics/pseudo-likelihood.js';
 export {
   exactLogPartition,

@@ -2,54 +2,94 @@ import { InvalidValueError, Matrix, ShapeError, type RngState, type Tensor } fro
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
+import { toSchedule } from '../schedules/registry.js';
+import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger } from '../validation.js';
-import type { Estimator, EstimatorSpec, StepObserver } from './estimator.js';
+import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
+
+/** Which value of a layer enters the gradient statistics: its conditional mean or its chain state (a sample). */
+export type StatisticSource = 'mean' | 'sample';
 
 /** Options of contrastive divergence. */
 export interface ContrastiveDivergenceOptions {
-  /** Gibbs sweeps per step (the k of CD-k); default 1. */
-  k?: number;
+  /**
+   * Gibbs sweeps per step (the k of CD-k); default 1. A number, a per-epoch array, a
+   * `Schedule` or a schedule spec (e.g. { type: "list", values: [1, 1, 3, 5] }); each value
+   * must be a positive integer.
+   */
+  k?: number | readonly number[] | Schedule | ScheduleSpec;
   /**
    * Persistent chains (PCD-k / stochastic maximum likelihood): the model phase continues the
    * chains of the previous step instead of restarting at the data. Default false.
    */
   persistent?: boolean;
   /**
-   * Layers whose chain state is their mean rather than a sample. Default: CD uses the visible
-   * probabilities (Hinton's recipe, less noise) unless the visible layer needs sampled
-   * statistics (a Gaussian learning its variance); PCD samples every layer (a proper Markov chain).
+   * PCD only: the number of persistent chains ("fantasy particles"). Default: as many as the
+   * first batch has rows. They start at the first batch's rows (cycled when there are more
+   * chains than rows), the hidden layer sampled given them.
+   */
+  chains?: number;
+  /**
+   * The chain: layers whose chain state is their mean (probabilities) rather than a sample.
+   * Default: CD carries the visible probabilities (Hinton's recipe, less noise) unless the visible
+   * layer needs sampled statistics (a Gaussian learning its variance); PCD samples every layer
+   * (a proper Markov chain). Hidden layers are sampled unless listed here.
    */
   meanLayers?: readonly string[];
+  /**
+   * The statistics, per layer name: "mean" (the conditional mean, Rao-Blackwellised) or "sample"
+   * (the chain state: a sample, or the mean for a layer in `meanLayers`). Default: the visible
+   * layer "sample" (in the data phase always the batch itself), every hidden layer "mean";
+   * layers that need sampled statistics (`UnitLayer.needsSampledStatistics`) must be "sample".
+   */
+  statistics?: Readonly<Record<string, StatisticSource>>;
 }
 
 /**
  * CD-k and PCD-k. Data phase: clamp layer 0 to the batch and take E[hidden | data] (exact, the
  * hidden layers being independent given the visible one). Model phase: k block-Gibbs sweeps
- * from the data (CD) or from the persistent chains (PCD); statistics use the chain states of
- * block 0 and the conditional means of the last updated block (Rao-Blackwellised), except for
- * layers that need sampled statistics (`UnitLayer.needsSampledStatistics`), which contribute
- * samples in both phases. PCD keeps as many chains as the first batch has rows.
- * grads = <dE/dtheta>_data - <dE/dtheta>_model.
+ * from the data (CD) or from the persistent chains (PCD). The statistics of each layer are its
+ * conditional means or its chain states (`statistics`; default: the visible chain state and the
+ * hidden means). grads = <dE/dtheta>_data - <dE/dtheta>_model.
+ *
+ * Dropout (`context.masks`, Srivastava et al. 2014): one mask per batch row and layer is drawn
+ * per step and multiplies the layer's means and states after every update, so a dropped unit is
+ * absent from both phases. CD's chains start at the batch, so they use the batch's masks; PCD's
+ * chains are not the batch's rows and get a mask of their own per step, held through the k sweeps.
  */
 export class ContrastiveDivergence implements Estimator {
   readonly type: string;
-  readonly k: number;
+  readonly supportsMasks = true;
   readonly persistent: boolean;
   readonly sampler: GibbsSampler;
+  /** The schedule of k. */
+  readonly kSchedule: Schedule;
+  /** The k of the last step (before any step: k at epoch 0). */
+  k: number;
+  private readonly chainCount: number | undefined;
   private readonly meanLayers: readonly string[];
-  /** Whether some layer of block 1 needs sampled statistics (so the data phase samples it too). */
-  private readonly sampleBlock1: boolean;
+  /** Per layer: whether its statistics are its means (else its chain states). */
+  private readonly useMeanStatistic: readonly boolean[];
+  private readonly statisticsOption: Readonly<Record<string, StatisticSource>> | undefined;
+  /** Whether the data phase must sample block 1 (a layer's statistics or the CD chain needs it). */
+  private readonly sampleDataHidden: boolean;
   /** CD: chains by batch size (a partial last batch gets its own); PCD: data-phase buffers. */
   private readonly chains = new Map<number, Chain>();
   private persistentChain: Chain | undefined;
   /** Per-layer statistics of the two phases, refilled each step (no allocation). */
   private readonly dataStats: Tensor[];
   private readonly modelStats: Tensor[];
+  private readonly observedMeans: Tensor[];
 
   constructor(readonly model: EnergyModel, options: ContrastiveDivergenceOptions = {}) {
-    this.k = checkInteger('k (Gibbs steps of contrastive divergence)', options.k ?? 1);
+    this.kSchedule = toSchedule(options.k ?? 1, 'k (Gibbs steps of contrastive divergence)');
+    this.k = this.kAt({ epoch: 0, step: 0 });
     this.persistent = options.persistent ?? false;
     this.type = this.persistent ? 'pcd' : 'cd';
+    if (options.chains !== undefined) {
+      if (!this.persistent) throw new InvalidValueError('"chains" sets the number of persistent chains: it applies to PCD only (CD restarts its chains at each batch)');
+      this.chainCount = checkInteger('chains (persistent chains)', options.chains);
+    }
     const visible = model.layers[0]!;
     this.meanLayers = options.meanLayers ?? (this.persistent || visible.needsSampledStatistics ? [] : [visible.name]);
     for (const name of this.meanLayers) {
@@ -59,56 +99,108 @@ export class ContrastiveDivergence implements Estimator {
       }
     }
     this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers });
-    const [dataBlock] = this.sampler.blocks;
+    const [dataBlock, otherBlock] = this.sampler.blocks;
     if (dataBlock!.length !== 1 || model.layers.length < 2) {
       throw new InvalidValueError(
         `contrastive divergence needs every hidden layer connected only to the visible layer (an RBM); layers ${dataBlock!.map((l) => model.layers[l]!.name).join(', ')} are all clamped by the data: use a mean-field estimator for deep models`,
       );
     }
-    this.sampleBlock1 = this.sampler.blocks[1]!.some((l) => model.layers[l]!.needsSampledStatistics === true);
+    this.statisticsOption = options.statistics;
+    const given = options.statistics ?? {};
+    for (const [name, source] of Object.entries(given)) {
+      const layer = model.layer(name);
+      if (source !== 'mean' && source !== 'sample') throw new InvalidValueError(`statistics of layer "${name}" must be "mean" or "sample", got ${JSON.stringify(source)}`);
+      if (source === 'mean' && layer.needsSampledStatistics) {
+        throw new InvalidValueError(`layer "${name}" (${layer.type}) needs sampled statistics (its energy is not linear in its state): its statistics cannot be "mean"`);
+      }
+    }
+    this.useMeanStatistic = model.layers.map((layer, l) => {
+      if (layer.needsSampledStatistics) return false;
+      const source = given[layer.name] ?? (l === 0 ? 'sample' : 'mean');
+      return source === 'mean';
+    });
+    this.sampleDataHidden = !this.persistent || otherBlock!.some((l) => !this.useMeanStatistic[l]);
     this.dataStats = new Array<Tensor>(model.layers.length);
     this.modelStats = new Array<Tensor>(model.layers.length);
+    this.observedMeans = new Array<Tensor>(model.layers.length);
   }
 
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void {
+  schedules(): Readonly<Record<string, Schedule>> {
+    return { 'estimator k': this.kSchedule };
+  }
+
+  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context: StepContext = {}): void {
     const model = this.model;
+    const be = model.backend;
     const visible = model.layers[0]!;
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     const rows = batch.rows;
+    this.k = this.kAt(context.clock ?? { epoch: 0, step: 0 });
+    const dataMasks = context.masks?.draw(model, rows, rng, 'data');
 
-    // Data phase: hidden means given the batch.
+    // Data phase: hidden means (and samples, where needed) given the batch.
     const data = this.chainFor(this.chains, rows);
-    model.backend.copy(batch, data.states[0]!);
-    const sampleHidden = !this.persistent || this.sampleBlock1;
-    this.sampler.updateBlock(data, 1, rng, sampleHidden);
-    const dataMeans = this.statistics(data, this.dataStats);
-    model.addEnergyGradients(dataMeans, 1 / rows, grads, false);
-    observer?.onDataPhase?.(dataMeans);
+    be.copy(batch, data.states[0]!);
+    this.mask(data, 0, dataMasks);
+    this.updateBlock(data, 1, rng, dataMasks, this.sampleDataHidden);
+    const [b0, b1] = this.sampler.blocks;
+    for (const l of b0!) this.dataStats[l] = data.states[l]!;
+    for (const l of b1!) this.dataStats[l] = this.useMeanStatistic[l] ? data.means[l]! : data.states[l]!;
+    model.addEnergyGradients(this.dataStats, 1 / rows, grads, false);
+    if (observer?.onDataPhase) {
+      for (const l of b0!) this.observedMeans[l] = data.states[l]!;
+      for (const l of b1!) this.observedMeans[l] = data.means[l]!;
+      observer.onDataPhase(this.observedMeans);
+    }
 
     // Model phase.
     let chain = data;
+    let chainMasks = dataMasks;
     if (this.persistent) {
-      if (this.persistentChain === undefined) {
-        // Start the persistent chains at the first batch (the data-phase hidden means, sampled).
-        this.persistentChain = this.sampler.createChain(rows);
-        model.backend.copy(batch, this.persistentChain.states[0]!);
-        this.sampler.updateBlock(this.persistentChain, 1, rng);
-      }
+      if (this.persistentChain === undefined) this.persistentChain = this.startChains(batch, rng);
       chain = this.persistentChain;
+      chainMasks = context.masks?.draw(model, chain.rows, rng, 'chains');
+      if (chainMasks !== undefined) for (const l of b1!) this.mask(chain, l, chainMasks);
     }
     for (let step = 0; step < this.k; step++) {
-      this.sampler.sweep(chain, rng);
-      if (step === 0 && !this.persistent) observer?.onReconstruction?.(batch, chain.means[0]!);
+      this.updateBlock(chain, 0, rng, chainMasks);
+      this.updateBlock(chain, 1, rng, chainMasks);
+      if (step === 0 && !this.persistent) observer?.onReconstruction?.(dataMasks?.[0] === undefined ? batch : data.states[0]!, chain.means[0]!);
     }
-    model.addEnergyGradients(this.statistics(chain, this.modelStats), -1 / chain.rows, grads, true);
+    for (const l of b0!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
+    for (const l of b1!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
+    model.addEnergyGradients(this.modelStats, -1 / chain.rows, grads, true);
   }
 
-  /** Block 0 contributes its chain states, the last updated block its conditional means (or samples, where a layer needs them). */
-  private statistics(chain: Chain, out: Tensor[]): readonly Tensor[] {
-    const [b0, b1] = this.sampler.blocks;
-    for (const l of b0!) out[l] = chain.states[l]!;
-    for (const l of b1!) out[l] = this.model.layers[l]!.needsSampledStatistics ? chain.states[l]! : chain.means[l]!;
-    return out;
+  /** k at `clock`, checked to be a positive integer. */
+  private kAt(clock: ScheduleClock): number {
+    return checkInteger(`k (Gibbs steps of contrastive divergence) at epoch ${clock.epoch}, step ${clock.step}`, this.kSchedule.value(clock));
+  }
+
+  /** Updates the layers of block `b`, then applies their masks. */
+  private updateBlock(chain: Chain, b: number, rng: RngState, masks: readonly (Tensor | undefined)[] | undefined, sample = true): void {
+    this.sampler.updateBlock(chain, b, rng, sample);
+    if (masks !== undefined) for (const l of this.sampler.blocks[b]!) this.mask(chain, l, masks);
+  }
+
+  /** Multiplies layer l's mean and state by its mask, if it has one. */
+  private mask(chain: Chain, l: number, masks: readonly (Tensor | undefined)[] | undefined): void {
+    const m = masks?.[l];
+    if (m === undefined) return;
+    const be = this.model.backend;
+    be.binary('mul', chain.states[l]!, m, chain.states[l]!);
+    if (chain.means[l] !== chain.states[l]) be.binary('mul', chain.means[l]!, m, chain.means[l]!);
+  }
+
+  /** The persistent chains: the first batch's rows (cycled), the other block sampled given them. */
+  private startChains(batch: Tensor, rng: RngState): Chain {
+    const model = this.model;
+    const n = this.chainCount ?? batch.rows;
+    const chain = this.sampler.createChain(n);
+    if (n === batch.rows) model.backend.copy(batch, chain.states[0]!);
+    else model.backend.gatherRows(batch, Uint32Array.from({ length: n }, (_, i) => i % batch.rows), chain.states[0]!);
+    this.sampler.updateBlock(chain, 1, rng);
+    return chain;
   }
 
   private chainFor(cache: Map<number, Chain>, rows: number): Chain {
@@ -127,7 +219,14 @@ export class ContrastiveDivergence implements Estimator {
   }
 
   spec(): EstimatorSpec {
-    return { type: this.type, k: this.k, meanLayers: [...this.meanLayers] };
+    const k = this.kSchedule.spec();
+    return {
+      type: this.type,
+      k: k.type === 'constant' ? (k['value'] as number) : k,
+      meanLayers: [...this.meanLayers],
+      ...(this.chainCount === undefined ? {} : { chains: this.chainCount }),
+      ...(this.statisticsOption === undefined ? {} : { statistics: { ...this.statisticsOption } }),
+    };
   }
 
   state(): Record<string, Tensor> {
@@ -147,6 +246,9 @@ export class ContrastiveDivergence implements Estimator {
     const layers = this.model.layers;
     const first = state[`chain.${layers[0]!.name}`];
     if (!(first instanceof Matrix)) throw new InvalidValueError(`persistent chain state lacks "chain.${layers[0]!.name}"`);
+    if (this.chainCount !== undefined && first.rows !== this.chainCount) {
+      throw new ShapeError(`persistent chain state holds ${first.rows} chains, the estimator was configured for ${this.chainCount}`);
+    }
     const chain = this.sampler.createChain(first.rows);
     try {
       layers.forEach((layer, l) => {

@@ -1,5 +1,6 @@
 import type { Matrix, RngState, Tensor } from '@boltzmann/tensor';
-import type { GradientSet } from '../models/energy-model.js';
+import type { EnergyModel, GradientSet } from '../models/energy-model.js';
+import type { Schedule, ScheduleClock } from '../schedules/schedule.js';
 
 /**
  * Hooks through which a step shows what it computed, so streaming metrics need no extra
@@ -10,6 +11,24 @@ export interface StepObserver {
   onDataPhase?(dataMeans: readonly Tensor[]): void;
   /** After the first Gibbs sweep started at the data (CD only): the visible means. */
   onReconstruction?(batch: Tensor, reconstruction: Tensor): void;
+}
+
+/**
+ * Per-layer 0/1 masks for one step (dropout): `draw` fills and returns one mask per layer
+ * (rows x layer size; undefined for a layer that is not masked), valid until the next draw
+ * with the same `purpose`. Estimators multiply a masked layer's means and states by its mask
+ * after every update of the layer, in both phases.
+ */
+export interface UnitMasks {
+  draw(model: EnergyModel, rows: number, rng: RngState, purpose: 'data' | 'chains'): readonly (Tensor | undefined)[];
+}
+
+/** What the trainer tells an estimator about the step beyond the batch. */
+export interface StepContext {
+  /** Where training stands; schedules inside the estimator (CD's k) read it. Default: epoch 0, step 0. */
+  clock?: ScheduleClock;
+  /** Dropout masks (only for estimators with `supportsMasks`). */
+  masks?: UnitMasks;
 }
 
 /** The JSON description of an estimator (its type and options). */
@@ -26,7 +45,11 @@ export interface EstimatorSpec {
 export interface Estimator {
   readonly type: string;
   /** Fills grads; `rng` is the training's Gibbs stream. */
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void;
+  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): void;
+  /** True when it applies `context.masks` (dropout); a trainer refuses masks for other estimators. */
+  readonly supportsMasks?: boolean;
+  /** Its hyperparameter schedules by name (CD's k), so a trainer can check they cover the epochs asked for. */
+  schedules?(): Readonly<Record<string, Schedule>>;
   spec(): EstimatorSpec;
   /** Named tensors to checkpoint (persistent chains); empty when stateless. */
   state(): Record<string, Tensor>;

@@ -1,8 +1,9 @@
-import { CounterRng, InvalidValueError, Matrix, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { connectionTypes } from '../connections/registry.js';
 import { RngStreams } from '../rng-streams.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
+import { pseudoLogLikelihoodRows } from '../metrics/pseudo-likelihood.js';
 import { unitTypes } from '../units/registry.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
@@ -20,6 +21,16 @@ export interface RBMOptions {
   weightStd?: number;
   /** Initial weights (visible x hidden) instead of random ones. */
   weights?: Matrix;
+  /** Initial visible bias (1 x visible, or an array of visible numbers); default 0 (the Trainer then sets it from the data means). */
+  visibleBias?: Matrix | readonly number[];
+  /** Initial hidden bias (1 x hidden, or an array of hidden numbers); default 0. */
+  hiddenBias?: Matrix | readonly number[];
+  /**
+   * Copy every parameter from another model with the same parameter names and shapes (an RBM
+   * of the same layers), on any backend and in any precision: warm starts, float32 -> float64.
+   * Excludes `weights`, `visibleBias` and `hiddenBias`.
+   */
+  initFrom?: EnergyModel;
   /** Seed of the weight initialisation and of `sample()`'s default stream; default 0. */
   seed?: number;
 }
@@ -58,9 +69,16 @@ export class RBM extends EnergyModel {
     }
   }
 
-  /** A new RBM with N(0, weightStd) weights (seeded) and zero biases. */
+  /**
+   * A new RBM: weights N(0, weightStd) (seeded) or given, biases zero or given, or every
+   * parameter copied from another model (`initFrom`).
+   */
   static create(backend: Backend, options: RBMOptions): RBM {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    if (options.initFrom !== undefined) {
+      const given = (['weights', 'visibleBias', 'hiddenBias'] as const).filter((k) => options[k] !== undefined);
+      if (given.length > 0) throw new InvalidValueError(`initFrom copies every parameter: do not also give ${given.join(', ')}`);
+    }
     const visible = createLayer(backend, 'visible', options.visible);
     const hidden = createLayer(backend, 'hidden', options.hidden);
     const init = options.weights
@@ -68,7 +86,36 @@ export class RBM extends EnergyModel {
       : { std: checkNumber('weightStd', options.weightStd ?? 0.01, 0), rng: new CounterRng(seed, RngStreams.init) };
     const spec = { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' };
     const connection = connectionTypes.get('dense')(backend, spec, visible, hidden, init);
-    return new RBM(backend, visible, hidden, connection, { seed });
+    const rbm = new RBM(backend, visible, hidden, connection, { seed });
+    try {
+      const biases: Record<string, Matrix> = {};
+      if (options.visibleBias !== undefined) biases['visible.bias'] = asRow('visibleBias', options.visibleBias, visible.size);
+      if (options.hiddenBias !== undefined) biases['hidden.bias'] = asRow('hiddenBias', options.hiddenBias, hidden.size);
+      rbm.setParams(biases, { partial: true });
+      if (options.initFrom !== undefined) rbm.initFrom(options.initFrom);
+    } catch (error) {
+      rbm.dispose();
+      throw error;
+    }
+    return rbm;
+  }
+
+  /**
+   * Overwrites every parameter with a copy of `source`'s (same names and shapes; any backend
+   * or precision). A clear error names a parameter that is missing or shaped otherwise.
+   */
+  initFrom(source: EnergyModel): void {
+    const params: Record<string, Matrix> = {};
+    const theirs = new Map(source.parameters.map((p) => [p.name, p]));
+    for (const p of this.parameters) {
+      const q = theirs.get(p.name);
+      if (q === undefined) throw new InvalidValueError(`initFrom: the source model has no parameter "${p.name}"; it has ${[...theirs.keys()].join(', ')}`);
+      if (q.tensor.rows !== p.tensor.rows || q.tensor.cols !== p.tensor.cols) {
+        throw new ShapeError(`initFrom: parameter "${p.name}" is ${q.tensor.rows}x${q.tensor.cols} in the source, ${p.tensor.rows}x${p.tensor.cols} here`);
+      }
+      params[p.name] = source.backend.readSync(q.tensor);
+    }
+    this.setParams(params);
   }
 
   get visible(): UnitLayer {
@@ -118,6 +165,14 @@ export class RBM extends EnergyModel {
     });
   }
 
+  /**
+   * Pseudo-log-likelihood of each row, float64 (scikit-learn's `score_samples`: one random
+   * visible unit flipped per row, seeded by `seed`, default 0). Bernoulli visible units only.
+   */
+  async scoreSamples(data: Matrix, options: { seed?: number } = {}): Promise<Float64Array> {
+    return pseudoLogLikelihoodRows(this, data, options);
+  }
+
   /** Free energy F(v) of each row, in float64. */
   async freeEnergyOf(data: Matrix): Promise<Float64Array> {
     this.visible.validate(data, 'data');
@@ -144,4 +199,15 @@ export class RBM extends EnergyModel {
       chain.dispose();
     }
   }
+}
+
+/** A bias given as a 1 x n Matrix or an array of n numbers, as a 1 x n Matrix. */
+function asRow(what: string, x: Matrix | readonly number[], n: number): Matrix {
+  if (x instanceof Matrix) {
+    if (x.rows !== 1 || x.cols !== n) throw new ShapeError(`${what} must be 1x${n}, got ${x.rows}x${x.cols}`);
+    return x;
+  }
+  if (!Array.isArray(x)) throw new InvalidValueError(`${what} must be a Matrix or an array of ${n} numbers`);
+  if (x.length !== n) throw new ShapeError(`${what} must hold ${n} values, got ${x.length}`);
+  return new Matrix(1, n, Float64Array.from(x));
 }

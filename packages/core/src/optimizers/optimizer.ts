@@ -26,5 +26,11 @@ export interface Optimizer {
   state(): Record<string, Tensor>;
   /** Restores what `state()` returned (as host matrices). */
   loadState(state: Readonly<Record<string, Matrix>>): void;
+  /**
+   * Called after the tensors of `state()` were overwritten in place (a divergence guard put
+   * back the last good ones): re-reads whatever the optimizer also keeps on the host (Adam's
+   * step count). One small readback, on that rare path only.
+   */
+  resync?(): void;
   dispose(): void;
 }

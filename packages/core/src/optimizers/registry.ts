@@ -1,13 +1,13 @@
 import type { EnergyModel } from '../models/energy-model.js';
 import { Registry } from '../registry.js';
+import { Adam, type AdamOptions } from './adam.js';
 import type { Optimizer, OptimizerSpec } from './optimizer.js';
 import { SGD } from './sgd.js';
 
 /** Builds an optimizer for a model's parameters from its spec. */
 export type OptimizerFactory = (model: EnergyModel, spec: OptimizerSpec) => Optimizer;
 
-/** Optimizers by name: "sgd" (momentum, optional Nesterov). */
-export const optimizerTypes = new Registry<OptimizerFactory>('optimizer').register(
-  SGD.type,
-  (model, spec) => new SGD(model.backend, model.parameters, { nesterov: spec['nesterov'] === true }),
-);
+/** Optimizers by name: "sgd" (momentum, optional Nesterov), "adam" (bias-corrected). */
+export const optimizerTypes = new Registry<OptimizerFactory>('optimizer')
+  .register(SGD.type, (model, spec) => new SGD(model.backend, model.parameters, { nesterov: spec['nesterov'] === true }))
+  .register(Adam.type, (model, spec) => new Adam(model.backend, model.parameters, spec as AdamOptions));

@@ -1,13 +1,28 @@
+import { InvalidValueError } from '@boltzmann/tensor';
 import type { ParameterRole } from '../parameter.js';
 import { Registry } from '../registry.js';
+import { Dropout, type DropoutOptions } from './dropout.js';
+import { L1WeightDecay } from './l1.js';
 import { L2WeightDecay } from './l2.js';
+import { MaxNorm } from './max-norm.js';
 import type { Regularizer, RegularizerSpec } from './regularizer.js';
+import { SparsityTarget, type SparsityOptions } from './sparsity.js';
 
 /** Builds a regularizer from its spec. */
 export type RegularizerFactory = (spec: RegularizerSpec) => Regularizer;
 
-/** Regularizers by name: "l2". */
-export const regularizerTypes = new Registry<RegularizerFactory>('regularizer').register(
-  L2WeightDecay.type,
-  (spec) => new L2WeightDecay(spec['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']),
-);
+/** Throws unless every key of `spec` is "type" or one of `known` (a misspelt option is an error, not ignored). */
+function checkOptions(spec: RegularizerSpec, known: readonly string[]): RegularizerSpec {
+  for (const key of Object.keys(spec)) {
+    if (key !== 'type' && !known.includes(key)) throw new InvalidValueError(`regularizer "${spec.type}" has no option "${key}" (options: ${known.join(', ')})`);
+  }
+  return spec;
+}
+
+/** Regularizers by name: "l2", "l1", "max-norm", "dropout", "sparsity". */
+export const regularizerTypes = new Registry<RegularizerFactory>('regularizer')
+  .register(L2WeightDecay.type, (spec) => new L2WeightDecay(spec['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
+  .register(L1WeightDecay.type, (spec) => new L1WeightDecay(checkOptions(spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
+  .register(MaxNorm.type, (spec) => new MaxNorm(checkOptions(spec, ['maxNorm'])['maxNorm'] as number))
+  .register(Dropout.type, (spec) => new Dropout(checkOptions(spec, ['visible', 'hidden']) as DropoutOptions))
+  .register(SparsityTarget.type, (spec) => new SparsityTarget(checkOptions(spec, ['target', 'cost', 'damping', 'layer', 'weights']) as SparsityOptions));

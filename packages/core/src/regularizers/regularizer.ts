@@ -1,4 +1,5 @@
-import type { Tensor } from '@boltzmann/tensor';
+import type { Matrix, Tensor } from '@boltzmann/tensor';
+import type { UnitMasks } from '../estimators/estimator.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 
 /** The JSON description of a regularizer (its type and options). */
@@ -17,14 +18,26 @@ export interface RegularizerContext {
  * A penalty or constraint on training; every hook is optional. Penalties (L2, L1) add their
  * gradient to the loss gradient in `addGradient`; a sparsity target keeps a running average
  * of the hidden means in `onDataPhase` and adds its gradient in `addGradient`; constraints
- * (max-norm) fix the parameters up after the optimizer step in `afterStep`; dropout would
- * mask states in `onDataPhase` (masks need an estimator hook too; not yet).
+ * (max-norm) fix the parameters up after the optimizer step in `afterStep`; dropout hands the
+ * estimator per-step unit masks through `unitMasks`.
  */
 export interface Regularizer {
   readonly type: string;
+  /** Called once by the trainer with the model it trains, before any other hook (allocate state here). */
+  attach?(model: EnergyModel): void;
   /** During the data phase: per layer, the batch (layer 0) and E[x | batch]; valid only during the call. */
   onDataPhase?(model: EnergyModel, dataMeans: readonly Tensor[]): void;
   addGradient?(context: RegularizerContext): void;
   afterStep?(model: EnergyModel): void;
+  /** Masks that drop units in both phases of a step (dropout); needs an estimator with `supportsMasks`. */
+  readonly unitMasks?: UnitMasks;
+  /** Named state tensors (a running average), checkpointed and restored by the divergence guard. */
+  state?(): Record<string, Tensor>;
+  /** Restores what `state()` returned (as host matrices). */
+  loadState?(state: Readonly<Record<string, Matrix>>): void;
+  /** Re-reads host copies of its state after a divergence guard overwrote the tensors of `state()` in place. */
+  resync?(): void;
   spec(): RegularizerSpec;
+  /** Frees what `attach` allocated. */
+  dispose?(): void;
 }

@@ -2,18 +2,42 @@ import { InvalidValueError } from '@boltzmann/tensor';
 import { Registry } from '../registry.js';
 import { checkNumber } from '../validation.js';
 import { Constant } from './constant.js';
+import { EpochList } from './epoch-list.js';
+import { ExponentialDecay, type ExponentialDecayOptions } from './exponential-decay.js';
 import { LinearRamp, type LinearRampOptions } from './linear-ramp.js';
-import type { Schedule, ScheduleSpec } from './schedule.js';
+import { isSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
+import { StepDecay, type StepDecayOptions } from './step-decay.js';
 
-/** Schedules by name: "constant", "linear". */
+/** Schedules by name: "constant", "linear", "list" (one value per epoch), "step-decay", "exponential". */
 export const scheduleTypes = new Registry<(spec: ScheduleSpec) => Schedule>('schedule')
   .register(Constant.type, (spec) => new Constant(spec['value'] as number))
-  .register(LinearRamp.type, (spec) => new LinearRamp(spec as unknown as LinearRampOptions));
+  .register(LinearRamp.type, (spec) => new LinearRamp(spec as unknown as LinearRampOptions))
+  .register(EpochList.type, (spec) => new EpochList(spec['values'] as number[]))
+  .register(StepDecay.type, (spec) => new StepDecay(spec as unknown as StepDecayOptions))
+  .register(ExponentialDecay.type, (spec) => new ExponentialDecay(spec as unknown as ExponentialDecayOptions));
 
-/** A number (constant), a schedule, or a schedule's JSON spec, as a schedule. */
-export function toSchedule(x: number | Schedule | ScheduleSpec, what: string): Schedule {
+/**
+ * A number (constant), an array (one value per epoch: an `EpochList`), a schedule, or a
+ * schedule's JSON spec, as a schedule. `what` names the hyperparameter in errors.
+ */
+export function toSchedule(x: number | readonly number[] | Schedule | ScheduleSpec, what: string): Schedule {
   if (typeof x === 'number') return new Constant(checkNumber(what, x));
-  if (typeof (x as Schedule).value === 'function') return x as Schedule;
+  if (Array.isArray(x)) return new EpochList(x as readonly number[]);
+  if (isSchedule(x)) return x;
   if (x && typeof (x as ScheduleSpec).type === 'string') return scheduleTypes.get((x as ScheduleSpec).type)(x as ScheduleSpec);
-  throw new InvalidValueError(`${what} must be a number, a Schedule or a schedule spec`);
+  throw new InvalidValueError(`${what} must be a number, an array of per-epoch values, a Schedule or a schedule spec`);
+}
+
+/**
+ * Throws unless `schedule` has values for every epoch before `endEpoch` (exclusive, counted
+ * from 0), naming the hyperparameter and both lengths: a short per-epoch list is an error, never
+ * silently repeated.
+ */
+export function checkScheduleCovers(what: string, schedule: Schedule, endEpoch: number): void {
+  const defined = schedule.definedEpochs;
+  if (defined !== undefined && endEpoch > defined) {
+    throw new InvalidValueError(
+      `the ${what} schedule ("${schedule.spec().type}") has values for ${defined} epochs, but training runs to epoch ${endEpoch} (${endEpoch} epochs in all); give at least ${endEpoch} values`,
+    );
+  }
 }

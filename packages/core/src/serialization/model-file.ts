@@ -51,6 +51,7 @@ export async function encodeModel(model: EnergyModel, trainer?: Trainer): Promis
       ...c,
       optimizer: await encodeTensors(model.backend, c.optimizer),
       estimator: await encodeTensors(model.backend, c.estimator),
+      regularizers: await encodeTensors(model.backend, c.regularizers ?? {}),
     };
   }
   return `${JSON.stringify(doc, null, 1)}\n`;
@@ -128,6 +129,7 @@ export function decodeModel(text: string, backend: Backend, source = 'model file
       ...t,
       optimizer: decodeAll(t.optimizer, (name) => `optimizer state "${name}" in ${source}`),
       estimator: decodeAll(t.estimator, (name) => `estimator state "${name}" in ${source}`),
+      regularizers: t.regularizers === undefined ? {} : decodeAll(t.regularizers, (name) => `regularizer state "${name}" in ${source}`),
     };
     return { model, trainer: Trainer.restore(model, checkpoint) };
   } catch (error) {

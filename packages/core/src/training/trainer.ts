@@ -1,11 +1,13 @@
-import { CounterRng, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
-import type { Estimator, EstimatorSpec, StepObserver } from '../estimators/estimator.js';
+import { CounterRng, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
+import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
 import { estimatorTypes } from '../estimators/registry.js';
 import { FreeEnergyMetric } from '../metrics/free-energy.js';
 import { MeanActivationMetric } from '../metrics/mean-activation.js';
 import type { Metric } from '../metrics/metric.js';
 import { PseudoLikelihoodMetric } from '../metrics/pseudo-likelihood.js';
 import { ReconstructionErrorMetric } from '../metrics/reconstruction-error.js';
+import { UpdateNormMetric } from '../metrics/update-norm.js';
+import { WeightNormMetric } from '../metrics/weight-norm.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/optimizer.js';
 import { optimizerTypes } from '../optimizers/registry.js';
@@ -13,7 +15,7 @@ import { L2WeightDecay } from '../regularizers/l2.js';
 import type { Regularizer, RegularizerSpec } from '../regularizers/regularizer.js';
 import { regularizerTypes } from '../regularizers/registry.js';
 import { RngStreams } from '../rng-streams.js';
-import { toSchedule } from '../schedules/registry.js';
+import { checkScheduleCovers, toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
@@ -21,19 +23,19 @@ import { DivergenceGuard } from './divergence-guard.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
-  /** Step size (on batch-mean gradients): a number or a schedule; default 0.05. */
-  learningRate?: number | Schedule | ScheduleSpec;
-  /** Momentum: a number or a schedule; default 0.5 ramping linearly to 0.9 over 5 epochs. */
-  momentum?: number | Schedule | ScheduleSpec;
+  /** Step size (on batch-mean gradients): a number, a per-epoch array or a schedule; default 0.05. */
+  learningRate?: number | readonly number[] | Schedule | ScheduleSpec;
+  /** Momentum: a number, a per-epoch array or a schedule; default 0.5 ramping linearly to 0.9 over 5 epochs. */
+  momentum?: number | readonly number[] | Schedule | ScheduleSpec;
   /** Rows per minibatch; default 100. */
   batchSize?: number;
-  /** The learning rule; default CD-1 ({ type: "cd", k: 1 }); "pcd" for persistent chains. */
+  /** The learning rule; default CD-1 ({ type: "cd", k: 1 }); "pcd" for persistent chains; k may be a schedule. */
   estimator?: Estimator | EstimatorSpec;
-  /** Default SGD with momentum ({ type: "sgd", nesterov: false }). */
+  /** Default SGD with momentum ({ type: "sgd", nesterov: false }); "adam" for Adam. */
   optimizer?: Optimizer | OptimizerSpec;
   /** L2 weight decay on the weights (shorthand for an L2WeightDecay regularizer); default 1e-4, 0 for none. */
   weightDecay?: number;
-  /** Further regularizers, applied after the weight decay. */
+  /** Further regularizers ("l1", "max-norm", "dropout", "sparsity"...), applied after the weight decay. */
   regularizers?: readonly (Regularizer | RegularizerSpec)[];
   /** Seed of the Gibbs sampling and of the minibatch order; default 0. */
   seed?: number;
@@ -68,6 +70,8 @@ export interface TrainingCheckpoint<T = Tensor> {
   rng: { gibbs: RngState; shuffle: RngState };
   optimizer: Record<string, T>;
   estimator: Record<string, T>;
+  /** State of stateful regularizers (a sparsity target's running estimate), keyed "<index>:<name>"; absent in older files. */
+  regularizers?: Record<string, T>;
 }
 
 /** Options of `fit`. */
@@ -104,6 +108,13 @@ export interface EpochReport {
   reconstructionError: number;
   /** Mean hidden probability on the epoch's batches. */
   meanHiddenActivation: number;
+  /** Frobenius norm of the weights at the epoch end (`WeightNormMetric`); set by `Trainer.fit`. */
+  weightNorm?: number;
+  /**
+   * Mean Frobenius norm of one step's change of the weights, over about 10 steps spread over the
+   * epoch (`UpdateNormMetric`); set by `Trainer.fit`. updateNorm / weightNorm near 1e-3 is healthy.
+   */
+  updateNorm?: number;
   /** Mean free energy on the training subset and the held-out set. */
   freeEnergy?: SplitValue;
   /** scikit-learn's pseudo-log-likelihood (fixed flips) on the training subset and held-out set. */
@@ -137,6 +148,9 @@ export class Trainer {
   private readonly guard: DivergenceGuard;
   private readonly reconstruction: ReconstructionErrorMetric;
   private readonly activation: MeanActivationMetric;
+  private readonly weightNorm: WeightNormMetric;
+  private readonly updateNorm: UpdateNormMetric;
+  private readonly masks: UnitMasks | undefined;
   private tracking = false;
   private sawReconstruction = false;
   private lastHyper: Hyperparameters = { learningRate: NaN, momentum: NaN };
@@ -156,6 +170,13 @@ export class Trainer {
       ...(decay > 0 ? [new L2WeightDecay(decay)] : []),
       ...(options.regularizers ?? []).map((r) => (isSpec<RegularizerSpec>(r) ? regularizerTypes.get(r.type)(r) : r)),
     ];
+    const masking = this.regularizers.filter((r) => r.unitMasks !== undefined);
+    if (masking.length > 1) throw new InvalidValueError(`only one regularizer may mask units (dropout); got ${masking.map((r) => r.type).join(', ')}`);
+    if (masking.length === 1 && this.estimator.supportsMasks !== true) {
+      throw new InvalidValueError(`regularizer "${masking[0]!.type}" drops units, which the estimator "${this.estimator.type}" does not support (use "cd" or "pcd")`);
+    }
+    this.masks = masking[0]?.unitMasks;
+    for (const r of this.regularizers) r.attach?.(model);
     this.config = {
       learningRate: this.learningRate.spec(),
       momentum: this.momentum.spec(),
@@ -170,9 +191,11 @@ export class Trainer {
     this.gibbsRng = rngState(seed, RngStreams.gibbs);
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
     this.grads = model.createGradients();
-    this.guard = new DivergenceGuard(model, this.optimizer.state());
+    this.guard = new DivergenceGuard(model, this.stateTensors());
     this.reconstruction = new ReconstructionErrorMetric(model, { seed });
     this.activation = new MeanActivationMetric(model);
+    this.weightNorm = new WeightNormMetric(model);
+    this.updateNorm = new UpdateNormMetric(model);
     const dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
     this.observer = {
       onDataPhase: (means) => {
@@ -208,6 +231,7 @@ export class Trainer {
     trainer.shuffleRng = CounterRng.fromState(checkpoint.rng.shuffle);
     trainer.optimizer.loadState(checkpoint.optimizer);
     trainer.estimator.loadState(checkpoint.estimator);
+    trainer.loadRegularizerState(checkpoint.regularizers ?? {});
     return trainer;
   }
 
@@ -220,7 +244,51 @@ export class Trainer {
       rng: { gibbs: { ...this.gibbsRng }, shuffle: this.shuffleRng.snapshot() },
       optimizer: this.optimizer.state(),
       estimator: this.estimator.state(),
+      regularizers: this.regularizerState(),
     };
+  }
+
+  /**
+   * Every tensor besides the parameters that a divergence guard must put back with them: the
+   * optimizer's state and the regularizers' (a guard built on `optimizer.state()` alone would
+   * leave, say, a sparsity estimate at NaN). After restoring them call `resyncState()`.
+   */
+  stateTensors(): Record<string, Tensor> {
+    return { ...this.optimizer.state(), ...this.regularizerState() };
+  }
+
+  /** Re-reads host copies of state (Adam's step count...) after a guard restored `stateTensors()`. */
+  resyncState(): void {
+    this.optimizer.resync?.();
+    for (const r of this.regularizers) r.resync?.();
+  }
+
+  /**
+   * Throws unless every per-epoch schedule (learning rate, momentum, the estimator's k) has
+   * values up to epoch `endEpoch` (exclusive): a short list is an error naming it, never repeated.
+   */
+  checkSchedules(endEpoch: number): void {
+    checkScheduleCovers('learningRate', this.learningRate, endEpoch);
+    checkScheduleCovers('momentum', this.momentum, endEpoch);
+    for (const [name, schedule] of Object.entries(this.estimator.schedules?.() ?? {})) checkScheduleCovers(name, schedule, endEpoch);
+  }
+
+  private regularizerState(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.regularizers.forEach((r, i) => {
+      for (const [key, t] of Object.entries(r.state?.() ?? {})) out[`${i}:${r.type}.${key}`] = t;
+    });
+    return out;
+  }
+
+  private loadRegularizerState(state: Readonly<Record<string, Matrix>>): void {
+    const own = new Set(Object.keys(this.regularizerState()));
+    for (const key of Object.keys(state)) if (!own.has(key)) throw new InvalidValueError(`regularizer state has unknown entry "${key}"`);
+    this.regularizers.forEach((r, i) => {
+      const prefix = `${i}:${r.type}.`;
+      const mine = Object.fromEntries(Object.entries(state).filter(([key]) => key.startsWith(prefix)).map(([key, m]) => [key.slice(prefix.length), m]));
+      if (Object.keys(mine).length > 0) r.loadState?.(mine);
+    });
   }
 
   /** The hyperparameters of the next step. */
@@ -235,7 +303,8 @@ export class Trainer {
    */
   trainStep(batch: Tensor): void {
     const hyper = this.hyperparameters();
-    this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer);
+    const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}) };
+    this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer, context);
     for (const r of this.regularizers) r.addGradient?.({ model: this.model, grads: this.grads });
     this.optimizer.step(this.model.parameters, this.grads.tensors, hyper);
     for (const r of this.regularizers) r.afterStep?.(this.model);
@@ -253,7 +322,12 @@ export class Trainer {
 
   /** Throws a DivergenceError (after restoring the last good parameters) if any parameter holds NaN/Inf. */
   async checkFinite(where = `after step ${this.step}`): Promise<void> {
-    await this.guard.check(where);
+    try {
+      await this.guard.check(where);
+    } catch (error) {
+      this.resyncState();
+      throw error;
+    }
   }
 
   /**
@@ -268,6 +342,7 @@ export class Trainer {
     visible.validate(data, 'training data');
     if (options.validation !== undefined) visible.validate(options.validation, 'validation data');
     const epochs = checkInteger('epochs', options.epochs, 0);
+    this.checkSchedules(this.epoch + epochs);
     const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
     const wantFreeEnergy = options.monitor?.freeEnergy ?? true;
     // scikit-learn's pseudo-likelihood flips binary units: by default only for Bernoulli visible units.
@@ -287,19 +362,25 @@ export class Trainer {
     this.guard.snapshot();
     let goodEpoch = this.epoch;
     let goodStep = this.step;
+    const stepsPerEpoch = Math.ceil(n / batchSize);
+    const probeEvery = Math.max(1, Math.floor(stepsPerEpoch / UPDATE_NORM_PROBES));
     try {
       for (let e = 0; e < epochs; e++) {
         const started = performance.now();
         const order = this.config.shuffle ? this.shuffleRng.permutation(n) : identity(n);
         this.reconstruction.reset();
         this.activation.reset();
+        this.updateNorm.reset();
         this.tracking = true;
-        for (let start = 0; start < n; start += batchSize) {
+        for (let start = 0, index = 0; start < n; start += batchSize, index++) {
           const rows = Math.min(batchSize, n - start);
           const batch = model.workspace.get('trainer:batch', rows, visible.size);
           be.gatherRows(resident, order.subarray(start, start + rows), batch);
           this.sawReconstruction = false;
+          const probe = (index + 1) % probeEvery === 0;
+          if (probe) this.updateNorm.beforeStep();
           this.trainStep(batch);
+          if (probe) this.updateNorm.update(batch);
           if (!this.sawReconstruction) this.reconstruction.update(batch);
         }
         this.tracking = false;
@@ -310,6 +391,7 @@ export class Trainer {
         } catch (error) {
           this.epoch = goodEpoch;
           this.step = goodStep;
+          this.resyncState();
           throw error;
         }
         this.guard.snapshot();
@@ -322,6 +404,8 @@ export class Trainer {
           ...this.lastHyper,
           reconstructionError: await this.reconstruction.value(),
           meanHiddenActivation: await this.activation.value(),
+          weightNorm: await this.weightNorm.value(),
+          updateNorm: await this.updateNorm.value(),
           seconds: 0,
         };
         if (freeEnergy) report.freeEnergy = await scoreSplit(freeEnergy, trainMonitor, validationMonitor);
@@ -348,8 +432,14 @@ export class Trainer {
     this.estimator.dispose();
     this.reconstruction.dispose();
     this.activation.dispose();
+    this.weightNorm.dispose();
+    this.updateNorm.dispose();
+    for (const r of this.regularizers) r.dispose?.();
   }
 }
+
+/** Steps per epoch whose update norm `fit` measures (spread evenly; the others cost nothing extra). */
+const UPDATE_NORM_PROBES = 10;
 
 /** A plain JSON spec ({ type, ...options }) rather than a constructed instance. */
 function isSpec<S extends { type: string }>(x: unknown): x is S {
