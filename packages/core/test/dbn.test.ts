@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, DivergenceError, InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { loadDigits } from '@boltzmann/data';
 import { DBN, FeedForwardNet, accuracy, checkLabels, oneHot } from '@boltzmann/core';
@@ -106,6 +106,11 @@ describe('feed-forward classifier: training and bad input', function () {
     expect(() => oneHot([2], 2)).to.throw(InvalidValueError, /labels\[0\] is 2/);
     expect(accuracy([1, 2, 3], [1, 2, 0])).to.be.closeTo(2 / 3, 1e-15);
     net.dispose();
+    const wild = FeedForwardNet.create(be64, { sizes: [2, 3, 2], seed: 1 });
+    const diverged = await rejection(wild.fit(x.toFloat64(), [0, 1], { epochs: 3, learningRate: 1e308, batchSize: 1 }));
+    expect(diverged).to.be.instanceOf(DivergenceError);
+    expect(diverged.message).to.match(/classifier training diverged in epoch \d \(loss (NaN|-?Infinity), learning rate 1e\+308\)/);
+    wild.dispose();
   });
 });
 

@@ -1,4 +1,4 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, assertFinite, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, DivergenceError, InvalidValueError, Matrix, ShapeError, assertFinite, type Backend, type Tensor } from '@boltzmann/tensor';
 import { rowsView } from '../models/host-data.js';
 import { checkInteger, checkMatrix, checkNumber } from '../validation.js';
 import { Workspace } from '../workspace.js';
@@ -352,7 +352,7 @@ export class FeedForwardNet {
           });
         }
         const loss = be.readSync(lossSum).data[0]! / data.rows;
-        if (!Number.isFinite(loss)) throw new InvalidValueError(`classifier training diverged in epoch ${e + 1} (loss ${loss}, learning rate ${lr}): lower the learning rate`);
+        if (!Number.isFinite(loss)) throw new DivergenceError(`classifier training diverged in epoch ${e + 1} (loss ${loss}, learning rate ${lr}): lower the learning rate`);
         const report: ClassifierEpoch = { epoch: e + 1, loss, seconds: 0 };
         if (options.validation) report.validationAccuracy = await this.accuracy(options.validation.data, options.validation.labels);
         report.seconds = (performance.now() - started) / 1000;

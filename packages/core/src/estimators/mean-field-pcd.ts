@@ -124,6 +124,21 @@ export class MeanFieldPCD implements Estimator {
     return chain;
   }
 
+  /**
+   * The persistent chains as pictures: E[v | the chains' states of v's neighbours] (rows = chains),
+   * the "fantasy particles" the model phase uses; undefined before the first step.
+   */
+  async particles(): Promise<Matrix | undefined> {
+    if (this.chain === undefined) return undefined;
+    const model = this.model;
+    const visible = model.layers[0]!;
+    const input = model.workspace.get('mean-field-pcd:particles-input', this.chain.rows, visible.size);
+    const means = model.workspace.get('mean-field-pcd:particles', this.chain.rows, visible.size);
+    model.computeInput(0, this.chain.states, input);
+    visible.mean(input, means);
+    return model.backend.read(means);
+  }
+
   spec(): EstimatorSpec {
     return {
       type: this.type,

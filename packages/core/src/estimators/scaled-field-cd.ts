@@ -1,4 +1,4 @@
-import { InvalidValueError, ShapeError, type RngState, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, ShapeError, type Matrix, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import { computeScaledInput } from '../models/scaled-input.js';
 import { checkInteger, checkNumber } from '../validation.js';
@@ -107,7 +107,7 @@ export class ScaledFieldCD implements Estimator {
     return {};
   }
 
-  loadState(state: Readonly<Record<string, unknown>>): void {
+  loadState(state: Readonly<Record<string, Matrix>>): void {
     const names = Object.keys(state);
     if (names.length > 0) throw new InvalidValueError(`scaled-field CD has no state to load (got ${names.join(', ')})`);
   }
