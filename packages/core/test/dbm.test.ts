@@ -9,8 +9,10 @@ import {
   DBM,
   DenseConnection,
   MeanField,
+  MaxNorm,
   MeanFieldPCD,
   RBM,
+  SparsityTarget,
   Trainer,
   addVariationalBound,
   exactLogPartition,
@@ -18,6 +20,7 @@ import {
   pretrainDBM,
   saveModel,
   variationalLowerBoundRows,
+  type Regularizer,
 } from '@boltzmann/core';
 import { dbmLogLikelihoodRows, dbmLogZ, dbmParams, randomHostDBM, type HostDBM } from './dbm-reference.js';
 import { barsAndStripes, randomBinary, repeatRows } from './helpers.js';
@@ -200,6 +203,31 @@ describe('DBM: training, sampling, transform and files', function () {
     const bound = await variationalLowerBoundRows(dbm, data, { logZ: await exactLogPartition(dbm) });
     expect(mean(Array.from(bound))).to.be.below(trained + 1e-9).and.above(trained - 2);
     trainer.dispose();
+  });
+
+  it('max-norm caps every unit\'s incoming weights of both connections; a sparsity target per layer moves each layer\'s activation', async function () {
+    const train = async (regularizers: Regularizer[]) => {
+      const dbm = DBM.create(be, { layers: [9, 7, 5], seed: 4, weightStd: 0.5 });
+      const trainer = new Trainer(dbm, { estimator: new MeanFieldPCD(dbm, { k: 2, chains: 14 }), learningRate: 0.1, momentum: 0.5, batchSize: 14, weightDecay: 0, seed: 1, regularizers });
+      await trainer.fit(data, { epochs: 15, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+      trainer.dispose();
+      return dbm;
+    };
+    const capped = await train([new MaxNorm(0.4)]);
+    for (const name of ['visible-hidden1.weights', 'hidden1-hidden2.weights']) {
+      const w = (await capped.getParams())[name]!;
+      for (let j = 0; j < w.cols; j++) {
+        let norm = 0;
+        for (let i = 0; i < w.rows; i++) norm += w.get(i, j) ** 2;
+        expect(Math.sqrt(norm), `${name} column ${j}`).to.be.at.most(0.4 + 1e-9);
+      }
+    }
+    const activation = async (dbm: DBM, layer: string) => mean((await dbm.transform(data, { layer })).data);
+    const free = await train([]);
+    const sparse = await train([new SparsityTarget({ layer: 'hidden1', target: 0.1, cost: 1 }), new SparsityTarget({ layer: 'hidden2', target: 0.9, cost: 1 })]);
+    // Measured: hidden1 0.42 -> 0.12 (target 0.1), hidden2 0.55 -> 0.90 (target 0.9).
+    expect(await activation(sparse, 'hidden1')).to.be.below((await activation(free, 'hidden1')) - 0.1).and.closeTo(0.1, 0.05);
+    expect(await activation(sparse, 'hidden2')).to.be.above((await activation(free, 'hidden2')) + 0.1).and.closeTo(0.9, 0.05);
   });
 
   it('transform gives any layer\'s mean-field activations; reconstruct and sample give visible means', async function () {
