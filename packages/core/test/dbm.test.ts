@@ -12,6 +12,7 @@ import {
   MaxNorm,
   MeanFieldPCD,
   RBM,
+  ScaledFieldCD,
   SparsityTarget,
   Trainer,
   addVariationalBound,
@@ -84,6 +85,30 @@ describe('DBM: construction and composition', function () {
     close(q['hidden1.bias']!, (i) => 0.5 * p[0]!['hidden.bias']!.data[i]! + 0.5 * 0.5 * p[1]!['visible.bias']!.data[i]!);
     close(q['hidden2.bias']!, (i) => 0.5 * 0.5 * p[1]!['hidden.bias']!.data[i]! + 0.5 * p[2]!['visible.bias']!.data[i]!);
     close(q['hidden3.bias']!, (i) => p[2]!['hidden.bias']!.data[i]!);
+  });
+
+  it('scaled-field CD (greedy DBM pretraining) doubles the field the hidden layer gets from the data', function () {
+    const rbm = RBM.create(be, { visible: 5, hidden: 3, seed: 2, weightStd: 0.7 });
+    rbm.setParams({ 'hidden.bias': new Matrix(1, 3, Float64Array.of(0.3, -0.2, 0.1)) }, { partial: true });
+    const v = randomBinary(4, 5, 8);
+    const w = be.readSync(rbm.connection.parameters[0]!.tensor);
+    for (const upScale of [1, 2]) {
+      const estimator = new ScaledFieldCD(rbm, { upScale, downScale: 2 });
+      let hidden: Matrix | undefined;
+      const grads = rbm.createGradients();
+      estimator.computeGradients(be.upload(v), grads, { seed: 1, stream: 0, counter: 0 }, { onDataPhase: (means) => (hidden = be.readSync(means[1]!)) });
+      for (let r = 0; r < 4; r++) {
+        for (let j = 0; j < 3; j++) {
+          let field = 0;
+          for (let i = 0; i < 5; i++) field += v.get(r, i) * w.get(i, j);
+          const want = 1 / (1 + Math.exp(-(upScale * field + [0.3, -0.2, 0.1][j]!)));
+          expect(hidden!.get(r, j)).to.be.closeTo(want, 1e-12);
+        }
+      }
+      expect(estimator.spec()).to.deep.equal({ type: 'scaled-field-cd', k: 1, upScale, downScale: 2 });
+      estimator.dispose();
+    }
+    expect(() => new ScaledFieldCD(DBM.create(be, { layers: [3, 2, 2] }))).to.throw(InvalidValueError, /trains an RBM/);
   });
 
   it('a DBM composed of one RBM is that RBM: the same log Z, and its bound is exactly -F(v) - log Z', async function () {
@@ -249,6 +274,24 @@ describe('DBM: training, sampling, transform and files', function () {
     expect(await rejection(dbm.transform(data, { layer: 7 }))).to.match(/layer index must be an integer in \[0, 2\], got 7/);
     expect(await rejection(dbm.transform(data, { layer: 'hidden9' }))).to.match(/no layer "hidden9"/);
     expect(await rejection(dbm.transform(Matrix.zeros(2, 8)))).to.match(/8 columns but the layer has 9 units/);
+  });
+
+  it('mean-field PCD chains can start from noise; bad chain options are refused', async function () {
+    const dbm = DBM.create(be, { layers: [9, 4, 3], seed: 5, weightStd: 0.1 });
+    const estimator = new MeanFieldPCD(dbm, { k: 1, chains: 9, init: 'noise', maxIterations: 5, tolerance: 0 });
+    expect(await estimator.particles()).to.equal(undefined);
+    const trainer = new Trainer(dbm, { estimator, batchSize: 14, seed: 2 });
+    await trainer.fit(data, { epochs: 1, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+    const particles = (await estimator.particles())!;
+    expect([particles.rows, particles.cols]).to.deep.equal([9, 9]);
+    expect(estimator.lastInference).to.deep.equal({ iterations: 5, change: NaN });
+    expect(estimator.spec()).to.deep.equal({ type: 'mean-field-pcd', k: 1, chains: 9, init: 'noise', maxIterations: 5, tolerance: 0 });
+    expect(() => new MeanFieldPCD(dbm, { init: 'zeros' as 'noise' })).to.throw(InvalidValueError, /chain init must be "data" or "noise"/);
+    expect(() => new MeanFieldPCD(dbm, { chains: 0 })).to.throw(InvalidValueError, /chains \(persistent chains\) must be an integer/);
+    expect(() => new MeanFieldPCD(dbm, { maxIterations: 0 })).to.throw(InvalidValueError, /mean-field maxIterations/);
+    const relu = DBM.create(be, { layers: [4, { type: 'relu', size: 3 }, 2] });
+    expect(() => new MeanField(relu)).to.throw(InvalidValueError, /exact conditional family; layer "hidden1" \(relu\)/);
+    trainer.dispose();
   });
 
   it('saves and loads a DBM with its trainer; the resumed run equals the uninterrupted one', async function () {
