@@ -32,7 +32,7 @@ export class BoltzmannContainer {
 
   /**
    * Takes the container's registrations back out of core's registries (the factories it
-   * replaced are put back; names it added are removed where core's Registry can forget one).
+   * replaced are put back; names it added are removed).
    * For tests and long-lived processes that build containers with different plugins.
    */
   dispose(): void {

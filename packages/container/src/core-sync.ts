@@ -24,9 +24,6 @@ const coreRegistries: Partial<Record<ComponentKind, Registry<unknown>>> = {
   schedule: scheduleTypes,
 };
 
-/** A registry that can also forget a name (core's `Registry` may offer it as `unregister` or `delete`). */
-type Forgetful = Registry<unknown> & { unregister?: (name: string) => unknown; delete?: (name: string) => unknown };
-
 /** Takes back what `registerInCore` added to core's registries. */
 export type CoreRegistration = () => void;
 
@@ -42,7 +39,7 @@ interface NameState {
 
 const states = new Map<Registry<unknown>, Map<string, NameState>>();
 
-function release(registry: Forgetful, byName: Map<string, NameState>, name: string, owner: object): void {
+function release(registry: Registry<unknown>, byName: Map<string, NameState>, name: string, owner: object): void {
   const state = byName.get(name);
   if (state === undefined) return;
   const i = state.users.findIndex((u) => u.owner === owner);
@@ -54,8 +51,7 @@ function release(registry: Forgetful, byName: Map<string, NameState>, name: stri
   }
   byName.delete(name);
   if (state.original !== undefined) registry.register(name, state.original);
-  else if (typeof registry.unregister === 'function') registry.unregister(name);
-  else if (typeof registry.delete === 'function') registry.delete(name);
+  else registry.unregister(name);
 }
 
 /**
@@ -64,12 +60,12 @@ function release(registry: Forgetful, byName: Map<string, NameState>, name: stri
  * whose layers come from a plugin. Entries already there with the same factory are left alone.
  * Returns a function that releases them: a name goes back to the factory of the latest live
  * container that registered it, or, when none is left, to the factory it replaced, or is
- * removed where core's Registry can forget one (backends stay registered).
+ * removed (backends stay registered).
  */
 export function registerInCore(catalog: ComponentCatalog): CoreRegistration {
   const undo: (() => void)[] = [];
   const owner = {};
-  for (const [kind, registry] of Object.entries(coreRegistries) as [ComponentKind, Forgetful][]) {
+  for (const [kind, registry] of Object.entries(coreRegistries) as [ComponentKind, Registry<unknown>][]) {
     let byName = states.get(registry);
     if (byName === undefined) states.set(registry, (byName = new Map()));
     const names = byName;

@@ -16,6 +16,11 @@ export class Registry<F> {
     return this;
   }
 
+  /** Removes `name` (a plugin's container giving its entries back); returns whether it was there. */
+  unregister(name: string): boolean {
+    return this.entries.delete(name);
+  }
+
   /** Whether `name` is registered. */
   has(name: string): boolean {
     return this.entries.has(name);
