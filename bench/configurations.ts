@@ -1,43 +1,27 @@
 /**
  * The backends the benchmarks compare: the CPU backend with each matrix-product kernel that
- * runs here, and any gpu.js backend the backend-gpu package registers. Each entry says why it
+ * runs here (with the element-wise kernels CpuBackend picks beside it, and once with
+ * TypeScript element-wise ops), and any gpu.js backend the backend-gpu package registers. Each entry says why it
  * is missing when it cannot run, so a run's output always accounts for every configuration.
  */
-import { ShapeError, createBackend, listBackends, type Backend, type LinearOptions, type Tensor } from '@boltzmann/tensor';
-import { CpuBackend, CpuTensor, TsGemm, type Gemm } from '@boltzmann/backend-cpu';
-import { nativeGemm, nativeGemmUnavailableReason, nativeKernels } from '../packages/backend-cpu/src/gemm-native.js';
-import { wasmGemm, wasmGemmUnavailableReason } from '../packages/backend-cpu/src/gemm-wasm.js';
-import { nativeElementwise, type NativeElementwise } from '../packages/backend-cpu/src/native-elementwise.js';
+import { createBackend, listBackends, type Backend } from '@boltzmann/tensor';
+import {
+  CpuBackend,
+  TsGemm,
+  nativeElementwise,
+  nativeElementwiseSets,
+  nativeElementwiseUnavailableReason,
+  nativeGemm,
+  nativeGemmUnavailableReason,
+  nativeKernels,
+  wasmGemm,
+  wasmGemmUnavailableReason,
+  type Gemm,
+  type NativeElementwise,
+} from '@boltzmann/backend-cpu';
 
-/** Names of the configurations that add native element-wise ops to the CPU backend. */
-const WITH_ELEMENTWISE = '+elementwise';
-
-/**
- * A prototype of hooking the native element-wise kernels into CpuBackend (which does not use
- * them yet): float32 sigmoid epilogues of `linear` and `axpby` go native, the rest stays.
- */
-class CpuBackendWithNativeElementwise extends CpuBackend {
-  constructor(
-    gemm: Gemm,
-    name: string,
-    private readonly elementwise: NativeElementwise,
-  ) {
-    super({ precision: 'float32', gemm, name });
-  }
-
-  override linear(x: Tensor, w: Tensor, bias: Tensor, out: Tensor, options: LinearOptions = {}): void {
-    if (options.activation !== 'sigmoid' || !(bias instanceof CpuTensor) || !(out instanceof CpuTensor)) return super.linear(x, w, bias, out, options);
-    if (bias.rows !== 1 || bias.cols !== out.cols) throw new ShapeError(`linear: bias must be 1x${out.cols}, got ${bias.rows}x${bias.cols}`);
-    super.matmul(x, w, out, { transposeB: options.transposeW ?? false });
-    this.elementwise.sigmoid(out.data as Float32Array, out.data as Float32Array, out.rows, out.cols, bias.data as Float32Array);
-  }
-
-  override axpby(alpha: number, x: Tensor, beta: number, y: Tensor, out: Tensor): void {
-    if (!(x instanceof CpuTensor) || !(y instanceof CpuTensor) || !(out instanceof CpuTensor)) return super.axpby(alpha, x, beta, y, out);
-    if (y.rows !== x.rows || y.cols !== x.cols || out.rows !== x.rows || out.cols !== x.cols) throw new ShapeError('axpby: x, y and out must have one shape');
-    this.elementwise.axpby(alpha, x.data as Float32Array, beta, y.data as Float32Array, out.data as Float32Array);
-  }
-}
+/** Suffix of a configuration that keeps the element-wise ops in TypeScript ("native+ts-elementwise"). */
+const TS_ELEMENTWISE = '+ts-elementwise';
 
 export interface GemmConfiguration {
   name: string;
@@ -62,23 +46,42 @@ export function gemmConfigurations(): GemmConfiguration[] {
   return list;
 }
 
-/** A float32 CPU backend on the named kernel configuration, or the reason it cannot run. */
+/**
+ * The element-wise kernels of a kernel configuration, as CpuBackend would pick them on the
+ * machine it stands for: the native ones with a native gemm (the AVX2 set with the AVX2
+ * kernel), TypeScript with wasm and ts (the fallbacks where the addon is not built).
+ */
+function elementwiseFor(gemmName: string): { elementwise?: NativeElementwise | 'typescript'; why: string } {
+  if (!gemmName.startsWith('native')) return { elementwise: 'typescript', why: '' };
+  const set = gemmName === 'native-avx2' && nativeElementwiseSets().includes('avx2') ? 'avx2' : undefined;
+  const elementwise = nativeElementwise({ set });
+  return elementwise === undefined ? { why: nativeElementwiseUnavailableReason() } : { elementwise, why: '' };
+}
+
+/**
+ * A float32 CPU backend for a configuration name: a kernel configuration of
+ * `gemmConfigurations()` with the element-wise kernels CpuBackend uses beside it, or that name
+ * plus "+ts-elementwise" for TypeScript element-wise ops; or the reason it cannot run.
+ */
 export function cpuBackendFor(name: string): { backend?: Backend; why: string } {
-  const withElementwise = name.endsWith(WITH_ELEMENTWISE);
-  const gemmName = withElementwise ? name.slice(0, -WITH_ELEMENTWISE.length) : name;
+  const tsElementwise = name.endsWith(TS_ELEMENTWISE);
+  const gemmName = tsElementwise ? name.slice(0, -TS_ELEMENTWISE.length) : name;
   const found = gemmConfigurations().find((c) => c.name === gemmName);
   if (found === undefined) return { why: `unknown configuration "${name}"` };
   if (found.gemm === undefined) return { why: found.why };
-  if (!withElementwise) return { backend: new CpuBackend({ precision: 'float32', gemm: found.gemm, name: `cpu:${found.gemm.name}` }), why: '' };
-  const elementwise = nativeElementwise();
-  if (elementwise === undefined) return { why: 'the native addon is not built' };
-  return { backend: new CpuBackendWithNativeElementwise(found.gemm, `cpu:${found.gemm.name}+${elementwise.name}`, elementwise), why: '' };
+  const { elementwise, why } = tsElementwise ? { elementwise: 'typescript' as const, why: '' } : elementwiseFor(gemmName);
+  if (elementwise === undefined) return { why };
+  const label = elementwise === 'typescript' ? 'ts-elementwise' : `native-${elementwise.name}-elementwise`;
+  return { backend: new CpuBackend({ precision: 'float32', gemm: found.gemm, elementwise, name: `cpu:${found.gemm.name}+${label}` }), why: '' };
 }
 
-/** The configurations of bench/rbm-epoch.ts by default: every kernel, and native with native element-wise ops. */
+/**
+ * The configurations of bench/rbm-epoch.ts by default: every kernel (wasm on one thread aside),
+ * and the native gemm with TypeScript element-wise ops to show what the native ones save.
+ */
 export function epochConfigurationNames(): string[] {
   const names = gemmConfigurations().filter((c) => c.name !== 'wasm-1thread').map((c) => c.name);
-  return [`native${WITH_ELEMENTWISE}`, ...names];
+  return names.flatMap((n) => (n === 'native' ? [n, `native${TS_ELEMENTWISE}`] : [n]));
 }
 
 /** Names of the gpu.js backends registered by @boltzmann/backend-gpu, or why there are none. */

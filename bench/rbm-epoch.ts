@@ -96,7 +96,7 @@ async function runCoreChild(options: Options): Promise<void> {
   const trainer = new core.Trainer(rbm, { seed: 1, batchSize: BATCH, learningRate: 0.05 });
   const monitor = { freeEnergy: false, pseudoLikelihood: false };
   await trainer.fit(new Matrix(BATCH * 5, images.cols, images.data.subarray(0, BATCH * 5 * images.cols)), { epochs: 1, monitor });
-  send({ ready: true, gemm: `core RBM + Trainer on cpu:${backend.gemm.name}`, data: images.source });
+  send({ ready: true, gemm: `core RBM + Trainer on cpu:${backend.gemm.name}+${backend.elementwise}`, data: images.source });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
     const [report] = await trainer.fit(train, { epochs: 1, monitor });

@@ -20,6 +20,7 @@ import { CpuTensor } from './cpu-tensor.js';
 import * as elementwise from './elementwise.js';
 import type { Gemm, GemmArgs } from './gemm.js';
 import { probeArray, selectGemm } from './gemm-select.js';
+import { nativeElementwise, type NativeElementwise } from './native-elementwise.js';
 import * as random from './random.js';
 import * as reductions from './reductions.js';
 
@@ -31,21 +32,50 @@ export interface CpuBackendOptions {
   gemm?: Gemm;
   /** Instance name stamped on its tensors; default "cpu". */
   name?: string;
+  /**
+   * The kernels of the hot element-wise ops (the sigmoid epilogue of `linear`, `unary`
+   * sigmoid and `axpby`): a set from `nativeElementwise()` (float32 only) or "typescript" for
+   * the TypeScript loops. Default: the fastest native set when the precision is float32 and
+   * the addon loads, else "typescript". Every other op always runs in TypeScript.
+   */
+  elementwise?: NativeElementwise | 'typescript';
 }
 
 const EMPTY = new Float32Array(0);
 
+/** Smallest positive normal and largest finite float32. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
+
+/**
+ * Whether a coefficient keeps its value to float32 rounding when the native kernels convert it
+ * to float32: zero or a normal float32 magnitude (not NaN, infinite, overflowing or subnormal).
+ */
+function float32Coefficient(v: number): boolean {
+  const magnitude = Math.abs(v);
+  return v === 0 || (magnitude >= FLOAT32_MIN_NORMAL && magnitude <= FLOAT32_MAX);
+}
+
 /**
  * The Backend on plain typed arrays, in TypeScript: the fallback on every machine and the
- * speed reference for the others. Matrix products go through a pluggable `Gemm` kernel;
- * everything else is a tight loop per op. Ops allocate nothing: scratch buffers live on the
- * backend and grow to the largest size seen.
+ * speed reference for the others. Matrix products go through a pluggable `Gemm` kernel; in
+ * float32 the sigmoid (of `unary` and of the `linear` epilogue) and `axpby` go through the
+ * native addon's vectorized kernels where it loads (option `elementwise`); everything else is
+ * a tight TypeScript loop per op. Ops allocate nothing: scratch buffers live on the backend
+ * and grow to the largest size seen.
  */
 export class CpuBackend implements Backend {
   readonly name: string;
   readonly precision: Precision;
   /** The matrix-product kernel in use (its `name` says which one was picked). */
   readonly gemm: Gemm;
+  /**
+   * Which kernels run the hot element-wise ops: "native-" and the set name (e.g.
+   * "native-avx512") or "typescript".
+   */
+  readonly elementwise: string;
+  /** The native element-wise kernels; only ever set on a float32 backend. */
+  private readonly nativeEw: NativeElementwise | undefined;
   private destroyed = false;
   /** Reused for every gemm call, so a matmul allocates no argument object. */
   private readonly gemmArgs: GemmArgs = { m: 0, n: 0, k: 0, a: EMPTY, transposeA: false, b: EMPTY, transposeB: false, c: EMPTY, alpha: 1, beta: 0 };
@@ -58,6 +88,19 @@ export class CpuBackend implements Backend {
     this.name = options.name ?? 'cpu';
     this.gemm = options.gemm ?? selectGemm(precision);
     if (!this.gemm.supports(probeArray(precision))) throw new InvalidValueError(`CpuBackend: gemm kernel "${this.gemm.name}" does not handle ${precision}`);
+    this.nativeEw = CpuBackend.pickElementwise(precision, options.elementwise);
+    this.elementwise = this.nativeEw === undefined ? 'typescript' : `native-${this.nativeEw.name}`;
+  }
+
+  private static pickElementwise(precision: Precision, choice: CpuBackendOptions['elementwise']): NativeElementwise | undefined {
+    if (choice === undefined) return precision === 'float32' ? nativeElementwise() : undefined;
+    if (choice === 'typescript') return undefined;
+    const given = choice as Partial<NativeElementwise> | null;
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.name !== 'string') {
+      throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
+    }
+    if (precision !== 'float32') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
+    return choice;
   }
 
   // --- validation ------------------------------------------------------------------------
@@ -215,7 +258,11 @@ export class CpuBackend implements Backend {
     if (!Object.hasOwn(unaryReference, activation)) throw new InvalidValueError(`linear: unknown activation "${String(activation)}"`);
     this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0);
     // The fused epilogue: bias and activation in one pass over the output.
-    elementwise.applyUnary(activation, O.data, O.data, n, Bias.data);
+    if (activation === 'sigmoid' && this.nativeEw !== undefined) {
+      this.nativeEw.sigmoid(O.data as Float32Array, O.data as Float32Array, X.rows, n, Bias.data as Float32Array);
+    } else {
+      elementwise.applyUnary(activation, O.data, O.data, n, Bias.data);
+    }
   }
 
   private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, b: FloatArray, transposeB: boolean, c: FloatArray, alpha: number, beta: number): void {
@@ -244,7 +291,8 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'unary', 'a');
     const O = this.own(out, 'unary', 'out');
     this.sameShape('unary', 'out', O, A.rows, A.cols, op);
-    elementwise.applyUnary(op, A.data, O.data, A.cols);
+    if (op === 'sigmoid' && this.nativeEw !== undefined) this.nativeEw.sigmoid(A.data as Float32Array, O.data as Float32Array, A.rows, A.cols);
+    else elementwise.applyUnary(op, A.data, O.data, A.cols);
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void {
@@ -262,7 +310,13 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'axpby', 'out');
     this.sameShape('axpby', 'y', Y, X.rows, X.cols);
     this.sameShape('axpby', 'out', O, X.rows, X.cols);
-    elementwise.axpby(alpha, X.data, beta, Y.data, O.data);
+    // The native kernel computes in float32: coefficients it cannot hold (NaN, infinities,
+    // beyond the float32 range, subnormal) keep the TypeScript loop's float64 arithmetic.
+    if (this.nativeEw !== undefined && float32Coefficient(alpha) && float32Coefficient(beta)) {
+      this.nativeEw.axpby(alpha, X.data as Float32Array, beta, Y.data as Float32Array, O.data as Float32Array);
+    } else {
+      elementwise.axpby(alpha, X.data, beta, Y.data, O.data);
+    }
   }
 
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void {
