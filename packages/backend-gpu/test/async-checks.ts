@@ -1,8 +1,9 @@
 /**
- * Checks for backends whose work runs asynchronously (webgpu, threaded webasm): the shared
- * conformance suite reads with readSync, which these modes cannot offer, so this suite covers
- * the same op families against the float64 ReferenceBackend through `await read`, plus what is
- * specific to a promise-chained queue (op order, in-place chains, dispose while work is pending).
+ * Checks for backends whose work runs asynchronously (webgpu, threaded webasm), run next to the
+ * shared conformance suite (which reads with `await read` and so runs on these modes too): that
+ * readSync refuses by name, what is specific to a promise-chained queue (op order without
+ * awaiting, in-place chains, dispose while work is pending), and the op families again on other
+ * sizes, with the random streams held to exact equality with the float64 ReferenceBackend.
  */
 import { expect } from 'chai';
 import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, rngState, type Backend, type BinaryOp, type ReduceOp, type Tensor, type UnaryOp } from '@boltzmann/tensor';

@@ -29,7 +29,8 @@ function skipped(mode: GpuMode): void {
 }
 
 if (works('webgpu')) {
-  // WebGPU has no synchronous readback, which the shared suite relies on: the asynchronous checks cover the same ops
+  // WebGPU has no synchronous readback: the shared suite reads with await, the asynchronous checks add what is queue-specific
+  describeBackendConformance('GpuBackend webgpu', () => new GpuBackend({ mode: 'webgpu' }), { tolerance });
   describeAsyncChecks('GpuBackend webgpu', () => new GpuBackend({ mode: 'webgpu' }));
   describeAsyncChecks('GpuBackend webgpu, host uniforms', () => new GpuBackend({ mode: 'webgpu', randomStrategy: 'host' }));
 } else {
@@ -50,6 +51,10 @@ if (works('webasm')) {
     matmulShapes: smallMatmulShapes,
   });
   // the promise-chained queue the webgpu mode uses, exercised here with worker threads
+  describeBackendConformance('GpuBackend webasm with threads', () => new GpuBackend({ mode: 'webasm', threads: true, poolSize: 2 }), {
+    tolerance,
+    matmulShapes: smallMatmulShapes,
+  });
   describeAsyncChecks('GpuBackend webasm with threads', () => new GpuBackend({ mode: 'webasm', threads: true, poolSize: 2 }));
 } else {
   skipped('webasm');
@@ -63,6 +68,12 @@ if (works('cpu')) {
 
 // The device-resident code paths (handles passed between kernels, freed on reassignment, read
 // back on request) with webgpu's and headlessgl's calling contracts, on a webasm stand-in device.
+// Playing webgpu, every kernel call and readback is a promise and readSync throws: the shared
+// suite runs there through its awaited reads, so the asynchronous path is checked without a GPU.
+describeBackendConformance('GpuBackend on a stand-in webgpu device', () => new GpuBackendWithHarness({}, { mode: 'webgpu', gpu: new FakeDevice('webgpu') }), {
+  tolerance,
+  matmulShapes: smallMatmulShapes,
+});
 describeAsyncChecks('GpuBackend on a stand-in webgpu device', () => new GpuBackendWithHarness({}, { mode: 'webgpu', gpu: new FakeDevice('webgpu') }));
 describeBackendConformance('GpuBackend on a stand-in headlessgl device', () => new GpuBackendWithHarness({}, { mode: 'headlessgl', gpu: new FakeDevice('headlessgl') }), {
   tolerance,

@@ -2,6 +2,10 @@
  * A mocha suite that checks any Backend against the float64 ReferenceBackend, op by op,
  * on seeded random inputs of odd sizes (1, 3, 129...). Backend packages call
  * `describeBackendConformance` from their tests, once per mode that runs on the machine.
+ *
+ * The backend under test is only ever read with `await backend.read(t)` (never `readSync`), so
+ * the suite runs unchanged on asynchronous backends (gpu.js webgpu, threaded webasm) whose ops
+ * run later on a queue and which have no synchronous readback.
  */
 import { expect } from 'chai';
 import type { Backend, BinaryOp, ReduceOp, Tensor, UnaryOp } from '../src/backend.js';
@@ -10,6 +14,7 @@ import { Matrix } from '../src/matrix.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
 import { CounterRng, rngState } from '../src/rng.js';
 
+/** Options of {@link describeBackendConformance}. */
 export interface ConformanceOptions {
   /** Relative tolerance for element-wise ops (float32: ~1e-5). */
   tolerance?: number;
@@ -24,8 +29,18 @@ function randomMatrix(rng: CounterRng, rows: number, cols: number, lo = -2, hi =
   return m;
 }
 
-/** Asserts |a - b| <= tol * (scale + |b|) element-wise, naming the first bad element. */
+/**
+ * Asserts |a - b| <= tol * (scale + |b|) element-wise, naming the first bad element. Takes host
+ * matrices: pass `await backend.read(t)`, not the promise (a promise is refused by name, since
+ * comparing one would check nothing).
+ */
 export function expectClose(actual: Matrix, expected: Matrix, tol: number, what: string, scale = 1): void {
+  for (const [side, m] of [['actual', actual], ['expected', expected]] as const) {
+    if (!(m instanceof Matrix)) {
+      const promise = typeof (m as { then?: unknown } | null)?.then === 'function';
+      expect.fail(`${what}: the ${side} value is ${promise ? 'a Promise (await backend.read(t) first)' : `not a Matrix (${String(m)})`}`);
+    }
+  }
   expect([actual.rows, actual.cols], `${what} shape`).to.deep.equal([expected.rows, expected.cols]);
   for (let i = 0; i < expected.data.length; i++) {
     const a = actual.data[i]!;
@@ -53,7 +68,16 @@ const unaryDomains: Record<UnaryOp, [number, number]> = {
   reciprocal: [0.1, 5],
 };
 
-export function describeBackendConformance(label: string, makeBackend: () => Backend, options: ConformanceOptions = {}): void {
+/**
+ * Registers the conformance suite for backends made by `makeBackend` (one backend for the whole
+ * suite, destroyed after it; `makeBackend` may be async, e.g. `GpuBackend.create`). Every check
+ * reads the backend under test with `await backend.read`, so asynchronous backends run it too.
+ *
+ * Each test body is async and awaited, and every readback check a test starts is awaited again
+ * when the test ends: a check someone forgot to await still fails its own test rather than
+ * passing silently (or failing a later one).
+ */
+export function describeBackendConformance(label: string, makeBackend: () => Backend | Promise<Backend>, options: ConformanceOptions = {}): void {
   const tol = options.tolerance ?? 2e-5;
   const shapes = options.matmulShapes ?? [
     [1, 1, 1],
@@ -65,37 +89,78 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
   ];
 
   describe(`Backend conformance: ${label}`, function () {
-    let be: Backend;
+    let current: Backend | undefined;
     const ref = new ReferenceBackend();
     const rng = new CounterRng(1234);
-    const both = (m: Matrix): [Tensor, Tensor] => [be.upload(m), ref.upload(m)];
-    const check = (t: Tensor, r: Tensor, what: string, tolerance = tol, scale = 1) =>
-      expectClose(be.readSync(t), ref.readSync(r), tolerance, what, scale);
+    /** The readbacks and checks the running test started; each is awaited again when it ends. */
+    let pending: Promise<unknown>[] = [];
+    const backend = (): Backend => {
+      if (current === undefined) throw new Error(`conformance ${label}: no backend (makeBackend failed in "before all")`);
+      return current;
+    };
+    /** `backend.read(t)`, tracked so a test cannot end before it settles. */
+    const read = (t: Tensor): Promise<Matrix> => {
+      const p = backend().read(t);
+      pending.push(p);
+      return p;
+    };
+    const both = (m: Matrix): [Tensor, Tensor] => [backend().upload(m), ref.upload(m)];
+    /**
+     * Compares the backend's `t` with the oracle's `r`. The oracle is copied now, so later ops on
+     * `r` cannot change what this check expects even before it is awaited; the comparison runs
+     * when the read resolves. Await it.
+     */
+    const check = (t: Tensor, r: Tensor, what: string, tolerance = tol, scale = 1): Promise<void> => {
+      const want = ref.readSync(r);
+      const p = read(t).then((got) => expectClose(got, want, tolerance, what, scale));
+      pending.push(p);
+      return p;
+    };
+    /**
+     * `it` with an async body that is awaited; afterwards every read and check the body started
+     * is awaited too, so one it did not await still fails this test. The body's own error wins.
+     */
+    const test = (title: string, body: (be: Backend) => Promise<void>): void => {
+      it(title, async function () {
+        pending = [];
+        let failure: { error: unknown } | undefined;
+        try {
+          await body(backend());
+        } catch (error) {
+          failure = { error };
+        }
+        const started = pending;
+        pending = [];
+        const rejected = (await Promise.allSettled(started)).find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (failure !== undefined) throw failure.error;
+        if (rejected !== undefined) throw rejected.reason;
+      });
+    };
 
-    before(function () {
-      be = makeBackend();
+    before(async function () {
+      current = await makeBackend();
     });
     after(function () {
-      be.destroy();
+      current?.destroy();
     });
 
-    it('round-trips upload / write / read, odd sizes included', async function () {
+    test('round-trips upload / write / read, odd sizes included', async function (be) {
       for (const [r, c] of [[1, 1], [3, 129], [129, 3]] as const) {
         const m = randomMatrix(rng, r, c);
         const t = be.upload(m);
-        expectClose(await be.read(t), m, 0, `read ${r}x${c}`);
+        expectClose(await read(t), m, 0, `read ${r}x${c}`);
         const m2 = randomMatrix(rng, r, c);
         be.write(t, m2);
-        expectClose(be.readSync(t), m2, 0, `write ${r}x${c}`);
+        expectClose(await read(t), m2, 0, `write ${r}x${c}`);
         be.fill(t, 0.25);
-        expect(Array.from(be.readSync(t).data).every((x) => x === 0.25)).to.equal(true);
+        expect(Array.from((await read(t)).data).every((x) => x === 0.25)).to.equal(true);
         be.dispose(t);
       }
       const z = be.zeros(3, 4, 2);
-      expect(Array.from(be.readSync(z).data)).to.deep.equal(new Array(12).fill(2));
+      expect(Array.from((await read(z)).data)).to.deep.equal(new Array(12).fill(2));
     });
 
-    it('rejects wrong shapes and bad sizes with a ShapeError or a named error', function () {
+    test('rejects wrong shapes and bad sizes with a ShapeError or a named error', async function (be) {
       const a = be.zeros(3, 4);
       const b = be.zeros(5, 6);
       const out = be.zeros(3, 6);
@@ -111,7 +176,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
     for (const [m, k, n] of shapes) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
-          it(`matmul ${m}x${k} by ${k}x${n}${ta ? ', A transposed' : ''}${tb ? ', B transposed' : ''}, alpha/beta`, function () {
+          test(`matmul ${m}x${k} by ${k}x${n}${ta ? ', A transposed' : ''}${tb ? ', B transposed' : ''}, alpha/beta`, async function (be) {
             const A = randomMatrix(rng, ta ? k : m, ta ? m : k);
             const B = randomMatrix(rng, tb ? n : k, tb ? k : n);
             const C = randomMatrix(rng, m, n);
@@ -120,10 +185,10 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
             const [c, rc] = both(C);
             be.matmul(a, b, c, { transposeA: ta, transposeB: tb });
             ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb });
-            check(c, rc, 'matmul', tol, Math.sqrt(k) * 4);
+            await check(c, rc, 'matmul', tol, Math.sqrt(k) * 4);
             be.matmul(a, b, c, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
             ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
-            check(c, rc, 'matmul alpha=-0.5 beta=1', tol, Math.sqrt(k) * 4);
+            await check(c, rc, 'matmul alpha=-0.5 beta=1', tol, Math.sqrt(k) * 4);
           });
         }
       }
@@ -131,7 +196,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
 
     for (const activation of ['identity', 'sigmoid', 'relu', 'softplus'] as UnaryOp[]) {
       for (const tw of [false, true]) {
-        it(`linear with ${activation}${tw ? ', W transposed' : ''}`, function () {
+        test(`linear with ${activation}${tw ? ', W transposed' : ''}`, async function (be) {
           for (const [m, k, n] of [[1, 1, 1], [3, 129, 5], [100, 784, 50]] as const) {
             const X = randomMatrix(rng, m, k, 0, 1);
             const W = randomMatrix(rng, tw ? n : k, tw ? k : n, -0.1, 0.1);
@@ -143,14 +208,14 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
             const rout = ref.zeros(m, n);
             be.linear(x, w, bb, out, { transposeW: tw, activation });
             ref.linear(rx, rw, rbb, rout, { transposeW: tw, activation });
-            check(out, rout, `linear ${activation} ${m}x${k}x${n}`, tol, Math.sqrt(k));
+            await check(out, rout, `linear ${activation} ${m}x${k}x${n}`, tol, Math.sqrt(k));
           }
         });
       }
     }
 
     for (const op of Object.keys(unaryDomains) as UnaryOp[]) {
-      it(`unary ${op}, in place too`, function () {
+      test(`unary ${op}, in place too`, async function (be) {
         const [lo, hi] = unaryDomains[op];
         const A = randomMatrix(rng, 3, 129, lo, hi);
         if (op === 'sign') A.data[0] = 0;
@@ -159,14 +224,14 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         const rout = ref.zeros(3, 129);
         be.unary(op, a, out);
         ref.unary(op, ra, rout);
-        check(out, rout, op);
+        await check(out, rout, op);
         be.unary(op, a, a);
-        check(a, rout, `${op} in place`);
+        await check(a, rout, `${op} in place`);
       });
     }
 
     for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min'] as BinaryOp[]) {
-      it(`binary ${op}`, function () {
+      test(`binary ${op}`, async function (be) {
         const A = randomMatrix(rng, 129, 3);
         const B = randomMatrix(rng, 129, 3, 0.5, 2);
         const [a, ra] = both(A);
@@ -175,11 +240,11 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         const rout = ref.zeros(129, 3);
         be.binary(op, a, b, out);
         ref.binary(op, ra, rb, rout);
-        check(out, rout, op);
+        await check(out, rout, op);
       });
     }
 
-    it('axpby, affine, row and column broadcasts', function () {
+    test('axpby, affine, row and column broadcasts', async function (be) {
       const X = randomMatrix(rng, 5, 129);
       const Y = randomMatrix(rng, 5, 129);
       const R = randomMatrix(rng, 1, 129);
@@ -192,40 +257,40 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       const rout = ref.zeros(5, 129);
       be.axpby(0.9, x, -0.05, y, out);
       ref.axpby(0.9, rx, -0.05, ry, rout);
-      check(out, rout, 'axpby');
+      await check(out, rout, 'axpby');
       be.affine(x, -3, 0.5, out);
       ref.affine(rx, -3, 0.5, rout);
-      check(out, rout, 'affine');
+      await check(out, rout, 'affine');
       be.addRowVector(x, r, out);
       ref.addRowVector(rx, rr, rout);
-      check(out, rout, 'addRowVector');
+      await check(out, rout, 'addRowVector');
       be.mulRowVector(x, r, out);
       ref.mulRowVector(rx, rr, rout);
-      check(out, rout, 'mulRowVector');
+      await check(out, rout, 'mulRowVector');
       be.mulColVector(x, c, out);
       ref.mulColVector(rx, rc, rout);
-      check(out, rout, 'mulColVector');
+      await check(out, rout, 'mulColVector');
       expect(() => be.addRowVector(x, c, out)).to.throw(ShapeError);
     });
 
     for (const group of [1, 3, 129]) {
-      it(`softmax and log-sum-exp over groups of ${group}`, function () {
+      test(`softmax and log-sum-exp over groups of ${group}`, async function (be) {
         const A = randomMatrix(rng, 4, 129 * (group === 129 ? 1 : 3), -20, 20);
         const [a, ra] = both(A);
         const out = be.zeros(A.rows, A.cols);
         const rout = ref.zeros(A.rows, A.cols);
         be.softmaxGroups(a, group, out);
         ref.softmaxGroups(ra, group, rout);
-        check(out, rout, 'softmaxGroups', tol, 1e-3);
+        await check(out, rout, 'softmaxGroups', tol, 1e-3);
         const lse = be.zeros(A.rows, A.cols / group);
         const rlse = ref.zeros(A.rows, A.cols / group);
         be.logSumExpGroups(a, group, lse);
         ref.logSumExpGroups(ra, group, rlse);
-        check(lse, rlse, 'logSumExpGroups');
+        await check(lse, rlse, 'logSumExpGroups');
       });
     }
 
-    it('column and row sums, gatherRows, copy', function () {
+    test('column and row sums, gatherRows, copy', async function (be) {
       for (const [rows, cols] of [[1, 1], [129, 3], [3, 129], [100, 500]] as const) {
         const A = randomMatrix(rng, rows, cols);
         const [a, ra] = both(A);
@@ -233,26 +298,26 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         const rcs = ref.zeros(1, cols, 1);
         be.sumColumns(a, cs, 0.5, 2);
         ref.sumColumns(ra, rcs, 0.5, 2);
-        check(cs, rcs, 'sumColumns', tol, Math.sqrt(rows));
+        await check(cs, rcs, 'sumColumns', tol, Math.sqrt(rows));
         const rs = be.zeros(rows, 1);
         const rrs = ref.zeros(rows, 1);
         be.sumRows(a, rs);
         ref.sumRows(ra, rrs);
-        check(rs, rrs, 'sumRows', tol, Math.sqrt(cols));
+        await check(rs, rrs, 'sumRows', tol, Math.sqrt(cols));
         const idx = new Uint32Array([rows - 1, 0, Math.floor(rows / 2)]);
         const g = be.zeros(3, cols);
         const rg = ref.zeros(3, cols);
         be.gatherRows(a, idx, g);
         ref.gatherRows(ra, idx, rg);
-        check(g, rg, 'gatherRows', 0);
+        await check(g, rg, 'gatherRows', 0);
         const cp = be.zeros(rows, cols);
         be.copy(a, cp);
-        check(cp, ra, 'copy', 0);
+        await check(cp, ra, 'copy', 0);
       }
     });
 
     for (const op of ['sum', 'sumSquares', 'sumAbs', 'max', 'min'] as ReduceOp[]) {
-      it(`reduce ${op}`, async function () {
+      test(`reduce ${op}`, async function (be) {
         const A = randomMatrix(rng, 129, 65);
         const [a, ra] = both(A);
         const got = await be.reduce(op, a);
@@ -261,7 +326,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       });
     }
 
-    it('reduce propagates NaN (the divergence guard relies on it)', async function () {
+    test('reduce propagates NaN (the divergence guard relies on it)', async function (be) {
       const A = randomMatrix(rng, 3, 3);
       A.data[4] = NaN;
       const a = be.upload(A);
@@ -269,7 +334,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       expect(await be.reduce('sumSquares', a)).to.be.NaN;
     });
 
-    it('sampleBernoulli follows the reference stream and advances the state by one', function () {
+    test('sampleBernoulli follows the reference stream and advances the state by one', async function (be) {
       const P = randomMatrix(rng, 129, 33, 0, 1);
       const [p, rp] = both(P);
       const out = be.zeros(129, 33);
@@ -279,17 +344,17 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       be.sampleBernoulli(p, s1, out);
       ref.sampleBernoulli(rp, s2, rout);
       expect(s1.counter).to.equal(42);
-      const got = be.readSync(out).data;
+      const got = (await read(out)).data;
       const want = ref.readSync(rout).data;
       let mismatches = 0;
       for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) mismatches++;
       expect(mismatches, 'samples differing from the reference stream').to.be.at.most(Math.ceil(got.length * 1e-3));
       be.sampleBernoulli(0.3, s1, out);
-      const mean = Array.from(be.readSync(out).data).reduce((s, x) => s + x, 0) / got.length;
+      const mean = Array.from((await read(out)).data).reduce((s, x) => s + x, 0) / got.length;
       expect(mean).to.be.closeTo(0.3, 0.03);
     });
 
-    it('sampleGaussian: reference stream, per-unit std, moments', function () {
+    test('sampleGaussian: reference stream, per-unit std, moments', async function (be) {
       const M = randomMatrix(rng, 200, 50, -1, 1);
       const S = randomMatrix(rng, 1, 50, 0.5, 2);
       const [m, rm] = both(M);
@@ -298,17 +363,17 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       const rout = ref.zeros(200, 50);
       be.sampleGaussian(m, s, rngState(9), out);
       ref.sampleGaussian(rm, rs, rngState(9), rout);
-      check(out, rout, 'sampleGaussian', 1e-3);
+      await check(out, rout, 'sampleGaussian', 1e-3);
       const zero = be.zeros(200, 50);
       be.sampleGaussian(zero, 1, rngState(10), out);
-      const d = Array.from(be.readSync(out).data);
+      const d = Array.from((await read(out)).data);
       const mean = d.reduce((a, x) => a + x, 0) / d.length;
       const variance = d.reduce((a, x) => a + (x - mean) ** 2, 0) / d.length;
       expect(mean).to.be.closeTo(0, 0.05);
       expect(variance).to.be.closeTo(1, 0.05);
     });
 
-    it('sampleCategorical gives one-hot groups following the reference stream', function () {
+    test('sampleCategorical gives one-hot groups following the reference stream', async function (be) {
       const logits = randomMatrix(rng, 129, 15, -2, 2);
       const rl = ref.upload(logits);
       const rp = ref.zeros(129, 15);
@@ -319,7 +384,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       const rout = ref.zeros(129, 15);
       be.sampleCategorical(p, 5, rngState(11), out);
       ref.sampleCategorical(rp, 5, rngState(11), rout);
-      const got = be.readSync(out);
+      const got = await read(out);
       for (let g = 0; g < 129 * 3; g++) {
         let s = 0;
         for (let j = 0; j < 5; j++) s += got.data[g * 5 + j]!;
@@ -331,12 +396,12 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       expect(mismatches).to.be.at.most(4);
     });
 
-    it('uniform matches the reference stream', function () {
+    test('uniform matches the reference stream', async function (be) {
       const out = be.zeros(3, 129);
       const rout = ref.zeros(3, 129);
       be.uniform(rngState(5, 1, 2), out);
       ref.uniform(rngState(5, 1, 2), rout);
-      check(out, rout, 'uniform', 1e-6);
+      await check(out, rout, 'uniform', 1e-6);
     });
   });
 }
