@@ -114,6 +114,7 @@ export {
 } from './training/trainer.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
+export { monitorSupport, checkMonitorable, type MonitorSupport, type MonitoredMetric } from './training/monitoring.js';
 
 // serialization
 export {

@@ -20,6 +20,7 @@ import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
 import { DivergenceGuard } from './divergence-guard.js';
+import { checkMonitorable, monitorSupport, type MonitorSupport } from './monitoring.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
@@ -83,8 +84,11 @@ export interface FitOptions {
   /** Called after each epoch; return false to stop (early stopping). */
   onEpoch?: (report: EpochReport) => void | boolean | Promise<void | boolean>;
   /**
-   * What to score at each epoch end, on `rows` (1000) evenly spaced rows of each set; default
-   * both, the pseudo-likelihood only when the visible units are Bernoulli.
+   * What to score at each epoch end, on `rows` (1000) evenly spaced rows of each set. Default:
+   * each one the model allows (see `monitorSupport`): the free energy where F(v) has a closed
+   * form (not on a DBM or a machine with hidden-hidden weights), the pseudo-likelihood where
+   * that holds and the visible units are Bernoulli. Asking (true) for one the model does not
+   * allow is an InvalidValueError saying why, before any step.
    */
   monitor?: { freeEnergy?: boolean; pseudoLikelihood?: boolean; rows?: number };
 }
@@ -104,9 +108,17 @@ export interface EpochReport {
   /** Hyperparameters of the epoch's last step. */
   learningRate: number;
   momentum: number;
-  /** Mean squared error of each batch vs its one-step reconstruction probabilities, over the epoch. */
+  /**
+   * Mean squared error of each batch vs its one-step reconstruction probabilities, over the
+   * epoch. NaN where the model has no block Gibbs sweep to reconstruct with (a layer with
+   * lateral weights; see `monitorSupport`).
+   */
   reconstructionError: number;
-  /** Mean hidden probability on the epoch's batches. */
+  /**
+   * Mean hidden probability (layer 1) on the epoch's batches. NaN where the model has no hidden
+   * layer, or where neither the estimator's data phase nor the visible units alone give E[h | v]
+   * (hidden units with lateral weights).
+   */
   meanHiddenActivation: number;
   /** Frobenius norm of the weights at the epoch end (`WeightNormMetric`); set by `Trainer.fit`. */
   weightNorm?: number;
@@ -146,13 +158,20 @@ export class Trainer {
   shuffleRng: CounterRng;
   private readonly grads: GradientSet;
   private readonly guard: DivergenceGuard;
-  private readonly reconstruction: ReconstructionErrorMetric;
-  private readonly activation: MeanActivationMetric;
+  /** Undefined where the model cannot be reconstructed (reports NaN). */
+  private readonly reconstruction: ReconstructionErrorMetric | undefined;
+  /** Undefined without a hidden layer (reports NaN). */
+  private readonly activation: MeanActivationMetric | undefined;
+  /** What the model allows to be monitored, and why not. */
+  private readonly support: MonitorSupport;
   private readonly weightNorm: WeightNormMetric;
   private readonly updateNorm: UpdateNormMetric;
   private readonly masks: UnitMasks | undefined;
   private tracking = false;
   private sawReconstruction = false;
+  private sawDataPhase = false;
+  /** Take a snapshot before the next step: none was taken since construction (so setParams after it counts). */
+  private snapshotDue = true;
   private lastHyper: Hyperparameters = { learningRate: NaN, momentum: NaN };
   private readonly observer: StepObserver;
 
@@ -192,19 +211,25 @@ export class Trainer {
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
     this.grads = model.createGradients();
     this.guard = new DivergenceGuard(model, this.stateTensors());
-    this.reconstruction = new ReconstructionErrorMetric(model, { seed });
-    this.activation = new MeanActivationMetric(model);
+    // Valid from the start: a divergence before any fit restores these, never zeros (refreshed before the first step).
+    this.guard.snapshot();
+    this.support = monitorSupport(model);
+    this.reconstruction = this.support.reconstructionError === undefined ? new ReconstructionErrorMetric(model, { seed }) : undefined;
+    this.activation = model.layers.length > 1 ? new MeanActivationMetric(model) : undefined;
     this.weightNorm = new WeightNormMetric(model);
     this.updateNorm = new UpdateNormMetric(model);
     const dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
     this.observer = {
       onDataPhase: (means) => {
-        if (this.tracking) this.activation.addMeans(means[this.activation.layerIndex]!);
+        if (this.tracking && this.activation) {
+          this.activation.addMeans(means[this.activation.layerIndex]!);
+          this.sawDataPhase = true;
+        }
         for (const r of dataPhaseHooks) r.onDataPhase!(model, means);
       },
       onReconstruction: (batch, reconstruction) => {
         if (!this.tracking) return;
-        this.reconstruction.addReconstruction(batch, reconstruction);
+        this.reconstruction?.addReconstruction(batch, reconstruction);
         this.sawReconstruction = true;
       },
     };
@@ -302,6 +327,10 @@ export class Trainer {
    * nothing is validated or read back. The building block of `fit` and of streaming pipelines.
    */
   trainStep(batch: Tensor): void {
+    if (this.snapshotDue) {
+      this.guard.snapshot();
+      this.snapshotDue = false;
+    }
     const hyper = this.hyperparameters();
     const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}) };
     this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer, context);
@@ -320,7 +349,11 @@ export class Trainer {
     this.trainStep(t);
   }
 
-  /** Throws a DivergenceError (after restoring the last good parameters) if any parameter holds NaN/Inf. */
+  /**
+   * Throws a DivergenceError if any parameter (or optimizer / regularizer state) holds NaN/Inf,
+   * after restoring the last good ones: those of the last passing check or fit epoch, else those
+   * before the first step. When all are finite, records them as the last good ones.
+   */
   async checkFinite(where = `after step ${this.step}`): Promise<void> {
     try {
       await this.guard.check(where);
@@ -328,6 +361,8 @@ export class Trainer {
       this.resyncState();
       throw error;
     }
+    this.guard.snapshot();
+    this.snapshotDue = false;
   }
 
   /**
@@ -344,9 +379,14 @@ export class Trainer {
     const epochs = checkInteger('epochs', options.epochs, 0);
     this.checkSchedules(this.epoch + epochs);
     const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
-    const wantFreeEnergy = options.monitor?.freeEnergy ?? true;
-    // scikit-learn's pseudo-likelihood flips binary units: by default only for Bernoulli visible units.
-    const wantPll = options.monitor?.pseudoLikelihood ?? visible.type === 'bernoulli';
+    // By default what the model allows; an explicit request it does not allow fails here, before any step.
+    const support = this.support;
+    const wantFreeEnergy = options.monitor?.freeEnergy ?? support.freeEnergy === undefined;
+    const wantPll = options.monitor?.pseudoLikelihood ?? support.pseudoLogLikelihood === undefined;
+    if (wantFreeEnergy) checkMonitorable(model, 'freeEnergy', 'monitor.freeEnergy', support);
+    if (wantPll) checkMonitorable(model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
+    // E[h | v] from the visible units alone, for estimators whose data phase does not report it (wake/dream).
+    const activationFallback = support.meanHiddenActivation === undefined;
 
     const n = data.rows;
     const batchSize = Math.min(this.config.batchSize, n);
@@ -360,6 +400,7 @@ export class Trainer {
     const pll = wantPll ? new PseudoLikelihoodMetric(model, { seed: this.config.seed }) : undefined;
     const reports: EpochReport[] = [];
     this.guard.snapshot();
+    this.snapshotDue = false;
     let goodEpoch = this.epoch;
     let goodStep = this.step;
     const stepsPerEpoch = Math.ceil(n / batchSize);
@@ -368,8 +409,9 @@ export class Trainer {
       for (let e = 0; e < epochs; e++) {
         const started = performance.now();
         const order = this.config.shuffle ? this.shuffleRng.permutation(n) : identity(n);
-        this.reconstruction.reset();
-        this.activation.reset();
+        this.reconstruction?.reset();
+        this.activation?.reset();
+        let activationSeen = false;
         this.updateNorm.reset();
         this.tracking = true;
         for (let start = 0, index = 0; start < n; start += batchSize, index++) {
@@ -377,11 +419,14 @@ export class Trainer {
           const batch = model.workspace.get('trainer:batch', rows, visible.size);
           be.gatherRows(resident, order.subarray(start, start + rows), batch);
           this.sawReconstruction = false;
+          this.sawDataPhase = false;
           const probe = (index + 1) % probeEvery === 0;
           if (probe) this.updateNorm.beforeStep();
           this.trainStep(batch);
           if (probe) this.updateNorm.update(batch);
-          if (!this.sawReconstruction) this.reconstruction.update(batch);
+          if (!this.sawReconstruction) this.reconstruction?.update(batch);
+          if (this.activation && !this.sawDataPhase && activationFallback) this.activation.update(batch);
+          activationSeen ||= this.sawDataPhase || activationFallback;
         }
         this.tracking = false;
         this.epoch += 1;
@@ -402,8 +447,8 @@ export class Trainer {
           epoch: this.epoch,
           step: this.step,
           ...this.lastHyper,
-          reconstructionError: await this.reconstruction.value(),
-          meanHiddenActivation: await this.activation.value(),
+          reconstructionError: this.reconstruction ? await this.reconstruction.value() : NaN,
+          meanHiddenActivation: this.activation && activationSeen ? await this.activation.value() : NaN,
           weightNorm: await this.weightNorm.value(),
           updateNorm: await this.updateNorm.value(),
           seconds: 0,
@@ -430,8 +475,8 @@ export class Trainer {
     this.guard.dispose();
     this.optimizer.dispose();
     this.estimator.dispose();
-    this.reconstruction.dispose();
-    this.activation.dispose();
+    this.reconstruction?.dispose();
+    this.activation?.dispose();
     this.weightNorm.dispose();
     this.updateNorm.dispose();
     for (const r of this.regularizers) r.dispose?.();
