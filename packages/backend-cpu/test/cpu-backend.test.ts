@@ -14,9 +14,28 @@ import {
   type UnaryOp,
 } from '@boltzmann/tensor';
 import { describeBackendConformance, expectClose } from '@boltzmann/tensor/testing';
-import { CpuBackend, TsGemm, selectGemm, type Gemm } from '../src/index.js';
+import { CpuBackend, TsGemm, nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, selectGemm, type Gemm } from '../src/index.js';
 
-describeBackendConformance('CpuBackend float32', () => new CpuBackend({ precision: 'float32' }));
+describeBackendConformance('CpuBackend float32, TypeScript element-wise', () => new CpuBackend({ precision: 'float32', elementwise: 'typescript' }));
+// Once per native element-wise kernel set this processor runs (the default is the first);
+// skipped, with the reason, where the addon is not built.
+for (const set of nativeElementwiseSets().length > 0 ? nativeElementwiseSets() : ['(not built)']) {
+  describe(`CpuBackend float32 on the native element-wise kernels, set ${set}`, function () {
+    before(function () {
+      if (nativeElementwise() === undefined) {
+        console.log(`      skipped: the native addon is unavailable here: ${nativeElementwiseUnavailableReason()}`);
+        this.skip();
+      }
+    });
+    describeBackendConformance(`CpuBackend float32, native element-wise ${set}`, () => {
+      const elementwise = nativeElementwise({ set });
+      if (elementwise === undefined) throw new Error(`native element-wise set ${set} vanished: ${nativeElementwiseUnavailableReason()}`);
+      const be = new CpuBackend({ precision: 'float32', elementwise });
+      expect(be.elementwise).to.equal(`native-${set}`);
+      return be;
+    });
+  });
+}
 // float64 must agree with the float64 oracle far more tightly than the default float32 tolerance.
 describeBackendConformance('CpuBackend float64', () => new CpuBackend({ precision: 'float64' }), { tolerance: 1e-11 });
 
