@@ -1,5 +1,6 @@
-import type { EpochReport } from '@boltzmann/core';
+import { checkMonitorable, monitorSupport, type EnergyModel, type EpochReport, type MonitoredMetric } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
+import type { MonitorOptions } from './epoch-monitor.js';
 
 /** Metrics of the epoch report that early stopping can watch by name. */
 export type EarlyStoppingMetricName = 'pseudoLogLikelihood' | 'freeEnergyGap' | 'reconstructionError' | 'meanHiddenActivation';
@@ -17,6 +18,10 @@ export interface EarlyStoppingOptions {
    * What to watch; default "pseudoLogLikelihood" (higher is better). "freeEnergyGap" is the mean
    * free energy of the held-out set minus that of the training subset (lower is better; it grows
    * when the model overfits). "reconstructionError" (lower is better) needs no held-out data.
+   * In `train()` the default follows the model (see `defaultStoppingMetric`): where it has no
+   * pseudo-likelihood (non-Bernoulli visible units, a DBM) the free-energy gap when there is
+   * held-out data, else the reconstruction error. A named metric the model cannot give is an
+   * error at the call.
    */
   metric?: EarlyStoppingMetricName | CustomStoppingMetric;
   /** For pseudoLogLikelihood: the held-out ("validation", default) or the training value. */
@@ -136,4 +141,49 @@ export class EarlyStopping {
   reason(): string {
     return `${this.metric} did not ${this.mode === 'min' ? 'fall' : 'rise'} by more than ${this.minDelta} for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch})`;
   }
+}
+
+/** The report field behind each named stopping metric, as `monitorSupport` names it. */
+const MONITORED: Readonly<Record<EarlyStoppingMetricName, MonitoredMetric>> = {
+  pseudoLogLikelihood: 'pseudoLogLikelihood',
+  freeEnergyGap: 'freeEnergy',
+  reconstructionError: 'reconstructionError',
+  meanHiddenActivation: 'meanHiddenActivation',
+};
+
+/** What a run offers early stopping besides the model: held-out data, the split asked for, the monitor options. */
+export interface StoppingContext {
+  validation: boolean;
+  split?: 'validation' | 'train';
+  monitor?: MonitorOptions;
+}
+
+/**
+ * The metric early stopping watches in a run of `model` when the options name none: the
+ * pseudo-log-likelihood where the model gives it (Bernoulli visible units and a closed-form
+ * free energy). Otherwise the free-energy gap, when there is held-out data (and the split is not
+ * "train") and the free energy is computable and not turned off, else the reconstruction
+ * error. Throws an InvalidValueError saying why each is out when none is available.
+ */
+export function defaultStoppingMetric(model: EnergyModel, context: StoppingContext): EarlyStoppingMetricName {
+  const support = monitorSupport(model);
+  if (support.pseudoLogLikelihood === undefined) return 'pseudoLogLikelihood';
+  const gap =
+    support.freeEnergy ??
+    (!context.validation ? 'it needs held-out data (session.validation)' : context.split === 'train' ? 'the split is "train"' : context.monitor?.freeEnergy === false ? 'monitor.freeEnergy is false' : undefined);
+  if (gap === undefined) return 'freeEnergyGap';
+  if (support.reconstructionError === undefined) return 'reconstructionError';
+  throw new InvalidValueError(
+    `early stopping has no default metric for this ${model.kind} model: pseudoLogLikelihood: ${support.pseudoLogLikelihood}; freeEnergyGap: ${gap}; ` +
+      `reconstructionError: ${support.reconstructionError}; give earlyStopping.metric (meanHiddenActivation or { name, value, mode })`,
+  );
+}
+
+/**
+ * Throws an InvalidValueError, naming the metric and why, when `model` cannot give the named
+ * stopping metric (custom metrics pass).
+ */
+export function checkStoppingMetric(model: EnergyModel, metric: EarlyStoppingOptions['metric']): void {
+  if (typeof metric !== 'string' || !(metric in MONITORED)) return;
+  checkMonitorable(model, MONITORED[metric], `earlyStopping.metric "${metric}"`);
 }

@@ -4,6 +4,8 @@ import {
   PseudoLikelihoodMetric,
   ReconstructionErrorMetric,
   TRAINING_DEFAULTS,
+  checkMonitorable,
+  monitorSupport,
   type EnergyModel,
   type EpochReport,
   type Metric,
@@ -11,11 +13,15 @@ import {
 } from '@boltzmann/core';
 import type { Matrix, Tensor } from '@boltzmann/tensor';
 
-/** What to score at each epoch end (as `Trainer.fit`'s `monitor`). */
+/**
+ * What to score at each epoch end (as `Trainer.fit`'s `monitor`). Each default is "where the
+ * model allows it" (core's `monitorSupport`); asking (true) for one it does not allow is an
+ * InvalidValueError saying why, when `train()` is called.
+ */
 export interface MonitorOptions {
-  /** Mean free energy of the training subset and the held-out set; default true. */
+  /** Mean free energy of the training subset and the held-out set; default true where F(v) has a closed form (not a DBM). */
   freeEnergy?: boolean;
-  /** Pseudo-log-likelihood (scikit-learn's, fixed flips) of both; default true. */
+  /** Pseudo-log-likelihood (scikit-learn's, fixed flips) of both; default true for Bernoulli visible units (with a closed-form F(v)). */
   pseudoLikelihood?: boolean;
   /** Rows of the training subset and of the held-out set scored; default 1000, evenly spaced. */
   rows?: number;
@@ -31,10 +37,15 @@ export type ReportBase = Pick<EpochReport, 'epoch' | 'step' | 'learningRate' | '
  * what the uninterrupted one would have. With stream data there is no fixed training set: the
  * training values are averaged over the epoch's batches, each scored just before the step that
  * trains on it (test-then-train).
+ *
+ * The reconstruction error and the mean hidden activation are NaN in the reports of a model
+ * that cannot give them from visible data alone: no block Gibbs sweep (lateral weights), no
+ * hidden layer, or a first hidden layer joined to other hidden layers (a DBM: E[h | v] needs
+ * inference; `Trainer.fit` reports it from the estimator's data phase).
  */
 export class EpochMonitor {
-  private readonly reconstruction: ReconstructionErrorMetric;
-  private readonly activation: MeanActivationMetric;
+  private readonly reconstruction: ReconstructionErrorMetric | undefined;
+  private readonly activation: MeanActivationMetric | undefined;
   private readonly freeEnergy: FreeEnergyMetric | undefined;
   private readonly pll: PseudoLikelihoodMetric | undefined;
   /** Per-batch accumulators of stream mode. */
@@ -50,14 +61,20 @@ export class EpochMonitor {
   ) {
     const rows = options.rows ?? TRAINING_DEFAULTS.monitorRows;
     const be = model.backend;
-    this.reconstruction = new ReconstructionErrorMetric(model, { seed });
-    this.activation = new MeanActivationMetric(model);
-    this.freeEnergy = options.freeEnergy === false ? undefined : new FreeEnergyMetric(model);
-    this.pll = options.pseudoLikelihood === false ? undefined : new PseudoLikelihoodMetric(model, { seed });
+    const support = monitorSupport(model);
+    const wantFreeEnergy = options.freeEnergy ?? support.freeEnergy === undefined;
+    const wantPll = options.pseudoLikelihood ?? support.pseudoLogLikelihood === undefined;
+    if (wantFreeEnergy) checkMonitorable(model, 'freeEnergy', 'monitor.freeEnergy', support);
+    if (wantPll) checkMonitorable(model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
+    this.reconstruction = support.reconstructionError === undefined ? new ReconstructionErrorMetric(model, { seed }) : undefined;
+    this.activation = support.meanHiddenActivation === undefined ? new MeanActivationMetric(model) : undefined;
+    this.freeEnergy = wantFreeEnergy ? new FreeEnergyMetric(model) : undefined;
+    this.pll = wantPll ? new PseudoLikelihoodMetric(model, { seed }) : undefined;
     this.trainSubset = data.train ? be.upload(data.train.gatherRows(evenlySpaced(data.train.rows, rows))) : undefined;
     this.validationSubset = data.validation ? be.upload(data.validation.gatherRows(evenlySpaced(data.validation.rows, rows))) : undefined;
     if (!data.train) {
-      this.running.push(this.reconstruction, this.activation);
+      if (this.reconstruction) this.running.push(this.reconstruction);
+      if (this.activation) this.running.push(this.activation);
       if (this.freeEnergy) this.running.push(this.freeEnergy);
       if (this.pll) this.running.push(this.pll);
     }
@@ -66,7 +83,7 @@ export class EpochMonitor {
   /** Starts an epoch (stream mode clears its accumulators). */
   startEpoch(): void {
     for (const m of this.running) m.reset();
-    this.reconstruction.rng.counter = 0;
+    if (this.reconstruction) this.reconstruction.rng.counter = 0;
   }
 
   /** Stream mode: scores a batch before the step trains on it (no readback). */
@@ -78,15 +95,17 @@ export class EpochMonitor {
   async report(base: ReportBase, started: number): Promise<EpochReport> {
     const report: EpochReport = { ...base, reconstructionError: NaN, meanHiddenActivation: NaN, seconds: 0 };
     if (this.trainSubset) {
-      this.reconstruction.reset();
-      this.reconstruction.rng.counter = 0;
-      report.reconstructionError = await score(this.reconstruction, this.trainSubset);
-      report.meanHiddenActivation = await score(this.activation, this.trainSubset);
+      if (this.reconstruction) {
+        this.reconstruction.reset();
+        this.reconstruction.rng.counter = 0;
+        report.reconstructionError = await score(this.reconstruction, this.trainSubset);
+      }
+      if (this.activation) report.meanHiddenActivation = await score(this.activation, this.trainSubset);
       if (this.freeEnergy) report.freeEnergy = await this.split(this.freeEnergy, await score(this.freeEnergy, this.trainSubset));
       if (this.pll) report.pseudoLogLikelihood = await this.split(this.pll, await score(this.pll, this.trainSubset));
     } else {
-      report.reconstructionError = await this.reconstruction.value();
-      report.meanHiddenActivation = await this.activation.value();
+      if (this.reconstruction) report.reconstructionError = await this.reconstruction.value();
+      if (this.activation) report.meanHiddenActivation = await this.activation.value();
       if (this.freeEnergy) report.freeEnergy = await this.split(this.freeEnergy, await this.freeEnergy.value());
       if (this.pll) report.pseudoLogLikelihood = await this.split(this.pll, await this.pll.value());
     }
@@ -98,8 +117,8 @@ export class EpochMonitor {
     const be = this.model.backend;
     if (this.trainSubset) be.dispose(this.trainSubset);
     if (this.validationSubset) be.dispose(this.validationSubset);
-    this.reconstruction.dispose();
-    this.activation.dispose();
+    this.reconstruction?.dispose();
+    this.activation?.dispose();
     this.freeEnergy?.dispose();
     this.pll?.dispose();
   }

@@ -26,6 +26,9 @@ export { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 export { resumeSession } from './resume.js';
 export {
   EarlyStopping,
+  defaultStoppingMetric,
+  checkStoppingMetric,
+  type StoppingContext,
   type EarlyStoppingOptions,
   type EarlyStoppingMetricName,
   type CustomStoppingMetric,

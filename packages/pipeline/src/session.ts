@@ -50,8 +50,9 @@ export type SessionData =
 
 /**
  * Checks a session and says what is wrong in words: a trainer for another model, a negative or
- * fractional epoch count, data that is not a Matrix/Observable/function, a matrix or validation
- * set with the wrong number of columns or NaN/Inf or values outside the visible units' range.
+ * fractional epoch count, a per-epoch schedule (learning rate, momentum, CD's k) with fewer values
+ * than `epochs`, data that is not a Matrix/Observable/function, a matrix or validation set with
+ * the wrong number of columns or NaN/Inf or values outside the visible units' range.
  */
 export function validateSession(session: TrainingSession): SessionData {
   if (typeof session !== 'object' || session === null) throw new InvalidValueError('train() needs a session { model, trainer, data, epochs }');
@@ -62,6 +63,8 @@ export function validateSession(session: TrainingSession): SessionData {
   if (typeof epochs !== 'number' || Number.isNaN(epochs) || epochs < 0 || (epochs !== Infinity && !Number.isInteger(epochs))) {
     throw new InvalidValueError(`session.epochs must be a non-negative integer or Infinity, got ${String(epochs)}`);
   }
+  // A per-epoch list schedule too short for the run fails now, not after hours of training (an endless run may stop early: not checked).
+  if (epochs !== Infinity) trainer.checkSchedules(epochs);
   if (stepsPerEpoch !== undefined && (!Number.isInteger(stepsPerEpoch) || stepsPerEpoch < 1)) {
     throw new InvalidValueError(`session.stepsPerEpoch must be a positive integer, got ${String(stepsPerEpoch)}`);
   }

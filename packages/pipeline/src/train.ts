@@ -1,8 +1,9 @@
+import { checkMonitorable, monitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Observable } from 'rxjs';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 import { currentDemand } from './demand.js';
-import { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+import { EarlyStopping, checkStoppingMetric, defaultStoppingMetric, type EarlyStoppingOptions } from './early-stopping.js';
 import type { MonitorOptions } from './epoch-monitor.js';
 import type { TrainingEvent } from './events.js';
 import { validateSession, type TrainingSession } from './session.js';
@@ -52,8 +53,9 @@ export interface ResolvedTrainOptions {
  * reader wants the next event.
  *
  * The session is checked now: a bad one (negative epochs, a trainer of another model, data or
- * validation of the wrong width, early stopping on held-out metrics without held-out data)
- * throws here, naming the problem.
+ * validation of the wrong width, a per-epoch schedule shorter than `session.epochs`, a monitored
+ * metric or early-stopping metric the model cannot give, early stopping on held-out metrics
+ * without held-out data) throws here, naming the problem.
  */
 export function train(session: TrainingSession, options: TrainOptions = {}): Observable<TrainingEvent> {
   const data = validateSession(session);
@@ -76,13 +78,21 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
   if (monitor.rows !== undefined && (!Number.isInteger(monitor.rows) || monitor.rows < 1)) {
     throw new InvalidValueError(`monitor.rows must be a positive integer, got ${String(monitor.rows)}`);
   }
+  const support = monitorSupport(session.model);
+  if (monitor.freeEnergy === true) checkMonitorable(session.model, 'freeEnergy', 'monitor.freeEnergy', support);
+  if (monitor.pseudoLikelihood === true) checkMonitorable(session.model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
   const out: ResolvedTrainOptions = { monitor, maxBufferedBatches };
   if (options.checkpoint !== undefined) {
     new Checkpointer(options.checkpoint);
     out.checkpoint = options.checkpoint;
   }
   if (options.earlyStopping !== undefined) {
-    const es = new EarlyStopping(options.earlyStopping);
+    const given = options.earlyStopping;
+    // The default metric follows the model: no pseudo-likelihood without Bernoulli visible units.
+    const metric = given.metric ?? defaultStoppingMetric(session.model, { validation: session.validation !== undefined, ...(given.split ? { split: given.split } : {}), monitor });
+    checkStoppingMetric(session.model, metric);
+    const resolved: EarlyStoppingOptions = { ...given, metric };
+    const es = new EarlyStopping(resolved);
     if (es.needsValidation && session.validation === undefined) {
       throw new InvalidValueError(`early stopping on ${es.metric} needs held-out data: give session.validation`);
     }
@@ -90,7 +100,7 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
     if ((watchesPll && monitor.pseudoLikelihood === false) || (es.metric === 'freeEnergyGap' && monitor.freeEnergy === false)) {
       throw new InvalidValueError(`early stopping watches ${es.metric}, which monitor options turn off`);
     }
-    out.earlyStopping = options.earlyStopping;
+    out.earlyStopping = resolved;
   }
   if (options.window !== undefined) {
     if (typeof options.window !== 'object' || options.window === null) throw new InvalidValueError('window must be { size, every? }');

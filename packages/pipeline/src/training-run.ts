@@ -101,7 +101,8 @@ export class TrainingRun {
     this.startEpoch = trainer.epoch;
     this.startStep = trainer.step;
     try {
-      this.guard = new DivergenceGuard(model, trainer.optimizer.state());
+      // The optimizer's and the regularizers' state go back with the parameters (a sparsity estimate, Adam's moments).
+      this.guard = new DivergenceGuard(model, trainer.stateTensors());
       this.guard.snapshot();
       this.goodEpoch = trainer.epoch;
       this.goodStep = trainer.step;
@@ -302,8 +303,9 @@ export class TrainingRun {
   }
 
   /**
-   * Throws a DivergenceError when a parameter holds NaN/Inf, after putting back the last good
-   * parameters and counters; otherwise records the current ones as good.
+   * Throws a DivergenceError when a parameter (or optimizer / regularizer state) holds NaN/Inf,
+   * after putting back the last good ones and the counters (and re-reading host copies of the
+   * state: Adam's step count); otherwise records the current ones as good.
    */
   private async checkFinite(where: string): Promise<void> {
     const trainer = this.session.trainer;
@@ -312,6 +314,7 @@ export class TrainingRun {
     } catch (error) {
       trainer.epoch = this.goodEpoch;
       trainer.step = this.goodStep;
+      trainer.resyncState();
       throw error;
     }
     this.guard!.snapshot();
