@@ -9,9 +9,9 @@ export interface SpecIssue {
 /**
  * A run spec that cannot run: lists every problem found, each naming its field, e.g.
  *
- *   invalid run spec (spec.json):
+ *   invalid spec.json:
  *     training.batchSize: must be an integer >= 1, got 0
- *     training.optimizer.type: unknown optimizer "adam"; registered: sgd
+ *     training.optimizer.type: unknown optimizer "adamw" (did you mean "adam"?); registered: adam, sgd
  */
 export class SpecError extends InvalidValueError {
   constructor(
