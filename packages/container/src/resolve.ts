@@ -2,6 +2,8 @@ import {
   RngStreams,
   Trainer,
   loadModel,
+  monitorSupport,
+  type MonitoredMetric,
   type Connection,
   type EnergyModel,
   type Metric,
@@ -24,8 +26,15 @@ const SPLIT_STREAM = 20;
 
 /** Metrics the Trainer itself scores at each epoch end when listed (the rest are always reported or scored by the caller). */
 const TRAINER_MONITORED = ['freeEnergy', 'pseudoLogLikelihood'];
-/** Metrics every EpochReport carries. */
+/** Metrics every EpochReport carries (NaN where the model cannot give them). */
 const ALWAYS_REPORTED = ['reconstructionError', 'meanHiddenActivation'];
+/** The monitored metric behind each listed name the trainer / pipeline scores itself. */
+const SUPPORT_KEY: Readonly<Record<string, MonitoredMetric>> = {
+  freeEnergy: 'freeEnergy',
+  pseudoLogLikelihood: 'pseudoLogLikelihood',
+  reconstructionError: 'reconstructionError',
+  meanHiddenActivation: 'meanHiddenActivation',
+};
 
 /** Options of `resolveRun`. */
 export interface ResolveOptions {
@@ -67,6 +76,13 @@ export interface ResolvedRun {
   readonly monitor: { freeEnergy: boolean; pseudoLikelihood: boolean; rows: number };
   /** Listed metrics to score at each epoch end besides the Trainer's (see `scoreExtraMetrics`). */
   readonly extraMetrics: readonly ExtraMetric[];
+  /**
+   * Metrics listed by name that this model cannot give, with the reason (core's
+   * `monitorSupport`): not scored (freeEnergy, pseudoLogLikelihood) or reported as NaN
+   * (reconstructionError, meanHiddenActivation). E.g. pseudoLogLikelihood on Gaussian visible
+   * units, freeEnergy on a DBM.
+   */
+  readonly skippedMetrics: readonly { readonly name: string; readonly reason: string }[];
   /** Whether the model and trainer came from `options.resume`. */
   readonly resumed: boolean;
   /** Epochs still to train: `training.epochs` minus those the (resumed) trainer has done. */
@@ -115,7 +131,14 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       if (data.validation) model.layers[0]!.validate(data.validation, 'validation data');
     });
 
-    const names = spec.training.metrics.map(metricName);
+    // Built-in metrics listed by name that the model cannot give are skipped with the reason, not scored into an error.
+    const support = monitorSupport(model);
+    const skippedMetrics = spec.training.metrics.flatMap((m) => {
+      const key = typeof m === 'string' ? SUPPORT_KEY[m] : undefined;
+      const reason = key === undefined ? undefined : support[key];
+      return reason === undefined ? [] : [{ name: m as string, reason }];
+    });
+    const names = spec.training.metrics.map(metricName).filter((name) => !skippedMetrics.some((s) => s.name === name));
     const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
       const name = metricName(m);
       if (typeof m === 'string' && (TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name))) return [];
@@ -134,6 +157,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       data,
       monitor: { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows },
       extraMetrics,
+      skippedMetrics,
       resumed,
       remainingEpochs: Math.max(0, spec.training.epochs - trainer.epoch),
       dispose: () => disposeAll(cleanup),

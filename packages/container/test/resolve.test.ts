@@ -122,6 +122,47 @@ describe('container: resolution', function () {
       }
     });
 
+    it('listed metrics the model cannot give are skipped with the reason (Gaussian visible units: no pseudo-likelihood)', async function () {
+      const spec = tinySpec();
+      spec.model.layers[0] = { type: 'gaussian', name: 'visible', size: 9 };
+      expect(spec.training.metrics).to.include('pseudoLogLikelihood');
+      const run = await resolveRun(container, spec);
+      try {
+        expect(run.monitor).to.deep.equal({ freeEnergy: true, pseudoLikelihood: false, rows: 1000 });
+        expect(run.skippedMetrics.map((m) => m.name)).to.deep.equal(['pseudoLogLikelihood']);
+        expect(run.skippedMetrics[0]!.reason).to.match(/flips binary units.*layer "visible" holds gaussian units/);
+        const [r] = await run.trainer.fit(run.data.train, { epochs: 1, monitor: run.monitor, validation: run.data.validation! });
+        expect(r!.pseudoLogLikelihood).to.equal(undefined);
+        expect(r!.freeEnergy!.validation).to.satisfy(Number.isFinite);
+      } finally {
+        run.dispose();
+      }
+    });
+
+    it('a DBM with the default metrics trains: free energy and pseudo-likelihood skipped; asking for them with options names the connection', async function () {
+      const model = {
+        kind: 'dbm',
+        layers: [{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'h1', size: 4 }, { type: 'bernoulli', name: 'h2', size: 3 }],
+        connections: [{ type: 'dense', name: 'v-h1', from: 'visible', to: 'h1' }, { type: 'dense', name: 'h1-h2', from: 'h1', to: 'h2' }],
+      };
+      const run = await resolveRun(container, tinySpec({ model, training: { estimator: { type: 'mean-field-pcd' } } }));
+      try {
+        expect(run.monitor).to.deep.include({ freeEnergy: false, pseudoLikelihood: false });
+        expect(run.skippedMetrics.map((m) => m.name)).to.deep.equal(['freeEnergy', 'pseudoLogLikelihood']);
+        expect(run.skippedMetrics[0]!.reason).to.match(/connection "h1-h2" joins layers "h1" and "h2"/);
+        const [r] = await run.trainer.fit(run.data.train, { epochs: 1, monitor: run.monitor });
+        expect(r!.reconstructionError).to.satisfy(Number.isFinite);
+      } finally {
+        run.dispose();
+      }
+      const e = await specError(resolveRun(container, tinySpec({ model, training: { estimator: { type: 'mean-field-pcd' }, metrics: [{ name: 'freeEnergy' }] } })));
+      expect(e.issues[0]!.path).to.equal('training.metrics[0]');
+      expect(e.issues[0]!.message).to.match(/cannot compute freeEnergy on this dbm model: .*"h1-h2"/);
+      const pll = await specError(resolveRun(container, tinySpec({ model: { layers: [{ type: 'gaussian', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'hidden', size: 5 }] }, training: { metrics: [{ name: 'pseudoLogLikelihood' }] } })));
+      expect(pll.issues[0]!.path).to.equal('training.metrics[0]');
+      expect(pll.issues[0]!.message).to.match(/gaussian units/);
+    });
+
     it('resumes a saved run: same parameters, counters and remaining epochs', async function () {
       const first = await resolveRun(container, tinySpec());
       const file = join(dir, 'resume.json');

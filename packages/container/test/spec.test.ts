@@ -138,6 +138,7 @@ describe('container: run spec', function () {
       ['a negative checkpoint interval', { training: { checkpointEvery: -2 } }, 'training.checkpointEvery', /integer >= 0/],
       ['early stopping on an unknown metric', { training: { earlyStopping: { metric: 'accuracy' } } }, 'training.earlyStopping.metric', /one of "pseudoLogLikelihood", "freeEnergyGap"/],
       ['early stopping on PLL that is not scored', { training: { metrics: ['freeEnergy'], earlyStopping: {} } }, 'training.earlyStopping.metric', /needs "pseudoLogLikelihood" in training.metrics/],
+      ['early stopping on PLL with Gaussian visible units', { model: { layers: [{ type: 'gaussian', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }] }, training: { earlyStopping: { metric: 'pseudoLogLikelihood' } } }, 'training.earlyStopping.metric', /flips binary units; layer "visible" holds gaussian units: watch "freeEnergyGap" or "reconstructionError"/],
       ['early stopping on held-out data with none held out', { training: { earlyStopping: { metric: 'freeEnergyGap' } }, data: { validationSplit: 0 } }, 'training.earlyStopping.metric', /watches held-out data, but data.validationSplit is 0/],
       ['early stopping with zero patience', { training: { earlyStopping: { patience: 0 } } }, 'training.earlyStopping.patience', /integer >= 1/],
       ['early stopping with an unknown field', { training: { earlyStopping: { wait: 3 } } }, 'training.earlyStopping.wait', /unknown field/],
@@ -157,6 +158,11 @@ describe('container: run spec', function () {
         expectIssue(input, path, message);
       });
     }
+
+    it('early stopping without a metric on Gaussian visible units needs no pseudo-likelihood (the run falls back to the free-energy gap or the reconstruction error)', function () {
+      const spec = validateSpec({ model: { layers: [{ type: 'gaussian', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }] }, training: { metrics: ['reconstructionError'], earlyStopping: {} }, data: { validationSplit: 0 } }, container.catalog);
+      expect(spec.training.earlyStopping).to.deep.equal({});
+    });
 
     it('reports every problem at once, in one message naming the source', function () {
       try {

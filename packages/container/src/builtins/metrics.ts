@@ -1,17 +1,57 @@
-import { FreeEnergyMetric, MeanActivationMetric, PseudoLikelihoodMetric, ReconstructionErrorMetric } from '@boltzmann/core';
+import { FreeEnergyMetric, MeanActivationMetric, PseudoLikelihoodMetric, ReconstructionErrorMetric, checkMonitorable, type EnergyModel } from '@boltzmann/core';
+import { InvalidValueError } from '@boltzmann/tensor';
 import type { MetricBinding } from '../tokens.js';
 
 /**
  * The metrics core provides, by the names used in `EpochReport` and metrics.json:
  * reconstructionError, freeEnergy, pseudoLogLikelihood, meanHiddenActivation (option
- * "layer": the hidden layer's name).
+ * "layer": the hidden layer's name). Each refuses, with the reason, a model it cannot score
+ * from visible data alone (core's `monitorSupport`: no pseudo-likelihood without Bernoulli
+ * visible units, no free energy on a DBM, no reconstruction with lateral weights), so the
+ * spec error names the metric rather than failing at the first epoch end.
  */
 export const builtinMetrics: readonly MetricBinding[] = [
-  { name: 'reconstructionError', factory: (model, o) => new ReconstructionErrorMetric(model, { seed: o.seed }) },
-  { name: 'freeEnergy', factory: (model) => new FreeEnergyMetric(model) },
-  { name: 'pseudoLogLikelihood', factory: (model, o) => new PseudoLikelihoodMetric(model, { seed: o.seed }) },
+  {
+    name: 'reconstructionError',
+    factory: (model, o) => {
+      checkMonitorable(model, 'reconstructionError', 'metric "reconstructionError"');
+      return new ReconstructionErrorMetric(model, { seed: o.seed });
+    },
+  },
+  {
+    name: 'freeEnergy',
+    factory: (model) => {
+      checkMonitorable(model, 'freeEnergy', 'metric "freeEnergy"');
+      return new FreeEnergyMetric(model);
+    },
+  },
+  {
+    name: 'pseudoLogLikelihood',
+    factory: (model, o) => {
+      checkMonitorable(model, 'pseudoLogLikelihood', 'metric "pseudoLogLikelihood"');
+      return new PseudoLikelihoodMetric(model, { seed: o.seed });
+    },
+  },
   {
     name: 'meanHiddenActivation',
-    factory: (model, o) => new MeanActivationMetric(model, typeof o['layer'] === 'string' ? { layer: o['layer'] } : {}),
+    factory: (model, o) => {
+      const layer = typeof o['layer'] === 'string' ? o['layer'] : undefined;
+      checkActivationLayer(model, layer);
+      return new MeanActivationMetric(model, layer === undefined ? {} : { layer });
+    },
   },
 ];
+
+/** E[h | v] of the layer from the visible units alone: a hidden layer joined to nothing but layer 0. */
+function checkActivationLayer(model: EnergyModel, name: string | undefined): void {
+  if (name === undefined) {
+    checkMonitorable(model, 'meanHiddenActivation', 'metric "meanHiddenActivation"');
+    return;
+  }
+  const l = model.layerIndex(name);
+  if (l === 0) throw new InvalidValueError(`metric "meanHiddenActivation": layer "${name}" is the visible layer; name a hidden layer`);
+  const other = model.neighbours(l).find((n) => n !== 0);
+  if (other !== undefined) {
+    throw new InvalidValueError(`metric "meanHiddenActivation": E[h | v] of layer "${name}" also depends on layer "${model.layers[other]!.name}", not on the visible units alone`);
+  }
+}

@@ -108,7 +108,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
     issues.add('plugins', `must be an array of package names or paths, got ${show(spec['plugins'])}`);
   }
   checkModel(spec['model'], catalog, issues);
-  checkTraining(spec['training'], catalog, issues, spec['data']);
+  checkTraining(spec['training'], catalog, issues, spec['data'], spec['model']);
   checkData(spec['data'], catalog, issues);
   if (issues.object(spec['backend'], 'backend', BACKEND_KEYS)) {
     const b = spec['backend'];
@@ -166,7 +166,7 @@ function checkModel(model: unknown, catalog: ComponentCatalog, issues: IssueList
   });
 }
 
-function checkTraining(training: unknown, catalog: ComponentCatalog, issues: IssueList, data: unknown): void {
+function checkTraining(training: unknown, catalog: ComponentCatalog, issues: IssueList, data: unknown, model: unknown): void {
   if (!issues.object(training, 'training', TRAINING_KEYS)) return;
   const t = training;
   issues.integer(t['epochs'], 'training.epochs', 0);
@@ -200,8 +200,18 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
   const es = t['earlyStopping'];
   if (es !== null && issues.object(es, 'training.earlyStopping', EARLY_STOPPING_KEYS)) {
     const path = 'training.earlyStopping';
-    const metric = es['metric'] ?? 'pseudoLogLikelihood';
-    issues.oneOf(metric, `${path}.metric`, STOPPING_METRICS);
+    // The pseudo-likelihood flips binary units: without Bernoulli visible units a run's default
+    // falls back to the free-energy gap (held-out data) or the reconstruction error (the pipeline's
+    // defaultStoppingMetric), and naming it is an error here.
+    const visible = isPlainObject(model) && Array.isArray(model['layers']) && isPlainObject(model['layers'][0]) ? model['layers'][0] : undefined;
+    const binary = visible === undefined || visible['type'] === 'bernoulli';
+    const named = es['metric'];
+    if (named !== undefined) issues.oneOf(named, `${path}.metric`, STOPPING_METRICS);
+    if (named === 'pseudoLogLikelihood' && !binary) {
+      issues.add(`${path}.metric`, `"pseudoLogLikelihood" flips binary units; layer "${String(visible!['name'])}" holds ${String(visible!['type'])} units: watch "freeEnergyGap" or "reconstructionError"`);
+    }
+    // What the checks below see: no pseudo-likelihood without binary visible units.
+    const metric = !binary ? (named === 'pseudoLogLikelihood' ? undefined : named) : (named ?? 'pseudoLogLikelihood');
     const split = es['split'] ?? 'validation';
     issues.oneOf(split, `${path}.split`, ['train', 'validation']);
     if (es['patience'] !== undefined) issues.integer(es['patience'], `${path}.patience`, 1);
