@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { decodeNpy, runCli, type MetricsDocument } from '@boltzmann/cli';
 import { createContainer, loadRunData, validateSpec } from '@boltzmann/container';
-import { decodeModel, loadModel } from '@boltzmann/core';
+import { BoltzmannMachine, DBM, decodeModel, loadModel, saveModel } from '@boltzmann/core';
 import type { Matrix } from '@boltzmann/tensor';
 import { bruteLogZ, freeEnergy, hiddenMeans, hostParams, memoryIO, pngSize } from './helpers.js';
 
@@ -234,6 +234,63 @@ describe('cli: commands', function () {
       expect((JSON.parse(r.stdout) as { logZ: number }).logZ).to.be.closeTo(bruteLogZ(p), 1e-9);
       const text = await ok(['logz', 'run/model.json']);
       expect(text.stdout).to.match(/^log Z = -?[0-9.]+ \(exact, rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n$/);
+    });
+  });
+
+  describe('evaluate on models beyond the Bernoulli RBM: what a model cannot give is skipped with the reason', function () {
+    type Result = Record<string, unknown> & { skipped: Record<string, string> };
+    const rowsCsv = ['1,0,1,0,1,0,1,0,1', '0,1,0,1,0,1,0,1,0', '1,1,1,0,0,0,1,1,1'];
+
+    before(function () {
+      writeFileSync(join(dir, 'eval-rows.csv'), rowsCsv.join('\n'));
+    });
+
+    it('a Gaussian-visible RBM trains with the default metrics, and evaluate skips the pseudo-likelihood', async function () {
+      const gaussian = { ...TINY_SPEC, model: { ...TINY_SPEC.model, layers: [{ type: 'gaussian', name: 'visible', size: 9 }, TINY_SPEC.model.layers[1]] }, training: { ...TINY_SPEC.training, epochs: 1, learningRate: 0.01 }, output: { ...TINY_SPEC.output, dir: 'gauss' } };
+      writeFileSync(join(dir, 'gauss.json'), JSON.stringify(gaussian));
+      await ok(['train', 'gauss.json', '--quiet']);
+      const metrics = readJson<MetricsDocument>(join(dir, 'gauss', 'metrics.json'));
+      expect(metrics.epochs).to.have.length(1);
+      const r = JSON.parse((await ok(['evaluate', 'gauss/model.json', '--json'])).stdout) as Result;
+      expect(r['pseudoLogLikelihood']).to.equal(undefined);
+      expect(r.skipped['pseudoLogLikelihood']).to.match(/flips binary units.*layer "visible" holds gaussian units/);
+      expect(Number.isFinite(r['freeEnergy'])).to.equal(true);
+      expect(Number.isFinite(r['reconstructionError'])).to.equal(true);
+      expect(Number.isFinite(r['exactLogLikelihood']), 'a log-density: the hidden block is enumerated').to.equal(true);
+      expect(Object.keys(r.skipped)).to.deep.equal(['pseudoLogLikelihood']);
+      const text = (await ok(['evaluate', 'gauss/model.json'])).stdout;
+      expect(text).to.match(/\npseudo-log-likelihood {3}n\/a \(the pseudo-log-likelihood flips binary units/);
+    });
+
+    it('a DBM: free energy, pseudo-likelihood, hidden activation and exact log-likelihood skipped; reconstruction error scored', async function () {
+      const dbm = DBM.create(new CpuBackend(), { layers: [9, 4, 3], seed: 1 });
+      await saveModel(join(dir, 'dbm.json'), dbm);
+      const r = JSON.parse((await ok(['evaluate', 'dbm.json', '--data', 'csv:eval-rows.csv', '--json'])).stdout) as Result;
+      expect(Object.keys(r.skipped)).to.have.members(['freeEnergy', 'pseudoLogLikelihood', 'meanHiddenActivation', 'exactLogLikelihood']);
+      expect(r.skipped['freeEnergy']).to.match(/connection "hidden1-hidden2" joins layers "hidden1" and "hidden2"/);
+      expect(Number.isFinite(r['reconstructionError'])).to.equal(true);
+      expect(r['rows']).to.equal(3);
+    });
+
+    it('a fully visible Boltzmann machine: free energy = mean energy (float64 reference), no reconstruction or exact log-likelihood', async function () {
+      const bm = BoltzmannMachine.create(new CpuBackend({ precision: 'float64' }), { visible: 9, weightStd: 0.5, bias: [0.1, -0.2, 0.3, 0, 0.5, -0.4, 0.2, 0.1, -0.1], seed: 2 });
+      const params = await bm.getParams();
+      await saveModel(join(dir, 'bm.json'), bm);
+      const r = JSON.parse((await ok(['evaluate', 'bm.json', '--data', 'csv:eval-rows.csv', '--json', '--precision', 'float64'])).stdout) as Result;
+      const b = params['visible.bias']!.data;
+      const L = params['visible-visible.weights']!.data;
+      let e = 0;
+      for (const line of rowsCsv) {
+        const v = line.split(',').map(Number);
+        for (let i = 0; i < 9; i++) {
+          e -= b[i]! * v[i]!;
+          for (let j = 0; j < 9; j++) e -= 0.5 * v[i]! * L[i * 9 + j]! * v[j]!;
+        }
+      }
+      expect(r['freeEnergy'] as number).to.be.closeTo(e / rowsCsv.length, 1e-12);
+      expect(r['pseudoLogLikelihood'] as number).to.be.below(0);
+      expect(Object.keys(r.skipped)).to.have.members(['reconstructionError', 'meanHiddenActivation', 'exactLogLikelihood']);
+      expect(r.skipped['reconstructionError']).to.match(/block Gibbs/);
     });
   });
 

@@ -5,10 +5,12 @@ import {
   ReconstructionErrorMetric,
   exactLogLikelihood,
   forEachChunk,
+  monitorSupport,
   type EnergyModel,
   type Metric,
+  type MonitoredMetric,
 } from '@boltzmann/core';
-import { createBackend, type Matrix } from '@boltzmann/tensor';
+import { InvalidValueError, createBackend, type Matrix } from '@boltzmann/tensor';
 import type { ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { Options, describeModel, evaluationRows, numberOption, openModel, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
@@ -17,18 +19,28 @@ import type { CliIO } from '../io.js';
 /** Default cap on the states enumerated for the exact log-likelihood (20 binary units). */
 const EXACT_STATES = 2 ** 20;
 
-/** What `evaluate` measures, by the names metrics.json uses. */
+/**
+ * What `evaluate` measures, by the names metrics.json uses. A metric the model cannot give is
+ * absent, and `skipped` says why (core's `monitorSupport`: no pseudo-likelihood without Bernoulli
+ * visible units, no free energy on a DBM, no reconstruction with lateral weights...).
+ */
 export interface Evaluation {
   rows: number;
-  reconstructionError: number;
-  freeEnergy: number;
-  pseudoLogLikelihood: number;
-  meanHiddenActivation: number;
-  /** Mean exact log p(v), when the smaller layer is small enough to enumerate. */
+  reconstructionError?: number;
+  freeEnergy?: number;
+  pseudoLogLikelihood?: number;
+  meanHiddenActivation?: number;
+  /** Mean exact log p(v), when the smaller block of layers is small enough to enumerate. */
   exactLogLikelihood?: number;
+  /** Why each metric left out was not computed, by name. */
+  skipped: Record<string, string>;
 }
 
-/** Scores a model on host rows with core's metrics (the exact log-likelihood in float64 on the CPU). */
+/**
+ * Scores a model on host rows with core's metrics (the exact log-likelihood in float64 on the
+ * CPU); each metric the model does not allow is skipped with the reason rather than failing or
+ * scoring nonsense.
+ */
 export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: number, maxStates: number): Promise<Evaluation> {
   model.layers[0]!.validate(rows, 'evaluation data');
   const score = async (metric: Metric): Promise<number> => {
@@ -40,31 +52,53 @@ export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: numb
       metric.dispose();
     }
   };
-  const result: Evaluation = {
-    rows: rows.rows,
-    reconstructionError: await score(new ReconstructionErrorMetric(model, { seed })),
-    freeEnergy: await score(new FreeEnergyMetric(model)),
-    pseudoLogLikelihood: await score(new PseudoLikelihoodMetric(model, { seed })),
-    meanHiddenActivation: await score(new MeanActivationMetric(model)),
-  };
-  const [a, b] = model.bipartition();
-  const states = Math.min(...[a!, b!].map((block) => block.reduce((n, l) => n * model.layers[l]!.stateCount, 1)));
-  if (states <= maxStates) {
-    const float64 = createBackend('cpu', { precision: 'float64' });
-    try {
-      result.exactLogLikelihood = await exactLogLikelihood(model, rows, { maxStates, backend: float64 });
-    } finally {
-      float64.destroy();
-    }
+  const result: Evaluation = { rows: rows.rows, skipped: {} };
+  const support = monitorSupport(model);
+  const metrics: [MonitoredMetric, () => Metric][] = [
+    ['reconstructionError', () => new ReconstructionErrorMetric(model, { seed })],
+    ['freeEnergy', () => new FreeEnergyMetric(model)],
+    ['pseudoLogLikelihood', () => new PseudoLikelihoodMetric(model, { seed })],
+    ['meanHiddenActivation', () => new MeanActivationMetric(model)],
+  ];
+  for (const [name, make] of metrics) {
+    const reason = support[name];
+    if (reason === undefined) result[name] = await score(make());
+    else result.skipped[name] = reason;
   }
+  const exact = await exactMean(model, rows, maxStates);
+  if (typeof exact === 'number') result.exactLogLikelihood = exact;
+  else result.skipped['exactLogLikelihood'] = exact.skipped;
   return result;
+}
+
+/** The mean exact log-likelihood, or why it was not computed. */
+async function exactMean(model: EnergyModel, rows: Matrix, maxStates: number): Promise<number | { skipped: string }> {
+  let blocks: [number[], number[]];
+  try {
+    blocks = model.bipartition();
+  } catch (error) {
+    return { skipped: `enumeration sums one block of layers out given the other, and ${(error as Error).message}` };
+  }
+  const states = Math.min(...blocks.map((block) => block.reduce((n, l) => n * model.layers[l]!.stateCount, 1)));
+  if (!Number.isFinite(states)) return { skipped: 'both blocks of layers hold continuous units, which cannot be enumerated' };
+  if (states > maxStates) return { skipped: `the smaller block of layers has ${states} states, more than --max-states ${maxStates}` };
+  const float64 = createBackend('cpu', { precision: 'float64' });
+  try {
+    return await exactLogLikelihood(model, rows, { maxStates, backend: float64 });
+  } catch (error) {
+    // Models the exact computation refuses (a DBM, approximate log-partitions) say why.
+    if (error instanceof InvalidValueError) return { skipped: error.message };
+    throw error;
+  } finally {
+    float64.destroy();
+  }
 }
 
 export const evaluateCommand: Command = {
   def: {
     name: 'evaluate',
     brief: 'print metrics of a saved model on a data set',
-    summary: 'Print metrics of a saved model on a data set: reconstruction error, mean free energy, pseudo-log-likelihood, mean hidden activation, and the exact log-likelihood when the smaller layer can be enumerated.',
+    summary: 'Print metrics of a saved model on a data set: reconstruction error, mean free energy, pseudo-log-likelihood, mean hidden activation, and the exact log-likelihood when the smaller layer can be enumerated. A metric the model does not allow (the pseudo-likelihood without Bernoulli visible units, the free energy of a DBM...) is shown as n/a with the reason (in --json: "skipped").',
     positionals: ['<model.json>', '[spec.json]'],
     options: [
       Options.data,
@@ -93,14 +127,18 @@ export const evaluateCommand: Command = {
         io.stdout.write(`${JSON.stringify({ model: modelFile, data: data.description, ...result }, null, 2)}\n`);
         return 0;
       }
+      const show = (name: keyof Evaluation & string) => {
+        const x = result[name];
+        return typeof x === 'number' ? fmt(x) : `n/a (${result.skipped[name] ?? 'not computed'})`;
+      };
       const lines: [string, string][] = [
         ['model', `${modelFile} (${describeModel(opened.model)})`],
         ['data', data.description],
-        ['reconstruction error', fmt(result.reconstructionError)],
-        ['free energy', fmt(result.freeEnergy)],
-        ['pseudo-log-likelihood', fmt(result.pseudoLogLikelihood)],
-        ['mean hidden activation', fmt(result.meanHiddenActivation)],
-        ['exact log-likelihood', result.exactLogLikelihood === undefined ? 'n/a (the smaller layer has too many states; see --max-states)' : fmt(result.exactLogLikelihood)],
+        ['reconstruction error', show('reconstructionError')],
+        ['free energy', show('freeEnergy')],
+        ['pseudo-log-likelihood', show('pseudoLogLikelihood')],
+        ['mean hidden activation', show('meanHiddenActivation')],
+        ['exact log-likelihood', show('exactLogLikelihood')],
       ];
       for (const [k, v] of lines) io.stdout.write(`${k.padEnd(24)}${v}\n`);
       return 0;
