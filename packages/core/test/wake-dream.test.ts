@@ -116,7 +116,7 @@ describe('wake/dream learning of general Boltzmann machines', function () {
     const target = randomBM(4, 61, 1.5);
     const data = drawRows(bruteDistribution(target), 4, 500, 3);
     const rbm = RBM.create(be, { visible: 4, hidden: 3, weightStd: 0.1, seed: 1 });
-    const llOf = async () => exactBoltzmannLogLikelihood(graphQuadraticEnergy(rbm), data, 4);
+    const llOf = async () => exactBoltzmannLogLikelihood(await graphQuadraticEnergy(rbm), data, 4);
     const before = await llOf();
     const trainer = new Trainer(rbm, { estimator: { type: 'wake-dream' }, learningRate: 0.2, batchSize: 500, weightDecay: 0 });
     await trainer.fit(data, { epochs: 100, monitor: { freeEnergy: false, pseudoLikelihood: false } });

@@ -351,7 +351,7 @@ export class FeedForwardNet {
             be.axpby(1, w, 1, velocities[i]!, w);
           });
         }
-        const loss = be.readSync(lossSum).data[0]! / data.rows;
+        const loss = (await be.read(lossSum)).data[0]! / data.rows;
         if (!Number.isFinite(loss)) throw new DivergenceError(`classifier training diverged in epoch ${e + 1} (loss ${loss}, learning rate ${lr}): lower the learning rate`);
         const report: ClassifierEpoch = { epoch: e + 1, loss, seconds: 0 };
         if (options.validation) report.validationAccuracy = await this.accuracy(options.validation.data, options.validation.labels);

@@ -38,7 +38,8 @@ export interface WakeDreamFitOptions {
  * connections) by the wake/dream rule: shuffled minibatches, {@link WakeDream} gradients,
  * optional L2 weight decay, then an optimizer step on the backend parameters. The core
  * `Trainer` drives RBM-like models whose layers split into two blocks; a machine with lateral
- * weights has none, hence this loop.
+ * weights has none, hence this loop. It reads the backend only with `await backend.read`, so it
+ * runs on asynchronous backends (gpu.js webgpu) too.
  */
 export class WakeDreamTrainer {
   readonly estimator: WakeDream;
@@ -92,7 +93,7 @@ export class WakeDreamTrainer {
           const batch = model.workspace.get('wake-dream:batch', rows, visible.size);
           be.gatherRows(resident, order.subarray(start, start + rows), batch);
           const hyper = this.hyperparameters();
-          this.estimator.computeGradients(batch, this.grads, this.gibbsRng);
+          await this.estimator.computeGradientsAsync(batch, this.grads, this.gibbsRng);
           this.decay.addGradient({ model, grads: this.grads });
           this.optimizer.step(model.parameters, this.grads.tensors, hyper);
           this.step += 1;

@@ -3,9 +3,10 @@ import type { Estimator, EstimatorSpec } from '../estimators/estimator.js';
 import { LateralConnection } from '../connections/lateral.js';
 import { addOuter, exactConditionalStatistics } from '../metrics/exact-boltzmann.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
-import { checkQuadraticModel, graphQuadraticEnergy, unitOffsets } from '../models/graph-energy.js';
+import { readSyncFor } from '../host-read.js';
+import { checkQuadraticModel, graphQuadraticEnergy, graphQuadraticEnergySync, unitOffsets } from '../models/graph-energy.js';
 import type { QuadraticEnergy } from '../models/quadratic-energy.js';
-import { GlauberSampler, type GlauberChains } from '../samplers/glauber.js';
+import { GlauberChains, GlauberSampler } from '../samplers/glauber.js';
 import { checkInteger } from '../validation.js';
 
 /** Options of {@link WakeDream}. */
@@ -46,9 +47,14 @@ interface Moments {
  * Expectations are exact by enumeration, or Glauber estimates: the wake phase samples the
  * hidden units of each data vector, the dream phase continues persistent chains (as PCD does),
  * so the estimate stays unbiased as the weights move slowly. The statistics are computed on the
- * host in float64 from a synchronous copy of the parameters: a machine with lateral weights is
+ * host in float64 from a copy of the batch and the parameters: a machine with lateral weights is
  * sampled one unit at a time anyway. Fills grads = <dE/dtheta>_wake - <dE/dtheta>_dream (per-row
  * means, the sign of the other estimators: descent = learning).
+ *
+ * `computeGradientsAsync` reads that copy with `await backend.read` and works on every backend
+ * (`WakeDreamTrainer` uses it). `computeGradients`, the synchronous `Estimator` step (the core
+ * `Trainer` calls it), reads with `readSync` and so needs a backend with synchronous readback;
+ * on one without (gpu.js webgpu) it throws an InvalidValueError saying so.
  */
 export class WakeDream implements Estimator {
   readonly type = 'wake-dream';
@@ -80,11 +86,36 @@ export class WakeDream implements Estimator {
     }
   }
 
+  /**
+   * The synchronous `Estimator` step: reads the batch and the parameters with `readSync`, so it
+   * needs a backend with synchronous readback. On one without (gpu.js webgpu, threaded webasm)
+   * it throws an InvalidValueError naming `computeGradientsAsync`, which works everywhere.
+   */
   computeGradients(batch: Tensor, grads: GradientSet, rng: RngState): void {
+    this.checkBatch(batch);
+    const api = 'WakeDream.computeGradients (the Estimator step)';
+    const instead = 'use await computeGradientsAsync(...) or a WakeDreamTrainer, which read with await backend.read';
+    const data = readSyncFor(this.model.backend, batch, api, instead);
+    this.gradientsFrom(data, graphQuadraticEnergySync(this.model, api, instead), grads, rng);
+  }
+
+  /**
+   * The same step with the batch and parameters read by `await backend.read`: works on every
+   * backend, asynchronous ones included, and gives the same gradients and random stream as
+   * `computeGradients`. Do not change the batch or the parameters before it resolves.
+   */
+  async computeGradientsAsync(batch: Tensor, grads: GradientSet, rng: RngState): Promise<void> {
+    this.checkBatch(batch);
+    const [data, energy] = await Promise.all([this.model.backend.read(batch), graphQuadraticEnergy(this.model)]);
+    this.gradientsFrom(data, energy, grads, rng);
+  }
+
+  private checkBatch(batch: Tensor): void {
     if (batch.cols !== this.visibleUnits) throw new ShapeError(`batch has ${batch.cols} columns, layer "${this.model.layers[0]!.name}" has ${this.visibleUnits} units`);
-    const data = this.model.backend.readSync(batch);
+  }
+
+  private gradientsFrom(data: Matrix, energy: QuadraticEnergy, grads: GradientSet, rng: RngState): void {
     checkBinary(data);
-    const energy = graphQuadraticEnergy(this.model);
     const wake = this.expectations === 'exact' ? this.exactWake(energy, data) : this.sampledWake(energy, data, rng);
     const dream = this.expectations === 'exact' ? this.exactDream(energy) : this.sampledDream(energy, rng);
     this.writeGradients(wake, dream, grads);
@@ -211,8 +242,9 @@ export class WakeDream implements Estimator {
     if (names.length !== 1 || !(m instanceof Matrix)) throw new InvalidValueError(`wake/dream state holds "chain.all" only, got ${names.join(', ')}`);
     if (m.cols !== this.units) throw new ShapeError(`wake/dream chains must have ${this.units} columns, got ${m.cols}`);
     checkBinary(m);
-    const sampler = new GlauberSampler(graphQuadraticEnergy(this.model));
-    this.dreamChains = sampler.createChains(m.rows, m.toFloat64());
+    const chains = new GlauberChains(m.rows, this.units);
+    chains.states.set(m.toFloat64().data);
+    this.dreamChains = chains;
   }
 
   dispose(): void {

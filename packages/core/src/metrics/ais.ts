@@ -150,21 +150,21 @@ export async function annealedImportanceSampling(model: EnergyModel, options: AI
   return onBackend(model, options.backend, async (m) => {
     const path = new AnnealingPath(m, { start, visibleMeans });
     try {
-      const { logWeights, summed } = runAnnealing(m, path, betas, { runs, gibbsSteps, seed, flushEvery, sumOut });
-      return { ...summarise(path.baseLogPartition(), logWeights, betas.length - 1, start), summedOut: summed.map((l) => m.layers[l]!.name) };
+      const { logWeights, summed } = await runAnnealing(m, path, betas, { runs, gibbsSteps, seed, flushEvery, sumOut });
+      return { ...summarise(await path.baseLogPartition(), logWeights, betas.length - 1, start), summedOut: summed.map((l) => m.layers[l]!.name) };
     } finally {
       path.dispose();
     }
   });
 }
 
-/** The annealing runs themselves: returns log w of each run. */
-function runAnnealing(
+/** The annealing runs themselves: returns log w of each run (summed on the host at each flush, read with await). */
+async function runAnnealing(
   model: EnergyModel,
   path: AnnealingPath,
   betas: Float64Array,
   o: { runs: number; gibbsSteps: number; seed: number; flushEvery: number; sumOut: 'odd' | 'even' | 'auto' },
-): { logWeights: Float64Array; summed: readonly number[] } {
+): Promise<{ logWeights: Float64Array; summed: readonly number[] }> {
   const be = model.backend;
   const [b0, b1] = model.bipartition();
   const units = (block: readonly number[]) => block.reduce((n, l) => n + model.layers[l]!.size, 0);
@@ -188,8 +188,8 @@ function runAnnealing(
   const sum = make(1);
   const logWeights = new Float64Array(o.runs);
   const ws = path.workspace;
-  const flush = () => {
-    const s = be.readSync(sum).data;
+  const flush = async () => {
+    const s = (await be.read(sum)).data;
     for (let i = 0; i < o.runs; i++) logWeights[i]! += s[i]!;
     be.fill(sum, 0);
   };
@@ -226,7 +226,7 @@ function runAnnealing(
         path.betaLayers[s]!.addLogPartition(inputs[s]!, increment, 1, ws);
       }
       be.axpby(1, sum, 1, increment, sum);
-      if (k % o.flushEvery === 0 || k === K) flush();
+      if (k % o.flushEvery === 0 || k === K) await flush();
       if (k === K) break;
       // x_{k+1} ~ T_k(x_k): block Gibbs at beta_k (the summed-out layers' inputs are already those of x_k).
       for (let g = 0; g < o.gibbsSteps; g++) {

@@ -68,13 +68,13 @@ export async function variationalLowerBoundRows(model: EnergyModel, data: Matrix
     const meanField = new MeanField(m, options);
     const states = new Map<number, Chain>();
     try {
-      const bound = await mapRows(m, data, 1, (v, out) => {
+      const bound = await mapRows(m, data, 1, async (v, out) => {
         let state = states.get(v.rows);
         if (state === undefined) {
           state = meanField.createState(v.rows);
           states.set(v.rows, state);
         }
-        meanField.infer(state, v);
+        await meanField.inferAsync(state, v);
         addVariationalBound(m, state, out);
       });
       return Float64Array.from(bound.data, (x) => x - logZ);

@@ -159,13 +159,13 @@ export class DBM extends EnergyModel {
     const meanField = new MeanField(this, options);
     const states = new Map<number, Chain>();
     try {
-      return await mapRows(this, data, outCols, (v, out) => {
+      return await mapRows(this, data, outCols, async (v, out) => {
         let state = states.get(v.rows);
         if (state === undefined) {
           state = meanField.createState(v.rows);
           states.set(v.rows, state);
         }
-        meanField.infer(state, v);
+        await meanField.inferAsync(state, v);
         fn(state, out);
       });
     } finally {

@@ -1,6 +1,7 @@
-import { InvalidValueError, Matrix } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, type Tensor } from '@boltzmann/tensor';
 import { DenseConnection } from '../connections/dense.js';
 import { LateralConnection } from '../connections/lateral.js';
+import { readSyncFor } from '../host-read.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
 import type { EnergyModel } from './energy-model.js';
 import { QuadraticEnergy } from './quadratic-energy.js';
@@ -36,19 +37,46 @@ export function checkQuadraticModel(model: EnergyModel, what: string): void {
 
 /**
  * The energy of a model of Bernoulli layers joined by dense and lateral connections as one
- * quadratic form over all its units (layer after layer), read synchronously from the backend
- * in float64. A dense connection fills the two mirrored off-diagonal blocks; a lateral one its
- * diagonal block. Any such graph is a general Boltzmann machine (an RBM, a DBM...).
+ * quadratic form over all its units (layer after layer), read from the backend with
+ * `await backend.read` (so asynchronous backends work) and assembled in float64. A dense
+ * connection fills the two mirrored off-diagonal blocks; a lateral one its diagonal block. Any
+ * such graph is a general Boltzmann machine (an RBM, a DBM...).
  */
-export function graphQuadraticEnergy(model: EnergyModel): QuadraticEnergy {
+export async function graphQuadraticEnergy(model: EnergyModel): Promise<QuadraticEnergy> {
   checkQuadraticModel(model, 'a quadratic energy');
+  const be = model.backend;
+  const [biases, weights] = await Promise.all([
+    Promise.all(model.layers.map((layer) => be.read(layer.parameters[0]!.tensor))),
+    Promise.all(model.connections.map((c) => be.read(c.parameters[0]!.tensor))),
+  ]);
+  return assembleQuadraticEnergy(model, biases, weights);
+}
+
+/**
+ * {@link graphQuadraticEnergy} read with `readSync`, for APIs that are synchronous by contract
+ * (`WakeDream.computeGradients`, an `Estimator` step). It needs a backend with synchronous
+ * readback: on one without (gpu.js webgpu) it throws an InvalidValueError naming `api` and
+ * `instead`, the asynchronous alternative.
+ */
+export function graphQuadraticEnergySync(model: EnergyModel, api: string, instead: string): QuadraticEnergy {
+  checkQuadraticModel(model, 'a quadratic energy');
+  const read = (t: Tensor): Matrix => readSyncFor(model.backend, t, api, instead);
+  return assembleQuadraticEnergy(
+    model,
+    model.layers.map((layer) => read(layer.parameters[0]!.tensor)),
+    model.connections.map((c) => read(c.parameters[0]!.tensor)),
+  );
+}
+
+/** M and b from host copies of each layer's bias and each connection's weights. */
+function assembleQuadraticEnergy(model: EnergyModel, biases: readonly Matrix[], connectionWeights: readonly Matrix[]): QuadraticEnergy {
   const offsets = unitOffsets(model);
   const n = model.layers.reduce((s, l) => s + l.size, 0);
   const weights = Matrix.zeros(n, n, 'float64');
   const bias = new Float64Array(n);
-  model.layers.forEach((layer, l) => bias.set(model.backend.readSync(layer.parameters[0]!.tensor).data, offsets[l]));
-  for (const c of model.connections) {
-    const w = model.backend.readSync(c.parameters[0]!.tensor);
+  biases.forEach((b, l) => bias.set(b.data, offsets[l]));
+  model.connections.forEach((c, k) => {
+    const w = connectionWeights[k]!;
     const r0 = offsets[model.layers.indexOf(c.from)]!;
     const c0 = offsets[model.layers.indexOf(c.to)]!;
     for (let i = 0; i < w.rows; i++) {
@@ -58,6 +86,6 @@ export function graphQuadraticEnergy(model: EnergyModel): QuadraticEnergy {
         if (c.type === DenseConnection.type) weights.data[(c0 + j) * n + r0 + i]! += x;
       }
     }
-  }
+  });
   return new QuadraticEnergy(weights, bias);
 }

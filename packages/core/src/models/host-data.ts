@@ -6,13 +6,14 @@ export const CHUNK_ROWS = 1024;
 
 /**
  * Runs `fn` on `data` in chunks of at most `chunkRows` rows uploaded into scratch tensors and
- * gathers its rows x outCols results into one host matrix (the backend's precision).
+ * gathers its rows x outCols results into one host matrix (the backend's precision). `fn` may be
+ * async (it is awaited before its chunk's result is read).
  */
 export async function mapRows(
   model: EnergyModel,
   data: Matrix,
   outCols: number,
-  fn: (chunk: Tensor, out: Tensor) => void,
+  fn: (chunk: Tensor, out: Tensor) => void | Promise<void>,
   chunkRows = CHUNK_ROWS,
 ): Promise<Matrix> {
   const be = model.backend;
@@ -22,7 +23,7 @@ export async function mapRows(
     const input = model.workspace.get('host:chunk-in', rows, data.cols);
     const out = model.workspace.get('host:chunk-out', rows, outCols);
     be.write(input, rowsView(data, start, rows));
-    fn(input, out);
+    await fn(input, out);
     result.data.set((await be.read(out)).data, start * outCols);
   }
   return result;

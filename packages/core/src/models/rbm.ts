@@ -8,6 +8,7 @@ import { unitTypes } from '../units/registry.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { EnergyModel } from './energy-model.js';
+import { readSyncFor } from '../host-read.js';
 import { mapRows } from './host-data.js';
 
 /** A layer given by its size (Bernoulli units) or by type, size and type options. */
@@ -102,7 +103,10 @@ export class RBM extends EnergyModel {
 
   /**
    * Overwrites every parameter with a copy of `source`'s (same names and shapes; any backend
-   * or precision). A clear error names a parameter that is missing or shaped otherwise.
+   * or precision). A clear error names a parameter that is missing or shaped otherwise. It is
+   * synchronous, so it reads `source` with `readSync`: a source on a backend without synchronous
+   * readback (gpu.js webgpu) is refused with an InvalidValueError; there, use
+   * `setParams(await source.getParams())`.
    */
   initFrom(source: EnergyModel): void {
     const params: Record<string, Matrix> = {};
@@ -113,7 +117,7 @@ export class RBM extends EnergyModel {
       if (q.tensor.rows !== p.tensor.rows || q.tensor.cols !== p.tensor.cols) {
         throw new ShapeError(`initFrom: parameter "${p.name}" is ${q.tensor.rows}x${q.tensor.cols} in the source, ${p.tensor.rows}x${p.tensor.cols} here`);
       }
-      params[p.name] = source.backend.readSync(q.tensor);
+      params[p.name] = readSyncFor(source.backend, q.tensor, 'RBM initFrom', 'copy with rbm.setParams(await source.getParams()) instead');
     }
     this.setParams(params);
   }

@@ -1,5 +1,6 @@
 import { InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { ModelParameter } from '../parameter.js';
+import { readSyncFor } from '../host-read.js';
 import { checkNumber } from '../validation.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from './optimizer.js';
 
@@ -95,8 +96,13 @@ export class Adam implements Optimizer {
     this.t = steps;
   }
 
+  /**
+   * Re-reads the step count with `readSync` (the `Optimizer` hook is synchronous): needs a
+   * backend with synchronous readback; on one without, an InvalidValueError says so.
+   */
   resync(): void {
-    this.t = this.backend.readSync(this.stepCount).data[0]!;
+    const instead = 'restore Adam with loadState (host matrices) instead of overwriting its state tensors in place';
+    this.t = readSyncFor(this.backend, this.stepCount, 'Adam.resync (the Optimizer hook)', instead).data[0]!;
   }
 
   dispose(): void {

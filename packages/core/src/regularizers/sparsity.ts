@@ -1,5 +1,6 @@
 import { InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
+import { readSyncFor } from '../host-read.js';
 import { checkNumber } from '../validation.js';
 import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
 
@@ -124,8 +125,13 @@ export class SparsityTarget implements Regularizer {
     this.initialized = state['started']!.data[0] === 1;
   }
 
+  /**
+   * Re-reads the "started" flag with `readSync` (the `Regularizer` hook is synchronous): needs a
+   * backend with synchronous readback; on one without, an InvalidValueError says so.
+   */
   resync(): void {
-    this.initialized = this.model!.backend.readSync(this.started!).data[0] === 1;
+    const instead = 'restore it with loadState (host matrices) instead of overwriting its state tensors in place';
+    this.initialized = readSyncFor(this.model!.backend, this.started!, 'SparsityTarget.resync (the Regularizer hook)', instead).data[0] === 1;
   }
 
   spec(): RegularizerSpec {

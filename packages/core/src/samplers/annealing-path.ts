@@ -122,29 +122,31 @@ export class AnnealingPath {
     if (offset !== undefined) be.addRowVector(out, offset, out);
   }
 
-  /** log Z_A = sum over layers of the base layer's log-partition at zero field, in float64. */
-  baseLogPartition(): number {
+  /** log Z_A = sum over layers of the base layer's log-partition at zero field, in float64 (read with await). */
+  async baseLogPartition(): Promise<number> {
     const be = this.target.backend;
     let total = 0;
-    this.baseLayers.forEach((layer) => {
+    for (const layer of this.baseLayers) {
       const input = be.zeros(1, layer.size);
       const out = be.zeros(1, 1);
       try {
         if (layer.fieldOffset !== undefined) be.addRowVector(input, layer.fieldOffset, input);
         layer.addLogPartition(input, out, 1, this.workspace);
-        total += be.readSync(out).data[0]!;
+        total += (await be.read(out)).data[0]!;
       } finally {
         be.dispose(input);
         be.dispose(out);
       }
-    });
+    }
     return total;
   }
 
-  /** Host copies of the base distribution's parameters, by qualified name. */
-  baseParams(): Record<string, Matrix> {
+  /** Host copies of the base distribution's parameters, by qualified name (read with await). */
+  async baseParams(): Promise<Record<string, Matrix>> {
     const out: Record<string, Matrix> = {};
-    this.baseLayers.forEach((layer) => layer.parameters.forEach((p) => (out[`${layer.name}.${p.name}`] = this.target.backend.readSync(p.tensor))));
+    for (const layer of this.baseLayers) {
+      for (const p of layer.parameters) out[`${layer.name}.${p.name}`] = await this.target.backend.read(p.tensor);
+    }
     return out;
   }
 

@@ -1,6 +1,7 @@
 import { InvalidValueError, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { computeScaledInput } from '../models/scaled-input.js';
+import { readSyncFor } from '../host-read.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { Chain } from './chain.js';
 
@@ -83,28 +84,20 @@ export class MeanField {
   /**
    * Updates the layers of one update block (index into `updateBlocks`) from their neighbours'
    * current means. Returns the largest absolute change of a mean when `measure`, else NaN.
+   * Measuring reads the changes back with `readSync`, so it needs a backend with synchronous
+   * readback (an InvalidValueError says so on one without; `inferAsync` reads with await).
    */
   updateBlock(state: Chain, block: number, measure: boolean): number {
+    const changes = this.issueBlock(state, block, measure);
+    if (!measure) return NaN;
     const be = this.model.backend;
-    let change = measure ? 0 : NaN;
-    for (const l of this.updateBlocks[block]!) {
-      const layer = this.model.layers[l]!;
-      this.model.computeInput(l, state.states, state.inputs[l]!);
-      if (!measure) {
-        layer.mean(state.inputs[l]!, state.means[l]!);
-        continue;
-      }
-      const next = this.model.workspace.get(`mean-field:next:${layer.name}`, state.rows, layer.size);
-      layer.mean(state.inputs[l]!, next);
-      be.binary('sub', next, state.means[l]!, state.means[l]!);
-      be.unary('abs', state.means[l]!, state.means[l]!);
-      change = Math.max(change, largest(be.readSync(state.means[l]!).data));
-      be.copy(next, state.means[l]!);
-    }
-    return change;
+    return largestOf(changes.map((t) => readSyncFor(be, t, 'MeanField.updateBlock measuring the change (infer with a tolerance)', SYNC_INSTEAD).data));
   }
 
-  /** One iteration: every update block once. Returns the largest change when `measure`, else NaN. */
+  /**
+   * One iteration: every update block once. Returns the largest change when `measure`, else NaN.
+   * Measuring needs synchronous readback, as in `updateBlock`.
+   */
   iterate(state: Chain, measure = this.tolerance > 0): number {
     let change = measure ? 0 : NaN;
     for (let b = 0; b < this.updateBlocks.length; b++) change = Math.max(change, this.updateBlock(state, b, measure));
@@ -114,17 +107,13 @@ export class MeanField {
   /**
    * Infers q(h | v) for the rows of `data` (a tensor on the model's backend, copied into
    * `state.states[0]`; omit it when the state already holds the data): the recognition pass,
-   * then iterations until the tolerance or `maxIterations`.
+   * then iterations until the tolerance or `maxIterations`. A tolerance > 0 reads the changes
+   * back with `readSync` once per iteration, so it needs a backend with synchronous readback
+   * (on one without, an InvalidValueError names `inferAsync` and tolerance 0); with tolerance 0
+   * nothing is read back.
    */
   infer(state: Chain, data?: Tensor): MeanFieldReport {
-    if (data !== undefined) {
-      if (data.rows !== state.rows || data.cols !== this.model.layers[0]!.size) {
-        throw new ShapeError(`mean-field data must be ${state.rows}x${this.model.layers[0]!.size}, got ${data.rows}x${data.cols}`);
-      }
-      this.model.backend.copy(data, state.states[0]!);
-    }
-    this.initialize(state);
-    if (this.updateBlocks.length === 0) return { iterations: 0, change: 0 };
+    if (!this.start(state, data)) return { iterations: 0, change: 0 };
     let change = NaN;
     let iterations = 0;
     while (iterations < this.maxIterations) {
@@ -134,6 +123,72 @@ export class MeanField {
     }
     return { iterations, change };
   }
+
+  /**
+   * {@link infer} with the changes read back by `await backend.read`: works on every backend,
+   * asynchronous ones (gpu.js webgpu) included, and gives the same means and report.
+   */
+  async inferAsync(state: Chain, data?: Tensor): Promise<MeanFieldReport> {
+    if (!this.start(state, data)) return { iterations: 0, change: 0 };
+    const measure = this.tolerance > 0;
+    const be = this.model.backend;
+    let change = NaN;
+    let iterations = 0;
+    while (iterations < this.maxIterations) {
+      const changes: Tensor[] = [];
+      for (let b = 0; b < this.updateBlocks.length; b++) changes.push(...this.issueBlock(state, b, measure));
+      change = measure ? largestOf((await Promise.all(changes.map((t) => be.read(t)))).map((m) => m.data)) : NaN;
+      iterations += 1;
+      if (change <= this.tolerance) break;
+    }
+    return { iterations, change };
+  }
+
+  /** Copies the data in and runs the recognition pass; false when there is nothing to iterate. */
+  private start(state: Chain, data: Tensor | undefined): boolean {
+    if (data !== undefined) {
+      if (data.rows !== state.rows || data.cols !== this.model.layers[0]!.size) {
+        throw new ShapeError(`mean-field data must be ${state.rows}x${this.model.layers[0]!.size}, got ${data.rows}x${data.cols}`);
+      }
+      this.model.backend.copy(data, state.states[0]!);
+    }
+    this.initialize(state);
+    return this.updateBlocks.length > 0;
+  }
+
+  /**
+   * Issues the updates of one block. With `measure`, returns per layer a workspace tensor holding
+   * |new mean - old mean|, left untouched until that layer's next update (so it can be read later).
+   */
+  private issueBlock(state: Chain, block: number, measure: boolean): Tensor[] {
+    const be = this.model.backend;
+    const changes: Tensor[] = [];
+    for (const l of this.updateBlocks[block]!) {
+      const layer = this.model.layers[l]!;
+      this.model.computeInput(l, state.states, state.inputs[l]!);
+      if (!measure) {
+        layer.mean(state.inputs[l]!, state.means[l]!);
+        continue;
+      }
+      const next = this.model.workspace.get(`mean-field:next:${layer.name}`, state.rows, layer.size);
+      const change = this.model.workspace.get(`mean-field:change:${layer.name}`, state.rows, layer.size);
+      layer.mean(state.inputs[l]!, next);
+      be.binary('sub', next, state.means[l]!, change);
+      be.unary('abs', change, change);
+      be.copy(next, state.means[l]!);
+      changes.push(change);
+    }
+    return changes;
+  }
+}
+
+const SYNC_INSTEAD = 'use await inferAsync(...) (DBM transform/reconstruct and the variational bound do), or tolerance 0: a fixed maxIterations with nothing read back';
+
+/** The largest of several arrays' largest values (NaN if any is NaN); 0 for none. */
+function largestOf(arrays: readonly ArrayLike<number>[]): number {
+  let m = 0;
+  for (const a of arrays) m = Math.max(m, largest(a));
+  return m;
 }
 
 function largest(values: ArrayLike<number>): number {
