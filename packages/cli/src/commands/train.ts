@@ -117,6 +117,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   say(`model: ${describeModel(run.model)}; backend ${run.backend.name} (${run.backend.precision})`);
   say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
   if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
+  for (const { name, reason } of run.skippedMetrics) say(`not scoring ${name}: ${reason}`);
 
   const options: TrainOptions = { monitor: run.monitor };
   if (spec.training.checkpointEvery > 0) options.checkpoint = { path: file(TRAIN_OUTPUTS.model), everyEpochs: spec.training.checkpointEvery, final: false };
