@@ -11,14 +11,14 @@ import { LinearRamp } from '../schedules/linear-ramp.js';
 export const TRAINING_DEFAULTS = {
   learningRate: 0.05,
   batchSize: 100,
-  momentum: { from: 0.5, to: 0.9, start: 0, end: 5 },
+  momentum: { from: 0.5, to: 0.9, start: 0, end: 1 },
   weightDecay: 1e-4,
   k: 1,
   /** Rows of the training subset and of the held-out set scored at each epoch end. */
   monitorRows: 1000,
 } as const;
 
-/** The default momentum schedule: 0.5 in epoch 0, linearly to 0.9 at epoch 5, then 0.9. */
+/** The default momentum schedule: 0.5 in epoch 0, then 0.9 (bench/README.md: rbm-quality, why). */
 export function defaultMomentum(): LinearRamp {
   return new LinearRamp({ ...TRAINING_DEFAULTS.momentum, unit: 'epoch' });
 }

@@ -26,7 +26,7 @@ import { checkMonitorable, monitorSupport, type MonitorSupport } from './monitor
 export interface TrainerOptions {
   /** Step size (on batch-mean gradients): a number, a per-epoch array or a schedule; default 0.05. */
   learningRate?: number | readonly number[] | Schedule | ScheduleSpec;
-  /** Momentum: a number, a per-epoch array or a schedule; default 0.5 ramping linearly to 0.9 over 5 epochs. */
+  /** Momentum: a number, a per-epoch array or a schedule; default 0.5 in the first epoch, then 0.9. */
   momentum?: number | readonly number[] | Schedule | ScheduleSpec;
   /** Rows per minibatch; default 100. */
   batchSize?: number;
