@@ -358,15 +358,15 @@ describe('cli: commands', function () {
       expect(existsSync(join(dir, 'aborted', 'samples.png'))).to.equal(false);
     });
 
-    it('a missing model file (1), AIS (2), too many states for exact log Z (1)', async function () {
+    it('a missing model file (1), an unknown log Z method (2), too many states for exact log Z (1)', async function () {
       const a = await cli(['evaluate', 'nowhere/model.json']);
       expect(a.code).to.equal(1);
       expect(a.stderr).to.match(/FormatError: model file ".*nowhere\/model\.json" does not exist/);
-      const b = await cli(['logz', 'run/model.json', '--method', 'ais']);
+      const b = await cli(['logz', 'run/model.json', '--method', 'mcmc']);
       expect(b.code).to.equal(2);
-      expect(b.stderr).to.match(/only "exact" is available/);
+      expect(b.stderr).to.match(/--method must be exact or ais, got "mcmc"/);
       if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
-      const c = await cli(['logz', 'run/model.json', '--max-states', '8']);
+      const c = await cli(['logz', 'run/model.json', '--method', 'exact', '--max-states', '8']);
       expect(c.code).to.equal(1);
       expect(c.stderr).to.match(/would enumerate 16 states/);
     });
