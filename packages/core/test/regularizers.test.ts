@@ -38,7 +38,7 @@ describe('L1 weight decay', function () {
     new L1WeightDecay(0.1).addGradient({ model: rbm, grads });
     expect(grads.tensors.map(read)).to.deep.equal([[0, 0], [0, 0], [1.1, 0.9, 1, 1.1]]);
     expect(regularizerTypes.get('l1')({ type: 'l1', coefficient: 0.2 }).spec()).to.deep.equal({ type: 'l1', coefficient: 0.2, roles: ['weights'] });
-    expect(() => regularizerTypes.get('l1')({ type: 'l1', coeficient: 0.2 })).to.throw(InvalidValueError, /regularizer "l1" has no option "coeficient"/);
+    expect(() => regularizerTypes.get('l1')({ type: 'l1', coeficient: 0.2 })).to.throw(InvalidValueError, /regularizer "l1" has an unknown option "coeficient"; its options are "coefficient", "roles" \(did you mean "coefficient"\?\)/);
   });
 });
 

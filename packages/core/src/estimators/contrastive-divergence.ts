@@ -4,7 +4,7 @@ import type { Chain } from '../samplers/chain.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
-import { checkInteger } from '../validation.js';
+import { checkBoolean, checkInteger } from '../validation.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
 
 /** Which value of a layer enters the gradient statistics: its conditional mean or its chain state (a sample). */
@@ -84,13 +84,16 @@ export class ContrastiveDivergence implements Estimator {
   constructor(readonly model: EnergyModel, options: ContrastiveDivergenceOptions = {}) {
     this.kSchedule = toSchedule(options.k ?? 1, 'k (Gibbs steps of contrastive divergence)');
     this.k = this.kAt({ epoch: 0, step: 0 });
-    this.persistent = options.persistent ?? false;
+    this.persistent = checkBoolean('contrastive divergence "persistent"', options.persistent ?? false);
     this.type = this.persistent ? 'pcd' : 'cd';
     if (options.chains !== undefined) {
       if (!this.persistent) throw new InvalidValueError('"chains" sets the number of persistent chains: it applies to PCD only (CD restarts its chains at each batch)');
       this.chainCount = checkInteger('chains (persistent chains)', options.chains);
     }
     const visible = model.layers[0]!;
+    if (options.meanLayers !== undefined && (!Array.isArray(options.meanLayers) || !options.meanLayers.every((n) => typeof n === 'string'))) {
+      throw new InvalidValueError(`contrastive divergence "meanLayers" must be an array of layer names, got ${JSON.stringify(options.meanLayers)}`);
+    }
     this.meanLayers = options.meanLayers ?? (this.persistent || visible.needsSampledStatistics ? [] : [visible.name]);
     for (const name of this.meanLayers) {
       const layer = model.layer(name);
@@ -104,6 +107,9 @@ export class ContrastiveDivergence implements Estimator {
       throw new InvalidValueError(
         `contrastive divergence needs every hidden layer connected only to the visible layer (an RBM); layers ${dataBlock!.map((l) => model.layers[l]!.name).join(', ')} are all clamped by the data: use a mean-field estimator for deep models`,
       );
+    }
+    if (options.statistics !== undefined && (typeof options.statistics !== 'object' || options.statistics === null || Array.isArray(options.statistics))) {
+      throw new InvalidValueError(`contrastive divergence "statistics" must be an object { "<layer>": "mean" | "sample" }, got ${JSON.stringify(options.statistics)}`);
     }
     this.statisticsOption = options.statistics;
     const given = options.statistics ?? {};

@@ -5,17 +5,32 @@ import type { Estimator, EstimatorSpec } from './estimator.js';
 import { WakeDream, type WakeDreamOptions } from '../learning/wake-dream.js';
 import { MeanFieldPCD, type MeanFieldPCDOptions } from './mean-field-pcd.js';
 import { ScaledFieldCD, type ScaledFieldCDOptions } from './scaled-field-cd.js';
+import { checkOptionKeys } from '../validation.js';
 
 /** Builds an estimator for a model from its spec. */
 export type EstimatorFactory = (model: EnergyModel, spec: EstimatorSpec) => Estimator;
+
+/** The option keys of each estimator's spec (besides "type"); any other key is refused. */
+const OPTIONS = {
+  cd: ['k', 'chains', 'meanLayers', 'statistics'],
+  'wake-dream': ['expectations', 'chains', 'sweeps', 'clampedSweeps', 'maxUnits'],
+  [MeanFieldPCD.type]: ['k', 'chains', 'init', 'maxIterations', 'tolerance'],
+  [ScaledFieldCD.type]: ['k', 'upScale', 'downScale'],
+} as const;
+
+/** `spec`, once every key is "type" or one of `options` (a misspelt option is an error, not ignored). */
+function checked<T>(spec: EstimatorSpec, options: readonly string[]): T {
+  checkOptionKeys(`estimator "${spec.type}"`, spec, options);
+  return spec as T;
+}
 
 /**
  * Estimators by name: "cd" (CD-k), "pcd" (persistent CD-k), "wake-dream" (general Boltzmann
  * machines), "mean-field-pcd" (DBMs) and "scaled-field-cd" (greedy DBM pretraining).
  */
 export const estimatorTypes = new Registry<EstimatorFactory>('estimator')
-  .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...(spec as ContrastiveDivergenceOptions), persistent: false }))
-  .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...(spec as ContrastiveDivergenceOptions), persistent: true }))
-  .register('wake-dream', (model, spec) => new WakeDream(model, spec as WakeDreamOptions))
-  .register(MeanFieldPCD.type, (model, spec) => new MeanFieldPCD(model, spec as MeanFieldPCDOptions))
-  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, spec as ScaledFieldCDOptions));
+  .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: false }))
+  .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: true }))
+  .register('wake-dream', (model, spec) => new WakeDream(model, checked<WakeDreamOptions>(spec, OPTIONS['wake-dream'])))
+  .register(MeanFieldPCD.type, (model, spec) => new MeanFieldPCD(model, checked<MeanFieldPCDOptions>(spec, OPTIONS[MeanFieldPCD.type])))
+  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, checked<ScaledFieldCDOptions>(spec, OPTIONS[ScaledFieldCD.type])));

@@ -1,10 +1,11 @@
 import { InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { ModelParameter } from '../parameter.js';
+import { checkBoolean } from '../validation.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from './optimizer.js';
 
 /** Options of SGD. */
 export interface SGDOptions {
-  /** Nesterov's accelerated gradient instead of classical momentum; default false. */
+  /** Nesterov's accelerated gradient instead of classical momentum; default false (anything but true or false is an error). */
   nesterov?: boolean;
 }
 
@@ -23,7 +24,7 @@ export class SGD implements Optimizer {
   private readonly names: string[];
 
   constructor(readonly backend: Backend, params: readonly ModelParameter[], options: SGDOptions = {}) {
-    this.nesterov = options.nesterov ?? false;
+    this.nesterov = checkBoolean('SGD "nesterov"', options.nesterov ?? false);
     this.velocities = params.map((p) => backend.zeros(p.tensor.rows, p.tensor.cols));
     this.names = params.map((p) => p.name);
   }

@@ -1,6 +1,6 @@
 import type { ParameterRole } from '../parameter.js';
 import { checkNumber } from '../validation.js';
-import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
+import { checkRoles, type Regularizer, type RegularizerContext, type RegularizerSpec } from './regularizer.js';
 
 /**
  * L1 weight decay: adds coefficient * sign(w) to the gradient of every parameter whose role is
@@ -16,7 +16,7 @@ export class L1WeightDecay implements Regularizer {
 
   constructor(coefficient: number, roles: readonly ParameterRole[] = ['weights']) {
     this.coefficient = checkNumber('L1 weight decay', coefficient, 0);
-    this.roles = roles;
+    this.roles = checkRoles('L1 weight decay "roles"', roles);
   }
 
   addGradient({ model, grads }: RegularizerContext): void {

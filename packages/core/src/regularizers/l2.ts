@@ -1,6 +1,6 @@
 import type { ParameterRole } from '../parameter.js';
 import { checkNumber } from '../validation.js';
-import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
+import { checkRoles, type Regularizer, type RegularizerContext, type RegularizerSpec } from './regularizer.js';
 
 /**
  * L2 weight decay: adds coefficient * w to the gradient of every parameter whose role is in
@@ -15,7 +15,7 @@ export class L2WeightDecay implements Regularizer {
 
   constructor(coefficient: number, roles: readonly ParameterRole[] = ['weights']) {
     this.coefficient = checkNumber('L2 weight decay', coefficient, 0);
-    this.roles = roles;
+    this.roles = checkRoles('L2 weight decay "roles"', roles);
   }
 
   addGradient({ model, grads }: RegularizerContext): void {

@@ -1,6 +1,7 @@
-import type { Matrix, Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, type Matrix, type Tensor } from '@boltzmann/tensor';
 import type { UnitMasks } from '../estimators/estimator.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
+import type { ParameterRole } from '../parameter.js';
 
 /** The JSON description of a regularizer (its type and options). */
 export interface RegularizerSpec {
@@ -40,4 +41,17 @@ export interface Regularizer {
   spec(): RegularizerSpec;
   /** Frees what `attach` allocated. */
   dispose?(): void;
+}
+
+const PARAMETER_ROLES: readonly ParameterRole[] = ['weights', 'bias', 'scale'];
+
+/**
+ * Throws unless `roles` is an array of parameter roles ("weights", "bias", "scale"), naming
+ * `what` (the option) and the value; returns a copy.
+ */
+export function checkRoles(what: string, roles: unknown): ParameterRole[] {
+  if (!Array.isArray(roles) || !roles.every((r) => PARAMETER_ROLES.includes(r as ParameterRole))) {
+    throw new InvalidValueError(`${what} must be an array of parameter roles (${PARAMETER_ROLES.map((r) => `"${r}"`).join(', ')}), got ${JSON.stringify(roles) ?? String(roles)}`);
+  }
+  return [...(roles as ParameterRole[])];
 }

@@ -1,6 +1,6 @@
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Registry } from '../registry.js';
-import { checkNumber } from '../validation.js';
+import { checkNumber, checkOptionKeys } from '../validation.js';
 import { Constant } from './constant.js';
 import { EpochList } from './epoch-list.js';
 import { ExponentialDecay, type ExponentialDecayOptions } from './exponential-decay.js';
@@ -8,13 +8,23 @@ import { LinearRamp, type LinearRampOptions } from './linear-ramp.js';
 import { isSchedule, type Schedule, type ScheduleSpec } from './schedule.js';
 import { StepDecay, type StepDecayOptions } from './step-decay.js';
 
+/**
+ * `spec` without its "type", once every other key is one of `options` (a misspelt option is an
+ * error, not ignored).
+ */
+function optionsOf<T>(spec: ScheduleSpec, options: readonly string[]): T {
+  checkOptionKeys(`schedule "${spec.type}"`, spec, options);
+  const { type: _type, ...rest } = spec;
+  return rest as T;
+}
+
 /** Schedules by name: "constant", "linear", "list" (one value per epoch), "step-decay", "exponential". */
 export const scheduleTypes = new Registry<(spec: ScheduleSpec) => Schedule>('schedule')
-  .register(Constant.type, (spec) => new Constant(spec['value'] as number))
-  .register(LinearRamp.type, (spec) => new LinearRamp(spec as unknown as LinearRampOptions))
-  .register(EpochList.type, (spec) => new EpochList(spec['values'] as number[]))
-  .register(StepDecay.type, (spec) => new StepDecay(spec as unknown as StepDecayOptions))
-  .register(ExponentialDecay.type, (spec) => new ExponentialDecay(spec as unknown as ExponentialDecayOptions));
+  .register(Constant.type, (spec) => new Constant(optionsOf<{ value: number }>(spec, ['value']).value))
+  .register(LinearRamp.type, (spec) => new LinearRamp(optionsOf<LinearRampOptions>(spec, ['from', 'to', 'start', 'end', 'unit'])))
+  .register(EpochList.type, (spec) => new EpochList(optionsOf<{ values: number[] }>(spec, ['values']).values))
+  .register(StepDecay.type, (spec) => new StepDecay(optionsOf<StepDecayOptions>(spec, ['initial', 'factor', 'every', 'unit'])))
+  .register(ExponentialDecay.type, (spec) => new ExponentialDecay(optionsOf<ExponentialDecayOptions>(spec, ['initial', 'rate', 'unit'])));
 
 /**
  * A number (constant), an array (one value per epoch: an `EpochList`), a schedule, or a

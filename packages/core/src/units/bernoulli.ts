@@ -2,7 +2,7 @@ import { Matrix, assertDimension, assertRange, type Backend, type Precision, typ
 import type { Parameter } from '../parameter.js';
 import { checkMatrix } from '../validation.js';
 import type { Workspace } from '../workspace.js';
-import type { UnitLayer, UnitSpec } from './unit-layer.js';
+import { checkUnitOptions, type UnitLayer, type UnitSpec } from './unit-layer.js';
 
 /**
  * How far from 0 and 1 the data means are kept when the bias is set to their logit, so an
@@ -28,6 +28,7 @@ export class BernoulliLayer implements UnitLayer {
   constructor(readonly backend: Backend, spec: Pick<UnitSpec, 'name' | 'size'>) {
     if (typeof spec.name !== 'string' || spec.name === '') throw new TypeError('a layer needs a non-empty name');
     assertDimension(`size of layer "${spec.name}"`, spec.size);
+    checkUnitOptions({ ...spec, type: BernoulliLayer.type }, []);
     this.name = spec.name;
     this.size = spec.size;
     this.bias = backend.zeros(1, spec.size);

@@ -1,5 +1,6 @@
-import { InvalidValueError, type Backend, type Matrix, type Precision, type RngState, type Tensor } from '@boltzmann/tensor';
+import type { Backend, Matrix, Precision, RngState, Tensor } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
+import { checkOptionKeys } from '../validation.js';
 import type { Workspace } from '../workspace.js';
 
 /**
@@ -104,13 +105,9 @@ export type UnitFactory = (backend: Backend, spec: UnitSpec) => UnitLayer;
 
 /**
  * Throws unless every key of a layer spec is one its type knows (`type`, `name`, `size` and
- * `known`), so a misspelt option ("varaince") is an error rather than silently ignored.
+ * `known`), so a misspelt option ("varaince") is an error rather than silently ignored; the
+ * message lists the options and suggests the nearest (`checkOptionKeys`).
  */
 export function checkUnitOptions(spec: UnitSpec, known: readonly string[]): void {
-  for (const key of Object.keys(spec)) {
-    if (key !== 'type' && key !== 'name' && key !== 'size' && !known.includes(key)) {
-      const options = known.length > 0 ? `its options are ${known.map((k) => `"${k}"`).join(', ')}` : 'it takes no options';
-      throw new InvalidValueError(`layer "${spec.name}" (${spec.type} units) has an unknown option "${key}"; ${options}`);
-    }
-  }
+  checkOptionKeys(`layer "${spec.name}" (${spec.type} units)`, spec, known, ['type', 'name', 'size']);
 }
