@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FormatError, ReferenceBackend } from '@boltzmann/tensor';
+import { FormatError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { RBM, Trainer, loadModel, loadRBM, saveModel } from '@boltzmann/core';
+import { RBM, Trainer, buildModel, encodeArray, loadModel, loadRBM, saveModel, type ModelSpec } from '@boltzmann/core';
 import { barsAndStripes, repeatRows } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -126,6 +126,60 @@ describe('model files', function () {
       doc3.model.layers[1].size = 0;
       expectBad(JSON.stringify(doc3), /size of layer "hidden" must be a positive integer, got 0/);
     });
+
+    it('an unknown option key (or a wrongly typed value) in any spec the file holds, naming it', function () {
+      const cases: [(doc: any) => void, RegExp][] = [
+        [(d) => (d.model.layers[0].groupSize = 2), /describes a model that cannot be built: layer "visible" \(bernoulli units\) has an unknown option "groupSize"; it takes no options/],
+        [(d) => (d.model.connections[0].weightStd = 0.1), /connection "visible-hidden" \(dense\) has an unknown option "weightStd"; it takes no options/],
+        [(d) => (d.training.config.estimator.kk = 2), /estimator "cd" has an unknown option "kk"; its options are "k", "chains", "meanLayers", "statistics" \(did you mean "k"\?\)/],
+        [(d) => (d.training.config.learningRate.vaule = 1), /schedule "constant" has an unknown option "vaule"; its options are "value" \(did you mean "value"\?\)/],
+        [(d) => (d.training.config.optimizer.nesterov = 'yes'), /SGD "nesterov" must be true or false, got "yes"/],
+        [(d) => (d.training.config.optimizer.momentum = 0.9), /optimizer "sgd" has an unknown option "momentum"; its options are "nesterov"/],
+        [(d) => (d.training.config.regularizers[0].coeficient = 1), /regularizer "l2" has an unknown option "coeficient"; .* \(did you mean "coefficient"\?\)/],
+      ];
+      expect(JSON.parse(good).training.config.regularizers[0].type).to.equal('l2');
+      for (const [edit, pattern] of cases) {
+        const doc = JSON.parse(good);
+        edit(doc);
+        expectBad(JSON.stringify(doc), pattern);
+      }
+    });
+  });
+
+  describe('lateral weights are checked on load for every model kind (symmetric, zero diagonal)', function () {
+    const spec = (kind: string): ModelSpec => ({
+      kind,
+      layers: [
+        { type: 'bernoulli', name: 'visible', size: 3 },
+        { type: 'bernoulli', name: 'hidden', size: 2 },
+      ],
+      connections: [
+        { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' },
+        { type: 'lateral', name: 'visible-visible', from: 'visible', to: 'visible' },
+      ],
+    });
+    const asymmetric = Matrix.fromRows([[0, 0.5, -1], [0.5, 0, 2], [-1, 2.5, 0]]).toFloat64();
+    const diagonal = Matrix.fromRows([[0, 0.5, -1], [0.5, 0.25, 2], [-1, 2, 0]]).toFloat64();
+
+    for (const kind of ['graph', 'boltzmann-machine']) {
+      it(`a "${kind}" file with asymmetric lateral weights or a non-zero diagonal is refused, naming the connection, (i, j) and values`, async function () {
+        const model = buildModel(be, spec(kind), { seed: 2, weightStd: 0.5 });
+        const file = join(dir, `lateral-${kind}.json`);
+        await saveModel(file, model);
+        const good = readFileSync(file, 'utf8');
+        const loaded = loadModel(file, be).model;
+        expect(loaded.kind).to.equal(kind);
+        expect(Array.from((await loaded.getParams())['visible-visible.weights']!.data)).to.deep.equal(Array.from((await model.getParams())['visible-visible.weights']!.data));
+
+        const doc = JSON.parse(good);
+        doc.parameters['visible-visible.weights'] = encodeArray(asymmetric);
+        writeFileSync(file, JSON.stringify(doc));
+        expect(() => loadModel(file, be)).to.throw(FormatError, /lateral-[a-z-]+\.json".*lateral connection "visible-visible".* is not symmetric: \(2, 1\) is 2\.5 but \(1, 2\) is 2/);
+        doc.parameters['visible-visible.weights'] = encodeArray(diagonal);
+        writeFileSync(file, JSON.stringify(doc));
+        expect(() => loadModel(file, be)).to.throw(FormatError, /lateral connection "visible-visible".* has 0\.25 on the diagonal at \(1, 1\)/);
+      });
+    }
   });
 
   it('a float32 model (CpuBackend) round-trips bit for bit and resaves byte-identically', async function () {

@@ -1,4 +1,4 @@
-import type { Backend, Tensor } from '@boltzmann/tensor';
+import type { Backend, Matrix, Tensor } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import type { Workspace } from '../workspace.js';
@@ -21,5 +21,12 @@ export interface Connection {
   /** Fills grads (one per parameter) with scale * sum over rows of dE/dparameter. */
   addEnergyGradients(xFrom: Tensor, xTo: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void;
   spec(): ConnectionSpec;
+  /**
+   * Optional: throws unless host values for its parameters (by local name, "weights"; shapes
+   * already checked), e.g. read from a model file, satisfy what the connection type requires
+   * beyond shape and finiteness (lateral: symmetric with a zero diagonal). The error names
+   * the connection, the entry and its values. `loadModel` calls it for every model kind.
+   */
+  checkParameters?(values: Readonly<Record<string, Matrix>>): void;
   dispose(): void;
 }
