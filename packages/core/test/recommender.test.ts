@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CounterRng, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CounterRng, FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
+  RBM,
   RecommenderRBM,
   compareWithItemMeans,
   holdOutRatings,
@@ -118,5 +119,63 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
     expect((await bad({ users: [0], items: [3], ratings: [1] })).message).to.match(/item 3 is outside the 3 items/);
     expect((await bad({ users: [0, 0], items: [1, 1], ratings: [1, 3] })).message).to.match(/user 0 rates item 1 twice/);
     expect(() => RecommenderRBM.create(be, { items: 3, levels: [3, 1] })).to.throw(InvalidValueError, /ascending/);
+  });
+
+  it('saves its rating levels: a reloaded model predicts the same ratings on the same scale; bad levels in a file are a FormatError naming the key', async function () {
+    const be = new CpuBackend({ precision: 'float64' });
+    const levels = [0.5, 1, 1.5, 2.5];
+    const rbm = RecommenderRBM.create(be, { items: 4, levels, hidden: 3, weightStd: 0.4, seed: 7 });
+    const known = { users: [0, 0, 1, 2], items: [0, 3, 1, 2], ratings: [2.5, 0.5, 1, 1.5] };
+    const queries = { users: [0, 0, 1, 1, 2, 3], items: [1, 2, 0, 3, 0, 1] };
+    const dir = mkdtempSync(join(tmpdir(), 'recommender-levels-'));
+    const file = join(dir, 'rec.json');
+    await saveModel(file, rbm);
+    const good = readFileSync(file, 'utf8');
+    expect(JSON.parse(good).model.levels).to.deep.equal(levels);
+
+    const loaded = loadModel(file, be).model as RecommenderRBM;
+    expect(loaded).to.be.instanceOf(RecommenderRBM);
+    expect(loaded.levels).to.deep.equal(levels);
+    const expected = await rbm.predict(known, queries);
+    expect(Array.from(await loaded.predict(known, queries))).to.deep.equal(Array.from(expected));
+    // On the saved scale: levels 1..4 would give other predictions.
+    for (const x of expected) expect(x).to.be.within(0.5, 2.5);
+    const onDefaultLevels = await (loadModel(file, be).model as RecommenderRBM).withLevels([1, 2, 3, 4]).predict({ ...known, ratings: [4, 1, 2, 3] }, queries);
+    expect(Array.from(onDefaultLevels)).to.not.deep.equal(Array.from(expected));
+    // Saving the loaded model again gives the same file.
+    await saveModel(join(dir, 'again.json'), loaded);
+    expect(readFileSync(join(dir, 'again.json'), 'utf8')).to.equal(good);
+
+    // A file without "levels" (written before the key existed) still loads, on levels 1..K.
+    const old = JSON.parse(good);
+    delete old.model.levels;
+    writeFileSync(file, JSON.stringify(old));
+    expect((loadModel(file, be).model as RecommenderRBM).levels).to.deep.equal([1, 2, 3, 4]);
+
+    const badLevels: [unknown, RegExp][] = [
+      [[1, 2, 3], /"model\.levels" in model file ".*rec\.json" holds 3 levels, but the visible layer has groups of 4/],
+      [[1, 2, 2, 3], /"model\.levels" in model file ".*rec\.json" must be strictly increasing: level 2 \(2\) is not above level 1 \(2\)/],
+      [[1, 3, 2, 4], /"model\.levels" .* must be strictly increasing: level 2 \(2\) is not above level 1 \(3\)/],
+      [[1, 2, 'x', 4], /"model\.levels" .*: level 2 is "x", not a finite number/],
+      ['1,2,3,4', /"model\.levels" .* must be an array of numbers, got "1,2,3,4"/],
+    ];
+    for (const [value, pattern] of badLevels) {
+      const doc = JSON.parse(good);
+      doc.model.levels = value;
+      writeFileSync(file, JSON.stringify(doc));
+      expect(() => loadModel(file, be), JSON.stringify(value)).to.throw(FormatError, pattern);
+    }
+    // JSON numbers beyond float64 parse as Infinity.
+    writeFileSync(file, good.replace(/"levels": \[[^\]]*\]/, '"levels": [1, 2, 3, 1e999]'));
+    expect(() => loadModel(file, be)).to.throw(FormatError, /"model\.levels" .*: level 3 is Infinity, not a finite number/);
+
+    // Only a recommender has rating levels.
+    const plain = join(dir, 'rbm.json');
+    await saveModel(plain, RBM.create(be, { visible: 3, hidden: 2 }));
+    const doc = JSON.parse(readFileSync(plain, 'utf8'));
+    expect(doc.model.levels).to.equal(undefined);
+    doc.model.levels = [1, 2];
+    writeFileSync(plain, JSON.stringify(doc));
+    expect(() => loadModel(plain, be)).to.throw(FormatError, /"model\.levels" in model file ".*rbm\.json" holds rating levels, which only a "recommender-rbm" model has; this model is a "rbm"/);
   });
 });

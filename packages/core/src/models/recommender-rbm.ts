@@ -68,8 +68,9 @@ export interface RecommenderEpoch {
  * sum_k level_k p(v_ik = 1 | p(h | V)), from the user's known ratings.
  *
  * As a model graph: layers "visible" (multinomial, groupSize K) and "hidden" (Bernoulli), one
- * dense connection. The file format has no slot for the rating levels: `saveModel` keeps the
- * weights, and a loaded model predicts levels 1..K until you call `withLevels`.
+ * dense connection. `saveModel` writes the rating levels as `model.levels` and `loadModel` sets
+ * them back (checked: K finite numbers, strictly increasing); a file without the key loads on
+ * levels 1..K.
  */
 export class RecommenderRBM extends EnergyModel {
   override get kind(): string {
@@ -108,7 +109,7 @@ export class RecommenderRBM extends EnergyModel {
     return new RecommenderRBM(backend, [visible, hidden], [connection], { seed, levels });
   }
 
-  /** Sets the rating values (e.g. after loading a model file, which does not store them). */
+  /** Sets the rating values (K finite numbers, strictly increasing); a model file saves them. */
   withLevels(levels: readonly number[]): this {
     this.levels = checkLevels(levels, this.levelCount);
     return this;
@@ -305,14 +306,24 @@ export async function compareWithItemMeans(model: RecommenderRBM, known: Ratings
   return { rbm, itemMean };
 }
 
-function checkLevels(levels: readonly number[] | undefined, k: number): number[] {
-  if (!Array.isArray(levels) || levels.length < 2) throw new InvalidValueError(`a recommender needs at least two rating levels, got ${JSON.stringify(levels)}`);
-  if (levels.length !== k) throw new ShapeError(`${levels.length} rating levels for softmax groups of ${k}`);
+/**
+ * Throws unless `levels` is an array of K = `k` (>= 2) finite numbers, strictly increasing: one
+ * rating value per softmax unit of an item. `what` names them in the message ('"model.levels"
+ * in model file "x"'). Returns a copy.
+ */
+export function checkLevels(levels: unknown, k: number, what = 'the rating levels'): number[] {
+  const show = (x: unknown) => (typeof x === 'number' ? String(x) : (JSON.stringify(x) ?? String(x)));
+  if (!Array.isArray(levels)) throw new InvalidValueError(`${what} must be an array of numbers, got ${show(levels)}`);
+  if (levels.length < 2) throw new InvalidValueError(`${what}: a recommender needs at least two rating levels, got ${show(levels)}`);
+  if (levels.length !== k) throw new ShapeError(`${what} holds ${levels.length} levels, but the visible layer has groups of ${k} (groupSize): one level per softmax unit of an item`);
   for (let j = 0; j < levels.length; j++) {
-    if (typeof levels[j] !== 'number' || !Number.isFinite(levels[j])) throw new InvalidValueError(`rating level ${String(levels[j])} is not a finite number`);
-    if (j > 0 && !(levels[j]! > levels[j - 1]!)) throw new InvalidValueError(`rating levels must be ascending and distinct, got ${levels.join(', ')}`);
+    const x: unknown = levels[j];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidValueError(`${what}: level ${j} is ${show(x)}, not a finite number`);
+    if (j > 0 && !(x > levels[j - 1])) {
+      throw new InvalidValueError(`${what} must be strictly increasing: level ${j} (${x}) is not above level ${j - 1} (${levels[j - 1]}) (rating levels are ascending and distinct)`);
+    }
   }
-  return [...levels];
+  return [...(levels as number[])];
 }
 
 function maxOf(xs: ArrayLike<number>): number {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BoltzmannError, FormatError, Matrix, rngState, writeFileAtomic, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, ModelSpec } from '../models/energy-model.js';
 import { RBM } from '../models/rbm.js';
+import { RecommenderRBM, checkLevels } from '../models/recommender-rbm.js';
 import { buildModel } from '../models/registry.js';
 import { Trainer, type TrainingCheckpoint } from '../training/trainer.js';
 import { decodeArray, encodeArray, type EncodedArray } from './array-codec.js';
@@ -15,7 +16,11 @@ export const MODEL_FORMAT_VERSION = 1;
 export interface ModelDocument {
   format: typeof MODEL_FORMAT;
   version: number;
-  model: ModelSpec;
+  /**
+   * The graph, plus `levels`: a `recommender-rbm`'s rating values (K, strictly increasing);
+   * absent for other kinds (and in files written before the key: levels 1..K).
+   */
+  model: ModelSpec & { levels?: number[] };
   sampleRng: RngState;
   parameters: Record<string, EncodedArray>;
   training?: TrainingCheckpoint<EncodedArray>;
@@ -41,7 +46,7 @@ export async function encodeModel(model: EnergyModel, trainer?: Trainer): Promis
   const doc: ModelDocument = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
-    model: model.spec(),
+    model: model instanceof RecommenderRBM ? { ...model.spec(), levels: [...model.levels] } : model.spec(),
     sampleRng: { ...model.sampleRng },
     parameters: await encodeTensors(model.backend, params),
   };
@@ -106,13 +111,23 @@ export function decodeModel(text: string, backend: Backend, source = 'model file
   }
   if (typeof doc.parameters !== 'object' || doc.parameters === null) throw new FormatError(`${source} has no "parameters" object`);
 
+  const { levels, ...spec } = (typeof doc.model === 'object' && doc.model !== null ? doc.model : {}) as Partial<ModelDocument['model']>;
   let model: EnergyModel;
   try {
-    model = buildModel(backend, doc.model as ModelSpec, { seed: doc.sampleRng?.seed ?? 0 });
+    model = buildModel(backend, spec as ModelSpec, { seed: doc.sampleRng?.seed ?? 0 });
   } catch (error) {
     throw new FormatError(`${source} describes a model that cannot be built: ${(error as Error).message}`);
   }
   try {
+    if (levels !== undefined) {
+      const key = `"model.levels" in ${source}`;
+      if (!(model instanceof RecommenderRBM)) throw new FormatError(`${key} holds rating levels, which only a "recommender-rbm" model has; this model is a "${model.kind}"`);
+      try {
+        model.withLevels(checkLevels(levels, model.levelCount, key));
+      } catch (error) {
+        throw new FormatError((error as Error).message);
+      }
+    }
     const params = decodeAll(doc.parameters, (name) => `parameter "${name}" in ${source}`);
     for (const p of model.parameters) {
       const m = params[p.name];
