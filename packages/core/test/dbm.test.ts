@@ -202,7 +202,7 @@ describe('DBM: training, sampling, transform and files', function () {
   const data = repeatRows(barsAndStripes(3), 8); // 14 patterns x 8, float64
 
   it('greedy pretraining then joint mean-field PCD raise the exact log-likelihood of bars and stripes', async function () {
-    const { dbm, rbms } = await pretrainDBM(be, data, { layers: [9, 10, 6], epochs: 60, k: 1, seed: 3, trainer: { learningRate: 0.1, batchSize: 14, seed: 3 }, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+    const { dbm, rbms } = await pretrainDBM(be, data, { layers: [9, 10, 6], epochs: 60, k: 1, seed: 3, trainer: { learningRate: 0.1, momentum: { type: 'linear', from: 0.5, to: 0.9, end: 5 }, batchSize: 14, seed: 3 }, monitor: { freeEnergy: false, pseudoLikelihood: false } });
     expect(rbms).to.have.length(2);
     const exactLL = async () => {
       const host = hostOf(await dbm.getParams());
