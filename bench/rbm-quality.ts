@@ -8,7 +8,7 @@
  * printed as one JSON line beside scikit-learn's and PyTorch's numbers from DESIGN.md.
  * Not a test: nothing is asserted. Needs Debian's dataset-fashion-mnist.
  *
- *   npx tsx bench/rbm-quality.ts [--epochs 3] [--estimator cd|pcd] [--k 1] [--momentum default|0.5|...] [--momentum-ramp-epochs 5]
+ *   npx tsx bench/rbm-quality.ts [--epochs 3] [--estimator cd|pcd] [--k 1] [--momentum default|0.5|...] [--momentum-ramp-epochs 1]
  *       [--weight-decay 1e-4] [--lr 0.05] [--optimizer sgd|adam] [--sparsity 0.1] [--rows 60000] [--seed 1]
  *
  * The flags change one setting at a time from the defaults, to compare variants.
