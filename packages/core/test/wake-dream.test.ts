@@ -29,13 +29,13 @@ function paritySet(): Matrix {
 }
 
 describe('wake/dream learning of general Boltzmann machines', function () {
-  it('exact wake/dream gradients equal finite differences of the exact log-likelihood (3 visible + 2 hidden)', function () {
+  it('exact wake/dream gradients equal finite differences of the exact log-likelihood (3 visible + 2 hidden)', async function () {
     const host = randomBM(5, 50, 0.8);
     const ref = new ReferenceBackend();
     const bm = BoltzmannMachine.create(ref, { visible: 3, hidden: 2, weights: host.M, bias: host.b });
     const data = Matrix.fromRows([[1, 0, 1], [0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 0]]).toFloat64();
     const grads = bm.createGradients();
-    new WakeDream(bm).computeGradients(ref.upload(data), grads, { seed: 0, stream: 0, counter: 0 });
+    await new WakeDream(bm).computeGradients(ref.upload(data), grads, { seed: 0, stream: 0, counter: 0 });
     const h = 1e-5;
     const ll = (p: HostBM) => bruteLogLikelihood(p, data);
     const bumpPair = (i: number, j: number, d: number): HostBM => {

@@ -258,7 +258,7 @@ export class TrainingRun {
     const window = this.window ? await this.window.evaluate(batch) : undefined;
     if (this.cancelled) return false;
     const hyper = trainer.hyperparameters();
-    trainer.trainStep(batch);
+    await trainer.trainStep(batch); // a promise only where the estimator reads back (wake/dream...)
     this.lastHyper = hyper;
     const event: BatchEndEvent = {
       type: 'batch-end',
@@ -314,8 +314,7 @@ export class TrainingRun {
     } catch (error) {
       trainer.epoch = this.goodEpoch;
       trainer.step = this.goodStep;
-      trainer.resyncState();
-      throw error;
+      throw await trainer.resyncAfterRollback(error); // a DivergenceError is never hidden by the resync
     }
     this.guard!.snapshot();
     this.goodEpoch = trainer.epoch;

@@ -44,8 +44,15 @@ export interface EstimatorSpec {
  */
 export interface Estimator {
   readonly type: string;
-  /** Fills grads; `rng` is the training's Gibbs stream. */
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): void;
+  /**
+   * Fills grads; `rng` is the training's Gibbs stream. A step that only issues backend work
+   * (CD, PCD) returns nothing and is done on return; a step that reads the backend back (wake/dream's
+   * host statistics, mean-field PCD's convergence test) returns a promise, since asynchronous backends
+   * (gpu.js webgpu) only read with `await backend.read`: grads are filled, and the observer called,
+   * once it resolves. Callers `await` the result either way and leave the batch, the parameters
+   * and grads alone until then.
+   */
+  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): void | Promise<void>;
   /** True when it applies `context.masks` (dropout); a trainer refuses masks for other estimators. */
   readonly supportsMasks?: boolean;
   /** Its hyperparameter schedules by name (CD's k), so a trainer can check they cover the epochs asked for. */

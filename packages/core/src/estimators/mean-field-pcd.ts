@@ -64,15 +64,33 @@ export class MeanFieldPCD implements Estimator {
     this.modelStats = new Array<Tensor>(model.layers.length);
   }
 
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void {
+  /**
+   * One step. With tolerance 0 the mean field runs exactly `maxIterations` iterations, nothing is
+   * read back and the step is done on return; with a tolerance > 0 the changes are read back with
+   * `await backend.read` (`MeanField.inferAsync`, so asynchronous backends work) and the step
+   * returns a promise: grads are filled once it resolves.
+   */
+  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void | Promise<void> {
+    const visible = this.model.layers[0]!;
+    if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
+    // Data phase: mean-field q(h | batch) (the batch is copied into the state before any await).
+    const state = this.stateFor(batch.rows);
+    if (this.meanField.tolerance === 0) {
+      this.lastInference = this.meanField.infer(state, batch);
+      this.afterInference(state, grads, rng, observer);
+      return;
+    }
+    return this.meanField.inferAsync(state, batch).then((report) => {
+      this.lastInference = report;
+      this.afterInference(state, grads, rng, observer);
+    });
+  }
+
+  /** The rest of a step once the mean field has converged: data statistics, observers, model phase. */
+  private afterInference(state: Chain, grads: GradientSet, rng: RngState, observer: StepObserver | undefined): void {
     const model = this.model;
     const visible = model.layers[0]!;
-    if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
-    const rows = batch.rows;
-
-    // Data phase: mean-field q(h | batch).
-    const state = this.stateFor(rows);
-    this.lastInference = this.meanField.infer(state, batch);
+    const rows = state.rows;
     model.addEnergyGradients(state.states, 1 / rows, grads, false);
     observer?.onDataPhase?.(state.states);
     if (observer?.onReconstruction) {
@@ -80,7 +98,7 @@ export class MeanFieldPCD implements Estimator {
       const reconstruction = model.workspace.get('mean-field-pcd:reconstruction', rows, visible.size);
       model.computeInput(0, state.states, input);
       visible.mean(input, reconstruction);
-      observer.onReconstruction(batch, reconstruction);
+      observer.onReconstruction(state.states[0]!, reconstruction); // the state's copy of the batch
     }
 
     // Model phase: persistent chains.

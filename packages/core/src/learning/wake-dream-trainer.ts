@@ -93,7 +93,7 @@ export class WakeDreamTrainer {
           const batch = model.workspace.get('wake-dream:batch', rows, visible.size);
           be.gatherRows(resident, order.subarray(start, start + rows), batch);
           const hyper = this.hyperparameters();
-          await this.estimator.computeGradientsAsync(batch, this.grads, this.gibbsRng);
+          await this.estimator.computeGradients(batch, this.grads, this.gibbsRng);
           this.decay.addGradient({ model, grads: this.grads });
           this.optimizer.step(model.parameters, this.grads.tensors, hyper);
           this.step += 1;

@@ -3,8 +3,7 @@ import type { Estimator, EstimatorSpec } from '../estimators/estimator.js';
 import { LateralConnection } from '../connections/lateral.js';
 import { addOuter, exactConditionalStatistics } from '../metrics/exact-boltzmann.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
-import { readSyncFor } from '../host-read.js';
-import { checkQuadraticModel, graphQuadraticEnergy, graphQuadraticEnergySync, unitOffsets } from '../models/graph-energy.js';
+import { checkQuadraticModel, graphQuadraticEnergy, unitOffsets } from '../models/graph-energy.js';
 import type { QuadraticEnergy } from '../models/quadratic-energy.js';
 import { GlauberChains, GlauberSampler } from '../samplers/glauber.js';
 import { checkInteger } from '../validation.js';
@@ -51,10 +50,9 @@ interface Moments {
  * sampled one unit at a time anyway. Fills grads = <dE/dtheta>_wake - <dE/dtheta>_dream (per-row
  * means, the sign of the other estimators: descent = learning).
  *
- * `computeGradientsAsync` reads that copy with `await backend.read` and works on every backend
- * (`WakeDreamTrainer` uses it). `computeGradients`, the synchronous `Estimator` step (the core
- * `Trainer` calls it), reads with `readSync` and so needs a backend with synchronous readback;
- * on one without (gpu.js webgpu) it throws an InvalidValueError saying so.
+ * That copy is read with `await backend.read`, so the step (`computeGradients`, which returns a
+ * promise) works on every backend, asynchronous ones (gpu.js webgpu) included; the core `Trainer`
+ * and `WakeDreamTrainer` await it.
  */
 export class WakeDream implements Estimator {
   readonly type = 'wake-dream';
@@ -87,24 +85,11 @@ export class WakeDream implements Estimator {
   }
 
   /**
-   * The synchronous `Estimator` step: reads the batch and the parameters with `readSync`, so it
-   * needs a backend with synchronous readback. On one without (gpu.js webgpu, threaded webasm)
-   * it throws an InvalidValueError naming `computeGradientsAsync`, which works everywhere.
+   * The `Estimator` step: reads the batch and the parameters with `await backend.read` (every
+   * backend, asynchronous ones included), computes the statistics on the host and writes grads
+   * when it resolves. Do not change the batch or the parameters before it resolves.
    */
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState): void {
-    this.checkBatch(batch);
-    const api = 'WakeDream.computeGradients (the Estimator step)';
-    const instead = 'use await computeGradientsAsync(...) or a WakeDreamTrainer, which read with await backend.read';
-    const data = readSyncFor(this.model.backend, batch, api, instead);
-    this.gradientsFrom(data, graphQuadraticEnergySync(this.model, api, instead), grads, rng);
-  }
-
-  /**
-   * The same step with the batch and parameters read by `await backend.read`: works on every
-   * backend, asynchronous ones included, and gives the same gradients and random stream as
-   * `computeGradients`. Do not change the batch or the parameters before it resolves.
-   */
-  async computeGradientsAsync(batch: Tensor, grads: GradientSet, rng: RngState): Promise<void> {
+  async computeGradients(batch: Tensor, grads: GradientSet, rng: RngState): Promise<void> {
     this.checkBatch(batch);
     const [data, energy] = await Promise.all([this.model.backend.read(batch), graphQuadraticEnergy(this.model)]);
     this.gradientsFrom(data, energy, grads, rng);

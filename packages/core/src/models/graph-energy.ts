@@ -1,7 +1,6 @@
-import { InvalidValueError, Matrix, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix } from '@boltzmann/tensor';
 import { DenseConnection } from '../connections/dense.js';
 import { LateralConnection } from '../connections/lateral.js';
-import { readSyncFor } from '../host-read.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
 import type { EnergyModel } from './energy-model.js';
 import { QuadraticEnergy } from './quadratic-energy.js';
@@ -50,22 +49,6 @@ export async function graphQuadraticEnergy(model: EnergyModel): Promise<Quadrati
     Promise.all(model.connections.map((c) => be.read(c.parameters[0]!.tensor))),
   ]);
   return assembleQuadraticEnergy(model, biases, weights);
-}
-
-/**
- * {@link graphQuadraticEnergy} read with `readSync`, for APIs that are synchronous by contract
- * (`WakeDream.computeGradients`, an `Estimator` step). It needs a backend with synchronous
- * readback: on one without (gpu.js webgpu) it throws an InvalidValueError naming `api` and
- * `instead`, the asynchronous alternative.
- */
-export function graphQuadraticEnergySync(model: EnergyModel, api: string, instead: string): QuadraticEnergy {
-  checkQuadraticModel(model, 'a quadratic energy');
-  const read = (t: Tensor): Matrix => readSyncFor(model.backend, t, api, instead);
-  return assembleQuadraticEnergy(
-    model,
-    model.layers.map((layer) => read(layer.parameters[0]!.tensor)),
-    model.connections.map((c) => read(c.parameters[0]!.tensor)),
-  );
 }
 
 /** M and b from host copies of each layer's bias and each connection's weights. */

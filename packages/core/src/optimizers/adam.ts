@@ -1,6 +1,5 @@
 import { InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { ModelParameter } from '../parameter.js';
-import { readSyncFor } from '../host-read.js';
 import { checkNumber } from '../validation.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from './optimizer.js';
 
@@ -97,12 +96,11 @@ export class Adam implements Optimizer {
   }
 
   /**
-   * Re-reads the step count with `readSync` (the `Optimizer` hook is synchronous): needs a
-   * backend with synchronous readback; on one without, an InvalidValueError says so.
+   * Re-reads the step count t from its state tensor "step" (after a divergence guard put back
+   * the last good state in place), with `await backend.read`: works on every backend.
    */
-  resync(): void {
-    const instead = 'restore Adam with loadState (host matrices) instead of overwriting its state tensors in place';
-    this.t = readSyncFor(this.backend, this.stepCount, 'Adam.resync (the Optimizer hook)', instead).data[0]!;
+  async resync(): Promise<void> {
+    this.t = (await this.backend.read(this.stepCount)).data[0]!;
   }
 
   dispose(): void {

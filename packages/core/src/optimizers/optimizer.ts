@@ -29,8 +29,9 @@ export interface Optimizer {
   /**
    * Called after the tensors of `state()` were overwritten in place (a divergence guard put
    * back the last good ones): re-reads whatever the optimizer also keeps on the host (Adam's
-   * step count). One small readback, on that rare path only.
+   * step count). One small readback, on that rare path only: read with `await backend.read`
+   * (asynchronous backends have no other) and return the promise; the trainer awaits it.
    */
-  resync?(): void;
+  resync?(): void | Promise<void>;
   dispose(): void;
 }

@@ -36,8 +36,12 @@ export interface Regularizer {
   state?(): Record<string, Tensor>;
   /** Restores what `state()` returned (as host matrices). */
   loadState?(state: Readonly<Record<string, Matrix>>): void;
-  /** Re-reads host copies of its state after a divergence guard overwrote the tensors of `state()` in place. */
-  resync?(): void;
+  /**
+   * Re-reads host copies of its state after a divergence guard overwrote the tensors of `state()`
+   * in place; reads with `await backend.read` (asynchronous backends have no other) and returns
+   * the promise, which the trainer awaits.
+   */
+  resync?(): void | Promise<void>;
   spec(): RegularizerSpec;
   /** Frees what `attach` allocated. */
   dispose?(): void;

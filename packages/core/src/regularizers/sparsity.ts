@@ -1,6 +1,5 @@
 import { InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
-import { readSyncFor } from '../host-read.js';
 import { checkNumber } from '../validation.js';
 import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
 
@@ -126,12 +125,12 @@ export class SparsityTarget implements Regularizer {
   }
 
   /**
-   * Re-reads the "started" flag with `readSync` (the `Regularizer` hook is synchronous): needs a
-   * backend with synchronous readback; on one without, an InvalidValueError says so.
+   * Re-reads the "started" flag from its state tensor (after a divergence guard put back the
+   * last good state in place), with `await backend.read`: works on every backend.
    */
-  resync(): void {
-    const instead = 'restore it with loadState (host matrices) instead of overwriting its state tensors in place';
-    this.initialized = readSyncFor(this.model!.backend, this.started!, 'SparsityTarget.resync (the Regularizer hook)', instead).data[0] === 1;
+  async resync(): Promise<void> {
+    const model = this.attached();
+    this.initialized = (await model.backend.read(this.started!)).data[0] === 1;
   }
 
   spec(): RegularizerSpec {

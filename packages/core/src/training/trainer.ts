@@ -1,4 +1,4 @@
-import { CounterRng, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, DivergenceError, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
 import { estimatorTypes } from '../estimators/registry.js';
 import { FreeEnergyMetric } from '../metrics/free-energy.js';
@@ -140,6 +140,9 @@ export interface EpochReport {
  * data (no allocation per batch), estimator -> regularizers -> optimizer on each, metrics read
  * back once per epoch, and a NaN guard per epoch that restores the last good parameters and
  * throws a DivergenceError. `partialFit` runs single steps for streaming use.
+ *
+ * It reads the backend only with `await backend.read`, so it trains on asynchronous backends
+ * (gpu.js webgpu) too, whatever the estimator, optimizer and regularizers of the core.
  */
 export class Trainer {
   readonly config: TrainingConfig;
@@ -173,6 +176,8 @@ export class Trainer {
   /** Take a snapshot before the next step: none was taken since construction (so setParams after it counts). */
   private snapshotDue = true;
   private lastHyper: Hyperparameters = { learningRate: NaN, momentum: NaN };
+  /** A step whose estimator returned a promise has not finished yet. */
+  private stepPending = false;
   private readonly observer: StepObserver;
 
   constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
@@ -282,10 +287,33 @@ export class Trainer {
     return { ...this.optimizer.state(), ...this.regularizerState() };
   }
 
-  /** Re-reads host copies of state (Adam's step count...) after a guard restored `stateTensors()`. */
-  resyncState(): void {
-    this.optimizer.resync?.();
-    for (const r of this.regularizers) r.resync?.();
+  /**
+   * Re-reads host copies of state (Adam's step count, a sparsity target's "started" flag) after
+   * a guard restored `stateTensors()` in place; reads with `await backend.read`, so it works on
+   * every backend.
+   */
+  async resyncState(): Promise<void> {
+    await this.optimizer.resync?.();
+    for (const r of this.regularizers) await r.resync?.();
+  }
+
+  /**
+   * For a divergence guard that put back `stateTensors()` (or failed trying): awaits
+   * `resyncState()` and returns the error to throw, `error` itself. A failure of the resync
+   * never hides a DivergenceError: it comes back as a DivergenceError with both messages (and
+   * the resync failure as its `cause`); other errors pass through unchanged. `checkFinite` and
+   * `fit` use it; so can a driver with its own guard: `throw await trainer.resyncAfterRollback(error)`.
+   */
+  async resyncAfterRollback(error: unknown): Promise<unknown> {
+    try {
+      await this.resyncState();
+    } catch (resyncError) {
+      if (!(error instanceof DivergenceError)) return error;
+      const why = resyncError instanceof Error ? resyncError.message : String(resyncError);
+      const both = new DivergenceError(`${error.message}; re-reading the host copies of the optimizer and regularizer state afterwards failed (${why}), so they may not match the restored tensors: resume from a checkpoint`);
+      return Object.assign(both, { cause: resyncError });
+    }
+    return error;
   }
 
   /**
@@ -324,16 +352,36 @@ export class Trainer {
 
   /**
    * One training step on a batch already on the model's backend (rows x visible units);
-   * nothing is validated or read back. The building block of `fit` and of streaming pipelines.
+   * nothing is validated. The building block of `fit` and of streaming pipelines.
+   *
+   * With an estimator that only issues backend work (CD, PCD, mean-field PCD with tolerance 0)
+   * the step is done on return and nothing comes back. With one that reads the backend back
+   * (wake/dream; mean-field PCD with a tolerance, which reads its convergence test) it returns
+   * a promise, and the step (regularizers, optimizer, `step` count) finishes when it resolves:
+   * `await` the result either way, and leave the batch alone until then. A step, `partialFit`
+   * or `checkFinite` called while a step is still pending is refused (InvalidValueError).
    */
-  trainStep(batch: Tensor): void {
+  trainStep(batch: Tensor): void | Promise<void> {
+    this.checkIdle('trainStep');
     if (this.snapshotDue) {
       this.guard.snapshot();
       this.snapshotDue = false;
     }
     const hyper = this.hyperparameters();
     const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}) };
-    this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer, context);
+    const pending = this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer, context);
+    if (!isThenable(pending)) {
+      this.finishStep(hyper);
+      return;
+    }
+    this.stepPending = true;
+    return Promise.resolve(pending)
+      .then(() => this.finishStep(hyper))
+      .finally(() => (this.stepPending = false));
+  }
+
+  /** Regularizers and optimizer once the estimator has filled the gradients. */
+  private finishStep(hyper: Hyperparameters): void {
     for (const r of this.regularizers) r.addGradient?.({ model: this.model, grads: this.grads });
     this.optimizer.step(this.model.parameters, this.grads.tensors, hyper);
     for (const r of this.regularizers) r.afterStep?.(this.model);
@@ -341,12 +389,21 @@ export class Trainer {
     this.step += 1;
   }
 
-  /** One step on a host batch, validated first (shape, NaN/Inf, range of the visible units). */
-  partialFit(batch: Matrix): void {
+  private checkIdle(what: string): void {
+    if (this.stepPending) throw new InvalidValueError(`${what} was called while a training step is still running: await trainStep(...) / partialFit(...) first`);
+  }
+
+  /**
+   * One step on a host batch, validated first (shape, NaN/Inf, range of the visible units; a bad
+   * batch throws here). Like `trainStep`, returns a promise when the estimator reads the backend
+   * back: `await` it either way.
+   */
+  partialFit(batch: Matrix): void | Promise<void> {
+    this.checkIdle('partialFit');
     this.model.layers[0]!.validate(batch, 'batch');
     const t = this.model.workspace.get('trainer:partial-batch', batch.rows, batch.cols);
     this.model.backend.write(t, batch);
-    this.trainStep(t);
+    return this.trainStep(t);
   }
 
   /**
@@ -355,11 +412,11 @@ export class Trainer {
    * before the first step. When all are finite, records them as the last good ones.
    */
   async checkFinite(where = `after step ${this.step}`): Promise<void> {
+    this.checkIdle('checkFinite');
     try {
       await this.guard.check(where);
     } catch (error) {
-      this.resyncState();
-      throw error;
+      throw await this.resyncAfterRollback(error);
     }
     this.guard.snapshot();
     this.snapshotDue = false;
@@ -422,7 +479,7 @@ export class Trainer {
           this.sawDataPhase = false;
           const probe = (index + 1) % probeEvery === 0;
           if (probe) this.updateNorm.beforeStep();
-          this.trainStep(batch);
+          await this.trainStep(batch);
           if (probe) this.updateNorm.update(batch);
           if (!this.sawReconstruction) this.reconstruction?.update(batch);
           if (this.activation && !this.sawDataPhase && activationFallback) this.activation.update(batch);
@@ -436,8 +493,7 @@ export class Trainer {
         } catch (error) {
           this.epoch = goodEpoch;
           this.step = goodStep;
-          this.resyncState();
-          throw error;
+          throw await this.resyncAfterRollback(error);
         }
         this.guard.snapshot();
         goodEpoch = this.epoch;
@@ -485,6 +541,11 @@ export class Trainer {
 
 /** Steps per epoch whose update norm `fit` measures (spread evenly; the others cost nothing extra). */
 const UPDATE_NORM_PROBES = 10;
+
+/** Whether an estimator's step returned a promise (or any thenable) rather than nothing. */
+function isThenable(x: unknown): x is PromiseLike<void> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
 
 /** A plain JSON spec ({ type, ...options }) rather than a constructed instance. */
 function isSpec<S extends { type: string }>(x: unknown): x is S {
