@@ -10,7 +10,7 @@ import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { EnergyModel } from './energy-model.js';
 import { graphQuadraticEnergy } from './graph-energy.js';
-import { QuadraticEnergy, checkSymmetricZeroDiagonal } from './quadratic-energy.js';
+import { QuadraticEnergy } from './quadratic-energy.js';
 
 /** Options of `BoltzmannMachine.create`. */
 export interface BoltzmannMachineOptions {
@@ -149,17 +149,6 @@ export class BoltzmannMachine extends EnergyModel {
   /** The connection holding the (visible or hidden) lateral block, if any. */
   lateral(layer: 'visible' | 'hidden'): Connection | undefined {
     return this.connections.find((c) => c.type === LateralConnection.type && c.from.name === layer);
-  }
-
-  /** Also checks that lateral weights are symmetric with a zero diagonal (a loaded file may not be). */
-  override setParams(params: Readonly<Record<string, Matrix>>, options: { partial?: boolean } = {}): void {
-    for (const c of this.connections) {
-      const m = params[`${c.name}.weights`];
-      if (c.type === LateralConnection.type && m instanceof Matrix && m.rows === c.from.size && m.cols === c.from.size) {
-        checkSymmetricZeroDiagonal(`parameter "${c.name}.weights"`, m.data, m.rows);
-      }
-    }
-    super.setParams(params, options);
   }
 
   /** The energy as a host float64 {@link QuadraticEnergy}: M and b over [visible, hidden] units. */

@@ -233,8 +233,11 @@ export class EnergyModel {
   }
 
   /**
-   * Overwrites parameters from host matrices by qualified name. Every name must exist and
-   * every shape match; with `partial` false (the default) every parameter must be given.
+   * Overwrites parameters from host matrices by qualified name. Every name must exist, every
+   * shape match and every value be finite; with `partial` false (the default) every parameter
+   * must be given. Then each connection with a `checkParameters` hook whose parameters are all
+   * given vets them (lateral weights: symmetric, zero diagonal), with the message `loadModel`
+   * gives. Nothing is written unless everything passes.
    */
   setParams(params: Readonly<Record<string, Matrix>>, options: { partial?: boolean } = {}): void {
     const known = new Map(this.parameters.map((p) => [p.name, p]));
@@ -252,6 +255,11 @@ export class EnergyModel {
         throw new ShapeError(`parameter "${p.name}" must be ${p.tensor.rows}x${p.tensor.cols}, got ${m.rows}x${m.cols}`);
       }
       assertFinite(`parameter "${p.name}"`, m);
+    }
+    for (const c of this.connections) {
+      if (c.checkParameters === undefined) continue;
+      const values = c.parameters.map((p) => [p.name, params[`${c.name}.${p.name}`]] as const);
+      if (values.every(([, m]) => m !== undefined)) c.checkParameters(Object.fromEntries(values) as Record<string, Matrix>);
     }
     for (const p of this.parameters) {
       const m = params[p.name];

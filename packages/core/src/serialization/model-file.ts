@@ -136,8 +136,7 @@ export function decodeModel(text: string, backend: Backend, source = 'model file
         throw new FormatError(`parameter "${p.name}" in ${source} is ${m.rows}x${m.cols}, but its layers need ${p.tensor.rows}x${p.tensor.cols}`);
       }
     }
-    checkConnectionParameters(model, params);
-    model.setParams(params);
+    model.setParams(params); // runs each connection's checkParameters (lateral weights) before writing
     if (doc.sampleRng) model.sampleRng = rngState(doc.sampleRng.seed, doc.sampleRng.stream, doc.sampleRng.counter);
     if (doc.training === undefined) return { model };
     const t = doc.training;
@@ -152,18 +151,6 @@ export function decodeModel(text: string, backend: Backend, source = 'model file
     model.dispose();
     if (error instanceof FormatError) throw error;
     throw new FormatError(`${source}: ${(error as Error).message}`);
-  }
-}
-
-/**
- * Lets every connection with a `checkParameters` hook vet its values before they are written, so
- * lateral weights are symmetric with a zero diagonal whatever the model kind (not only a
- * `boltzmann-machine`, whose class checks them itself).
- */
-function checkConnectionParameters(model: EnergyModel, params: Readonly<Record<string, Matrix>>): void {
-  for (const c of model.connections) {
-    if (c.checkParameters === undefined) continue;
-    c.checkParameters(Object.fromEntries(c.parameters.map((p) => [p.name, params[`${c.name}.${p.name}`]!])));
   }
 }
 
