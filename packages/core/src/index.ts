@@ -33,6 +33,25 @@ export { Workspace } from './workspace.js';
 export type { Parameter, ModelParameter, ParameterRole } from './parameter.js';
 export { RngStreams } from './rng-streams.js';
 export { checkMatrix, checkNumber, checkInteger } from './validation.js';
+/**
+ * Option checks for plugins (a unit type, connection, estimator, optimizer, regularizer or
+ * schedule registered from outside core), so their specs refuse bad options with the messages
+ * the built-in ones give: `checkOptionKeys` refuses an unknown (misspelt) key, listing the
+ * options and suggesting the nearest ('did you mean "coefficient"?'); `checkBoolean` refuses a
+ * flag that is not true or false; `suggestName` gives that suggestion for any name and list.
+ *
+ * @example
+ * ```ts
+ * regularizerTypes.register('my-penalty', (spec) => {
+ *   checkOptionKeys('regularizer "my-penalty"', spec, ['coefficient', 'biases']);
+ *   const coefficient = checkNumber('my-penalty "coefficient"', spec['coefficient'] ?? 1e-3, 0);
+ *   return new MyPenalty(coefficient, checkBoolean('my-penalty "biases"', spec['biases'] ?? false));
+ * });
+ * // new Trainer(rbm, { regularizers: [{ type: 'my-penalty', coeficient: 0.1 }] }) throws:
+ * //   regularizer "my-penalty" has an unknown option "coeficient"; its options are "coefficient", "biases" (did you mean "coefficient"?)
+ * ```
+ */
+export { checkOptionKeys, checkBoolean, suggestName } from './validation.js';
 
 // units
 export { checkUnitOptions, type UnitLayer, type UnitSpec, type UnitFactory } from './units/unit-layer.js';
