@@ -36,10 +36,11 @@ export interface WakeDreamFitOptions {
 /**
  * Trains a general Boltzmann machine (or any model of Bernoulli layers with dense and lateral
  * connections) by the wake/dream rule: shuffled minibatches, {@link WakeDream} gradients,
- * optional L2 weight decay, then an optimizer step on the backend parameters. The core
- * `Trainer` drives RBM-like models whose layers split into two blocks; a machine with lateral
- * weights has none, hence this loop. It reads the backend only with `await backend.read`, so it
- * runs on asynchronous backends (gpu.js webgpu) too.
+ * optional L2 weight decay, then an optimizer step on the backend parameters: a small loop
+ * with nothing else. The core `Trainer` can drive the same machine with
+ * `estimator: { type: 'wake-dream' }` when you want its schedules, regularizers, checkpoints
+ * and divergence guard. It reads the backend only with `await backend.read`, so it runs on
+ * asynchronous backends (gpu.js webgpu) too.
  */
 export class WakeDreamTrainer {
   readonly estimator: WakeDream;
