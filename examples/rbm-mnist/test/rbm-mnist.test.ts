@@ -19,12 +19,12 @@ describe('examples/rbm-mnist', function () {
       'MLP 784-32-10 fine-tuned from the RBM',
     ]);
     expect(lines.filter((l) => l.includes('test accuracy'))).to.have.length(4);
-    // At this size (measured 0.88, 0.69, 0.88, 0.84): far above chance (0.1); the full-size table is in the README.
+    // At this size (measured over seeds 1-3: 0.88, 0.75-0.78, 0.87-0.88, 0.80-0.82): far above chance (0.1); the full-size table is in the README.
     const [pixels, features, random, tuned] = r.rows.map((x) => x.accuracy);
     expect(pixels).to.be.above(0.8);
-    expect(features).to.be.above(0.6);
+    expect(features).to.be.above(0.65);
     expect(random).to.be.above(0.8);
-    expect(tuned).to.be.above(0.8);
+    expect(tuned).to.be.above(0.75);
     expect(r.reconstructionErrors).to.have.length(4);
     expect(r.reconstructionErrors.at(-1)!).to.be.below(r.reconstructionErrors[0]!);
   });
