@@ -1,3 +1,4 @@
+import { nearestName } from '@boltzmann/core';
 import { BoltzmannError } from '@boltzmann/tensor';
 
 /** A command line the user must fix (unknown option, missing value...); the CLI prints it with the command's usage hint. */
@@ -130,26 +131,8 @@ export function commandHelp(def: CommandDef): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** " (did you mean --x?)" for a name one or two edits from a known one. */
+/** " (did you mean --x?)" for a name a few edits from a known option. */
 function suggest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
+  const best = nearestName(name, known);
   return best === undefined ? '' : ` (did you mean --${best}?)`;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }

@@ -51,7 +51,7 @@ export { checkMatrix, checkNumber, checkInteger } from './validation.js';
  * //   regularizer "my-penalty" has an unknown option "coeficient"; its options are "coefficient", "biases" (did you mean "coefficient"?)
  * ```
  */
-export { checkOptionKeys, checkBoolean, suggestName } from './validation.js';
+export { checkOptionKeys, checkBoolean, nearestName, suggestName } from './validation.js';
 
 // units
 export { checkUnitOptions, type UnitLayer, type UnitSpec, type UnitFactory } from './units/unit-layer.js';

@@ -58,10 +58,11 @@ export function checkBoolean(what: string, x: unknown): boolean {
 }
 
 /**
- * ' (did you mean "x"?)' when one of `known` is a few edits from `name` (at most one edit per
- * three letters, at least one; a swap of two neighbouring letters is one edit; case ignored), else ''.
+ * The one of `known` a few edits from `name` (at most one edit per three letters, at least one;
+ * a swap of two neighbouring letters is one edit; case ignored), or undefined when none is
+ * that close or `name` itself is known.
  */
-export function suggestName(name: string, known: readonly string[]): string {
+export function nearestName(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const k of known) {
@@ -71,7 +72,13 @@ export function suggestName(name: string, known: readonly string[]): string {
       best = k;
     }
   }
-  return best !== undefined && best !== name ? ` (did you mean "${best}"?)` : '';
+  return best !== name ? best : undefined;
+}
+
+/** ' (did you mean "x"?)' when {@link nearestName} finds one, else ''. */
+export function suggestName(name: string, known: readonly string[]): string {
+  const best = nearestName(name, known);
+  return best !== undefined ? ` (did you mean "${best}"?)` : '';
 }
 
 /** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b` (optimal string alignment). */

@@ -1,3 +1,4 @@
+import { suggestName } from '@boltzmann/core';
 import { backendLoadFailures } from '../builtins/backends.js';
 import type { ComponentCatalog } from '../catalog.js';
 import { KIND_LABELS, type ComponentKind } from '../tokens.js';
@@ -30,7 +31,7 @@ class IssueList {
     }
     if (allowed) {
       for (const key of Object.keys(x)) {
-        if (!allowed.includes(key)) this.add(`${join(path, key)}`, `unknown field${suggest(key, allowed)}; fields: ${allowed.filter((k) => !k.startsWith('$')).join(', ')}`);
+        if (!allowed.includes(key)) this.add(`${join(path, key)}`, `unknown field${suggestName(key, allowed)}; fields: ${allowed.filter((k) => !k.startsWith('$')).join(', ')}`);
       }
     }
     return true;
@@ -67,7 +68,7 @@ class IssueList {
   /** A registered name of `kind`; an unknown one lists what is registered. */
   registered(catalog: ComponentCatalog, kind: ComponentKind, x: unknown, path: string): void {
     if (!this.string(x, path)) return;
-    if (!catalog.has(kind, x)) this.add(path, `unknown ${KIND_LABELS[kind]} "${x}"${suggest(x, catalog.names(kind))}; registered: ${catalog.names(kind).join(', ') || 'none'}`);
+    if (!catalog.has(kind, x)) this.add(path, `unknown ${KIND_LABELS[kind]} "${x}"${suggestName(x, catalog.names(kind))}; registered: ${catalog.names(kind).join(', ') || 'none'}`);
   }
 
   /** An object { type: registered name, ...options }. */
@@ -259,26 +260,3 @@ function show(x: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** " (did you mean "x"?)" when a known name is a few edits away (one per three letters). */
-function suggest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = k;
-    }
-  }
-  return best !== undefined && best !== name ? ` (did you mean "${best}"?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
