@@ -126,7 +126,7 @@ describe('container: run spec', function () {
       ['momentum above 1', { training: { momentum: 1.5 } }, 'training.momentum', /\[0, 1\], got 1.5/],
       ['a schedule of an unknown type', { training: { learningRate: { type: 'cosine' } } }, 'training.learningRate.type', /unknown schedule "cosine"; registered: constant, exponential, linear, list, step-decay/],
       ['a schedule that is a string', { training: { momentum: 'fast' } }, 'training.momentum', /a number or a schedule object/],
-      ['an unknown estimator', { training: { estimator: { type: 'pt' } } }, 'training.estimator.type', /unknown estimator "pt"; registered: .*cd.*pcd/],
+      ['an unknown estimator', { training: { estimator: { type: 'fast-pcd' } } }, 'training.estimator.type', /unknown estimator "fast-pcd"; registered: .*cd.*pcd/],
       ['an optimizer whose type is not a string', { training: { optimizer: { type: 5 } } }, 'training.optimizer.type', /non-empty string, got 5/],
       ['an estimator that is not an object', { training: { estimator: 'cd' } }, 'training.estimator', /must be an object, got "cd"/],
       ['regularizers not an array', { training: { regularizers: { type: 'l2' } } }, 'training.regularizers', /must be an array/],

@@ -80,6 +80,7 @@ export { GibbsSampler, type GibbsOptions } from './samplers/gibbs.js';
 export type { Estimator, EstimatorSpec, StepObserver, StepContext, UnitMasks } from './estimators/estimator.js';
 export { ContrastiveDivergence, type ContrastiveDivergenceOptions, type StatisticSource } from './estimators/contrastive-divergence.js';
 export { estimatorTypes, type EstimatorFactory } from './estimators/registry.js';
+export { ParallelTempering, TEMPERABLE_UNIT_TYPES, checkBetas, temperingBetas, type ParallelTemperingOptions, type BetaSpacing } from './estimators/parallel-tempering.js';
 
 // optimizers
 export type { Optimizer, OptimizerSpec, Hyperparameters } from './optimizers/optimizer.js';

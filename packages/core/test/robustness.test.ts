@@ -112,7 +112,7 @@ describe('input validation: clear errors naming the problem', function () {
     expect(() => RBM.create(be, { visible: 3, hidden: 2, weights: new Matrix(2, 3) })).to.throw(ShapeError, /weights of "visible-hidden" must be 3x2/);
     expect(() => new Trainer(rbm, { batchSize: 0 })).to.throw(InvalidValueError, /batchSize must be an integer/);
     expect(() => new Trainer(rbm, { learningRate: NaN })).to.throw(InvalidValueError, /learningRate/);
-    expect(() => new Trainer(rbm, { estimator: { type: 'pt' } })).to.throw(InvalidValueError, /unknown estimator "pt"; registered: cd, .*\bpcd\b/);
+    expect(() => new Trainer(rbm, { estimator: { type: 'fast-pcd' } })).to.throw(InvalidValueError, /unknown estimator "fast-pcd"; registered: cd, .*\bpcd\b/);
     expect(() => new ContrastiveDivergence(rbm, { k: 0 })).to.throw(InvalidValueError, /k \(Gibbs steps/);
     expect(() => new ContrastiveDivergence(rbm, { meanLayers: ['visble'] })).to.throw(InvalidValueError, /no layer "visble"; layers: visible, hidden/);
     expect(() => rbm.setParams({ 'hidden.bias': new Matrix(1, 3) }, { partial: true })).to.throw(ShapeError, 'parameter "hidden.bias" must be 1x2, got 1x3');

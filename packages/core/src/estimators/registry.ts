@@ -4,6 +4,7 @@ import { ContrastiveDivergence, type ContrastiveDivergenceOptions } from './cont
 import type { Estimator, EstimatorSpec } from './estimator.js';
 import { WakeDream, type WakeDreamOptions } from '../learning/wake-dream.js';
 import { MeanFieldPCD, type MeanFieldPCDOptions } from './mean-field-pcd.js';
+import { ParallelTempering, type ParallelTemperingOptions } from './parallel-tempering.js';
 import { ScaledFieldCD, type ScaledFieldCDOptions } from './scaled-field-cd.js';
 import { checkOptionKeys } from '../validation.js';
 
@@ -16,6 +17,7 @@ const OPTIONS = {
   'wake-dream': ['expectations', 'chains', 'sweeps', 'clampedSweeps', 'maxUnits'],
   [MeanFieldPCD.type]: ['k', 'chains', 'init', 'maxIterations', 'tolerance'],
   [ScaledFieldCD.type]: ['k', 'upScale', 'downScale'],
+  [ParallelTempering.type]: ['k', 'chains', 'betas', 'temperatures', 'spacing', 'minBeta'],
 } as const;
 
 /** `spec`, once every key is "type" or one of `options` (a misspelt option is an error, not ignored). */
@@ -26,11 +28,14 @@ function checked<T>(spec: EstimatorSpec, options: readonly string[]): T {
 
 /**
  * Estimators by name: "cd" (CD-k), "pcd" (persistent CD-k), "wake-dream" (general Boltzmann
- * machines), "mean-field-pcd" (DBMs) and "scaled-field-cd" (greedy DBM pretraining).
+ * machines), "mean-field-pcd" (DBMs), "scaled-field-cd" (greedy DBM pretraining) and "pt"
+ * (parallel tempering; also registered as "parallel-tempering", its spec saying "pt").
  */
 export const estimatorTypes = new Registry<EstimatorFactory>('estimator')
   .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: false }))
   .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: true }))
   .register('wake-dream', (model, spec) => new WakeDream(model, checked<WakeDreamOptions>(spec, OPTIONS['wake-dream'])))
   .register(MeanFieldPCD.type, (model, spec) => new MeanFieldPCD(model, checked<MeanFieldPCDOptions>(spec, OPTIONS[MeanFieldPCD.type])))
-  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, checked<ScaledFieldCDOptions>(spec, OPTIONS[ScaledFieldCD.type])));
+  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, checked<ScaledFieldCDOptions>(spec, OPTIONS[ScaledFieldCD.type])))
+  .register(ParallelTempering.type, (model, spec) => new ParallelTempering(model, checked<ParallelTemperingOptions>(spec, OPTIONS[ParallelTempering.type])))
+  .register('parallel-tempering', (model, spec) => new ParallelTempering(model, checked<ParallelTemperingOptions>(spec, OPTIONS[ParallelTempering.type])));
