@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { SpecError, createContainer, loadRunData, resolveRun, scoreExtraMetrics, validateSpec, type BoltzmannContainer, type ResolvedRun } from '@boltzmann/container';
-import { RBM, saveModel } from '@boltzmann/core';
+import { ParallelTempering, RBM, saveModel } from '@boltzmann/core';
 import type { Matrix } from '@boltzmann/tensor';
 
 describe('container: resolution', function () {
@@ -161,6 +161,28 @@ describe('container: resolution', function () {
       const pll = await specError(resolveRun(container, tinySpec({ model: { layers: [{ type: 'gaussian', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'hidden', size: 5 }] }, training: { metrics: [{ name: 'pseudoLogLikelihood' }] } })));
       expect(pll.issues[0]!.path).to.equal('training.metrics[0]');
       expect(pll.issues[0]!.message).to.match(/gaussian units/);
+    });
+
+    it('a parallel-tempering estimator from the spec ("pt", or its alias) trains an epoch and reports its swap rates', async function () {
+      const run = await resolveRun(container, tinySpec({ training: { estimator: { type: 'parallel-tempering', temperatures: 3, chains: 8, k: 2 } } }));
+      try {
+        expect(run.trainer.estimator).to.be.instanceOf(ParallelTempering);
+        expect(run.trainer.config.estimator).to.deep.equal({ type: 'pt', k: 2, chains: 8, betas: [1, 0.5, 0] });
+        const before = await run.model.getParams();
+        const [r] = await run.trainer.fit(run.data.train, { epochs: 1, monitor: run.monitor });
+        expect(r!.reconstructionError).to.satisfy(Number.isFinite);
+        const after = await run.model.getParams();
+        expect(Array.from(after['visible-hidden.weights']!.data)).to.not.deep.equal(Array.from(before['visible-hidden.weights']!.data));
+        const rates = await (run.trainer.estimator as ParallelTempering).swapAcceptance();
+        expect(rates).to.have.length(2);
+        for (const x of rates) expect(x).to.be.within(0, 1);
+        expect(Object.keys(run.trainer.checkpoint().estimator)).to.have.length(6); // 3 temperatures x 2 layers
+      } finally {
+        run.dispose();
+      }
+      const e = await specError(resolveRun(container, tinySpec({ training: { estimator: { type: 'pt', betas: [1, 0.5, 0.5] } } })));
+      expect(e.issues[0]!.path).to.equal('training.estimator');
+      expect(e.issues[0]!.message).to.match(/must decrease strictly/);
     });
 
     it('resumes a saved run: same parameters, counters and remaining epochs', async function () {
