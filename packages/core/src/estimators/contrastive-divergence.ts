@@ -80,6 +80,8 @@ export class ContrastiveDivergence implements Estimator {
   private readonly dataStats: Tensor[];
   private readonly modelStats: Tensor[];
   private readonly observedMeans: Tensor[];
+  /** Per layer: the RNG keys one `sample` of it drew (counted the first time; see `updateLastBlock`). */
+  private readonly sampleKeys: (number | undefined)[];
 
   constructor(readonly model: EnergyModel, options: ContrastiveDivergenceOptions = {}) {
     this.kSchedule = toSchedule(options.k ?? 1, 'k (Gibbs steps of contrastive divergence)');
@@ -129,6 +131,7 @@ export class ContrastiveDivergence implements Estimator {
     this.dataStats = new Array<Tensor>(model.layers.length);
     this.modelStats = new Array<Tensor>(model.layers.length);
     this.observedMeans = new Array<Tensor>(model.layers.length);
+    this.sampleKeys = new Array<number | undefined>(model.layers.length);
   }
 
   schedules(): Readonly<Record<string, Schedule>> {
@@ -170,7 +173,8 @@ export class ContrastiveDivergence implements Estimator {
     }
     for (let step = 0; step < this.k; step++) {
       this.updateBlock(chain, 0, rng, chainMasks);
-      this.updateBlock(chain, 1, rng, chainMasks);
+      if (step === this.k - 1 && !this.persistent) this.updateLastBlock(chain, rng, chainMasks);
+      else this.updateBlock(chain, 1, rng, chainMasks);
       if (step === 0 && !this.persistent) observer?.onReconstruction?.(dataMasks?.[0] === undefined ? batch : data.states[0]!, chain.means[0]!);
     }
     for (const l of b0!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
@@ -187,6 +191,30 @@ export class ContrastiveDivergence implements Estimator {
   private updateBlock(chain: Chain, b: number, rng: RngState, masks: readonly (Tensor | undefined)[] | undefined, sample = true): void {
     this.sampler.updateBlock(chain, b, rng, sample);
     if (masks !== undefined) for (const l of this.sampler.blocks[b]!) this.mask(chain, l, masks);
+  }
+
+  /**
+   * CD's last update of block 1: a layer whose statistics are its means is not sampled, since
+   * its chain state would be read by nothing (the next step restarts the chain at the data).
+   * The stream still advances by the keys the sample would have drawn (counted at the first
+   * sample), so every later draw, and so the training, is the same as with the sample.
+   */
+  private updateLastBlock(chain: Chain, rng: RngState, masks: readonly (Tensor | undefined)[] | undefined): void {
+    const block = this.sampler.blocks[1]!;
+    for (const l of block) {
+      const keys = this.sampleKeys[l];
+      if (!this.useMeanStatistic[l]) {
+        this.sampler.updateLayer(chain, l, rng);
+      } else if (keys === undefined) {
+        const before = rng.counter;
+        this.sampler.updateLayer(chain, l, rng);
+        this.sampleKeys[l] = rng.counter - before;
+      } else {
+        this.sampler.updateLayer(chain, l, rng, false);
+        rng.counter += keys;
+      }
+    }
+    if (masks !== undefined) for (const l of block) this.mask(chain, l, masks);
   }
 
   /** Multiplies layer l's mean and state by its mask, if it has one. */
