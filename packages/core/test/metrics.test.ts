@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { CounterRng, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
+  DeviceSum,
   FreeEnergyMetric,
   MeanActivationMetric,
   PseudoLikelihoodMetric,
@@ -110,5 +112,30 @@ describe('metrics against independent float64 computations', function () {
     let se = 0;
     for (let i = 0; i < data.data.length; i++) se += (data.data[i]! - recon.data[i]!) ** 2;
     expect(await metric.value()).to.be.closeTo(se / 12, 1e-15);
+  });
+
+  it('DeviceSum.addColumnsByProduct (the per-step metrics\' sum) adds what addColumns adds: to 1e-13 in float64, to float32 rounding in float32', async function () {
+    const data = new Matrix(37, 11, Float64Array.from({ length: 37 * 11 }, (_, i) => ((i * 7919) % 1000) / 997));
+    let exact = 0;
+    for (const x of data.data) exact += x;
+    for (const [backend, tolerance] of [[be, 1e-13], [new CpuBackend({ precision: 'float64' }), 1e-13], [new CpuBackend({ precision: 'float32' }), 1e-6]] as const) {
+      const byProduct = new DeviceSum(backend, 11);
+      const bySum = new DeviceSum(backend, 11);
+      const t = backend.upload(data);
+      const head = backend.upload(data.sliceRows(0, 5));
+      const ones = (n: number) => backend.zeros(n, 1, 1);
+      byProduct.addColumnsByProduct(t, ones(37), 0.5);
+      byProduct.addColumnsByProduct(head, ones(5));
+      bySum.addColumns(t, 0.5);
+      bySum.addColumns(head);
+      expect(byProduct.rows).to.equal(42);
+      let want = exact / 2;
+      for (let i = 0; i < 5 * 11; i++) want += data.data[i]!;
+      expect(await byProduct.total(), backend.name).to.be.closeTo(want, tolerance * want);
+      expect(await byProduct.total(), backend.name).to.be.closeTo(await bySum.total(), tolerance * want);
+      byProduct.reset();
+      expect(byProduct.rows).to.equal(0);
+      expect(await byProduct.total()).to.equal(0);
+    }
   });
 });
