@@ -11,6 +11,13 @@
  * up to 2x over minutes). A configuration whose epoch takes longer than --slow-seconds stops
  * after its first epoch (reported as "epochs": 1).
  *
+ * With --profile each configuration's backend times every op it runs: the result lines gain
+ * "profile_ms_per_step" (op and operand shapes -> milliseconds per step, averaged over the
+ * configuration's last epoch, largest first) and "profile_calls_per_step"; the epoch times then
+ * include the timing wrapper's own cost (about a microsecond per op), so compare them only with
+ * other --profile runs. `--profile --rows 12000 --epochs 2 --configs native,core-rbm` shows where
+ * the Trainer's step spends its time beyond the raw CD-1 step's ops.
+ *
  * Child mode (internal): --child NAME; reads "epoch" / "exit" lines on stdin, writes JSON lines.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -18,7 +25,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CounterRng, Matrix } from '@boltzmann/tensor';
+import { CounterRng, Matrix, type Backend, type Tensor } from '@boltzmann/tensor';
 import { cd1Step, cd1StepFlops, createCd1State } from './cd1-step.js';
 import { backendFor, epochConfigurationNames, gpuBackendNames } from './configurations.js';
 import { loadTrainingImages } from './fashion-mnist.js';
@@ -37,10 +44,11 @@ interface Options {
   pythonBin: string;
   slowSeconds: number;
   child: string | undefined;
+  profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { epochs: 3, rows: 60000, configs: undefined, python: false, pythonBin: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', slowSeconds: 60, child: undefined };
+  const options: Options = { epochs: 3, rows: 60000, configs: undefined, python: false, pythonBin: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', slowSeconds: 60, child: undefined, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -60,6 +68,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--python-bin') options.pythonBin = value();
     else if (flag === '--slow-seconds') options.slowSeconds = Number(value());
     else if (flag === '--child') options.child = value();
+    else if (flag === '--profile') options.profile = true;
     else throw new Error(`unknown option ${flag}; see the comment at the top of bench/rbm-epoch.ts`);
   }
   if (options.rows % BATCH !== 0) throw new Error(`--rows must be a multiple of the batch size ${BATCH}`);
@@ -68,6 +77,58 @@ function parseOptions(argv: string[]): Options {
 
 function send(message: object): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+/** The Backend methods that `profileOps` times (every op of the interface but the readbacks). */
+const PROFILED_OPS = [
+  'zeros', 'upload', 'write', 'dispose', 'copy', 'fill', 'gatherRows', 'matmul', 'linear', 'unary', 'binary', 'axpby', 'affine', 'addRowVector',
+  'mulRowVector', 'mulColVector', 'softmaxGroups', 'logSumExpGroups', 'sumColumns', 'sumRows', 'reduce', 'sampleBernoulli', 'sampleGaussian',
+  'sampleCategorical', 'uniform',
+] as const;
+
+/** Per-op timings of a backend since the last `take`. */
+interface OpProfile {
+  /** Milliseconds and calls per step of each op ("linear:sigmoid(100x784,784x500,1x500,100x500)"), largest first; resets. */
+  take(steps: number): { msPerStep: Record<string, number>; callsPerStep: Record<string, number> };
+}
+
+/**
+ * Wraps the ops of `backend` (on the instance) with a timer keyed by the op, its variant (the
+ * unary / binary op, linear's activation) and its operands' shapes (tensors and matrices). A synchronous CPU
+ * backend's op time is its compute time; an asynchronous backend's is only the time to queue it.
+ */
+function profileOps(backend: Backend): OpProfile {
+  const totals = new Map<string, { ms: number; calls: number }>();
+  const target = backend as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const isShaped = (x: unknown): x is Pick<Tensor, 'rows' | 'cols'> => typeof x === 'object' && x !== null && 'rows' in x && 'cols' in x;
+  for (const name of PROFILED_OPS) {
+    const op = target[name]!.bind(backend);
+    target[name] = (...args: unknown[]) => {
+      const variant = name === 'unary' || name === 'binary' ? `:${String(args[0])}` : name === 'linear' ? `:${(args[4] as { activation?: string } | undefined)?.activation ?? 'identity'}` : '';
+      const shapes = args.filter(isShaped).map((t) => `${t.rows}x${t.cols}`).join(',');
+      const start = performance.now();
+      const result = op(...args);
+      const ms = performance.now() - start;
+      const key = `${name}${variant}(${shapes})`;
+      const entry = totals.get(key);
+      if (entry === undefined) totals.set(key, { ms, calls: 1 });
+      else {
+        entry.ms += ms;
+        entry.calls += 1;
+      }
+      return result;
+    };
+  }
+  return {
+    take(steps) {
+      const sorted = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      totals.clear();
+      return {
+        msPerStep: Object.fromEntries(sorted.map(([key, v]) => [key, round(v.ms / steps, 4)])),
+        callsPerStep: Object.fromEntries(sorted.map(([key, v]) => [key, round(v.calls / steps, 3)])),
+      };
+    },
+  };
 }
 
 function peakRssMb(): number {
@@ -95,12 +156,14 @@ async function runCoreChild(options: Options): Promise<void> {
   const rbm = core.RBM.create(backend, { visible: VISIBLE, hidden: HIDDEN, seed: 1 });
   const trainer = new core.Trainer(rbm, { seed: 1, batchSize: BATCH, learningRate: 0.05 });
   const monitor = { freeEnergy: false, pseudoLikelihood: false };
+  const profile = options.profile ? profileOps(backend) : undefined;
   await trainer.fit(new Matrix(BATCH * 5, images.cols, images.data.subarray(0, BATCH * 5 * images.cols)), { epochs: 1, monitor });
   send({ ready: true, gemm: `core RBM + Trainer on cpu:${backend.gemm.name}+${backend.elementwise}`, data: images.source });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
+    profile?.take(1); // from here: fit's upload of the data (outside its epoch time) shows as upload(rows x 784)
     const [report] = await trainer.fit(train, { epochs: 1, monitor });
-    send({ seconds: report!.seconds, rssMb: peakRssMb() });
+    send({ seconds: report!.seconds, rssMb: peakRssMb(), ...(profile ? { profile: profile.take(images.rows / BATCH) } : {}) });
   }
   backend.destroy();
 }
@@ -115,6 +178,7 @@ async function runChild(name: string, options: Options): Promise<void> {
   }
   const images = loadTrainingImages(options.rows);
   const data = backend.upload(new Matrix(images.rows, images.cols, images.data));
+  const profile = options.profile ? profileOps(backend) : undefined;
   const state = createCd1State(backend, { visible: VISIBLE, hidden: HIDDEN, batch: BATCH, learningRate: 0.05, momentum: 0.5, weightDecay: 1e-4, seed: 1 });
   const shuffle = new CounterRng(3, 9);
   const batches = images.rows / BATCH;
@@ -127,6 +191,7 @@ async function runChild(name: string, options: Options): Promise<void> {
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
     state.options.momentum = epoch === 0 ? 0.5 : 0.9;
+    profile?.take(1);
     const start = performance.now();
     const order = shuffle.permutation(images.rows);
     for (let b = 0; b < batches; b++) cd1Step(state, data, order.subarray(b * BATCH, (b + 1) * BATCH));
@@ -135,7 +200,7 @@ async function runChild(name: string, options: Options): Promise<void> {
     const seconds = (performance.now() - start) / 1000;
     if (!Number.isFinite(bias.data[0]!)) throw new Error(`${name}: training diverged (hidden bias ${bias.data[0]})`);
     epoch++;
-    send({ seconds, rssMb: peakRssMb() });
+    send({ seconds, rssMb: peakRssMb(), ...(profile ? { profile: profile.take(batches) } : {}) });
   }
   backend.destroy();
 }
@@ -146,6 +211,8 @@ class Worker {
   rssMb = 0;
   done = false;
   info: Record<string, unknown> = {};
+  /** The last epoch's op profile (--profile). */
+  profile: unknown;
   private readonly lines: AsyncIterator<string>;
 
   constructor(
@@ -171,6 +238,7 @@ class Worker {
     if (typeof reply.seconds !== 'number') throw new Error(`${this.name}: unexpected reply ${JSON.stringify(reply)}`);
     this.seconds.push(reply.seconds);
     this.rssMb = Math.max(this.rssMb, Number(reply.rssMb ?? 0));
+    if (reply.profile !== undefined) this.profile = reply.profile;
     return reply.seconds;
   }
 
@@ -209,7 +277,7 @@ async function main(): Promise<void> {
     const command = python ? options.pythonBin : process.execPath;
     const args = python
       ? [path.join(here, `reference_${name}.py`), '--serve', '--rows', String(options.rows)]
-      : [...process.execArgv, self, '--child', name, '--rows', String(options.rows)];
+      : [...process.execArgv, self, '--child', name, '--rows', String(options.rows), ...(options.profile ? ['--profile'] : [])];
     const env = python ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env;
     if (python && spawnSync(options.pythonBin, ['-c', name === 'sklearn' ? 'import sklearn' : 'import torch']).status !== 0) {
       send({ config: name, unavailable: `${options.pythonBin} cannot import ${name} (apt-get install python3-${name === 'sklearn' ? 'sklearn' : 'torch'})` });
@@ -254,6 +322,12 @@ async function main(): Promise<void> {
       gflops: round(gflops, 1),
       ceiling_fraction: round(gflops / CEILING_GFLOPS, 3),
       peak_rss_mb: round(worker.rssMb, 0),
+      ...(worker.profile !== undefined
+        ? {
+            profile_ms_per_step: (worker.profile as { msPerStep: unknown }).msPerStep,
+            profile_calls_per_step: (worker.profile as { callsPerStep: unknown }).callsPerStep,
+          }
+        : {}),
     });
   }
 }
