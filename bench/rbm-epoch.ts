@@ -163,7 +163,7 @@ async function runCoreChild(options: Options): Promise<void> {
     if (line !== 'epoch') break;
     profile?.take(1); // from here: fit's upload of the data (outside its epoch time) shows as upload(rows x 784)
     const [report] = await trainer.fit(train, { epochs: 1, monitor });
-    send({ seconds: report!.seconds, rssMb: peakRssMb(), ...(profile ? { profile: profile.take(images.rows / BATCH) } : {}) });
+    send({ seconds: report!.seconds, rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(images.rows / BATCH) } : {}) });
   }
   backend.destroy();
 }
@@ -200,7 +200,7 @@ async function runChild(name: string, options: Options): Promise<void> {
     const seconds = (performance.now() - start) / 1000;
     if (!Number.isFinite(bias.data[0]!)) throw new Error(`${name}: training diverged (hidden bias ${bias.data[0]})`);
     epoch++;
-    send({ seconds, rssMb: peakRssMb(), ...(profile ? { profile: profile.take(batches) } : {}) });
+    send({ seconds, rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(batches) } : {}) });
   }
   backend.destroy();
 }
@@ -209,6 +209,8 @@ async function runChild(name: string, options: Options): Promise<void> {
 class Worker {
   readonly seconds: number[] = [];
   rssMb = 0;
+  /** Resident memory after each epoch (MB), where the child reports it: flat means no growth. */
+  readonly rssAfterEpochMb: number[] = [];
   done = false;
   info: Record<string, unknown> = {};
   /** The last epoch's op profile (--profile). */
@@ -238,6 +240,7 @@ class Worker {
     if (typeof reply.seconds !== 'number') throw new Error(`${this.name}: unexpected reply ${JSON.stringify(reply)}`);
     this.seconds.push(reply.seconds);
     this.rssMb = Math.max(this.rssMb, Number(reply.rssMb ?? 0));
+    if (typeof reply.rssNowMb === 'number') this.rssAfterEpochMb.push(reply.rssNowMb);
     if (reply.profile !== undefined) this.profile = reply.profile;
     return reply.seconds;
   }
@@ -322,6 +325,7 @@ async function main(): Promise<void> {
       gflops: round(gflops, 1),
       ceiling_fraction: round(gflops / CEILING_GFLOPS, 3),
       peak_rss_mb: round(worker.rssMb, 0),
+      ...(worker.rssAfterEpochMb.length > 0 ? { rss_mb_after_epoch: worker.rssAfterEpochMb.map((x) => round(x, 0)) } : {}),
       ...(worker.profile !== undefined
         ? {
             profile_ms_per_step: (worker.profile as { msPerStep: unknown }).msPerStep,

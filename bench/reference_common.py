@@ -34,6 +34,15 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def current_rss_mb():
+    """Resident memory now (Linux /proc), for the per-epoch growth check; None elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return None
+
+
 def send(obj):
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -56,7 +65,7 @@ def main(name, describe, make_trainer):
                 break
             start = time.perf_counter()
             epoch(warmup=False)
-            send({"seconds": time.perf_counter() - start, "rssMb": peak_rss_mb()})
+            send({"seconds": time.perf_counter() - start, "rssMb": peak_rss_mb(), "rssNowMb": current_rss_mb()})
         return
     seconds = []
     for _ in range(args.epochs):
