@@ -105,6 +105,26 @@ for (const mode of MODES) describe(`CpuBackend float32 element-wise (${mode}) ag
     }
   }
 
+  it('linear with the sigmoid fused gives the bits of linear, then unary sigmoid (the pre-activation rounded to float32 first)', function () {
+    const rng = new CounterRng(77);
+    const random = (rows: number, cols: number, scale: number): Matrix => {
+      const m = new Matrix(rows, cols, new Float64Array(rows * cols));
+      rng.normals(m.data, 0, scale);
+      return m;
+    };
+    // Not dyadic: x W + b is inexact in float32, so where it is rounded matters.
+    const x = be.upload(random(7, 33, 1));
+    const w = be.upload(random(33, 65, 0.7));
+    const bias = be.upload(random(1, 65, 3));
+    const fused = be.zeros(7, 65);
+    const input = be.zeros(7, 65);
+    const separate = be.zeros(7, 65);
+    be.linear(x, w, bias, fused, { activation: 'sigmoid' });
+    be.linear(x, w, bias, input);
+    be.unary('sigmoid', input, separate);
+    expect(Array.from(be.readSync(fused).data)).to.deep.equal(Array.from(be.readSync(separate).data));
+  });
+
   for (const [rows, cols] of [[1, 1], [3, 3], [2, 129]] as const) {
     it(`unary sigmoid ${rows}x${cols} at special values, out of place and in place`, function () {
       const rng = new CounterRng(rows * 1000 + cols);
