@@ -1,4 +1,4 @@
-import type { Backend, Matrix, Tensor } from '@boltzmann/tensor';
+import type { Backend, Matrix, Tensor, UnaryOp } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import type { Workspace } from '../workspace.js';
@@ -17,6 +17,14 @@ export interface Connection {
   readonly backend: Backend;
   readonly parameters: readonly Parameter[];
   addField(source: Tensor, towards: 'to' | 'from', out: Tensor, offset: Tensor | undefined, accumulate: boolean): void;
+  /**
+   * Optional: out = activation(field + offset), the field `addField` would write towards
+   * `towards` and the activation fused into the same pass (dense: one `backend.linear` with
+   * `{ activation }`). The model uses it for a layer whose only connection this is and whose
+   * mean is that activation of its input (`UnitLayer.meanActivation`), when a sampler asks
+   * for fused means; a connection without it is never fused.
+   */
+  addActivatedField?(source: Tensor, towards: 'to' | 'from', out: Tensor, offset: Tensor, activation: UnaryOp): void;
   addInteractionEnergy(xFrom: Tensor, xTo: Tensor, out: Tensor, scale: number, workspace: Workspace): void;
   /** Fills grads (one per parameter) with scale * sum over rows of dE/dparameter. */
   addEnergyGradients(xFrom: Tensor, xTo: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean): void;

@@ -1,4 +1,4 @@
-import { CounterRng, Matrix, ShapeError, assertFinite, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, Matrix, ShapeError, assertFinite, type Backend, type Tensor, type UnaryOp } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import type { Connection } from './connection.js';
 import type { UnitLayer } from '../units/unit-layer.js';
@@ -65,6 +65,11 @@ export class DenseConnection implements Connection {
     } else {
       this.backend.matmul(source, this.weights, out, { transposeB: transposeW, beta: accumulate ? 1 : 0 });
     }
+  }
+
+  /** out = activation(source W + offset) (towards "to") or activation(source W^T + offset) (towards "from"): one fused `linear`. */
+  addActivatedField(source: Tensor, towards: 'to' | 'from', out: Tensor, offset: Tensor, activation: UnaryOp): void {
+    this.backend.linear(source, this.weights, offset, out, { transposeW: towards === 'from', activation });
   }
 
   /** out (rows x 1) += scale * (-x_from W x_to^T) per row; arguments are interaction states. */

@@ -103,7 +103,9 @@ export class ContrastiveDivergence implements Estimator {
         throw new InvalidValueError(`layer "${name}" (${layer.type}) needs sampled statistics (its energy is not linear in its state): it cannot carry its mean through the chain; leave it out of meanLayers`);
       }
     }
-    this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers });
+    // The chains are CD's own and nothing reads their inputs: fuse each Bernoulli-like layer's
+    // mean into its product (one linear with the sigmoid, not linear then sigmoid).
+    this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers, fuseMeans: true });
     const [dataBlock, otherBlock] = this.sampler.blocks;
     if (dataBlock!.length !== 1 || model.layers.length < 2) {
       throw new InvalidValueError(

@@ -127,6 +127,35 @@ export class EnergyModel {
   }
 
   /**
+   * Whether `computeMean` can give layer `l`'s mean in one fused pass: the layer's mean is an
+   * activation of its input (`UnitLayer.meanActivation`), it has an offset, and its input comes
+   * from exactly one connection that fuses an activation (`Connection.addActivatedField`, e.g.
+   * dense). Layers with several connections, lateral weights or other unit types are not.
+   */
+  fusesMean(l: number): boolean {
+    const layer = this.layers[l];
+    if (layer === undefined) throw new InvalidValueError(`no layer ${l}; the model has ${this.layers.length}`);
+    const links = this.links[l]!;
+    return layer.meanActivation !== undefined && layer.fieldOffset !== undefined && links.length === 1 && links[0]!.connection.addActivatedField !== undefined;
+  }
+
+  /**
+   * out = the mean of layer `l` given its neighbour's state, the layer's activation fused into
+   * the product that forms its input (the input itself is never written): the same values as
+   * `computeInput` followed by `layer.mean`, to the backend's rounding of the fused op. Only
+   * for layers where `fusesMean(l)`.
+   */
+  computeMean(l: number, states: LayerStates, out: Tensor): void {
+    if (!this.fusesMean(l)) throw new InvalidValueError(`the mean of layer "${this.layers[l]!.name}" cannot be fused into its input (see EnergyModel.fusesMean): use computeInput and mean`);
+    const layer = this.layers[l]!;
+    const link = this.links[l]![0]!;
+    const source = states[link.neighbour];
+    if (source === undefined) throw new InvalidValueError(`the input of layer "${layer.name}" needs a state for layer "${this.layers[link.neighbour]!.name}"`);
+    const x = this.layers[link.neighbour]!.interaction(source, this.workspace);
+    link.connection.addActivatedField!(x, link.towards, out, layer.fieldOffset!, layer.meanActivation!);
+  }
+
+  /**
    * out (rows x 1) = free energy per row with the layers that have no state summed out
    * analytically: F = sum_clamped E_l + clamped interactions - sum_free log-partition(input).
    * No two free layers may be connected (their sum would not factorise).

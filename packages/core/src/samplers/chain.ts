@@ -3,7 +3,9 @@ import type { Backend, Tensor } from '@boltzmann/tensor';
 /**
  * The state of `rows` parallel Markov chains over a model: per layer its last input (field +
  * bias), its conditional mean and its chain state. For layers that carry their mean through
- * the chain instead of a sample, `states[l]` *is* `means[l]` (the same tensor).
+ * the chain instead of a sample, `states[l]` *is* `means[l]` (the same tensor). A sampler that
+ * fuses a layer's mean into its product (`GibbsOptions.fuseMeans`) leaves that layer's input
+ * unwritten.
  */
 export class Chain {
   constructor(

@@ -1,6 +1,7 @@
 import type { RngState } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { Chain } from './chain.js';
+import { checkBoolean } from '../validation.js';
 
 /** Options of a block Gibbs sampler. */
 export interface GibbsOptions {
@@ -10,6 +11,17 @@ export interface GibbsOptions {
    * Default: every layer samples.
    */
   meanLayers?: readonly string[];
+  /**
+   * Fuse the mean into the product where the model can (`EnergyModel.fusesMean`: a layer whose
+   * mean is an activation of its input, e.g. Bernoulli's sigmoid, fed by one dense
+   * connection): its mean comes from one `backend.linear(x, W, bias, mean, { activation })`
+   * instead of the input, then a separate activation pass. Such a layer's `chain.inputs` entry
+   * is then never written, so opt in only for chains whose inputs nothing reads (contrastive
+   * divergence's own chains; not parallel tempering or mean-field PCD, which read them).
+   * The means agree with the unfused ones to the backend's rounding of the fused op (the
+   * reference and CPU backends: bit for bit in float64). Default false.
+   */
+  fuseMeans?: boolean;
 }
 
 /**
@@ -21,12 +33,21 @@ export class GibbsSampler {
   /** [block of layer 0, the other block]. */
   readonly blocks: readonly (readonly number[])[];
   private readonly useMean: readonly boolean[];
+  /** Per layer: whether its mean is fused into its input's product (`fuseMeans`). */
+  private readonly fused: readonly boolean[];
 
   constructor(readonly model: EnergyModel, options: GibbsOptions = {}) {
     this.blocks = model.bipartition();
     const meanLayers = options.meanLayers ?? [];
     for (const name of meanLayers) model.layerIndex(name); // unknown names throw here, not mid-training
     this.useMean = model.layers.map((l) => meanLayers.includes(l.name));
+    const fuse = checkBoolean('Gibbs sampler "fuseMeans"', options.fuseMeans ?? false);
+    this.fused = model.layers.map((_, l) => fuse && model.fusesMean(l));
+  }
+
+  /** Whether `updateLayer` fuses layer `l`'s mean into its input's product (and leaves `chain.inputs[l]` unwritten). */
+  fusesMean(l: number): boolean {
+    return this.fused[l]!;
   }
 
   /** Whether layer `l` carries its mean through the chain. */
@@ -43,11 +64,19 @@ export class GibbsSampler {
     return new Chain(be, rows, inputs, means, states);
   }
 
-  /** Updates layer `l` from its neighbours' states: input, mean, then a sample unless it carries its mean or `sample` is false. */
+  /**
+   * Updates layer `l` from its neighbours' states: input, mean (or the mean in one fused pass,
+   * see `fuseMeans`), then a sample unless it carries its mean or `sample` is false.
+   */
   updateLayer(chain: Chain, l: number, rng: RngState, sample = true): void {
     const layer = this.model.layers[l]!;
-    this.model.computeInput(l, chain.states, chain.inputs[l]!);
-    layer.mean(chain.inputs[l]!, chain.means[l]!);
+    if (this.fused[l]) {
+      this.model.computeMean(l, chain.states, chain.means[l]!);
+    } else {
+      this.model.computeInput(l, chain.states, chain.inputs[l]!);
+      layer.mean(chain.inputs[l]!, chain.means[l]!);
+    }
+    // A fused layer samples from its mean alone (`UnitLayer.meanActivation`); its input is stale.
     if (sample && !this.useMean[l]) layer.sample(chain.inputs[l]!, chain.means[l]!, rng, chain.states[l]!);
   }
 

@@ -1,4 +1,4 @@
-import { Matrix, assertDimension, assertRange, type Backend, type Precision, type RngState, type Tensor } from '@boltzmann/tensor';
+import { Matrix, assertDimension, assertRange, type Backend, type Precision, type RngState, type Tensor, type UnaryOp } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import { checkMatrix } from '../validation.js';
 import type { Workspace } from '../workspace.js';
@@ -24,6 +24,8 @@ export class BernoulliLayer implements UnitLayer {
   /** 1 x size. */
   readonly bias: Tensor;
   readonly parameters: readonly Parameter[];
+  /** The mean is sigmoid(input) and a sample reads only the mean: a fusing sampler gets it from one `linear`. */
+  readonly meanActivation: UnaryOp = 'sigmoid';
 
   constructor(readonly backend: Backend, spec: Pick<UnitSpec, 'name' | 'size'>) {
     if (typeof spec.name !== 'string' || spec.name === '') throw new TypeError('a layer needs a non-empty name');

@@ -1,4 +1,4 @@
-import type { Backend, Matrix, Precision, RngState, Tensor } from '@boltzmann/tensor';
+import type { Backend, Matrix, Precision, RngState, Tensor, UnaryOp } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import { checkOptionKeys } from '../validation.js';
 import type { Workspace } from '../workspace.js';
@@ -61,6 +61,16 @@ export interface UnitLayer {
    * and the exact metrics (log Z, log-likelihood) refuse the model, quoting this note.
    */
   readonly approximateLogPartition?: string;
+  /**
+   * Set when the layer's mean is this element-wise activation of its input (Bernoulli:
+   * "sigmoid", so `mean(input, out)` is `backend.unary(meanActivation, input, out)`) and its
+   * `sample` reads the mean only, never the input. A backend can then fuse the activation into
+   * the product that forms the input: a sampler that opts in (`GibbsOptions.fuseMeans`) gets
+   * the mean of a layer fed by one dense connection in one `backend.linear(x, W, bias, mean,
+   * { activation })`, the input itself never written. Leave it undefined when either part does
+   * not hold (a ReLU layer's mean is relu(input) but its sample needs the input).
+   */
+  readonly meanActivation?: UnaryOp;
 
   /** What the layer sends through its connections for `state` (Bernoulli: the state itself). */
   interaction(state: Tensor, workspace: Workspace): Tensor;
