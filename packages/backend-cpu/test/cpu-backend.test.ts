@@ -133,6 +133,58 @@ describe('CpuBackend specifics', function () {
     }
   });
 
+  it('sumColumns sums each column in float64 in row order: the bits of a plain loop, whatever the rows modulo its 8-row blocks', function () {
+    const local = new CounterRng(41);
+    for (const precision of ['float32', 'float64'] as const) {
+      const be = new CpuBackend({ precision });
+      for (const rows of [1, 7, 8, 9, 16, 23, 100]) {
+        for (const cols of [1, 3, 784]) {
+          const A = randomMatrix(local, rows, cols, -1e3, 1e3);
+          // Magnitudes that lose bits unless the order is kept: 1e16 + small - 1e16.
+          if (rows >= 3) {
+            A.data[0] = 1e16;
+            A.data[cols] = 1.25;
+            A.data[2 * cols] = -1e16;
+          }
+          if (cols > 1) A.data[(rows - 1) * cols + 1] = NaN;
+          const a = be.upload(A);
+          const x = be.readSync(a).data; // the stored (float32-rounded) values
+          for (const [alpha, beta] of [[1, 0], [0.5, 2], [-1, 1]] as const) {
+            const previous = randomMatrix(local, 1, cols);
+            const out = be.upload(previous);
+            const before = be.readSync(out).data;
+            be.sumColumns(a, out, alpha, beta);
+            const got = be.readSync(out).data;
+            const want = new (precision === 'float32' ? Float32Array : Float64Array)(cols);
+            for (let j = 0; j < cols; j++) {
+              let sum = 0;
+              for (let r = 0; r < rows; r++) sum += x[r * cols + j]!;
+              want[j] = beta === 0 ? alpha * sum : alpha * sum + beta * before[j]!;
+            }
+            expect(Array.from(got), `${precision} ${rows}x${cols} alpha ${alpha} beta ${beta}`).to.deep.equal(Array.from(want));
+          }
+        }
+      }
+    }
+  });
+
+  it('gatherRows copies narrow and wide rows (element loop and set), repeated and out of order, in both precisions', function () {
+    const local = new CounterRng(43);
+    for (const precision of ['float32', 'float64'] as const) {
+      const be = new CpuBackend({ precision });
+      for (const cols of [1, 5, 31, 32, 33, 784]) {
+        const src = be.upload(randomMatrix(local, 11, cols));
+        const s = be.readSync(src).data;
+        const indices = new Uint32Array([10, 0, 3, 3, 7, 10, 1]);
+        const out = be.zeros(indices.length, cols, 9);
+        be.gatherRows(src, indices, out);
+        const want = indices.reduce<number[]>((acc, r) => acc.concat(Array.from(s.subarray(r * cols, (r + 1) * cols))), []);
+        expect(Array.from(be.readSync(out).data), `${precision}, ${cols} columns`).to.deep.equal(want);
+        expect(() => be.gatherRows(src, new Uint32Array([0, 11]), be.zeros(2, cols)), `${cols} columns`).to.throw(ShapeError, /index 1 is row 11, outside a source of 11 rows/);
+      }
+    }
+  });
+
   it('float64 linear with the sigmoid fused gives the bits of linear, then unary sigmoid', function () {
     const be = new CpuBackend({ precision: 'float64' });
     const local = new CounterRng(31);
