@@ -17,6 +17,7 @@ import {
   type ModelKindBinding,
   type OptimizerBinding,
   type RegularizerBinding,
+  type SamplerBinding,
   type ScheduleBinding,
   type UnitTypeBinding,
 } from './tokens.js';
@@ -36,6 +37,7 @@ export class ComponentCatalog {
     @multiInject(Tokens.connection) @optional() connections: ConnectionBinding[] = [],
     @multiInject(Tokens.modelKind) @optional() modelKinds: ModelKindBinding[] = [],
     @multiInject(Tokens.estimator) @optional() estimators: EstimatorBinding[] = [],
+    @multiInject(Tokens.sampler) @optional() samplers: SamplerBinding[] = [],
     @multiInject(Tokens.optimizer) @optional() optimizers: OptimizerBinding[] = [],
     @multiInject(Tokens.regularizer) @optional() regularizers: RegularizerBinding[] = [],
     @multiInject(Tokens.schedule) @optional() schedules: ScheduleBinding[] = [],
@@ -48,6 +50,7 @@ export class ComponentCatalog {
       connection: connections,
       modelKind: modelKinds,
       estimator: estimators,
+      sampler: samplers,
       optimizer: optimizers,
       regularizer: regularizers,
       schedule: schedules,

@@ -18,6 +18,7 @@ export {
   type ConnectionBinding,
   type ModelKindBinding,
   type EstimatorBinding,
+  type SamplerBinding,
   type OptimizerBinding,
   type RegularizerBinding,
   type ScheduleBinding,

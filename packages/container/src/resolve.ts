@@ -1,5 +1,6 @@
 import {
   RngStreams,
+  UnsupportedModelError,
   Trainer,
   loadModel,
   monitorSupport,
@@ -9,6 +10,7 @@ import {
   type Metric,
   type ModelSpec,
   type Regularizer,
+  type Sampler,
   type Schedule,
   type ScheduleSpec,
   type UnitLayer,
@@ -83,6 +85,14 @@ export interface ResolvedRun {
    * units, freeEnergy on a DBM.
    */
   readonly skippedMetrics: readonly { readonly name: string; readonly reason: string }[];
+  /**
+   * The sampler of `output.samples.sampler` for this model (samples.png), built before
+   * training so that bad options fail the run at the start (a SpecError at that field).
+   * Undefined when the sampler cannot sample this model (see `samplesSkipped`).
+   */
+  readonly sampler: Sampler | undefined;
+  /** Why no samples can be drawn (the sampler's `UnsupportedModelError`, e.g. "gibbs" on a graph with an odd cycle); undefined when `sampler` is set. */
+  readonly samplesSkipped: string | undefined;
   /** Whether the model and trainer came from `options.resume`. */
   readonly resumed: boolean;
   /** Epochs still to train: `training.epochs` minus those the (resumed) trainer has done. */
@@ -95,8 +105,10 @@ export interface ResolvedRun {
  * Builds the objects of a validated spec through the container: the backend, the data (from
  * its source, shuffled with the seed, limited and split), the model (or the one in
  * `options.resume`, which must match the spec's layers), and a Trainer with the spec's
- * estimator, optimizer, regularizers and schedules. A component that rejects its options
- * gives a SpecError naming the field ("training.regularizers[0]: ...").
+ * estimator, optimizer, regularizers and schedules, and the sampler of samples.png. A
+ * component that rejects its options gives a SpecError naming the field
+ * ("training.regularizers[0]: ...", "output.samples.sampler: ..."); a sampler that cannot
+ * sample the model leaves `sampler` undefined and says why in `samplesSkipped`.
  */
 export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions = {}): Promise<ResolvedRun> {
   const catalog = container.catalog;
@@ -130,6 +142,15 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       model.layers[0]!.validate(data.train, 'training data');
       if (data.validation) model.layers[0]!.validate(data.validation, 'validation data');
     });
+    const samplerSpec = spec.output.samples.sampler;
+    let sampler: Sampler | undefined;
+    let samplesSkipped: string | undefined;
+    try {
+      sampler = catalog.factory('sampler', samplerSpec.type)(model, samplerSpec);
+    } catch (error) {
+      if (!(error instanceof UnsupportedModelError)) throw asSpecError('output.samples.sampler', error);
+      samplesSkipped = `output.samples.sampler: ${error.message}`;
+    }
 
     // Built-in metrics listed by name that the model cannot give are skipped with the reason, not scored into an error.
     const support = monitorSupport(model);
@@ -158,6 +179,8 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       monitor: { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows },
       extraMetrics,
       skippedMetrics,
+      sampler,
+      samplesSkipped,
       resumed,
       remainingEpochs: Math.max(0, spec.training.epochs - trainer.epoch),
       dispose: () => disposeAll(cleanup),

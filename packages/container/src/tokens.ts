@@ -6,6 +6,7 @@ import type {
   ModelFactory,
   OptimizerFactory,
   RegularizerFactory,
+  SamplerFactory,
   Schedule,
   ScheduleSpec,
   UnitFactory,
@@ -83,6 +84,8 @@ export type ConnectionBinding = Named<ConnectionFactory>;
 export type ModelKindBinding = Named<ModelFactory>;
 /** A learning rule ("cd", "pcd"). */
 export type EstimatorBinding = Named<EstimatorFactory>;
+/** A sampler of a model's visible layer ("gibbs", "glauber"), for `boltzmann sample` and samples.png. */
+export type SamplerBinding = Named<SamplerFactory>;
 /** An optimizer ("sgd"). */
 export type OptimizerBinding = Named<OptimizerFactory>;
 /** A regularizer ("l2"). */
@@ -100,6 +103,7 @@ export const COMPONENT_KINDS = [
   'connection',
   'modelKind',
   'estimator',
+  'sampler',
   'optimizer',
   'regularizer',
   'schedule',
@@ -117,6 +121,7 @@ export interface BindingOf {
   connection: ConnectionBinding;
   modelKind: ModelKindBinding;
   estimator: EstimatorBinding;
+  sampler: SamplerBinding;
   optimizer: OptimizerBinding;
   regularizer: RegularizerBinding;
   schedule: ScheduleBinding;
@@ -134,6 +139,7 @@ export const KIND_LABELS: Readonly<Record<ComponentKind, string>> = {
   connection: 'connection type',
   modelKind: 'model kind',
   estimator: 'estimator',
+  sampler: 'sampler',
   optimizer: 'optimizer',
   regularizer: 'regularizer',
   schedule: 'schedule',
@@ -162,6 +168,7 @@ export const Tokens: { readonly [K in ComponentKind]: ServiceIdentifier<BindingO
   connection: token('connection'),
   modelKind: token('modelKind'),
   estimator: token('estimator'),
+  sampler: token('sampler'),
   optimizer: token('optimizer'),
   regularizer: token('regularizer'),
   schedule: token('schedule'),

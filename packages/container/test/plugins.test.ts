@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { PluginError, createContainer, type BoltzmannContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
-import { regularizerTypes, unitTypes } from '@boltzmann/core';
-import { InvalidValueError } from '@boltzmann/tensor';
+import { PluginError, SpecError, Tokens, createContainer, type BoltzmannContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
+import { checkOptionKeys, checkSampleRequest, regularizerTypes, samplerTypes, unitTypes, type EnergyModel, type Sampler, type SamplerSpec } from '@boltzmann/core';
+import { ContainerModule } from 'inversify';
+import { InvalidValueError, Matrix } from '@boltzmann/tensor';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -139,6 +140,70 @@ describe('container: plugins', function () {
       const error = await rejection(loadPlugin('boltzmann-plugin-that-does-not-exist', dir));
       expect(error).to.be.instanceOf(PluginError);
       expect(error.message).to.match(/plugin "boltzmann-plugin-that-does-not-exist" not found: no package of that name is installed .*start the path with \.\/ or \//);
+    });
+  });
+
+  describe('a plugin sampler (an inline ContainerModule)', function () {
+    /** Fills every visible unit with `value`: enough to see the spec's options and the request reach it. */
+    class ConstantSampler implements Sampler {
+      readonly type = 'constant';
+      constructor(readonly model: EnergyModel, readonly value: number) {}
+      async sample(request: Parameters<Sampler['sample']>[0]): Promise<Matrix> {
+        const { count } = checkSampleRequest(this.model, request);
+        return new Matrix(count, this.model.layers[0]!.size, new Float64Array(count * this.model.layers[0]!.size).fill(this.value));
+      }
+      describe(sweeps: number): string {
+        return `${sweeps} constant sweeps`;
+      }
+      spec(): SamplerSpec {
+        return { type: this.type, value: this.value };
+      }
+    }
+    const samplerPlugin = new ContainerModule(({ bind }) => {
+      bind(Tokens.sampler).toConstantValue({
+        name: 'constant',
+        factory: (model, spec) => {
+          checkOptionKeys('sampler "constant"', spec, ['value']);
+          const value = spec['value'] ?? 0.5;
+          if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidValueError(`sampler "constant" value must be in [0, 1], got ${String(value)}`);
+          return new ConstantSampler(model, value);
+        },
+      });
+    });
+    const tiny = (sampler: unknown) => ({
+      model: { layers: [{ type: 'bernoulli', name: 'visible', size: 4 }, { type: 'bernoulli', name: 'hidden', size: 2 }] },
+      data: { source: { type: 'bars-and-stripes', size: 2 }, validationSplit: 0 },
+      output: { samples: { sampler } },
+    });
+
+    it('is listed, usable from a spec, registered in core while the container lives, and gone after dispose()', async function () {
+      const container = await createContainer({ modules: [samplerPlugin], optionalBackends: false });
+      try {
+        expect(container.catalog.names('sampler')).to.include.members(['constant', 'gibbs', 'glauber', 'parallel-dynamics']);
+        expect(samplerTypes.has('constant')).to.equal(true);
+        const run = await resolveRun(container, validateSpec(tiny({ type: 'constant', value: 0.25 }), container.catalog));
+        try {
+          expect(run.sampler).to.be.instanceOf(ConstantSampler);
+          expect(run.sampler!.spec()).to.deep.equal({ type: 'constant', value: 0.25 });
+          const rows = await run.sampler!.sample({ count: 3, sweeps: 1 });
+          expect([rows.rows, rows.cols, ...new Set(rows.data)]).to.deep.equal([3, 4, 0.25]);
+        } finally {
+          run.dispose();
+        }
+        const e = await rejection(resolveRun(container, validateSpec(tiny({ type: 'constant', value: 2 }), container.catalog)));
+        expect(e).to.be.instanceOf(SpecError);
+        expect((e as SpecError).issues[0]).to.deep.equal({ path: 'output.samples.sampler', message: 'sampler "constant" value must be in [0, 1], got 2' });
+      } finally {
+        container.dispose();
+      }
+      expect(samplerTypes.has('constant')).to.equal(false);
+      expect(samplerTypes.names()).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
+    });
+
+    it('without the plugin the name is unknown, and the error lists the registered samplers', async function () {
+      const container = await createContainer({ optionalBackends: false });
+      created.push(container);
+      expect(() => validateSpec(tiny({ type: 'constant' }), container.catalog)).to.throw(SpecError, /output\.samples\.sampler\.type: unknown sampler "constant"; registered: gibbs, glauber, parallel-dynamics/);
     });
   });
 

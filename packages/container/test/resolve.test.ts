@@ -185,6 +185,51 @@ describe('container: resolution', function () {
       expect(e.issues[0]!.message).to.match(/must decrease strictly/);
     });
 
+    it('builds the spec\'s sampler for samples.png (block Gibbs by default) before training', async function () {
+      const gibbs = await resolveRun(container, tinySpec());
+      try {
+        expect(gibbs.sampler!.spec()).to.deep.equal({ type: 'gibbs' });
+        expect(gibbs.samplesSkipped).to.equal(undefined);
+        const rows = await gibbs.sampler!.sample({ count: 4, sweeps: 3, seed: 1, init: gibbs.data.validation! });
+        expect([rows.rows, rows.cols]).to.deep.equal([4, 9]);
+      } finally {
+        gibbs.dispose();
+      }
+      const glauber = await resolveRun(container, tinySpec({ output: { samples: { sampler: { type: 'glauber', temperature: 0.5 } } } }));
+      try {
+        expect(glauber.sampler!.spec()).to.deep.equal({ type: 'glauber', temperature: 0.5 });
+        const states = await glauber.sampler!.sample({ count: 3, sweeps: 2, seed: 1, binary: true });
+        for (const x of states.data) expect([0, 1]).to.include(x);
+      } finally {
+        glauber.dispose();
+      }
+    });
+
+    it('a sampler that cannot sample the model is skipped with the reason; the run still trains', async function () {
+      // Three layers joined in a triangle: no two blocks for block Gibbs, but wake-dream trains it.
+      const model = {
+        kind: 'graph',
+        layers: [{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'a', size: 2 }, { type: 'bernoulli', name: 'b', size: 2 }],
+        connections: [{ type: 'dense', name: 'va', from: 'visible', to: 'a' }, { type: 'dense', name: 'vb', from: 'visible', to: 'b' }, { type: 'dense', name: 'ab', from: 'a', to: 'b' }],
+      };
+      const training = { estimator: { type: 'wake-dream', expectations: 'gibbs', chains: 10 }, regularizers: [], metrics: [] };
+      const run = await resolveRun(container, tinySpec({ model, training }));
+      try {
+        expect(run.sampler).to.equal(undefined);
+        expect(run.samplesSkipped).to.match(/^output\.samples\.sampler: sampler "gibbs" \(block Gibbs\) needs a model whose layers split into two blocks.*"glauber"/);
+        await run.trainer.fit(run.data.train, { epochs: 1, monitor: run.monitor });
+      } finally {
+        run.dispose();
+      }
+      const glauber = await resolveRun(container, tinySpec({ model, training, output: { samples: { sampler: { type: 'glauber' } } } }));
+      try {
+        const rows = await glauber.sampler!.sample({ count: 2, sweeps: 5, seed: 3 });
+        expect([rows.rows, rows.cols]).to.deep.equal([2, 9]);
+      } finally {
+        glauber.dispose();
+      }
+    });
+
     it('resumes a saved run: same parameters, counters and remaining epochs', async function () {
       const first = await resolveRun(container, tinySpec());
       const file = join(dir, 'resume.json');
@@ -227,6 +272,14 @@ describe('container: resolution', function () {
       const e = await specError(resolveRun(container, tinySpec({ training: { estimator: { type: 'cd', k: 0 } } })));
       expect(e.issues[0]!.path).to.equal('training.estimator');
       expect(e.issues[0]!.message).to.match(/k .*must be an integer in \[1, .*got 0/);
+    });
+
+    it('a sampler that rejects its options (before any training)', async function () {
+      const e = await specError(resolveRun(container, tinySpec({ output: { samples: { sampler: { type: 'glauber', temperature: -2 } } } })));
+      expect(e.issues[0]!.path).to.equal('output.samples.sampler');
+      expect(e.issues[0]!.message).to.match(/sampler "glauber" temperature must be a finite number in \[0, Infinity\], got -2/);
+      const typo = await specError(resolveRun(container, tinySpec({ output: { samples: { sampler: { type: 'parallel-dynamics', temprature: 2 } } } })));
+      expect(typo.issues[0]!.message).to.match(/sampler "parallel-dynamics" has an unknown option "temprature"; its options are "temperature" \(did you mean "temperature"\?\)/);
     });
 
     it('a data source that cannot load (a missing CSV file)', async function () {

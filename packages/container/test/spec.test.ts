@@ -48,6 +48,7 @@ describe('container: run spec', function () {
       expect(c.names('metric')).to.have.members(['freeEnergy', 'meanHiddenActivation', 'pseudoLogLikelihood', 'reconstructionError']);
       expect(c.names('backend')).to.include.members(['auto', 'cpu']);
       expect(c.names('dataSource')).to.include.members(['bars-and-stripes', 'csv', 'fashion-mnist', 'idx', 'mnist']);
+      expect(c.names('sampler')).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
     });
 
     it('an unknown name lists what is registered', function () {
@@ -83,6 +84,12 @@ describe('container: run spec', function () {
       expect(merged.backend).to.deep.equal({ name: 'auto', precision: 'float32' });
       const same = mergeSpec(defaultSpec(), { training: { estimator: { k: 3 } } }) as RunSpec;
       expect(same.training.estimator).to.deep.equal({ type: 'pcd', k: 3 });
+    });
+
+    it('samples.png draws with block Gibbs by default; another sampler replaces it whole, with its options', function () {
+      expect(defaultSpec().output.samples.sampler).to.deep.equal({ type: 'gibbs' });
+      const spec = validateSpec({ output: { samples: { sampler: { type: 'glauber', temperature: 0.5 } } } }, container.catalog);
+      expect(spec.output.samples).to.deep.equal({ ...defaultSpec().output.samples, sampler: { type: 'glauber', temperature: 0.5 } });
     });
 
     it('the default spec printed in SPEC.md is defaultSpec()', function () {
@@ -151,6 +158,8 @@ describe('container: run spec', function () {
       ['an empty output directory', { output: { dir: '' } }, 'output.dir', /non-empty string/],
       ['zero samples', { output: { samples: { count: 0 } } }, 'output.samples.count', /integer in \[1, 10000\], got 0/],
       ['a bad sample start', { output: { samples: { init: 'noise' } } }, 'output.samples.init', /"data", "random", got "noise"/],
+      ['an unknown sampler, with a suggestion and the list', { output: { samples: { sampler: { type: 'glaber' } } } }, 'output.samples.sampler.type', /unknown sampler "glaber" \(did you mean "glauber"\?\); registered: gibbs, glauber, parallel-dynamics/],
+      ['a sampler given as a string', { output: { samples: { sampler: 'glauber' } } }, 'output.samples.sampler', /must be an object, got "glauber"/],
       ['negative filters', { output: { filters: -1 } }, 'output.filters', /integer in \[0, 10000\]/],
     ];
     for (const [what, input, path, message] of cases) {

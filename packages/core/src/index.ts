@@ -75,7 +75,7 @@ export { mapRows, forEachChunk, rowsView, CHUNK_ROWS } from './models/host-data.
 // samplers
 export { Chain } from './samplers/chain.js';
 export { GibbsSampler, type GibbsOptions } from './samplers/gibbs.js';
-export { checkSampleRequest, type Sampler, type SamplerFactory, type SamplerSpec, type SampleRequest, type CheckedSampleRequest } from './samplers/sampler.js';
+export { UnsupportedModelError, checkSampleRequest, type Sampler, type SamplerFactory, type SamplerSpec, type SampleRequest, type CheckedSampleRequest } from './samplers/sampler.js';
 export { samplerTypes } from './samplers/registry.js';
 export { GibbsModelSampler } from './samplers/gibbs-model-sampler.js';
 export { GlauberModelSampler, type GlauberModelSamplerOptions } from './samplers/glauber-model-sampler.js';

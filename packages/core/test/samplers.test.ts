@@ -12,6 +12,7 @@ import {
   empiricalDistribution,
   samplerTypes,
   totalVariation,
+  UnsupportedModelError,
   type EnergyModel,
   type Sampler,
   type SamplerSpec,
@@ -124,7 +125,7 @@ describe('samplers: the registry and its built-ins', function () {
     });
 
     it('refuses a machine with lateral weights, naming the sampler to use', function () {
-      expect(() => make(bm, { type: 'gibbs' })).to.throw(InvalidValueError, /sampler "gibbs" \(block Gibbs\) needs a model whose layers split into two blocks.*odd cycle.*"glauber"/);
+      expect(() => make(bm, { type: 'gibbs' })).to.throw(UnsupportedModelError, /sampler "gibbs" \(block Gibbs\) needs a model whose layers split into two blocks.*odd cycle.*"glauber"/);
     });
 
     it('takes no options', function () {
@@ -171,7 +172,7 @@ describe('samplers: the registry and its built-ins', function () {
 
     it('refuses non-Bernoulli units and bad temperatures, and suggests misspelt options', function () {
       const gaussian = RBM.create(be, { visible: { type: 'gaussian', size: 3 }, hidden: 2 });
-      expect(() => make(gaussian, { type: 'glauber' })).to.throw(InvalidValueError, /sampler "glauber" needs 0\/1 \(bernoulli\) units; layer "visible" has gaussian units/);
+      expect(() => make(gaussian, { type: 'glauber' })).to.throw(UnsupportedModelError, /sampler "glauber" needs 0\/1 \(bernoulli\) units; layer "visible" has gaussian units/);
       gaussian.dispose();
       expect(() => make(rbm, { type: 'glauber', temperature: -1 })).to.throw(InvalidValueError, /sampler "glauber" temperature must be a finite number in \[0, Infinity\], got -1/);
       expect(() => make(rbm, { type: 'glauber', temprature: 1 })).to.throw(InvalidValueError, /sampler "glauber" has an unknown option "temprature"; its options are "temperature" \(did you mean "temperature"\?\)/);

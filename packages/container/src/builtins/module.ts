@@ -4,6 +4,7 @@ import {
   modelKinds,
   optimizerTypes,
   regularizerTypes,
+  samplerTypes,
   scheduleTypes,
   unitTypes,
   type Registry,
@@ -29,6 +30,7 @@ export function builtinModule(): ContainerModule {
     for (const b of fromRegistry(connectionTypes)) bind(Tokens.connection).toConstantValue(b);
     for (const b of fromRegistry(modelKinds)) bind(Tokens.modelKind).toConstantValue(b);
     for (const b of fromRegistry(estimatorTypes)) bind(Tokens.estimator).toConstantValue(b);
+    for (const b of fromRegistry(samplerTypes)) bind(Tokens.sampler).toConstantValue(b);
     for (const b of fromRegistry(optimizerTypes)) bind(Tokens.optimizer).toConstantValue(b);
     for (const b of fromRegistry(regularizerTypes)) bind(Tokens.regularizer).toConstantValue(b);
     for (const b of fromRegistry(scheduleTypes)) bind(Tokens.schedule).toConstantValue(b);

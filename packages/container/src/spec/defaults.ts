@@ -47,7 +47,7 @@ export function defaultSpec(): RunSpec {
     seed: 1,
     output: {
       dir: 'out',
-      samples: { count: 100, steps: 1000, init: 'data' },
+      samples: { count: 100, steps: 1000, init: 'data', sampler: { type: 'gibbs' } },
       filters: 100,
       reconstructions: 50,
     },

@@ -1,4 +1,4 @@
-import type { ConnectionSpec, EstimatorSpec, OptimizerSpec, RegularizerSpec, ScheduleSpec, UnitSpec } from '@boltzmann/core';
+import type { ConnectionSpec, EstimatorSpec, OptimizerSpec, RegularizerSpec, SamplerSpec, ScheduleSpec, UnitSpec } from '@boltzmann/core';
 import type { Precision } from '@boltzmann/tensor';
 import type { DataSourceSpec } from '../tokens.js';
 
@@ -104,10 +104,17 @@ export interface OutputSection {
   /** Output directory (relative to the working directory). */
   dir: string;
   /**
-   * samples.png: `count` Gibbs chains after `steps` sweeps, started at held-out examples
-   * ("data", the training rows when nothing is held out) or at random units ("random").
+   * samples.png: `count` chains of `sampler` (default block Gibbs) after `steps` sweeps,
+   * started at held-out examples ("data", the training rows when nothing is held out) or at
+   * random units ("random"). `boltzmann sample` uses the same sampler unless told otherwise.
    */
-  samples: { count: number; steps: number; init: 'data' | 'random' };
+  samples: {
+    count: number;
+    steps: number;
+    init: 'data' | 'random';
+    /** { "type": "gibbs" | "glauber" | "parallel-dynamics" | a plugin's, ...options } */
+    sampler: SamplerSpec;
+  };
   /** filters.png: the weights of the first `filters` hidden units. */
   filters: number;
   /** reconstructions.png: this many held-out examples beside their reconstructions. */

@@ -88,7 +88,7 @@ class IssueList {
  * Lays `input` (a parsed spec file, possibly partial; undefined for the defaults) over
  * `defaultSpec()` and checks every field against the catalog: shapes, ranges, layer and
  * connection names, and that every named component (unit types, connection types, model
- * kind, estimator, optimizer, regularizers, schedules, metrics, data source, backend) is
+ * kind, estimator, optimizer, regularizers, schedules, metrics, data source, backend, sampler) is
  * registered. Throws one SpecError listing every problem, each with its field path; unknown
  * names list what is registered. Options of a component are checked when it is built
  * (`resolveRun` names the field in that error too).
@@ -120,7 +120,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
     issues.oneOf(b['precision'], 'backend.precision', ['float32', 'float64']);
   }
   issues.integer(spec['seed'], 'seed', 0, 0xffffffff);
-  checkOutput(spec['output'], issues);
+  checkOutput(spec['output'], catalog, issues);
 
   if (issues.issues.length > 0) throw new SpecError(issues.issues, source);
   return spec as unknown as RunSpec;
@@ -233,13 +233,14 @@ function checkData(data: unknown, catalog: ComponentCatalog, issues: IssueList):
   if (data['limit'] !== null) issues.integer(data['limit'], 'data.limit', 1);
 }
 
-function checkOutput(output: unknown, issues: IssueList): void {
+function checkOutput(output: unknown, catalog: ComponentCatalog, issues: IssueList): void {
   if (!issues.object(output, 'output', OUTPUT_KEYS)) return;
   issues.string(output['dir'], 'output.dir');
-  if (issues.object(output['samples'], 'output.samples', ['count', 'steps', 'init'])) {
+  if (issues.object(output['samples'], 'output.samples', ['count', 'steps', 'init', 'sampler'])) {
     issues.integer(output['samples']['count'], 'output.samples.count', 1, 10000);
     issues.integer(output['samples']['steps'], 'output.samples.steps', 0);
     issues.oneOf(output['samples']['init'], 'output.samples.init', ['data', 'random']);
+    issues.typed(catalog, 'sampler', output['samples']['sampler'], 'output.samples.sampler');
   }
   issues.integer(output['filters'], 'output.filters', 0, 10000);
   issues.integer(output['reconstructions'], 'output.reconstructions', 0, 10000);

@@ -1,7 +1,7 @@
 import { InvalidValueError, type Matrix } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { GibbsSampler } from './gibbs.js';
-import { checkSampleRequest, type SampleRequest, type Sampler, type SamplerSpec } from './sampler.js';
+import { UnsupportedModelError, checkSampleRequest, type SampleRequest, type Sampler, type SamplerSpec } from './sampler.js';
 
 /**
  * The "gibbs" sampler: block Gibbs sampling ({@link GibbsSampler}) on the model's backend, for
@@ -25,7 +25,7 @@ export class GibbsModelSampler implements Sampler {
       this.gibbs = new GibbsSampler(model);
     } catch (error) {
       if (!(error instanceof InvalidValueError)) throw error;
-      throw new InvalidValueError(`sampler "gibbs" (block Gibbs) needs a model whose layers split into two blocks with no connection inside a block: ${error.message}; sample it with "glauber" (one unit at a time) instead`);
+      throw new UnsupportedModelError(`sampler "gibbs" (block Gibbs) needs a model whose layers split into two blocks with no connection inside a block: ${error.message}; sample it with "glauber" (one unit at a time) instead`);
     }
   }
 

@@ -1,9 +1,9 @@
-import { Matrix, nextKey, uniformAt } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, nextKey, uniformAt } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { checkQuadraticModel, graphQuadraticEnergy } from '../models/graph-energy.js';
 import { checkNumber } from '../validation.js';
 import { GlauberSampler } from './glauber.js';
-import { checkSampleRequest, type SampleRequest, type Sampler, type SamplerSpec } from './sampler.js';
+import { UnsupportedModelError, checkSampleRequest, type SampleRequest, type Sampler, type SamplerSpec } from './sampler.js';
 
 /** Options of the "glauber" sampler. */
 export interface GlauberModelSamplerOptions {
@@ -31,7 +31,11 @@ export class GlauberModelSampler implements Sampler {
 
   constructor(readonly model: EnergyModel, options: GlauberModelSamplerOptions = {}) {
     this.temperature = checkNumber('sampler "glauber" temperature', options.temperature ?? 1, 0);
-    checkQuadraticModel(model, 'sampler "glauber"');
+    try {
+      checkQuadraticModel(model, 'sampler "glauber"');
+    } catch (error) {
+      throw error instanceof InvalidValueError ? new UnsupportedModelError(error.message) : error;
+    }
   }
 
   async sample(request: SampleRequest): Promise<Matrix> {

@@ -51,8 +51,18 @@ export interface Sampler {
   spec(): SamplerSpec;
 }
 
-/** Builds a sampler for a model from its spec; throws InvalidValueError for bad options or a model it cannot sample. */
+/**
+ * Builds a sampler for a model from its spec. Throws InvalidValueError for bad options, and
+ * {@link UnsupportedModelError} for a model it cannot sample.
+ */
 export type SamplerFactory = (model: EnergyModel, spec: SamplerSpec) => Sampler;
+
+/**
+ * A sampler factory's refusal of a model it cannot sample (block Gibbs on a graph with an odd
+ * cycle, Glauber on Gaussian units), as opposed to bad options: where samples are only a
+ * by-product (samples.png after training) they are skipped with this message instead.
+ */
+export class UnsupportedModelError extends InvalidValueError {}
 
 /** A {@link SampleRequest} checked against a model: its numbers, its starting rows and the stream to draw from. */
 export interface CheckedSampleRequest {
