@@ -12,7 +12,7 @@ import {
   type DataSourceSpec,
   type RunSpec,
 } from '@boltzmann/container';
-import { RBM, loadModel, type EnergyModel } from '@boltzmann/core';
+import { RBM, loadModel, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
 import { InvalidValueError, Matrix, type Backend, type Precision } from '@boltzmann/tensor';
 import type { OptionDef, ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
@@ -33,6 +33,12 @@ export const Options = {
   split: { name: 'split', kind: 'string', value: 'WHICH', help: 'rows of the spec\'s data: validation (default when held out), train or all' },
   limit: { name: 'limit', kind: 'integer', value: 'N', help: 'use only the first N rows' },
   json: { name: 'json', kind: 'boolean', help: 'print the result as JSON' },
+  sampler: {
+    name: 'sampler',
+    kind: 'string',
+    value: 'NAME|JSON',
+    help: 'how the sample chains run (output.samples.sampler): gibbs (block Gibbs; the default), glauber (one unit at a time; any graph of binary units, lateral weights too), parallel-dynamics (every unit at once; not guaranteed to reach the model\'s distribution), a plugin\'s, or a JSON object with options, e.g. \'{"type":"glauber","temperature":0.5}\'',
+  },
 } as const satisfies Record<string, OptionDef>;
 
 /** A string option's value, if given. */
@@ -91,6 +97,8 @@ export interface SpecOverrides {
   limit?: number;
   out?: string;
   data?: DataSourceSpec;
+  /** Replaces `output.samples.sampler` whole. */
+  sampler?: SamplerSpec;
 }
 
 /**
@@ -131,6 +139,12 @@ function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
   if (o.limit !== undefined) section('data')['limit'] = o.limit;
   if (o.data !== undefined) section('data')['source'] = o.data;
   if (o.out !== undefined) section('output')['dir'] = o.out;
+  if (o.sampler !== undefined) {
+    const output = section('output');
+    const samples = output['samples'];
+    if (typeof samples === 'object' && samples !== null && !Array.isArray(samples)) (samples as Record<string, unknown>)['sampler'] = o.sampler;
+    else output['samples'] = { sampler: o.sampler }; // validation reports what else is wrong with output.samples
+  }
   if (o.hidden !== undefined) {
     const layers = section('model')['layers'];
     if (!Array.isArray(layers) || layers.length < 2) throw new UsageError('--hidden needs a model with a hidden layer');
@@ -160,6 +174,24 @@ export function parseDataOption(text: string): DataSourceSpec {
   const value = text.slice(colon + 1);
   const key = type === 'idx' ? 'images' : type === 'fashion-mnist' ? 'dir' : 'path';
   return { type, [key]: value };
+}
+
+/** Parses --sampler: a registered name ("glauber"), or a JSON object with a "type" and options. */
+export function parseSamplerOption(text: string): SamplerSpec {
+  if (!text.trim().startsWith('{')) {
+    if (text.trim() === '') throw new UsageError('--sampler needs a sampler name (gibbs, glauber, parallel-dynamics...) or a JSON object');
+    return { type: text.trim() };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--sampler: not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
+    throw new UsageError('--sampler: a JSON sampler is an object with a "type", e.g. {"type":"glauber","temperature":0.5}');
+  }
+  return parsed as SamplerSpec;
 }
 
 /** The spec that describes a saved model's run: the given file, else spec.json beside the model (written by `train`), else the defaults. */

@@ -4,7 +4,7 @@
  * to an uninterrupted run, evaluate / transform / logz against float64 references, sample
  * sizes, plugins from the command line, and the errors and exit codes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,6 +234,64 @@ describe('cli: commands', function () {
       expect((JSON.parse(r.stdout) as { logZ: number }).logZ).to.be.closeTo(bruteLogZ(p), 1e-9);
       const text = await ok(['logz', 'run/model.json']);
       expect(text.stdout).to.match(/^log Z = -?[0-9.]+ \(exact, rbm: visible 9 bernoulli, hidden 4 bernoulli\)\n$/);
+    });
+  });
+
+  describe('samplers: sample --sampler, train --sampler / output.samples.sampler', function () {
+    before(async function () {
+      if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
+    });
+
+    it('sample --sampler NAME or JSON runs that sampler and says so', async function () {
+      const g = await ok(['sample', 'run/model.json', '--sampler', 'glauber', '--count', '4', '--steps', '5', '--binary', '--out', 'more/g.png']);
+      expect(g.stdout).to.match(/\(4 samples after 5 Glauber sweeps at T = 1 from random units\)/);
+      expect(pngSize(join(dir, 'more', 'g.png'))).to.deep.equal({ width: 2 * 3 + 3, height: 2 * 3 + 3 });
+      const p = await ok(['sample', 'run/model.json', '--sampler', '{"type":"parallel-dynamics","temperature":2}', '--count', '10', '--steps', '5', '--init', 'data', '--out', 'more/p.png']);
+      expect(p.stdout).to.match(/\(10 samples after 5 parallel-dynamics steps at T = 2 from 40 validation rows/);
+    });
+
+    it('an unknown sampler lists the registered ones (1); bad options (1); a JSON sampler without a type (2)', async function () {
+      const unknown = await cli(['sample', 'run/model.json', '--sampler', 'metropolis', '--count', '2', '--steps', '1', '--out', 'more/x.png']);
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.match(/output\.samples\.sampler\.type: unknown sampler "metropolis"; registered: gibbs, glauber, parallel-dynamics/);
+      const typo = await cli(['sample', 'run/model.json', '--sampler', '{"type":"glauber","temprature":1}', '--count', '2', '--steps', '1', '--out', 'more/x.png']);
+      expect(typo.code).to.equal(1);
+      expect(typo.stderr).to.match(/sampler "glauber" has an unknown option "temprature"; its options are "temperature"/);
+      const untyped = await cli(['sample', 'run/model.json', '--sampler', '{"temperature":1}']);
+      expect(untyped.code).to.equal(2);
+      expect(untyped.stderr).to.match(/--sampler: a JSON sampler is an object with a "type"/);
+      expect(existsSync(join(dir, 'more', 'x.png'))).to.equal(false);
+    });
+
+    it('a Boltzmann machine with lateral weights: block Gibbs refuses it naming glauber; glauber samples it', async function () {
+      const bm = BoltzmannMachine.create(new CpuBackend(), { visible: 9, hidden: 3, weightStd: 0.5, seed: 2 });
+      mkdirSync(join(dir, 'bm'), { recursive: true });
+      await saveModel(join(dir, 'bm', 'bm.json'), bm);
+      bm.dispose();
+      const refused = await cli(['sample', 'bm/bm.json', '--count', '4', '--steps', '3', '--out', 'bm/gibbs.png']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(/sampler "gibbs" \(block Gibbs\) needs a model whose layers split into two blocks.*sample it with "glauber"/);
+      const r = await ok(['sample', 'bm/bm.json', '--sampler', 'glauber', '--count', '9', '--steps', '20', '--binary', '--out', 'bm/glauber.png']);
+      expect(r.stdout).to.match(/9 samples after 20 Glauber sweeps at T = 1 from random units/);
+      expect(pngSize(join(dir, 'bm', 'glauber.png'))).to.deep.equal({ width: 3 * 3 + 4, height: 3 * 3 + 4 });
+    });
+
+    it('train --sampler draws samples.png with it and saves it in spec.json', async function () {
+      const r = await ok(['train', 'spec.json', '--epochs', '1', '--out', 'glauber-run', '--sampler', 'glauber']);
+      expect(r.stderr).to.match(/drawing 9 samples \(20 Glauber sweeps at T = 1 from held-out examples\)/);
+      expect(pngSize(join(dir, 'glauber-run', 'samples.png'))).to.deep.equal({ width: 3 * 3 + 4, height: 3 * 3 + 4 });
+      expect(readJson<{ output: { samples: unknown } }>(join(dir, 'glauber-run', 'spec.json')).output.samples).to.deep.equal({ count: 9, steps: 20, init: 'data', sampler: { type: 'glauber' } });
+      // `sample` on that model uses the run's sampler unless told otherwise.
+      const s = await ok(['sample', 'glauber-run/model.json', '--count', '4', '--steps', '2', '--out', 'more/run-sampler.png']);
+      expect(s.stdout).to.match(/after 2 Glauber sweeps/);
+    });
+
+    it('--help of sample and train documents --sampler', async function () {
+      for (const command of ['sample', 'train']) {
+        const h = await ok([command, '--help']);
+        expect(h.stdout).to.match(/--sampler NAME\|JSON +how the sample chains run \(output\.samples\.sampler\): gibbs/);
+      }
+      expect((await ok(['sample', '--help'])).stdout).to.match(/boltzmann sample bm\.json --sampler glauber/);
     });
   });
 

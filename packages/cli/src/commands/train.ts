@@ -1,13 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
-import { RBM, saveModel, type SplitValue } from '@boltzmann/core';
+import { saveModel, type SplitValue } from '@boltzmann/core';
 import { JsonlLogger, ProgressBar, evenlySpaced, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import type { Subscription } from 'rxjs';
 import type { ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeModel, numberOption, parseDataOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
+import { Options, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
 import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
@@ -42,6 +42,7 @@ export const trainCommand: Command = {
       Options.seed,
       Options.backend,
       Options.precision,
+      Options.sampler,
       Options.plugin,
       { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs' },
       { name: 'quiet', kind: 'boolean', help: 'no progress output' },
@@ -57,6 +58,7 @@ export const trainCommand: Command = {
     const resume = stringOption(args, 'resume');
     const specFile = resume !== undefined ? specFileFor(resume, args.positionals[0], io) : args.positionals[0];
     const data = stringOption(args, 'data');
+    const sampler = stringOption(args, 'sampler');
     const prepared = await prepareSpec(
       specFile,
       {
@@ -70,6 +72,7 @@ export const trainCommand: Command = {
         backend: stringOption(args, 'backend'),
         precision: precisionOption(args),
         ...(data === undefined ? {} : { data: parseDataOption(data) }),
+        ...(sampler === undefined ? {} : { sampler: parseSamplerOption(sampler) }),
       },
       args,
       io,
@@ -118,6 +121,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
   if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
   for (const { name, reason } of run.skippedMetrics) say(`not scoring ${name}: ${reason}`);
+  if (run.samplesSkipped !== undefined) say(`not drawing ${TRAIN_OUTPUTS.samples}: ${run.samplesSkipped}`);
 
   const options: TrainOptions = { monitor: run.monitor };
   if (spec.training.checkpointEvery > 0) options.checkpoint = { path: file(TRAIN_OUTPUTS.model), everyEpochs: spec.training.checkpointEvery, final: false };
@@ -210,10 +214,13 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   if (await writeFilters(file(TRAIN_OUTPUTS.filters), run.model, spec.output.filters, shape)) written.push(TRAIN_OUTPUTS.filters);
   const shown = run.data.validation ?? run.data.train;
   if (await writeReconstructions(file(TRAIN_OUTPUTS.reconstructions), run.model, shown, spec.output.reconstructions, shape)) written.push(TRAIN_OUTPUTS.reconstructions);
-  if (run.model instanceof RBM) say(`drawing ${spec.output.samples.count} samples (${spec.output.samples.steps} Gibbs sweeps from ${spec.output.samples.init === 'data' ? 'held-out examples' : 'random units'})...`);
   const { count, steps, init } = spec.output.samples;
-  const starts = init === 'data' ? startingRows(shown, run.data.train, count) : undefined;
-  if (await writeSamples(file(TRAIN_OUTPUTS.samples), run.model, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape)) written.push(TRAIN_OUTPUTS.samples);
+  if (run.sampler !== undefined) {
+    say(`drawing ${count} samples (${run.sampler.describe(steps)} from ${init === 'data' ? 'held-out examples' : 'random units'})...`);
+    const starts = init === 'data' ? startingRows(shown, run.data.train, count) : undefined;
+    await writeSamples(file(TRAIN_OUTPUTS.samples), run.sampler, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape);
+    written.push(TRAIN_OUTPUTS.samples);
+  }
   io.stdout.write(`wrote ${written.map((w) => show(file(w))).join(', ')}\n`);
   return 0;
 }

@@ -1,6 +1,6 @@
-import { DenseConnection, GibbsSampler, RBM, RngStreams, type EnergyModel } from '@boltzmann/core';
+import { DenseConnection, RBM, type EnergyModel, type Sampler } from '@boltzmann/core';
 import { imageGrid, writePng, type RasterImage } from '@boltzmann/data';
-import { InvalidValueError, Matrix, rngState } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix } from '@boltzmann/tensor';
 
 /** Height and width of one image. */
 export type ImageShape = readonly [number, number];
@@ -62,9 +62,10 @@ export async function writeReconstructions(path: string, model: EnergyModel, dat
   return true;
 }
 
-/** Options of `gibbsSamples` and `writeSamples`. */
+/** Options of `writeSamples`. */
 export interface SampleImageOptions {
   count: number;
+  /** Sweeps per chain (the sampler's). */
   steps: number;
   /** Seed of the chains; default the model's own sampling stream. */
   seed?: number;
@@ -75,34 +76,17 @@ export interface SampleImageOptions {
 }
 
 /**
- * `count` samples of an RBM's visible units by block Gibbs sampling: `steps` sweeps from
- * random units (each drawn from its bias alone, `RBM.sample`) or from the rows of `init`
- * (hidden units sampled given them first). Returns the last visible probabilities, or binary
- * states with `binary`.
+ * samples.png: a grid of `count` samples of the sampler's model (core's `Sampler`: "gibbs",
+ * "glauber", "parallel-dynamics" or a plugin's), each chain run `steps` sweeps from random
+ * units or from the rows of `init`: the last visible probabilities, or states with `binary`.
  */
-export async function gibbsSamples(model: RBM, options: SampleImageOptions): Promise<Matrix> {
-  const seedOption = options.seed === undefined ? {} : { seed: options.seed };
-  if (options.init === undefined) return model.sample(options.count, { steps: options.steps, ...seedOption, binary: options.binary ?? false });
-  if (options.init.rows < options.count) throw new InvalidValueError(`${options.count} chains need as many starting rows, got ${options.init.rows}`);
-  const start = options.init.sliceRows(0, options.count);
-  model.visible.validate(start, 'starting rows');
-  const rng = options.seed === undefined ? model.sampleRng : rngState(options.seed, RngStreams.sample);
-  const sampler = new GibbsSampler(model);
-  const chain = sampler.createChain(options.count);
-  try {
-    model.backend.write(chain.states[0]!, start);
-    sampler.updateBlock(chain, 1, rng);
-    for (let s = 0; s < options.steps; s++) sampler.sweep(chain, rng);
-    return await model.backend.read(options.binary ? chain.states[0]! : chain.means[0]!);
-  } finally {
-    chain.dispose();
-  }
-}
-
-/** samples.png: a grid of `gibbsSamples`. RBMs only; returns false otherwise. */
-export async function writeSamples(path: string, model: EnergyModel, options: SampleImageOptions, shape: ImageShape): Promise<boolean> {
-  if (!(model instanceof RBM)) return false;
-  const samples = await gibbsSamples(model, options);
+export async function writeSamples(path: string, sampler: Sampler, options: SampleImageOptions, shape: ImageShape): Promise<void> {
+  const samples = await sampler.sample({
+    count: options.count,
+    sweeps: options.steps,
+    binary: options.binary ?? false,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.init === undefined ? {} : { init: options.init }),
+  });
   writePng(path, grid(samples, shape, Math.ceil(Math.sqrt(options.count))));
-  return true;
 }
