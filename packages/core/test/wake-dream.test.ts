@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { DivergenceError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
   BoltzmannMachine,
+  EpochList,
   RBM,
   Trainer,
   WakeDream,
@@ -136,5 +137,29 @@ describe('wake/dream learning of general Boltzmann machines', function () {
         expect(() => new WakeDream(BoltzmannMachine.create(be, { visible: 15, hidden: 10 }))).to.throw(InvalidValueError, /use expectations "gibbs"/);
       },
     );
+  });
+});
+
+describe('WakeDreamTrainer: divergence', function () {
+  it('a learning rate that blows up stops with a DivergenceError naming the epoch, the last good parameters restored', async function () {
+    const be = new CpuBackend({ precision: 'float64' });
+    const bm = BoltzmannMachine.create(be, { visible: 3, hidden: 1, seed: 2 });
+    const data = Matrix.fromRows([[1, 0, 1], [0, 1, 1], [1, 1, 0]]);
+    // 0.5 in the first epoch, then a rate that overflows within the next one (3 steps of 1 row).
+    const trainer = new WakeDreamTrainer(bm, { learningRate: new EpochList([0.5, 1e308, 1e308]), batchSize: 1, seed: 2 });
+    await trainer.fit(data, { epochs: 1 });
+    const good = await bm.getParams();
+    let caught: unknown;
+    try {
+      await trainer.fit(data, { epochs: 2 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(DivergenceError);
+    expect((caught as Error).message).to.match(/training diverged in epoch 2: ".*" holds NaN or Inf \(try a smaller learning rate\); the last good parameters were restored/);
+    const restored = await bm.getParams();
+    for (const [name, m] of Object.entries(good)) expect(Array.from(restored[name]!.data), name).to.deep.equal(Array.from(m.data));
+    expect(trainer.epoch).to.equal(1);
+    trainer.dispose();
   });
 });

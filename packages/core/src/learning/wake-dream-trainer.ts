@@ -5,6 +5,7 @@ import { SGD } from '../optimizers/sgd.js';
 import { L2WeightDecay } from '../regularizers/l2.js';
 import { RngStreams } from '../rng-streams.js';
 import { toSchedule } from '../schedules/registry.js';
+import { DivergenceGuard } from '../training/divergence-guard.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { WakeDream, type WakeDreamOptions } from './wake-dream.js';
@@ -56,6 +57,8 @@ export class WakeDreamTrainer {
   readonly shuffleRng: CounterRng;
   private readonly decay: L2WeightDecay;
   private readonly grads: GradientSet;
+  /** The last finite parameters and velocities, checked and renewed at each epoch end. */
+  private readonly guard: DivergenceGuard;
 
   constructor(readonly model: EnergyModel, options: WakeDreamTrainerOptions = {}) {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
@@ -68,6 +71,7 @@ export class WakeDreamTrainer {
     this.gibbsRng = rngState(seed, RngStreams.gibbs);
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
     this.grads = model.createGradients();
+    this.guard = new DivergenceGuard(model, this.optimizer.state());
   }
 
   /** The hyperparameters of the next step. */
@@ -76,7 +80,11 @@ export class WakeDreamTrainer {
     return { learningRate: this.learningRate.value(clock), momentum: this.momentum.value(clock) };
   }
 
-  /** Trains for `epochs` more epochs on binary rows of the visible units. */
+  /**
+   * Trains for `epochs` more epochs on binary rows of the visible units. A parameter or
+   * velocity that turns NaN or Inf stops it with a DivergenceError naming the epoch and the
+   * parameter, after putting back the values of the last good epoch end.
+   */
   async fit(data: Matrix, options: WakeDreamFitOptions): Promise<void> {
     const model = this.model;
     const be = model.backend;
@@ -86,6 +94,7 @@ export class WakeDreamTrainer {
     const n = data.rows;
     const batchSize = Math.min(this.batchSize ?? n, n);
     const resident = be.upload(data);
+    this.guard.snapshot();
     try {
       for (let e = 0; e < epochs; e++) {
         const order = batchSize === n ? identity(n) : this.shuffleRng.permutation(n);
@@ -99,6 +108,13 @@ export class WakeDreamTrainer {
           this.optimizer.step(model.parameters, this.grads.tensors, hyper);
           this.step += 1;
         }
+        try {
+          await this.guard.check(`in epoch ${this.epoch + 1}`, ' (try a smaller learning rate)');
+        } catch (error) {
+          await this.optimizer.resync?.(); // the guard rewrote the velocities: host copies follow
+          throw error;
+        }
+        this.guard.snapshot();
         this.epoch += 1;
         if (options.onEpoch && (await options.onEpoch(this.epoch)) === false) break;
       }
@@ -108,6 +124,7 @@ export class WakeDreamTrainer {
   }
 
   dispose(): void {
+    this.guard.dispose();
     for (const g of this.grads.tensors) this.model.backend.dispose(g);
     this.optimizer.dispose();
     this.estimator.dispose();
