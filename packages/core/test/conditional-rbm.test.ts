@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, ShapeError } from '@boltzmann/tensor';
+import { CounterRng, DivergenceError, InvalidValueError, Matrix, ReferenceBackend, ShapeError } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { ConditionalRBM, loadModel, saveModel } from '@boltzmann/core';
 
@@ -142,5 +142,24 @@ describe('conditional RBM (autoregressive visible and dynamic hidden biases)', f
     const past = Matrix.fromRows([[1, 0, 0, 0, 1, 0, 0, 0, 1]]);
     expect(Array.from((await loaded.nextDistribution(past)).probabilities.data)).to.deep.equal(Array.from((await crbm.nextDistribution(past)).probabilities.data));
     expect(() => loaded.layers[2]!.mean(be.zeros(1, 9), be.zeros(1, 9))).to.throw(InvalidValueError, /conditioning inputs/);
+  });
+});
+
+describe('ConditionalRBM: divergence', function () {
+  it('a learning rate that overflows stops fit with a DivergenceError naming the epoch, the parameters it started from restored', async function () {
+    const crbm = ConditionalRBM.create(new CpuBackend({ precision: 'float64' }), { visible: 2, hidden: 3, order: 1, seed: 4 });
+    const seq = Matrix.fromRows([[0, 1], [1, 0], [0, 1], [1, 0], [1, 1], [0, 0]]);
+    await crbm.fit([seq], { epochs: 1, learningRate: 0.1, batchSize: 1, seed: 4 });
+    const good = await crbm.getParams();
+    let caught: unknown;
+    try {
+      await crbm.fit([seq], { epochs: 2, learningRate: 1e308, batchSize: 1, seed: 4 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(DivergenceError);
+    expect((caught as Error).message).to.match(/^training diverged in epoch 1: ".*" holds NaN or Inf \(try a smaller learning rate\); the last good parameters were restored$/);
+    const restored = await crbm.getParams();
+    for (const [name, m] of Object.entries(good)) expect(Array.from(restored[name]!.data), name).to.deep.equal(Array.from(m.data));
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CounterRng, FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CounterRng, DivergenceError, FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
   RBM,
@@ -177,5 +177,24 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
     doc.model.levels = [1, 2];
     writeFileSync(plain, JSON.stringify(doc));
     expect(() => loadModel(plain, be)).to.throw(FormatError, /"model\.levels" in model file ".*rbm\.json" holds rating levels, which only a "recommender-rbm" model has; this model is a "rbm"/);
+  });
+});
+
+describe('RecommenderRBM: divergence', function () {
+  it('a learning rate that overflows stops fit with a DivergenceError naming the epoch, the parameters it started from restored', async function () {
+    const rbm = RecommenderRBM.create(new CpuBackend({ precision: 'float64' }), { items: 4, levels: [1, 2, 3], hidden: 3, seed: 5 });
+    const ratings = { users: [0, 0, 1, 1, 2, 2, 3], items: [0, 1, 1, 2, 0, 3, 2], ratings: [1, 3, 2, 2, 3, 1, 3] };
+    await rbm.fit(ratings, { epochs: 1, learningRate: 0.1, batchSize: 1, seed: 5 });
+    const good = await rbm.getParams();
+    let caught: unknown;
+    try {
+      await rbm.fit(ratings, { epochs: 2, learningRate: 1e308, batchSize: 1, seed: 5 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(DivergenceError);
+    expect((caught as Error).message).to.match(/^training diverged in epoch 1: ".*" holds NaN or Inf \(try a smaller learning rate\); the last good parameters were restored$/);
+    const restored = await rbm.getParams();
+    for (const [name, m] of Object.entries(good)) expect(Array.from(restored[name]!.data), name).to.deep.equal(Array.from(m.data));
   });
 });

@@ -2,6 +2,7 @@ import { CounterRng, InvalidValueError, Matrix, ShapeError, nextKey, rngState, u
 import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { SGD } from '../optimizers/sgd.js';
+import { DivergenceGuard } from '../training/divergence-guard.js';
 import { L2WeightDecay } from '../regularizers/l2.js';
 import { RngStreams } from '../rng-streams.js';
 import { UnsampledLayer } from '../units/unsampled.js';
@@ -151,6 +152,8 @@ export class ConditionalRBM extends EnergyModel {
   /**
    * Trains by CD-k on the windows of the sequences, the past clamped in both phases:
    * grads = <dE/dtheta>_(data, past) - <dE/dtheta>_(reconstruction, past).
+   * A parameter that turns NaN or Inf in an epoch stops it with a DivergenceError naming the
+   * epoch and the parameter, the values of the last good epoch end put back.
    */
   async fit(sequences: readonly Matrix[], options: SequenceFitOptions): Promise<void> {
     const { history, next } = this.windows(sequences);
@@ -170,6 +173,9 @@ export class ConditionalRBM extends EnergyModel {
     const gibbs = rngState(seed, RngStreams.gibbs);
     const optimizer = new SGD(be, this.parameters);
     const grads = this.createGradients();
+    // The last finite parameters and velocities: an epoch that turns one NaN/Inf is undone and reported.
+    const guard = new DivergenceGuard(this, optimizer.state());
+    guard.snapshot();
     const residentNext = be.upload(next);
     const residentPast = be.upload(history);
     try {
@@ -185,11 +191,14 @@ export class ConditionalRBM extends EnergyModel {
           decay.addGradient({ model: this, grads });
           optimizer.step(this.parameters, grads.tensors, { learningRate: lr, momentum: e === 0 ? Math.min(0.5, momentum) : momentum });
         }
+        await guard.check(`in epoch ${e + 1}`, ' (try a smaller learning rate)');
+        guard.snapshot();
         if (options.onEpoch && (await options.onEpoch(e + 1)) === false) break;
       }
     } finally {
       be.dispose(residentNext);
       be.dispose(residentPast);
+      guard.dispose();
       optimizer.dispose();
       for (const g of grads.tensors) be.dispose(g);
     }

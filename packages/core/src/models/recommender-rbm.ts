@@ -3,6 +3,7 @@ import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { itemMeanPredictions, ratingRmse } from '../metrics/rating-error.js';
 import { SGD } from '../optimizers/sgd.js';
+import { DivergenceGuard } from '../training/divergence-guard.js';
 import { L2WeightDecay } from '../regularizers/l2.js';
 import { RngStreams } from '../rng-streams.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
@@ -128,6 +129,8 @@ export class RecommenderRBM extends EnergyModel {
    * among `levels`) by CD-k over shuffled minibatches of users. Before the first step, when
    * the visible biases are still zero, sets b_ik = log((n_ik + 1) / (n_i + K)) from the counts
    * of each level per item.
+   * A parameter that turns NaN or Inf in an epoch stops it with a DivergenceError naming the
+   * epoch and the parameter, the values of the last good epoch end put back.
    */
   async fit(ratings: Ratings, options: RecommenderFitOptions): Promise<RecommenderEpoch[]> {
     const data = groupRatingsByUser(ratings, this.levels, { itemCount: this.itemCount });
@@ -147,6 +150,9 @@ export class RecommenderRBM extends EnergyModel {
     const gibbs = rngState(seed, RngStreams.gibbs);
     const optimizer = new SGD(be, this.parameters);
     const grads = this.createGradients();
+    // The last finite parameters and velocities: an epoch that turns one NaN/Inf is undone and reported.
+    const guard = new DivergenceGuard(this, optimizer.state());
+    guard.snapshot();
     const users = Uint32Array.from({ length: data.userCount }, (_, u) => u).filter((u) => data.start[u + 1]! > data.start[u]!);
     const reports: RecommenderEpoch[] = [];
     try {
@@ -159,6 +165,8 @@ export class RecommenderRBM extends EnergyModel {
           decay.addGradient({ model: this, grads });
           optimizer.step(this.parameters, grads.tensors, { learningRate: lr, momentum: e === 0 ? Math.min(momentum, 0.5) : momentum });
         }
+        await guard.check(`in epoch ${e + 1}`, ' (try a smaller learning rate)');
+        guard.snapshot();
         const report: RecommenderEpoch = { epoch: e + 1, seconds: 0 };
         if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
         report.seconds = (performance.now() - started) / 1000;
@@ -166,6 +174,7 @@ export class RecommenderRBM extends EnergyModel {
         if (options.onEpoch && (await options.onEpoch(report)) === false) break;
       }
     } finally {
+      guard.dispose();
       optimizer.dispose();
       for (const g of grads.tensors) be.dispose(g);
     }
