@@ -5,6 +5,7 @@ import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
 import { checkBoolean, checkInteger } from '../validation.js';
+import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
 
 /** Which value of a layer enters the gradient statistics: its conditional mean or its chain state (a sample). */
@@ -285,19 +286,7 @@ export class ContrastiveDivergence implements Estimator {
     if (this.chainCount !== undefined && first.rows !== this.chainCount) {
       throw new ShapeError(`persistent chain state holds ${first.rows} chains, the estimator was configured for ${this.chainCount}`);
     }
-    const chain = this.sampler.createChain(first.rows);
-    try {
-      layers.forEach((layer, l) => {
-        const m = state[`chain.${layer.name}`];
-        if (!(m instanceof Matrix) || m.rows !== first.rows || m.cols !== layer.size) {
-          throw new ShapeError(`persistent chain "chain.${layer.name}" must be ${first.rows}x${layer.size}, got ${m instanceof Matrix ? `${m.rows}x${m.cols}` : 'nothing'}`);
-        }
-        this.model.backend.write(chain.states[l]!, m);
-      });
-    } catch (error) {
-      chain.dispose();
-      throw error;
-    }
+    const chain = chainFromState(this.sampler, state, 'chain.', first.rows, 'persistent chain');
     this.persistentChain?.dispose();
     this.persistentChain = chain;
   }

@@ -4,6 +4,7 @@ import type { Chain } from '../samplers/chain.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { MeanField, type MeanFieldOptions, type MeanFieldReport } from '../samplers/mean-field.js';
 import { checkInteger } from '../validation.js';
+import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepObserver } from './estimator.js';
 
 /** How the persistent chains of {@link MeanFieldPCD} start. */
@@ -182,19 +183,7 @@ export class MeanFieldPCD implements Estimator {
     if (!(first instanceof Matrix)) throw new InvalidValueError(`persistent chain state lacks "chain.${layers[0]!.name}"`);
     const known = new Set(layers.map((l) => `chain.${l.name}`));
     for (const name of names) if (!known.has(name)) throw new InvalidValueError(`mean-field PCD state has unknown entry "${name}"`);
-    const chain = this.sampler.createChain(first.rows);
-    try {
-      layers.forEach((layer, l) => {
-        const m = state[`chain.${layer.name}`];
-        if (!(m instanceof Matrix) || m.rows !== first.rows || m.cols !== layer.size) {
-          throw new ShapeError(`persistent chain "chain.${layer.name}" must be ${first.rows}x${layer.size}, got ${m instanceof Matrix ? `${m.rows}x${m.cols}` : 'nothing'}`);
-        }
-        this.model.backend.write(chain.states[l]!, m);
-      });
-    } catch (error) {
-      chain.dispose();
-      throw error;
-    }
+    const chain = chainFromState(this.sampler, state, 'chain.', first.rows, 'persistent chain');
     this.chain?.dispose();
     this.chain = chain;
   }

@@ -5,6 +5,7 @@ import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
+import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
 
 /**
@@ -364,18 +365,7 @@ export class ParallelTempering implements Estimator {
     }
     const chains: Chain[] = [];
     try {
-      this.betas.forEach((_, t) => {
-        const chain = this.sampler.createChain(first.rows);
-        chains.push(chain);
-        layers.forEach((layer, l) => {
-          const name = `chain.${t}.${layer.name}`;
-          const m = state[name];
-          if (!(m instanceof Matrix) || m.rows !== first.rows || m.cols !== layer.size) {
-            throw new ShapeError(`parallel tempering chain "${name}" must be ${first.rows}x${layer.size}, got ${m instanceof Matrix ? `${m.rows}x${m.cols}` : 'nothing'}`);
-          }
-          this.model.backend.write(chain.states[l]!, m);
-        });
-      });
+      this.betas.forEach((_, t) => chains.push(chainFromState(this.sampler, state, `chain.${t}.`, first.rows, 'parallel tempering chain')));
     } catch (error) {
       for (const c of chains) c.dispose();
       throw error;
