@@ -3,10 +3,14 @@ import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
-import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
+import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkBoolean, checkInteger } from '../validation.js';
 import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
+import { stepCountAt, stepCountSpec } from './step-count.js';
+
+/** How errors name CD's k. */
+const K = 'k (Gibbs steps of contrastive divergence)';
 
 /** Which value of a layer enters the gradient statistics: its conditional mean or its chain state (a sample). */
 export type StatisticSource = 'mean' | 'sample';
@@ -85,8 +89,8 @@ export class ContrastiveDivergence implements Estimator {
   private readonly sampleKeys: (number | undefined)[];
 
   constructor(readonly model: EnergyModel, options: ContrastiveDivergenceOptions = {}) {
-    this.kSchedule = toSchedule(options.k ?? 1, 'k (Gibbs steps of contrastive divergence)');
-    this.k = this.kAt({ epoch: 0, step: 0 });
+    this.kSchedule = toSchedule(options.k ?? 1, K);
+    this.k = stepCountAt(K, this.kSchedule);
     this.persistent = checkBoolean('contrastive divergence "persistent"', options.persistent ?? false);
     this.type = this.persistent ? 'pcd' : 'cd';
     if (options.chains !== undefined) {
@@ -147,7 +151,7 @@ export class ContrastiveDivergence implements Estimator {
     const visible = model.layers[0]!;
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     const rows = batch.rows;
-    this.k = this.kAt(context.clock ?? { epoch: 0, step: 0 });
+    this.k = stepCountAt(K, this.kSchedule, context.clock);
     const dataMasks = context.masks?.draw(model, rows, rng, 'data');
 
     // Data phase: hidden means (and samples, where needed) given the batch.
@@ -183,11 +187,6 @@ export class ContrastiveDivergence implements Estimator {
     for (const l of b0!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
     for (const l of b1!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
     model.addEnergyGradients(this.modelStats, -1 / chain.rows, grads, true);
-  }
-
-  /** k at `clock`, checked to be a positive integer. */
-  private kAt(clock: ScheduleClock): number {
-    return checkInteger(`k (Gibbs steps of contrastive divergence) at epoch ${clock.epoch}, step ${clock.step}`, this.kSchedule.value(clock));
   }
 
   /** Updates the layers of block `b`, then applies their masks. */
@@ -256,10 +255,9 @@ export class ContrastiveDivergence implements Estimator {
   }
 
   spec(): EstimatorSpec {
-    const k = this.kSchedule.spec();
     return {
       type: this.type,
-      k: k.type === 'constant' ? (k['value'] as number) : k,
+      k: stepCountSpec(this.kSchedule),
       meanLayers: [...this.meanLayers],
       ...(this.chainCount === undefined ? {} : { chains: this.chainCount }),
       ...(this.statisticsOption === undefined ? {} : { statistics: { ...this.statisticsOption } }),

@@ -3,10 +3,11 @@ import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
-import type { Schedule, ScheduleClock, ScheduleSpec } from '../schedules/schedule.js';
+import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
+import { stepCountAt, stepCountSpec } from './step-count.js';
 
 /**
  * Unit types that parallel tempering can temper: a layer's energy is -input . x (up to a base
@@ -48,6 +49,9 @@ export interface ParallelTemperingOptions {
 }
 
 const DEFAULT_TEMPERATURES = 10;
+
+/** How errors name parallel tempering's k. */
+const K = 'k (Gibbs sweeps of parallel tempering)';
 
 /**
  * Throws an InvalidValueError unless `betas` is a non-empty array of finite numbers in [0, 1]
@@ -140,8 +144,8 @@ export class ParallelTempering implements Estimator {
   private readonly observedMeans: Tensor[];
 
   constructor(readonly model: EnergyModel, options: ParallelTemperingOptions = {}) {
-    this.kSchedule = toSchedule(options.k ?? 1, 'k (Gibbs sweeps of parallel tempering)');
-    this.k = this.kAt({ epoch: 0, step: 0 });
+    this.kSchedule = toSchedule(options.k ?? 1, K);
+    this.k = stepCountAt(K, this.kSchedule);
     this.chainCount = options.chains === undefined ? undefined : checkInteger('parallel tempering "chains" (persistent chains per temperature)', options.chains);
     if (options.betas !== undefined) {
       const clash = (['temperatures', 'spacing', 'minBeta'] as const).filter((key) => options[key] !== undefined);
@@ -180,7 +184,7 @@ export class ParallelTempering implements Estimator {
     const visible = model.layers[0]!;
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     const rows = batch.rows;
-    this.k = this.kAt(context.clock ?? { epoch: 0, step: 0 });
+    this.k = stepCountAt(K, this.kSchedule, context.clock);
     const [b0, b1] = this.sampler.blocks;
 
     // Data phase: the batch and E[hidden | batch] (as PCD's).
@@ -231,11 +235,6 @@ export class ParallelTempering implements Estimator {
   resetSwapAcceptance(): void {
     for (const a of this.accepted) this.model.backend.fill(a, 0);
     this.proposed = 0;
-  }
-
-  /** k at `clock`, checked to be a positive integer. */
-  private kAt(clock: ScheduleClock): number {
-    return checkInteger(`k (Gibbs sweeps of parallel tempering) at epoch ${clock.epoch}, step ${clock.step}`, this.kSchedule.value(clock));
   }
 
   /**
@@ -328,10 +327,9 @@ export class ParallelTempering implements Estimator {
   }
 
   spec(): EstimatorSpec {
-    const k = this.kSchedule.spec();
     return {
       type: this.type,
-      k: k.type === 'constant' ? (k['value'] as number) : k,
+      k: stepCountSpec(this.kSchedule),
       ...(this.chainCount === undefined ? {} : { chains: this.chainCount }),
       betas: [...this.betas],
     };
