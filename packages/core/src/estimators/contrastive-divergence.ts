@@ -1,6 +1,7 @@
 import { InvalidValueError, Matrix, ShapeError, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
+import { ChainsByRows } from '../samplers/chains-by-rows.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
@@ -78,8 +79,8 @@ export class ContrastiveDivergence implements Estimator {
   private readonly statisticsOption: Readonly<Record<string, StatisticSource>> | undefined;
   /** Whether the data phase must sample block 1 (a layer's statistics or the CD chain needs it). */
   private readonly sampleDataHidden: boolean;
-  /** CD: chains by batch size (a partial last batch gets its own); PCD: data-phase buffers. */
-  private readonly chains = new Map<number, Chain>();
+  /** CD: chains by batch size; PCD: data-phase buffers. */
+  private readonly chains = new ChainsByRows((rows) => this.sampler.createChain(rows));
   private persistentChain: Chain | undefined;
   /** Per-layer statistics of the two phases, refilled each step (no allocation). */
   private readonly dataStats: Tensor[];
@@ -155,7 +156,7 @@ export class ContrastiveDivergence implements Estimator {
     const dataMasks = context.masks?.draw(model, rows, rng, 'data');
 
     // Data phase: hidden means (and samples, where needed) given the batch.
-    const data = this.chainFor(this.chains, rows);
+    const data = this.chains.get(rows);
     be.copy(batch, data.states[0]!);
     this.mask(data, 0, dataMasks);
     this.updateBlock(data, 1, rng, dataMasks, this.sampleDataHidden);
@@ -239,21 +240,6 @@ export class ContrastiveDivergence implements Estimator {
     return chain;
   }
 
-  private chainFor(cache: Map<number, Chain>, rows: number): Chain {
-    let chain = cache.get(rows);
-    if (chain === undefined) {
-      if (cache.size >= 4) this.disposeChains(cache); // bounded: callers use one or two batch sizes
-      chain = this.sampler.createChain(rows);
-      cache.set(rows, chain);
-    }
-    return chain;
-  }
-
-  private disposeChains(cache: Map<number, Chain>): void {
-    for (const c of cache.values()) c.dispose();
-    cache.clear();
-  }
-
   spec(): EstimatorSpec {
     return {
       type: this.type,
@@ -290,7 +276,7 @@ export class ContrastiveDivergence implements Estimator {
   }
 
   dispose(): void {
-    this.disposeChains(this.chains);
+    this.chains.dispose();
     this.persistentChain?.dispose();
     this.persistentChain = undefined;
   }

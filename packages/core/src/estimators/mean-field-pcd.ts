@@ -1,6 +1,7 @@
 import { InvalidValueError, Matrix, ShapeError, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
+import { ChainsByRows } from '../samplers/chains-by-rows.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { MeanField, type MeanFieldOptions, type MeanFieldReport } from '../samplers/mean-field.js';
 import { checkInteger } from '../validation.js';
@@ -45,7 +46,8 @@ export class MeanFieldPCD implements Estimator {
   /** The mean-field report of the last step (iterations used, last change). */
   lastInference: MeanFieldReport | undefined;
   private readonly chainCount: number | undefined;
-  private readonly states = new Map<number, Chain>();
+  /** Mean-field states by batch size. */
+  private readonly states = new ChainsByRows((rows) => this.meanField.createState(rows));
   private chain: Chain | undefined;
   private readonly modelStats: Tensor[];
 
@@ -75,7 +77,7 @@ export class MeanFieldPCD implements Estimator {
     const visible = this.model.layers[0]!;
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     // Data phase: mean-field q(h | batch) (the batch is copied into the state before any await).
-    const state = this.stateFor(batch.rows);
+    const state = this.states.get(batch.rows);
     if (this.meanField.tolerance === 0) {
       this.lastInference = this.meanField.infer(state, batch);
       this.afterInference(state, grads, rng, observer);
@@ -109,17 +111,6 @@ export class MeanFieldPCD implements Estimator {
     for (const l of b0!) this.modelStats[l] = this.chain.states[l]!;
     for (const l of b1!) this.modelStats[l] = this.chain.means[l]!;
     model.addEnergyGradients(this.modelStats, -1 / this.chain.rows, grads, true);
-  }
-
-  /** Mean-field states by batch size (a partial last batch gets its own). */
-  private stateFor(rows: number): Chain {
-    let state = this.states.get(rows);
-    if (state === undefined) {
-      if (this.states.size >= 4) this.disposeStates();
-      state = this.meanField.createState(rows);
-      this.states.set(rows, state);
-    }
-    return state;
   }
 
   private startChains(data: Chain, rng: RngState): Chain {
@@ -188,13 +179,8 @@ export class MeanFieldPCD implements Estimator {
     this.chain = chain;
   }
 
-  private disposeStates(): void {
-    for (const s of this.states.values()) s.dispose();
-    this.states.clear();
-  }
-
   dispose(): void {
-    this.disposeStates();
+    this.states.dispose();
     this.chain?.dispose();
     this.chain = undefined;
   }

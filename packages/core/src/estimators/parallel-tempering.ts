@@ -1,6 +1,7 @@
 import { InvalidValueError, Matrix, ShapeError, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Chain } from '../samplers/chain.js';
+import { ChainsByRows } from '../samplers/chains-by-rows.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
@@ -131,7 +132,7 @@ export class ParallelTempering implements Estimator {
   k: number;
   private readonly chainCount: number | undefined;
   /** Data-phase buffers by batch size. */
-  private readonly dataChains = new Map<number, Chain>();
+  private readonly dataChains = new ChainsByRows((rows) => this.sampler.createChain(rows));
   /** One chain set per temperature (undefined before the first step). */
   private chains: Chain[] | undefined;
   private swap: SwapBuffers | undefined;
@@ -188,7 +189,7 @@ export class ParallelTempering implements Estimator {
     const [b0, b1] = this.sampler.blocks;
 
     // Data phase: the batch and E[hidden | batch] (as PCD's).
-    const data = this.dataChainFor(rows);
+    const data = this.dataChains.get(rows);
     be.copy(batch, data.states[0]!);
     this.updateBlock(data, 1, 1, rng, false);
     for (const l of b0!) this.dataStats[l] = data.states[l]!;
@@ -316,16 +317,6 @@ export class ParallelTempering implements Estimator {
     });
   }
 
-  private dataChainFor(rows: number): Chain {
-    let chain = this.dataChains.get(rows);
-    if (chain === undefined) {
-      if (this.dataChains.size >= 4) this.disposeDataChains(); // bounded: callers use one or two batch sizes
-      chain = this.sampler.createChain(rows);
-      this.dataChains.set(rows, chain);
-    }
-    return chain;
-  }
-
   spec(): EstimatorSpec {
     return {
       type: this.type,
@@ -373,11 +364,6 @@ export class ParallelTempering implements Estimator {
     this.resetSwapAcceptance();
   }
 
-  private disposeDataChains(): void {
-    for (const c of this.dataChains.values()) c.dispose();
-    this.dataChains.clear();
-  }
-
   private disposeChains(): void {
     for (const c of this.chains ?? []) c.dispose();
     this.chains = undefined;
@@ -391,7 +377,7 @@ export class ParallelTempering implements Estimator {
   }
 
   dispose(): void {
-    this.disposeDataChains();
+    this.dataChains.dispose();
     this.disposeChains();
     this.disposeSwap();
     for (const a of this.accepted) this.model.backend.dispose(a);
