@@ -1,9 +1,9 @@
 import { InvalidValueError, Matrix, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
-import { forEachChunk } from '../models/host-data.js';
-import { buildModel } from '../models/registry.js';
 import { AnnealingPath, type AnnealingStart } from '../samplers/annealing-path.js';
 import { checkInteger } from '../validation.js';
+import { negativeFreeEnergyRows } from './free-energy-rows.js';
+import { onBackend } from './on-backend.js';
 
 /** Options of {@link annealedImportanceSampling}. */
 export interface AISOptions {
@@ -107,18 +107,6 @@ function columnMeans(m: Matrix): Float64Array {
   for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]!;
   for (let c = 0; c < m.cols; c++) out[c]! /= m.rows;
   return out;
-}
-
-/** Runs `fn` on the model itself, or on a copy of it on `backend` (disposed afterwards). */
-async function onBackend<T>(model: EnergyModel, backend: Backend | undefined, fn: (m: EnergyModel) => Promise<T>): Promise<T> {
-  if (backend === undefined || backend === model.backend) return fn(model);
-  const copy = buildModel(backend, model.spec());
-  try {
-    copy.setParams(await model.getParams());
-    return await fn(copy);
-  } finally {
-    copy.dispose();
-  }
 }
 
 /**
@@ -302,18 +290,7 @@ export async function aisLogLikelihood(model: EnergyModel, data: Matrix, options
     throw new InvalidValueError('the AIS log-likelihood needs every other layer to hang off the visible layer (an RBM); for a DBM use variationalLowerBound with the AIS log Z');
   }
   const logZ = options.logZ ?? (await annealedImportanceSampling(model, options));
-  const rows = await onBackend(model, options.backend, async (m) => {
-    const out = new Float64Array(data.rows);
-    const states: (Tensor | undefined)[] = m.layers.map(() => undefined);
-    await forEachChunk(m, data, async (chunk, start) => {
-      const f = m.workspace.get('ais:free-energy', chunk.rows, 1);
-      states[0] = chunk;
-      m.freeEnergy(states, f);
-      const values = (await m.backend.read(f)).data;
-      for (let i = 0; i < chunk.rows; i++) out[start + i] = -values[i]!;
-    });
-    return out;
-  });
+  const rows = await onBackend(model, options.backend, (m) => negativeFreeEnergyRows(m, data));
   let negF = 0;
   for (const x of rows) negF += x;
   negF /= rows.length;

@@ -1,7 +1,7 @@
 import { InvalidValueError, Matrix, type Backend, type Precision, type Tensor } from '@boltzmann/tensor';
-import { buildModel } from '../models/registry.js';
 import type { EnergyModel } from '../models/energy-model.js';
-import { forEachChunk } from '../models/host-data.js';
+import { negativeFreeEnergyRows } from './free-energy-rows.js';
+import { onBackend } from './on-backend.js';
 
 /** Options of the exact (enumeration) metrics. */
 export interface ExactOptions {
@@ -30,19 +30,7 @@ export const MAX_EXACT_STATES = 2 ** 25;
  * is the log normaliser of its density over R^n.
  */
 export async function exactLogPartition(model: EnergyModel, options: ExactOptions = {}): Promise<number> {
-  return withBackend(model, options.backend, (m) => logPartitionOn(m, options));
-}
-
-/** Runs `fn` on the model itself, or on a copy of it on `backend` (disposed afterwards). */
-async function withBackend<T>(model: EnergyModel, backend: Backend | undefined, fn: (m: EnergyModel) => Promise<T>): Promise<T> {
-  if (backend === undefined || backend === model.backend) return fn(model);
-  const copy = buildModel(backend, model.spec());
-  try {
-    copy.setParams(await model.getParams());
-    return await fn(copy);
-  } finally {
-    copy.dispose();
-  }
+  return onBackend(model, options.backend, (m) => logPartitionOn(m, options));
 }
 
 async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promise<number> {
@@ -137,7 +125,7 @@ export async function exactLogLikelihood(model: EnergyModel, data: Matrix, optio
 /** Per-row exact log p(v), float64. */
 export async function exactLogLikelihoodRows(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number } = {}): Promise<Float64Array> {
   model.layers[0]!.validate(data, 'data');
-  return withBackend(model, options.backend, (m) => logLikelihoodRowsOn(m, data, options));
+  return onBackend(model, options.backend, (m) => logLikelihoodRowsOn(m, data, options));
 }
 
 async function logLikelihoodRowsOn(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number }): Promise<Float64Array> {
@@ -145,14 +133,7 @@ async function logLikelihoodRowsOn(model: EnergyModel, data: Matrix, options: Ex
   const [dataBlock] = model.bipartition();
   if (dataBlock!.length !== 1) throw new InvalidValueError('exact log-likelihood needs every other layer to hang off the visible layer (an RBM)');
   const logZ = options.logZ ?? (await logPartitionOn(model, options));
-  const out = new Float64Array(data.rows);
-  const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
-  await forEachChunk(model, data, async (chunk, start) => {
-    const f = model.workspace.get('exact:data-free-energy', chunk.rows, 1);
-    states[0] = chunk;
-    model.freeEnergy(states, f);
-    const values = (await model.backend.read(f)).data;
-    for (let i = 0; i < chunk.rows; i++) out[start + i] = -values[i]! - logZ;
-  });
+  const out = await negativeFreeEnergyRows(model, data);
+  for (let i = 0; i < out.length; i++) out[i]! -= logZ;
   return out;
 }

@@ -1,10 +1,10 @@
 import { InvalidValueError, type Backend, type Matrix, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { mapRows } from '../models/host-data.js';
-import { buildModel } from '../models/registry.js';
 import type { Chain } from '../samplers/chain.js';
 import { MeanField, type MeanFieldOptions } from '../samplers/mean-field.js';
 import { checkNumber } from '../validation.js';
+import { onBackend } from './on-backend.js';
 
 /**
  * out (rows x 1) = ELBO + log Z for the mean-field state of each row: the variational lower
@@ -64,7 +64,7 @@ export async function variationalLowerBoundRows(model: EnergyModel, data: Matrix
   if (options === undefined || typeof options.logZ !== 'number') throw new InvalidValueError('the variational lower bound needs logZ (exact, or from annealedImportanceSampling)');
   const logZ = checkNumber('logZ', options.logZ);
   model.layers[0]!.validate(data, 'data');
-  const run = async (m: EnergyModel): Promise<Float64Array> => {
+  return onBackend(model, options.backend, async (m) => {
     const meanField = new MeanField(m, options);
     const states = new Map<number, Chain>();
     try {
@@ -81,15 +81,7 @@ export async function variationalLowerBoundRows(model: EnergyModel, data: Matrix
     } finally {
       for (const s of states.values()) s.dispose();
     }
-  };
-  if (options.backend === undefined || options.backend === model.backend) return run(model);
-  const copy = buildModel(options.backend, model.spec());
-  try {
-    copy.setParams(await model.getParams());
-    return await run(copy);
-  } finally {
-    copy.dispose();
-  }
+  });
 }
 
 /** The mean over rows of {@link variationalLowerBoundRows}. */
