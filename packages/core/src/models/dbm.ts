@@ -1,9 +1,9 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { connectionTypes } from '../connections/registry.js';
 import { RngStreams } from '../rng-streams.js';
 import type { Chain } from '../samplers/chain.js';
-import { GibbsSampler } from '../samplers/gibbs.js';
+import { GibbsModelSampler } from '../samplers/gibbs-model-sampler.js';
 import { MeanField, type MeanFieldOptions } from '../samplers/mean-field.js';
 import { unitTypes } from '../units/registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
@@ -192,25 +192,15 @@ export class DBM extends EnergyModel {
   }
 
   /**
-   * `n` visible vectors by block Gibbs sampling over the even and odd layers: every unit starts
-   * independent from its bias alone, then `steps` sweeps. Returns the last visible means (or
-   * the samples with `binary`).
+   * `n` visible vectors by block Gibbs sampling over the even and odd layers (the "gibbs"
+   * sampler): every unit starts independent from its bias alone, then `steps` sweeps. Returns
+   * the last visible means, given the odd layers' states of the sweep before the last, as
+   * `RBM.sample` does (or the samples with `binary`).
    */
   async sample(n: number, options: SampleOptions = {}): Promise<Matrix> {
     checkInteger('number of samples', n);
-    const steps = checkInteger('steps', options.steps ?? 100, 0);
-    const rng = options.seed === undefined ? this.sampleRng : rngState(checkInteger('seed', options.seed, 0, 0xffffffff), RngStreams.sample);
-    const sampler = new GibbsSampler(this);
-    const chain = sampler.createChain(n);
-    try {
-      sampler.initializeIndependent(chain, rng);
-      for (let s = 0; s < steps; s++) sampler.sweep(chain, rng);
-      if (options.binary) return await this.backend.read(chain.states[0]!);
-      // The visible means given the odd layers' states of the sweep before the last (as RBM.sample).
-      return await this.backend.read(chain.means[0]!);
-    } finally {
-      chain.dispose();
-    }
+    const sweeps = checkInteger('steps', options.steps ?? 100, 0);
+    return new GibbsModelSampler(this).sample({ count: n, sweeps, seed: options.seed, binary: Boolean(options.binary) });
   }
 }
 

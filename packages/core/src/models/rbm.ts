@@ -1,8 +1,8 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { connectionTypes } from '../connections/registry.js';
 import { RngStreams } from '../rng-streams.js';
-import { GibbsSampler } from '../samplers/gibbs.js';
+import { GibbsModelSampler } from '../samplers/gibbs-model-sampler.js';
 import { pseudoLogLikelihoodRows } from '../metrics/pseudo-likelihood.js';
 import { unitTypes } from '../units/registry.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
@@ -185,23 +185,14 @@ export class RBM extends EnergyModel {
   }
 
   /**
-   * `n` visible vectors drawn by block Gibbs sampling: every unit starts independent from its
-   * bias alone, then `steps` sweeps (visible given hidden, hidden given visible). Returns the
-   * last visible probabilities (or binary samples with `binary`).
+   * `n` visible vectors drawn by block Gibbs sampling (the "gibbs" sampler): every unit starts
+   * independent from its bias alone, then `steps` sweeps (visible given hidden, hidden given
+   * visible). Returns the last visible probabilities (or binary samples with `binary`).
    */
   async sample(n: number, options: SampleOptions = {}): Promise<Matrix> {
     checkInteger('number of samples', n);
-    const steps = checkInteger('steps', options.steps ?? 100, 0);
-    const rng = options.seed === undefined ? this.sampleRng : rngState(checkInteger('seed', options.seed, 0, 0xffffffff), RngStreams.sample);
-    const sampler = new GibbsSampler(this);
-    const chain = sampler.createChain(n);
-    try {
-      sampler.initializeIndependent(chain, rng);
-      for (let s = 0; s < steps; s++) sampler.sweep(chain, rng);
-      return await this.backend.read(options.binary ? chain.states[0]! : chain.means[0]!);
-    } finally {
-      chain.dispose();
-    }
+    const sweeps = checkInteger('steps', options.steps ?? 100, 0);
+    return new GibbsModelSampler(this).sample({ count: n, sweeps, seed: options.seed, binary: Boolean(options.binary) });
   }
 }
 
