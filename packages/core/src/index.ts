@@ -139,6 +139,7 @@ export {
 } from './training/trainer.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
+export { type MinibatchSGDOptions } from './training/minibatch-sgd.js';
 export { monitorSupport, checkMonitorable, type MonitorSupport, type MonitoredMetric } from './training/monitoring.js';
 
 // serialization

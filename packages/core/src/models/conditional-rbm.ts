@@ -1,10 +1,8 @@
 import { CounterRng, InvalidValueError, Matrix, ShapeError, nextKey, rngState, uniformAt, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
-import { SGD } from '../optimizers/sgd.js';
-import { DivergenceGuard } from '../training/divergence-guard.js';
-import { L2WeightDecay } from '../regularizers/l2.js';
 import { RngStreams } from '../rng-streams.js';
+import { checkMinibatchSGDOptions, trainByMinibatchSGD, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
 import { UnsampledLayer } from '../units/unsampled.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
@@ -24,20 +22,11 @@ export interface ConditionalRBMOptions {
 }
 
 /** Options of `ConditionalRBM.fit`. */
-export interface SequenceFitOptions {
-  epochs: number;
-  /** Default 0.05. */
-  learningRate?: number;
-  /** Default 0.9 (0.5 in the first epoch). */
-  momentum?: number;
+export interface SequenceFitOptions extends MinibatchSGDOptions {
   /** L2 decay of W, A and B; default 1e-4. */
   weightDecay?: number;
   /** (history, frame) windows per step; default 50. */
   batchSize?: number;
-  /** Gibbs steps of CD-k; default 1. */
-  k?: number;
-  /** Seed of the window order and the Gibbs sampling; default 0. */
-  seed?: number;
   /**
    * Negative-phase frames: samples (true) or conditional means (false). Default: samples for
    * discrete frames (Bernoulli, one-hot), means for continuous ones (Gaussian).
@@ -157,50 +146,26 @@ export class ConditionalRBM extends EnergyModel {
    */
   async fit(sequences: readonly Matrix[], options: SequenceFitOptions): Promise<void> {
     const { history, next } = this.windows(sequences);
-    const epochs = checkInteger('epochs', options.epochs, 0);
-    const lr = checkNumber('learningRate', options.learningRate ?? 0.05, 0);
-    const momentum = checkNumber('momentum', options.momentum ?? 0.9, 0, 1);
-    const decay = new L2WeightDecay(checkNumber('weightDecay', options.weightDecay ?? 1e-4, 0));
-    const batchSize = Math.min(checkInteger('batchSize', options.batchSize ?? 50), next.rows);
-    const k = checkInteger('k', options.k ?? 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    const settings = checkMinibatchSGDOptions(options, { weightDecay: 1e-4, batchSize: 50 });
     const be = this.backend;
     let blank = true;
     for (const p of this.visible.parameters) if ((await be.reduce('sumAbs', p.tensor)) !== 0) blank = false;
     if (blank) this.visible.initializeFromData?.(columnMeans(next));
 
-    const shuffle = new CounterRng(seed, RngStreams.shuffle);
-    const gibbs = rngState(seed, RngStreams.gibbs);
-    const optimizer = new SGD(be, this.parameters);
-    const grads = this.createGradients();
-    // The last finite parameters and velocities: an epoch that turns one NaN/Inf is undone and reported.
-    const guard = new DivergenceGuard(this, optimizer.state());
-    guard.snapshot();
     const residentNext = be.upload(next);
     const residentPast = be.upload(history);
     try {
-      for (let e = 0; e < epochs; e++) {
-        const order = shuffle.permutation(next.rows);
-        for (let s = 0; s < next.rows; s += batchSize) {
-          const rows = Math.min(batchSize, next.rows - s);
-          const v = this.workspace.get('crbm:batch-frame', rows, this.frameSize);
-          const past = this.workspace.get('crbm:batch-past', rows, history.cols);
-          be.gatherRows(residentNext, order.subarray(s, s + rows), v);
-          be.gatherRows(residentPast, order.subarray(s, s + rows), past);
-          this.contrastiveDivergence(v, past, k, grads, gibbs, options);
-          decay.addGradient({ model: this, grads });
-          optimizer.step(this.parameters, grads.tensors, { learningRate: lr, momentum: e === 0 ? Math.min(0.5, momentum) : momentum });
-        }
-        await guard.check(`in epoch ${e + 1}`, ' (try a smaller learning rate)');
-        guard.snapshot();
-        if (options.onEpoch && (await options.onEpoch(e + 1)) === false) break;
-      }
+      const step = (windows: Uint32Array, grads: GradientSet, rng: RngState) => {
+        const v = this.workspace.get('crbm:batch-frame', windows.length, this.frameSize);
+        const past = this.workspace.get('crbm:batch-past', windows.length, history.cols);
+        be.gatherRows(residentNext, windows, v);
+        be.gatherRows(residentPast, windows, past);
+        this.contrastiveDivergence(v, past, settings.k, grads, rng, options);
+      };
+      await trainByMinibatchSGD(this, settings, next.rows, step, (epoch) => options.onEpoch?.(epoch));
     } finally {
       be.dispose(residentNext);
       be.dispose(residentPast);
-      guard.dispose();
-      optimizer.dispose();
-      for (const g of grads.tensors) be.dispose(g);
     }
   }
 

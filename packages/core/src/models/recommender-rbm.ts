@@ -1,11 +1,9 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { itemMeanPredictions, ratingRmse } from '../metrics/rating-error.js';
-import { SGD } from '../optimizers/sgd.js';
-import { DivergenceGuard } from '../training/divergence-guard.js';
-import { L2WeightDecay } from '../regularizers/l2.js';
 import { RngStreams } from '../rng-streams.js';
+import { checkMinibatchSGDOptions, trainByMinibatchSGD, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
 import { MultinomialLayer } from '../units/multinomial.js';
 import type { UnitLayer } from '../units/unit-layer.js';
@@ -28,20 +26,11 @@ export interface RecommenderRBMOptions {
 }
 
 /** Options of `RecommenderRBM.fit`. */
-export interface RecommenderFitOptions {
-  epochs: number;
-  /** Step size on per-user mean gradients; default 0.05. */
-  learningRate?: number;
-  /** Default 0.9 (0.5 in the first epoch, as in the paper). */
-  momentum?: number;
+export interface RecommenderFitOptions extends MinibatchSGDOptions {
   /** L2 weight decay on the weights; default 0.001. */
   weightDecay?: number;
-  /** Users per step; default 20. */
+  /** Users per step (the gradients are means over them); default 20. */
   batchSize?: number;
-  /** Gibbs steps of CD-k; default 1. */
-  k?: number;
-  /** Seed of the user order and the Gibbs sampling; default 0. */
-  seed?: number;
   /** Held-out ratings scored (RMSE) after every epoch, predicted from the training ratings. */
   validation?: Ratings;
   onEpoch?: (report: RecommenderEpoch) => void | boolean | Promise<void | boolean>;
@@ -134,50 +123,23 @@ export class RecommenderRBM extends EnergyModel {
    */
   async fit(ratings: Ratings, options: RecommenderFitOptions): Promise<RecommenderEpoch[]> {
     const data = groupRatingsByUser(ratings, this.levels, { itemCount: this.itemCount });
-    const epochs = checkInteger('epochs', options.epochs, 0);
-    const lr = checkNumber('learningRate', options.learningRate ?? 0.05, 0);
-    const momentum = checkNumber('momentum', options.momentum ?? 0.9, 0, 1);
-    const decay = new L2WeightDecay(checkNumber('weightDecay', options.weightDecay ?? 0.001, 0));
-    const batchSize = checkInteger('batchSize', options.batchSize ?? 20);
-    const k = checkInteger('k', options.k ?? 1);
-    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
+    const settings = checkMinibatchSGDOptions(options, { weightDecay: 0.001, batchSize: 20 });
     const validation = options.validation;
     if (validation) groupRatingsByUser(validation, this.levels, { itemCount: this.itemCount });
     if ((await this.backend.reduce('sumAbs', this.visible.parameters[0]!.tensor)) === 0) this.initializeBiases(data);
 
-    const be = this.backend;
-    const shuffle = new CounterRng(seed, RngStreams.shuffle);
-    const gibbs = rngState(seed, RngStreams.gibbs);
-    const optimizer = new SGD(be, this.parameters);
-    const grads = this.createGradients();
-    // The last finite parameters and velocities: an epoch that turns one NaN/Inf is undone and reported.
-    const guard = new DivergenceGuard(this, optimizer.state());
-    guard.snapshot();
     const users = Uint32Array.from({ length: data.userCount }, (_, u) => u).filter((u) => data.start[u + 1]! > data.start[u]!);
+    const step = (indices: Uint32Array, grads: GradientSet, rng: RngState) => {
+      this.contrastiveDivergence(data, Array.from(indices, (j) => users[j]!), settings.k, grads, rng);
+    };
     const reports: RecommenderEpoch[] = [];
-    try {
-      for (let e = 0; e < epochs; e++) {
-        const started = performance.now();
-        const order = shuffle.permutation(users.length);
-        for (let s = 0; s < users.length; s += batchSize) {
-          const batch = Array.from(order.subarray(s, Math.min(users.length, s + batchSize)), (j) => users[j]!);
-          this.contrastiveDivergence(data, batch, k, grads, gibbs);
-          decay.addGradient({ model: this, grads });
-          optimizer.step(this.parameters, grads.tensors, { learningRate: lr, momentum: e === 0 ? Math.min(momentum, 0.5) : momentum });
-        }
-        await guard.check(`in epoch ${e + 1}`, ' (try a smaller learning rate)');
-        guard.snapshot();
-        const report: RecommenderEpoch = { epoch: e + 1, seconds: 0 };
-        if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
-        report.seconds = (performance.now() - started) / 1000;
-        reports.push(report);
-        if (options.onEpoch && (await options.onEpoch(report)) === false) break;
-      }
-    } finally {
-      guard.dispose();
-      optimizer.dispose();
-      for (const g of grads.tensors) be.dispose(g);
-    }
+    await trainByMinibatchSGD(this, settings, users.length, step, async (epoch, started) => {
+      const report: RecommenderEpoch = { epoch, seconds: 0 };
+      if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
+      report.seconds = (performance.now() - started) / 1000;
+      reports.push(report);
+      return options.onEpoch?.(report);
+    });
     return reports;
   }
 
