@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FormatError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { FormatError, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { RBM, Trainer, buildModel, encodeArray, loadModel, loadRBM, saveModel, type ModelSpec } from '@boltzmann/core';
+import { RBM, Trainer, encodeArray, loadModel, loadRBM, saveModel } from '@boltzmann/core';
 import { barsAndStripes, repeatRows } from './helpers.js';
+import { asymmetricLateral, diagonalLateral, lateralModel } from './lateral-weights.js';
 
 const be = new ReferenceBackend();
 
@@ -147,23 +148,9 @@ describe('model files', function () {
   });
 
   describe('lateral weights are checked on load for every model kind (symmetric, zero diagonal)', function () {
-    const spec = (kind: string): ModelSpec => ({
-      kind,
-      layers: [
-        { type: 'bernoulli', name: 'visible', size: 3 },
-        { type: 'bernoulli', name: 'hidden', size: 2 },
-      ],
-      connections: [
-        { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' },
-        { type: 'lateral', name: 'visible-visible', from: 'visible', to: 'visible' },
-      ],
-    });
-    const asymmetric = Matrix.fromRows([[0, 0.5, -1], [0.5, 0, 2], [-1, 2.5, 0]]).toFloat64();
-    const diagonal = Matrix.fromRows([[0, 0.5, -1], [0.5, 0.25, 2], [-1, 2, 0]]).toFloat64();
-
     for (const kind of ['graph', 'boltzmann-machine']) {
       it(`a "${kind}" file with asymmetric lateral weights or a non-zero diagonal is refused, naming the connection, (i, j) and values`, async function () {
-        const model = buildModel(be, spec(kind), { seed: 2, weightStd: 0.5 });
+        const model = lateralModel(be, kind);
         const file = join(dir, `lateral-${kind}.json`);
         await saveModel(file, model);
         const good = readFileSync(file, 'utf8');
@@ -172,10 +159,10 @@ describe('model files', function () {
         expect(Array.from((await loaded.getParams())['visible-visible.weights']!.data)).to.deep.equal(Array.from((await model.getParams())['visible-visible.weights']!.data));
 
         const doc = JSON.parse(good);
-        doc.parameters['visible-visible.weights'] = encodeArray(asymmetric);
+        doc.parameters['visible-visible.weights'] = encodeArray(asymmetricLateral);
         writeFileSync(file, JSON.stringify(doc));
         expect(() => loadModel(file, be)).to.throw(FormatError, /lateral-[a-z-]+\.json".*lateral connection "visible-visible".* is not symmetric: \(2, 1\) is 2\.5 but \(1, 2\) is 2/);
-        doc.parameters['visible-visible.weights'] = encodeArray(diagonal);
+        doc.parameters['visible-visible.weights'] = encodeArray(diagonalLateral);
         writeFileSync(file, JSON.stringify(doc));
         expect(() => loadModel(file, be)).to.throw(FormatError, /lateral connection "visible-visible".* has 0\.25 on the diagonal at \(1, 1\)/);
       });

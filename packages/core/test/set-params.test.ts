@@ -3,25 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
-import { LateralConnection, buildModel, encodeArray, loadModel, saveModel, type ModelSpec } from '@boltzmann/core';
+import { LateralConnection, encodeArray, loadModel, saveModel } from '@boltzmann/core';
+import { asymmetricLateral, diagonalLateral, lateralModel, symmetricLateral } from './lateral-weights.js';
 
 const be = new ReferenceBackend();
-
-/** A model of `kind` with visible-hidden and visible-visible (lateral) weights. */
-const spec = (kind: string): ModelSpec => ({
-  kind,
-  layers: [
-    { type: 'bernoulli', name: 'visible', size: 3 },
-    { type: 'bernoulli', name: 'hidden', size: 2 },
-  ],
-  connections: [
-    { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' },
-    { type: 'lateral', name: 'visible-visible', from: 'visible', to: 'visible' },
-  ],
-});
-const asymmetric = Matrix.fromRows([[0, 0.5, -1], [0.5, 0, 2], [-1, 2.5, 0]]).toFloat64();
-const diagonal = Matrix.fromRows([[0, 0.5, -1], [0.5, 0.25, 2], [-1, 2, 0]]).toFloat64();
-const symmetric = Matrix.fromRows([[0, 0.5, -1], [0.5, 0, 2], [-1, 2, 0]]).toFloat64();
 
 describe('EnergyModel.setParams runs the connections\' parameter checks (lateral: symmetric, zero diagonal)', function () {
   let dir: string;
@@ -35,7 +20,7 @@ describe('EnergyModel.setParams runs the connections\' parameter checks (lateral
   /** The message loadModel gives for a file whose lateral weights are `weights`, without the file prefix. */
   async function loadMessage(kind: string, weights: Matrix): Promise<string> {
     const file = join(dir, `${kind}.json`);
-    const model = buildModel(be, spec(kind), { seed: 2, weightStd: 0.5 });
+    const model = lateralModel(be, kind);
     await saveModel(file, model);
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     doc.parameters['visible-visible.weights'] = encodeArray(weights);
@@ -53,11 +38,11 @@ describe('EnergyModel.setParams runs the connections\' parameter checks (lateral
 
   for (const kind of ['graph', 'boltzmann-machine']) {
     it(`a "${kind}" model refuses asymmetric lateral weights or a non-zero diagonal with the message of loadModel, writing nothing`, async function () {
-      const model = buildModel(be, spec(kind), { seed: 2, weightStd: 0.5 });
+      const model = lateralModel(be, kind);
       const before = await model.getParams();
       for (const [bad, pattern] of [
-        [asymmetric, /^weight matrix of lateral connection "visible-visible" \(parameter "visible-visible\.weights"\) is not symmetric: \(2, 1\) is 2\.5 but \(1, 2\) is 2$/],
-        [diagonal, /^weight matrix of lateral connection "visible-visible" \(parameter "visible-visible\.weights"\) has 0\.25 on the diagonal at \(1, 1\)/],
+        [asymmetricLateral, /^weight matrix of lateral connection "visible-visible" \(parameter "visible-visible\.weights"\) is not symmetric: \(2, 1\) is 2\.5 but \(1, 2\) is 2$/],
+        [diagonalLateral, /^weight matrix of lateral connection "visible-visible" \(parameter "visible-visible\.weights"\) has 0\.25 on the diagonal at \(1, 1\)/],
       ] as const) {
         const message = await loadMessage(kind, bad);
         expect(message).to.match(pattern);
@@ -68,13 +53,13 @@ describe('EnergyModel.setParams runs the connections\' parameter checks (lateral
         const now = await model.getParams();
         for (const name of Object.keys(before)) expect(Array.from(now[name]!.data), name).to.deep.equal(Array.from(before[name]!.data));
       }
-      model.setParams({ 'visible-visible.weights': symmetric }, { partial: true });
-      expect(Array.from((await model.getParams())['visible-visible.weights']!.data)).to.deep.equal(Array.from(symmetric.data));
+      model.setParams({ 'visible-visible.weights': symmetricLateral }, { partial: true });
+      expect(Array.from((await model.getParams())['visible-visible.weights']!.data)).to.deep.equal(Array.from(symmetricLateral.data));
     });
 
     it(`loading a "${kind}" file checks its lateral weights once`, async function () {
       const file = join(dir, `once-${kind}.json`);
-      await saveModel(file, buildModel(be, spec(kind), { seed: 2, weightStd: 0.5 }));
+      await saveModel(file, lateralModel(be, kind));
       const original = LateralConnection.prototype.checkParameters;
       let calls = 0;
       LateralConnection.prototype.checkParameters = function (this: LateralConnection, values) {
