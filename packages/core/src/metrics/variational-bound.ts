@@ -1,6 +1,5 @@
 import { InvalidValueError, type Backend, type Matrix, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
-import { mapRows } from '../models/host-data.js';
 import type { Chain } from '../samplers/chain.js';
 import { MeanField, type MeanFieldOptions } from '../samplers/mean-field.js';
 import { checkNumber } from '../validation.js';
@@ -65,22 +64,8 @@ export async function variationalLowerBoundRows(model: EnergyModel, data: Matrix
   const logZ = checkNumber('logZ', options.logZ);
   model.layers[0]!.validate(data, 'data');
   return onBackend(model, options.backend, async (m) => {
-    const meanField = new MeanField(m, options);
-    const states = new Map<number, Chain>();
-    try {
-      const bound = await mapRows(m, data, 1, async (v, out) => {
-        let state = states.get(v.rows);
-        if (state === undefined) {
-          state = meanField.createState(v.rows);
-          states.set(v.rows, state);
-        }
-        await meanField.inferAsync(state, v);
-        addVariationalBound(m, state, out);
-      });
-      return Float64Array.from(bound.data, (x) => x - logZ);
-    } finally {
-      for (const s of states.values()) s.dispose();
-    }
+    const bound = await new MeanField(m, options).mapRows(data, 1, (state, out) => addVariationalBound(m, state, out));
+    return Float64Array.from(bound.data, (x) => x - logZ);
   });
 }
 

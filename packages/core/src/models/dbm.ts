@@ -9,7 +9,6 @@ import { unitTypes } from '../units/registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { EnergyModel } from './energy-model.js';
-import { mapRows } from './host-data.js';
 import { createLayer, type LayerOptions, type RBM, type SampleOptions } from './rbm.js';
 
 /** Options of `DBM.create`. */
@@ -156,21 +155,7 @@ export class DBM extends EnergyModel {
   /** Runs mean-field on the data in chunks and hands each chunk's converged state to `fn`. */
   private async withMeanField(data: Matrix, outCols: number, options: MeanFieldOptions, fn: (state: Chain, out: Tensor) => void): Promise<Matrix> {
     this.layers[0]!.validate(data, 'data');
-    const meanField = new MeanField(this, options);
-    const states = new Map<number, Chain>();
-    try {
-      return await mapRows(this, data, outCols, async (v, out) => {
-        let state = states.get(v.rows);
-        if (state === undefined) {
-          state = meanField.createState(v.rows);
-          states.set(v.rows, state);
-        }
-        await meanField.inferAsync(state, v);
-        fn(state, out);
-      });
-    } finally {
-      for (const s of states.values()) s.dispose();
-    }
+    return new MeanField(this, options).mapRows(data, outCols, fn);
   }
 
   /** The mean-field activations E_q[x_l] of one layer (default the top one) for each row of `data`. */

@@ -1,9 +1,11 @@
-import { InvalidValueError, ShapeError, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, ShapeError, type Matrix, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
+import { mapRows } from '../models/host-data.js';
 import { computeScaledInput } from '../models/scaled-input.js';
 import { readSyncFor } from '../host-read.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { Chain } from './chain.js';
+import { ChainsByRows } from './chains-by-rows.js';
 
 /** Options of {@link MeanField} inference. */
 export interface MeanFieldOptions {
@@ -142,6 +144,24 @@ export class MeanField {
       if (change <= this.tolerance) break;
     }
     return { iterations, change };
+  }
+
+  /**
+   * Infers q(h | v) (`inferAsync`) for host data, chunk by chunk on the model's backend, and
+   * gathers `fn(state, out)` of each chunk's inferred state (out: chunk rows x `outCols`) into
+   * one host matrix.
+   */
+  async mapRows(data: Matrix, outCols: number, fn: (state: Chain, out: Tensor) => void): Promise<Matrix> {
+    const states = new ChainsByRows((rows) => this.createState(rows));
+    try {
+      return await mapRows(this.model, data, outCols, async (v, out) => {
+        const state = states.get(v.rows);
+        await this.inferAsync(state, v);
+        fn(state, out);
+      });
+    } finally {
+      states.dispose();
+    }
   }
 
   /** Copies the data in and runs the recognition pass; false when there is nothing to iterate. */
