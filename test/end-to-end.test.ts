@@ -62,6 +62,18 @@ describe('end to end: the boltzmann command as a child process', function () {
     expect(readFileSync(join(dir, 'more.png')).subarray(1, 4).toString()).to.equal('PNG');
   });
 
+  it('trains from a YAML spec file', function () {
+    writeFileSync(
+      join(dir, 'spec.yaml'),
+      ['model:', '  layers:', '    - { type: bernoulli, name: visible, size: 9 }', '    - { type: bernoulli, name: hidden, size: 4 }', 'training: { epochs: 2, batchSize: 10 }', 'data:', '  source: { type: bars-and-stripes, size: 3, count: 60 }', 'output: { dir: yaml-run, samples: { count: 4, steps: 5 } }', 'seed: 2', ''].join('\n'),
+    );
+    const r = boltzmann(dir, 'train', 'spec.yaml', '--quiet');
+    expect(r.code, r.stderr).to.equal(0);
+    const saved = JSON.parse(readFileSync(join(dir, 'yaml-run', 'spec.json'), 'utf8')) as { model: { layers: { size: number }[] }; training: { epochs: number } };
+    expect(saved.model.layers.map((l) => l.size)).to.deep.equal([9, 4]);
+    expect(saved.training.epochs).to.equal(2);
+  });
+
   it('a spec with a bad field exits non-zero naming the field, and writes nothing', function () {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ training: { batchSize: 0 }, output: { dir: 'bad-run' } }));
     const r = boltzmann(dir, 'train', 'bad.json', '--quiet');

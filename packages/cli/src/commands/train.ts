@@ -30,7 +30,7 @@ export const trainCommand: Command = {
     name: 'train',
     brief: 'train a model from a run spec (default: an RBM on the bundled MNIST digits)',
     summary: 'Train the model a run spec describes (default: a Bernoulli RBM on the 10,000 bundled MNIST digits), with a progress bar on stderr, and write the model, metrics and pictures to the output directory.',
-    positionals: ['[spec.json]'],
+    positionals: ['[spec.json|spec.yaml]'],
     options: [
       { name: 'out', kind: 'string', value: 'DIR', help: 'output directory (default: the spec\'s output.dir, "out")' },
       { name: 'epochs', kind: 'integer', value: 'N', help: 'total epochs (training.epochs)' },

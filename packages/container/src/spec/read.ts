@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { FormatError } from '@boltzmann/tensor';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 
 /**
- * Reads a spec file as JSON. A missing file or bad JSON gives a FormatError naming the file
- * (and, for bad JSON, the line and column).
+ * Reads a spec file: YAML when its name ends in .yaml or .yml, JSON otherwise (the two
+ * describe the same object). A missing file or a syntax error gives a FormatError naming the
+ * file and, for a syntax error, the line and column.
  */
 export function readSpecFile(path: string): unknown {
   let text: string;
@@ -13,6 +16,11 @@ export function readSpecFile(path: string): unknown {
     const code = (error as NodeJS.ErrnoException).code;
     throw new FormatError(code === 'ENOENT' ? `spec file "${path}" does not exist` : `cannot read spec file "${path}": ${(error as Error).message}`);
   }
+  const extension = extname(path).toLowerCase();
+  return extension === '.yaml' || extension === '.yml' ? parseYamlSpec(path, text) : parseJsonSpec(path, text);
+}
+
+function parseJsonSpec(path: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -20,6 +28,20 @@ export function readSpecFile(path: string): unknown {
     const at = /position (\d+)/.exec(message);
     const where = at ? ` (line ${lineOf(text, Number(at[1]))})` : '';
     throw new FormatError(`spec file "${path}" is not valid JSON${where}: ${message}`);
+  }
+}
+
+function parseYamlSpec(path: string, text: string): unknown {
+  try {
+    // One document; anchors and aliases are fine, custom tags are not (the spec is plain data).
+    return parseYaml(text, { uniqueKeys: true }) as unknown;
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const at = error.linePos?.[0];
+    const where = at ? ` (line ${at.line}, column ${at.col})` : '';
+    // The message's first line, without the position it repeats (the excerpt follows it).
+    const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new FormatError(`spec file "${path}" is not valid YAML${where}: ${what}`);
   }
 }
 
