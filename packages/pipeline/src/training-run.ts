@@ -101,8 +101,9 @@ export class TrainingRun {
     this.startEpoch = trainer.epoch;
     this.startStep = trainer.step;
     try {
-      // The optimizer's and the regularizers' state go back with the parameters (a sparsity estimate, Adam's moments).
-      this.guard = new DivergenceGuard(model, trainer.stateTensors());
+      // The optimizer's and the regularizers' state go back with the parameters (a sparsity estimate,
+      // Adam's moments), and their host copies (Adam's step count) are re-read after a rollback.
+      this.guard = new DivergenceGuard(model, trainer.stateTensors(), { afterRestore: () => trainer.resyncState() });
       this.guard.snapshot();
       this.goodEpoch = trainer.epoch;
       this.goodStep = trainer.step;
@@ -314,7 +315,7 @@ export class TrainingRun {
     } catch (error) {
       trainer.epoch = this.goodEpoch;
       trainer.step = this.goodStep;
-      throw await trainer.resyncAfterRollback(error); // a DivergenceError is never hidden by the resync
+      throw error;
     }
     this.guard!.snapshot();
     this.goodEpoch = trainer.epoch;

@@ -71,7 +71,7 @@ export class WakeDreamTrainer {
     this.gibbsRng = rngState(seed, RngStreams.gibbs);
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
     this.grads = model.createGradients();
-    this.guard = new DivergenceGuard(model, this.optimizer.state());
+    this.guard = new DivergenceGuard(model, this.optimizer.state(), { afterRestore: () => this.optimizer.resync?.() });
   }
 
   /** The hyperparameters of the next step. */
@@ -108,12 +108,7 @@ export class WakeDreamTrainer {
           this.optimizer.step(model.parameters, this.grads.tensors, hyper);
           this.step += 1;
         }
-        try {
-          await this.guard.check(`in epoch ${this.epoch + 1}`, ' (try a smaller learning rate)');
-        } catch (error) {
-          await this.optimizer.resync?.(); // the guard rewrote the velocities: host copies follow
-          throw error;
-        }
+        await this.guard.check(`in epoch ${this.epoch + 1}`, ' (try a smaller learning rate)');
         this.guard.snapshot();
         this.epoch += 1;
         if (options.onEpoch && (await options.onEpoch(this.epoch)) === false) break;

@@ -1,6 +1,16 @@
 import { DivergenceError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 
+/** Options of a DivergenceGuard. */
+export interface DivergenceGuardOptions {
+  /**
+   * Runs after the guard put the last good tensors back, before it throws: re-reads host
+   * copies of restored state (Adam's step count...). If it fails, the DivergenceError still
+   * comes, saying so, with the failure as its `cause`.
+   */
+  afterRestore?: () => void | Promise<void>;
+}
+
 /**
  * Keeps a device copy of the last parameters (and optimizer state) known to be finite, and
  * checks the live ones: `backend.reduce` propagates NaN/Inf, so one sum per tensor, once per
@@ -11,10 +21,12 @@ export class DivergenceGuard {
   private readonly live: { name: string; tensor: Tensor }[];
   private readonly backups: Tensor[];
   private readonly be: Backend;
+  private readonly afterRestore: (() => void | Promise<void>) | undefined;
 
   /** `extra` are further tensors restored with the parameters (optimizer velocities). */
-  constructor(model: EnergyModel, extra: Readonly<Record<string, Tensor>> = {}) {
+  constructor(model: EnergyModel, extra: Readonly<Record<string, Tensor>> = {}, options: DivergenceGuardOptions = {}) {
     this.be = model.backend;
+    this.afterRestore = options.afterRestore;
     this.live = [...model.parameters.map((p) => ({ name: p.name, tensor: p.tensor })), ...Object.entries(extra).map(([name, tensor]) => ({ name, tensor }))];
     this.backups = this.live.map(({ tensor }) => this.be.zeros(tensor.rows, tensor.cols));
   }
@@ -38,14 +50,22 @@ export class DivergenceGuard {
   }
 
   /**
-   * Throws (after restoring the last good tensors) when a tensor is not finite. `where`
-   * completes the message ("in epoch 3").
+   * Throws (after restoring the last good tensors and running `afterRestore`) when a tensor is
+   * not finite. `where` completes the message ("in epoch 3").
    */
   async check(where: string, hint = ''): Promise<void> {
     const bad = await this.findNonFinite();
     if (bad === undefined) return;
     this.restore();
-    throw new DivergenceError(`training diverged ${where}: "${bad}" holds NaN or Inf${hint}; the last good parameters were restored`);
+    const message = `training diverged ${where}: "${bad}" holds NaN or Inf${hint}; the last good parameters were restored`;
+    try {
+      await this.afterRestore?.();
+    } catch (failure) {
+      const why = failure instanceof Error ? failure.message : String(failure);
+      const error = new DivergenceError(`${message}; re-reading the host copies of the optimizer and regularizer state afterwards failed (${why}), so they may not match the restored tensors: resume from a checkpoint`);
+      throw Object.assign(error, { cause: failure });
+    }
+    throw new DivergenceError(message);
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-import { CounterRng, DivergenceError, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
 import { estimatorTypes } from '../estimators/registry.js';
 import { FreeEnergyMetric } from '../metrics/free-energy.js';
@@ -215,7 +215,8 @@ export class Trainer {
     this.gibbsRng = rngState(seed, RngStreams.gibbs);
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
     this.grads = model.createGradients();
-    this.guard = new DivergenceGuard(model, this.stateTensors());
+    // After a rollback the host copies of restored state (Adam's step count...) are re-read.
+    this.guard = new DivergenceGuard(model, this.stateTensors(), { afterRestore: () => this.resyncState() });
     // Valid from the start: a divergence before any fit restores these, never zeros (refreshed before the first step).
     this.guard.snapshot();
     this.support = monitorSupport(model);
@@ -295,25 +296,6 @@ export class Trainer {
   async resyncState(): Promise<void> {
     await this.optimizer.resync?.();
     for (const r of this.regularizers) await r.resync?.();
-  }
-
-  /**
-   * For a divergence guard that put back `stateTensors()` (or failed trying): awaits
-   * `resyncState()` and returns the error to throw, `error` itself. A failure of the resync
-   * never hides a DivergenceError: it comes back as a DivergenceError with both messages (and
-   * the resync failure as its `cause`); other errors pass through unchanged. `checkFinite` and
-   * `fit` use it; so can a driver with its own guard: `throw await trainer.resyncAfterRollback(error)`.
-   */
-  async resyncAfterRollback(error: unknown): Promise<unknown> {
-    try {
-      await this.resyncState();
-    } catch (resyncError) {
-      if (!(error instanceof DivergenceError)) return error;
-      const why = resyncError instanceof Error ? resyncError.message : String(resyncError);
-      const both = new DivergenceError(`${error.message}; re-reading the host copies of the optimizer and regularizer state afterwards failed (${why}), so they may not match the restored tensors: resume from a checkpoint`);
-      return Object.assign(both, { cause: resyncError });
-    }
-    return error;
   }
 
   /**
@@ -413,11 +395,7 @@ export class Trainer {
    */
   async checkFinite(where = `after step ${this.step}`): Promise<void> {
     this.checkIdle('checkFinite');
-    try {
-      await this.guard.check(where);
-    } catch (error) {
-      throw await this.resyncAfterRollback(error);
-    }
+    await this.guard.check(where);
     this.guard.snapshot();
     this.snapshotDue = false;
   }
@@ -493,7 +471,7 @@ export class Trainer {
         } catch (error) {
           this.epoch = goodEpoch;
           this.step = goodStep;
-          throw await this.resyncAfterRollback(error);
+          throw error;
         }
         this.guard.snapshot();
         goodEpoch = this.epoch;
