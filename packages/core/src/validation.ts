@@ -51,6 +51,23 @@ export function checkOptionKeys(what: string, spec: unknown, options: readonly s
   }
 }
 
+/**
+ * `spec` as its options type `T`, once {@link checkOptionKeys} has found every key one of
+ * `options` or `fixed` (a misspelt option is an error, not ignored). The spec is named
+ * `<kind> "<type>"` in the message ('sampler "glauber" has an unknown option ...'), or `what`
+ * when given (a connection names itself by its name and type).
+ */
+export function checkSpec<T>(
+  kind: string,
+  spec: { readonly type: string },
+  options: readonly string[],
+  fixed: readonly string[] = ['type'],
+  what = `${kind} "${spec.type}"`,
+): T {
+  checkOptionKeys(what, spec, options, fixed);
+  return spec as T;
+}
+
 /** Throws unless `x` is true or false (a flag such as SGD's "nesterov"), naming `what` and the value given. */
 export function checkBoolean(what: string, x: unknown): boolean {
   if (typeof x !== 'boolean') throw new InvalidValueError(`${what} must be true or false, got ${show(x)}`);

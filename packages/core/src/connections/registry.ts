@@ -1,7 +1,7 @@
 import type { Backend } from '@boltzmann/tensor';
 import { Registry } from '../registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
-import { checkOptionKeys } from '../validation.js';
+import { checkSpec } from '../validation.js';
 import type { Connection } from './connection.js';
 import { DenseConnection, type ConnectionSpec, type WeightInit } from './dense.js';
 import { LateralConnection } from './lateral.js';
@@ -13,8 +13,8 @@ export type ConnectionFactory = (backend: Backend, spec: ConnectionSpec, from: U
  * Throws unless `spec` has only the keys of every connection spec ("type", "name", "from",
  * "to"): neither built-in type takes options, so an extra key is an error, not ignored.
  */
-function checkConnectionSpec(spec: ConnectionSpec, options: readonly string[] = []): void {
-  checkOptionKeys(`connection "${spec.name}" (${spec.type})`, spec, options, ['type', 'name', 'from', 'to']);
+function checkConnectionSpec(spec: ConnectionSpec): void {
+  checkSpec('connection', spec, [], ['type', 'name', 'from', 'to'], `connection "${spec.name}" (${spec.type})`);
 }
 
 /** Connection types by name (see `unitTypes`). */

@@ -6,7 +6,7 @@ import { WakeDream, type WakeDreamOptions } from '../learning/wake-dream.js';
 import { MeanFieldPCD, type MeanFieldPCDOptions } from './mean-field-pcd.js';
 import { ParallelTempering, type ParallelTemperingOptions } from './parallel-tempering.js';
 import { ScaledFieldCD, type ScaledFieldCDOptions } from './scaled-field-cd.js';
-import { checkOptionKeys } from '../validation.js';
+import { checkSpec } from '../validation.js';
 
 /** Builds an estimator for a model from its spec. */
 export type EstimatorFactory = (model: EnergyModel, spec: EstimatorSpec) => Estimator;
@@ -20,22 +20,16 @@ const OPTIONS = {
   [ParallelTempering.type]: ['k', 'chains', 'betas', 'temperatures', 'spacing', 'minBeta'],
 } as const;
 
-/** `spec`, once every key is "type" or one of `options` (a misspelt option is an error, not ignored). */
-function checked<T>(spec: EstimatorSpec, options: readonly string[]): T {
-  checkOptionKeys(`estimator "${spec.type}"`, spec, options);
-  return spec as T;
-}
-
 /**
  * Estimators by name: "cd" (CD-k), "pcd" (persistent CD-k), "wake-dream" (general Boltzmann
  * machines), "mean-field-pcd" (DBMs), "scaled-field-cd" (greedy DBM pretraining) and "pt"
  * (parallel tempering; also registered as "parallel-tempering", its spec saying "pt").
  */
 export const estimatorTypes = new Registry<EstimatorFactory>('estimator')
-  .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: false }))
-  .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...checked<ContrastiveDivergenceOptions>(spec, OPTIONS.cd), persistent: true }))
-  .register('wake-dream', (model, spec) => new WakeDream(model, checked<WakeDreamOptions>(spec, OPTIONS['wake-dream'])))
-  .register(MeanFieldPCD.type, (model, spec) => new MeanFieldPCD(model, checked<MeanFieldPCDOptions>(spec, OPTIONS[MeanFieldPCD.type])))
-  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, checked<ScaledFieldCDOptions>(spec, OPTIONS[ScaledFieldCD.type])))
-  .register(ParallelTempering.type, (model, spec) => new ParallelTempering(model, checked<ParallelTemperingOptions>(spec, OPTIONS[ParallelTempering.type])))
-  .register('parallel-tempering', (model, spec) => new ParallelTempering(model, checked<ParallelTemperingOptions>(spec, OPTIONS[ParallelTempering.type])));
+  .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...checkSpec<ContrastiveDivergenceOptions>('estimator', spec, OPTIONS.cd), persistent: false }))
+  .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...checkSpec<ContrastiveDivergenceOptions>('estimator', spec, OPTIONS.cd), persistent: true }))
+  .register('wake-dream', (model, spec) => new WakeDream(model, checkSpec<WakeDreamOptions>('estimator', spec, OPTIONS['wake-dream'])))
+  .register(MeanFieldPCD.type, (model, spec) => new MeanFieldPCD(model, checkSpec<MeanFieldPCDOptions>('estimator', spec, OPTIONS[MeanFieldPCD.type])))
+  .register(ScaledFieldCD.type, (model, spec) => new ScaledFieldCD(model, checkSpec<ScaledFieldCDOptions>('estimator', spec, OPTIONS[ScaledFieldCD.type])))
+  .register(ParallelTempering.type, (model, spec) => new ParallelTempering(model, checkSpec<ParallelTemperingOptions>('estimator', spec, OPTIONS[ParallelTempering.type])))
+  .register('parallel-tempering', (model, spec) => new ParallelTempering(model, checkSpec<ParallelTemperingOptions>('estimator', spec, OPTIONS[ParallelTempering.type])));

@@ -6,21 +6,15 @@ import { L1WeightDecay } from './l1.js';
 import { L2WeightDecay } from './l2.js';
 import { MaxNorm } from './max-norm.js';
 import type { Regularizer, RegularizerSpec } from './regularizer.js';
-import { checkBoolean, checkOptionKeys } from '../validation.js';
+import { checkBoolean, checkSpec } from '../validation.js';
 import { SparsityTarget, type SparsityOptions } from './sparsity.js';
 
 /** Builds a regularizer from its spec. */
 export type RegularizerFactory = (spec: RegularizerSpec) => Regularizer;
 
-/** Throws unless every key of `spec` is "type" or one of `known` (a misspelt option is an error, not ignored). */
-function checkOptions(spec: RegularizerSpec, known: readonly string[]): RegularizerSpec {
-  checkOptionKeys(`regularizer "${spec.type}"`, spec, known);
-  return spec;
-}
-
 /** The options of a sparsity target, their types checked (the numbers are checked by its constructor). */
 function sparsityOptions(spec: RegularizerSpec): SparsityOptions {
-  checkOptions(spec, ['target', 'cost', 'damping', 'layer', 'weights']);
+  checkSpec('regularizer', spec, ['target', 'cost', 'damping', 'layer', 'weights']);
   if (spec['layer'] !== undefined && (typeof spec['layer'] !== 'string' || spec['layer'] === '')) {
     throw new InvalidValueError(`sparsity "layer" must be a layer name, got ${JSON.stringify(spec['layer'])}`);
   }
@@ -30,8 +24,8 @@ function sparsityOptions(spec: RegularizerSpec): SparsityOptions {
 
 /** Regularizers by name: "l2", "l1", "max-norm", "dropout", "sparsity". */
 export const regularizerTypes = new Registry<RegularizerFactory>('regularizer')
-  .register(L2WeightDecay.type, (spec) => new L2WeightDecay(checkOptions(spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
-  .register(L1WeightDecay.type, (spec) => new L1WeightDecay(checkOptions(spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
-  .register(MaxNorm.type, (spec) => new MaxNorm(checkOptions(spec, ['maxNorm'])['maxNorm'] as number))
-  .register(Dropout.type, (spec) => new Dropout(checkOptions(spec, ['visible', 'hidden']) as DropoutOptions))
+  .register(L2WeightDecay.type, (spec) => new L2WeightDecay(checkSpec<RegularizerSpec>('regularizer', spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
+  .register(L1WeightDecay.type, (spec) => new L1WeightDecay(checkSpec<RegularizerSpec>('regularizer', spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
+  .register(MaxNorm.type, (spec) => new MaxNorm(checkSpec<RegularizerSpec>('regularizer', spec, ['maxNorm'])['maxNorm'] as number))
+  .register(Dropout.type, (spec) => new Dropout(checkSpec<DropoutOptions>('regularizer', spec, ['visible', 'hidden'])))
   .register(SparsityTarget.type, (spec) => new SparsityTarget(sparsityOptions(spec)));

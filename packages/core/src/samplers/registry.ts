@@ -1,9 +1,9 @@
 import { Registry } from '../registry.js';
-import { checkOptionKeys } from '../validation.js';
+import { checkSpec } from '../validation.js';
 import { GibbsModelSampler } from './gibbs-model-sampler.js';
 import { GlauberModelSampler, type GlauberModelSamplerOptions } from './glauber-model-sampler.js';
 import { ParallelDynamicsModelSampler, type ParallelDynamicsModelSamplerOptions } from './parallel-dynamics-model-sampler.js';
-import type { SamplerFactory, SamplerSpec } from './sampler.js';
+import type { SamplerFactory } from './sampler.js';
 
 /** The option keys of each sampler's spec (besides "type"); any other key is refused. */
 const OPTIONS = {
@@ -11,12 +11,6 @@ const OPTIONS = {
   [GlauberModelSampler.type]: ['temperature'],
   [ParallelDynamicsModelSampler.type]: ['temperature'],
 } as const satisfies Record<string, readonly string[]>;
-
-/** `spec`, once every key is "type" or one of its type's options (a misspelt option is an error, not ignored). */
-function checked<T>(spec: SamplerSpec, options: readonly string[]): T {
-  checkOptionKeys(`sampler "${spec.type}"`, spec, options);
-  return spec as T;
-}
 
 /**
  * Samplers by name, for drawing samples of a model's visible layer (`boltzmann sample`,
@@ -28,10 +22,10 @@ function checked<T>(spec: SamplerSpec, options: readonly string[]): T {
  */
 export const samplerTypes = new Registry<SamplerFactory>('sampler')
   .register(GibbsModelSampler.type, (model, spec) => {
-    checked(spec, OPTIONS[GibbsModelSampler.type]);
+    checkSpec('sampler', spec, OPTIONS[GibbsModelSampler.type]);
     return new GibbsModelSampler(model);
   })
-  .register(GlauberModelSampler.type, (model, spec) => new GlauberModelSampler(model, checked<GlauberModelSamplerOptions>(spec, OPTIONS[GlauberModelSampler.type])))
+  .register(GlauberModelSampler.type, (model, spec) => new GlauberModelSampler(model, checkSpec<GlauberModelSamplerOptions>('sampler', spec, OPTIONS[GlauberModelSampler.type])))
   .register(ParallelDynamicsModelSampler.type, (model, spec) =>
-    new ParallelDynamicsModelSampler(model, checked<ParallelDynamicsModelSamplerOptions>(spec, OPTIONS[ParallelDynamicsModelSampler.type])),
+    new ParallelDynamicsModelSampler(model, checkSpec<ParallelDynamicsModelSamplerOptions>('sampler', spec, OPTIONS[ParallelDynamicsModelSampler.type])),
   );

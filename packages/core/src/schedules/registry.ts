@@ -1,6 +1,6 @@
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Registry } from '../registry.js';
-import { checkNumber, checkOptionKeys } from '../validation.js';
+import { checkNumber, checkSpec } from '../validation.js';
 import { Constant } from './constant.js';
 import { EpochList } from './epoch-list.js';
 import { ExponentialDecay, type ExponentialDecayOptions } from './exponential-decay.js';
@@ -13,8 +13,7 @@ import { StepDecay, type StepDecayOptions } from './step-decay.js';
  * error, not ignored).
  */
 function optionsOf<T>(spec: ScheduleSpec, options: readonly string[]): T {
-  checkOptionKeys(`schedule "${spec.type}"`, spec, options);
-  const { type: _type, ...rest } = spec;
+  const { type: _type, ...rest } = checkSpec<ScheduleSpec>('schedule', spec, options);
   return rest as T;
 }
 
