@@ -191,7 +191,7 @@ export class ParallelTempering implements Estimator {
     // Data phase: the batch and E[hidden | batch] (as PCD's).
     const data = this.dataChains.get(rows);
     be.copy(batch, data.states[0]!);
-    this.updateBlock(data, 1, 1, rng, false);
+    this.sampler.updateBlock(data, 1, rng, false);
     for (const l of b0!) this.dataStats[l] = data.states[l]!;
     for (const l of b1!) this.dataStats[l] = data.means[l]!;
     model.addEnergyGradients(this.dataStats, 1 / rows, grads, false);
@@ -208,8 +208,8 @@ export class ParallelTempering implements Estimator {
     chains.forEach((chain, t) => {
       const beta = this.betas[t]!;
       for (let step = 0; step < this.k; step++) {
-        this.updateBlock(chain, 0, beta, rng);
-        this.updateBlock(chain, 1, beta, rng);
+        this.sampler.updateBlock(chain, 0, rng, true, beta);
+        this.sampler.updateBlock(chain, 1, rng, true, beta);
       }
     });
     const target = chains[0]!;
@@ -236,22 +236,6 @@ export class ParallelTempering implements Estimator {
   resetSwapAcceptance(): void {
     for (const a of this.accepted) this.model.backend.fill(a, 0);
     this.proposed = 0;
-  }
-
-  /**
-   * Updates the layers of block `b` at inverse temperature `beta`: input (scaled by beta),
-   * mean, then a sample unless `sample` is false. At beta 1 exactly `GibbsSampler.updateBlock`.
-   */
-  private updateBlock(chain: Chain, b: number, beta: number, rng: RngState, sample = true): void {
-    const model = this.model;
-    for (const l of this.sampler.blocks[b]!) {
-      const layer = model.layers[l]!;
-      const input = chain.inputs[l]!;
-      model.computeInput(l, chain.states, input);
-      if (beta !== 1) model.backend.affine(input, beta, 0, input);
-      layer.mean(input, chain.means[l]!);
-      if (sample) layer.sample(input, chain.means[l]!, rng, chain.states[l]!);
-    }
   }
 
   /**
@@ -312,7 +296,7 @@ export class ParallelTempering implements Estimator {
       const chain = this.sampler.createChain(n);
       if (n === batch.rows) be.copy(batch, chain.states[0]!);
       else be.gatherRows(batch, Uint32Array.from({ length: n }, (_, i) => i % batch.rows), chain.states[0]!);
-      this.updateBlock(chain, 1, beta, rng);
+      this.sampler.updateBlock(chain, 1, rng, true, beta);
       return chain;
     });
   }

@@ -66,23 +66,26 @@ export class GibbsSampler {
 
   /**
    * Updates layer `l` from its neighbours' states: input, mean (or the mean in one fused pass,
-   * see `fuseMeans`), then a sample unless it carries its mean or `sample` is false.
+   * see `fuseMeans`), then a sample unless it carries its mean or `sample` is false. At an
+   * inverse temperature `beta` other than 1 the input is scaled by beta first (sampling
+   * exp(-beta E), as parallel tempering does; never fused).
    */
-  updateLayer(chain: Chain, l: number, rng: RngState, sample = true): void {
+  updateLayer(chain: Chain, l: number, rng: RngState, sample = true, beta = 1): void {
     const layer = this.model.layers[l]!;
-    if (this.fused[l]) {
+    if (this.fused[l] && beta === 1) {
       this.model.computeMean(l, chain.states, chain.means[l]!);
     } else {
       this.model.computeInput(l, chain.states, chain.inputs[l]!);
+      if (beta !== 1) this.model.backend.affine(chain.inputs[l]!, beta, 0, chain.inputs[l]!);
       layer.mean(chain.inputs[l]!, chain.means[l]!);
     }
     // A fused layer samples from its mean alone (`UnitLayer.meanActivation`); its input is stale.
     if (sample && !this.useMean[l]) layer.sample(chain.inputs[l]!, chain.means[l]!, rng, chain.states[l]!);
   }
 
-  /** Updates every layer of block `b` (0 or 1). */
-  updateBlock(chain: Chain, b: number, rng: RngState, sample = true): void {
-    for (const l of this.blocks[b]!) this.updateLayer(chain, l, rng, sample);
+  /** Updates every layer of block `b` (0 or 1), at inverse temperature `beta` (see `updateLayer`). */
+  updateBlock(chain: Chain, b: number, rng: RngState, sample = true, beta = 1): void {
+    for (const l of this.blocks[b]!) this.updateLayer(chain, l, rng, sample, beta);
   }
 
   /** One sweep: block 0 given block 1, then block 1 given block 0. */
