@@ -1,7 +1,7 @@
 import { rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { RngStreams } from '../rng-streams.js';
-import type { Chain } from '../samplers/chain.js';
+import { ChainsByRows } from '../samplers/chains-by-rows.js';
 import { GibbsSampler } from '../samplers/gibbs.js';
 import { DeviceSum, type Metric } from './metric.js';
 
@@ -15,7 +15,7 @@ export class ReconstructionErrorMetric implements Metric {
   readonly name = 'reconstructionError';
   private readonly sum: DeviceSum;
   private readonly sampler: GibbsSampler;
-  private readonly chains = new Map<number, Chain>();
+  private readonly chains = new ChainsByRows((rows) => this.sampler.createChain(rows));
   readonly rng: RngState;
 
   /** `seed` drives the hidden samples of `update` (not those of `addReconstruction`). */
@@ -30,11 +30,7 @@ export class ReconstructionErrorMetric implements Metric {
   }
 
   update(batch: Tensor): void {
-    let chain = this.chains.get(batch.rows);
-    if (chain === undefined) {
-      chain = this.sampler.createChain(batch.rows);
-      this.chains.set(batch.rows, chain);
-    }
+    const chain = this.chains.get(batch.rows);
     this.model.backend.copy(batch, chain.states[0]!);
     this.sampler.updateBlock(chain, 1, this.rng);
     this.sampler.updateBlock(chain, 0, this.rng);
@@ -56,8 +52,7 @@ export class ReconstructionErrorMetric implements Metric {
   }
 
   dispose(): void {
-    for (const c of this.chains.values()) c.dispose();
-    this.chains.clear();
+    this.chains.dispose();
     this.sum.dispose();
   }
 }
