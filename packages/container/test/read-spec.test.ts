@@ -57,11 +57,13 @@ seed: 3
     }
   });
 
-  it('YAML syntax errors and duplicate keys name the file, line and column; JSON errors stay JSON', function () {
+  it('YAML syntax errors, duplicate keys and unknown tags name the file, line and column; JSON errors stay JSON', function () {
     const bad = write('bad.yaml', 'model:\n  layers: [1, 2\nseed: 3\n');
     expect(() => readSpecFile(bad)).to.throw(FormatError, /spec file ".*bad\.yaml" is not valid YAML \(line 3, column 1\)/);
     const twice = write('twice.yml', 'seed: 1\nseed: 2\n');
     expect(() => readSpecFile(twice)).to.throw(FormatError, /twice\.yml" is not valid YAML \(line 2, column 1\): .*[Uu]nique/);
+    const tagged = write('tagged.yaml', 'seed: !custom 1\n');
+    expect(() => readSpecFile(tagged)).to.throw(FormatError, /tagged\.yaml" is not valid YAML \(line 1, column 7\): Unresolved tag: !custom/);
     const json = write('bad.json', '{"seed": 1,}');
     expect(() => readSpecFile(json)).to.throw(FormatError, /bad\.json" is not valid JSON/);
     expect(() => readSpecFile(join(dir, 'missing.yaml'))).to.throw(FormatError, /spec file ".*missing\.yaml" does not exist/);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { FormatError } from '@boltzmann/tensor';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 
 /**
  * Reads a spec file: YAML when its name ends in .yaml or .yml, JSON otherwise (the two
@@ -32,17 +32,18 @@ function parseJsonSpec(path: string, text: string): unknown {
 }
 
 function parseYamlSpec(path: string, text: string): unknown {
-  try {
-    // One document; anchors and aliases are fine, custom tags are not (the spec is plain data).
-    return parseYaml(text, { uniqueKeys: true }) as unknown;
-  } catch (error) {
-    if (!(error instanceof YAMLParseError)) throw error;
-    const at = error.linePos?.[0];
+  // One document of plain data: syntax errors, repeated keys and unknown tags (which yaml
+  // would only warn about, keeping the tagged value as a string) are all refused.
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) {
+    const at = problem.linePos?.[0];
     const where = at ? ` (line ${at.line}, column ${at.col})` : '';
     // The message's first line, without the position it repeats (the excerpt follows it).
-    const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const what = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new FormatError(`spec file "${path}" is not valid YAML${where}: ${what}`);
   }
+  return doc.toJS() as unknown;
 }
 
 function lineOf(text: string, offset: number): string {
