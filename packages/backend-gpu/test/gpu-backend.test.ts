@@ -13,13 +13,14 @@ const works = (mode: GpuMode): boolean => probes.get(mode)!.ok;
 
 // float32 kernels against the float64 oracle: the suite's default float32 tolerance fits
 const tolerance = 2e-5;
-// the suite's 100x784x33 product in four transpose forms is slow in the plain-JS mode; these keep 1, 3 and 129
+// the suite's 100x784x33 product in four transpose forms is slow in the plain-JS mode; these keep 1, 3, 129 and the 65x65 worker split
 const smallMatmulShapes: Array<[number, number, number]> = [
   [1, 1, 1],
   [3, 5, 7],
   [1, 129, 3],
   [129, 3, 1],
   [17, 129, 65],
+  [65, 129, 65],
 ];
 
 function skipped(mode: GpuMode): void {
@@ -32,6 +33,7 @@ if (works('webgpu')) {
   // WebGPU has no synchronous readback: the shared suite reads with await, the asynchronous checks add what is queue-specific
   describeBackendConformance('GpuBackend webgpu', () => new GpuBackend({ mode: 'webgpu' }), { tolerance });
   describeAsyncChecks('GpuBackend webgpu', () => new GpuBackend({ mode: 'webgpu' }));
+  describeBackendConformance('GpuBackend webgpu, host uniforms', () => new GpuBackend({ mode: 'webgpu', randomStrategy: 'host' }), { tolerance });
   describeAsyncChecks('GpuBackend webgpu, host uniforms', () => new GpuBackend({ mode: 'webgpu', randomStrategy: 'host' }));
 } else {
   skipped('webgpu');

@@ -22,7 +22,8 @@ export interface ConformanceOptions {
   matmulShapes?: Array<[number, number, number]>;
 }
 
-function randomMatrix(rng: CounterRng, rows: number, cols: number, lo = -2, hi = 2): Matrix {
+/** A float32 `rows` x `cols` matrix of uniforms in [lo, hi) drawn from `rng`. */
+export function randomMatrix(rng: CounterRng, rows: number, cols: number, lo = -2, hi = 2): Matrix {
   const m = new Matrix(rows, cols, new Float32Array(rows * cols));
   rng.uniforms(m.data);
   for (let i = 0; i < m.data.length; i++) m.data[i] = lo + (hi - lo) * m.data[i]!;
@@ -52,7 +53,8 @@ export function expectClose(actual: Matrix, expected: Matrix, tol: number, what:
   }
 }
 
-const unaryDomains: Record<UnaryOp, [number, number]> = {
+/** For each unary op, an input range [lo, hi] on which it is defined and well conditioned. */
+export const unaryDomains: Readonly<Record<UnaryOp, readonly [number, number]>> = {
   identity: [-5, 5],
   sigmoid: [-30, 30],
   softplus: [-40, 40],
@@ -85,6 +87,8 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
     [1, 129, 3],
     [129, 3, 1],
     [17, 129, 65],
+    // 65 x 65 outputs pass gpu.js's 4096-cell threshold, so threaded webasm splits them over workers
+    [65, 129, 65],
     [100, 784, 33],
   ];
 
@@ -189,12 +193,15 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
             be.matmul(a, b, c, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
             ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb, alpha: -0.5, beta: 1 });
             await check(c, rc, 'matmul alpha=-0.5 beta=1', tol, Math.sqrt(k) * 4);
+            be.matmul(a, b, c, { transposeA: ta, transposeB: tb, alpha: 1.5 });
+            ref.matmul(ra, rb, rc, { transposeA: ta, transposeB: tb, alpha: 1.5 });
+            await check(c, rc, 'matmul alpha=1.5', tol, Math.sqrt(k) * 4);
           });
         }
       }
     }
 
-    for (const activation of ['identity', 'sigmoid', 'relu', 'softplus'] as UnaryOp[]) {
+    for (const activation of ['identity', 'sigmoid', 'relu', 'softplus', 'tanh'] as UnaryOp[]) {
       for (const tw of [false, true]) {
         test(`linear with ${activation}${tw ? ', W transposed' : ''}`, async function (be) {
           for (const [m, k, n] of [[1, 1, 1], [3, 129, 5], [100, 784, 50]] as const) {
@@ -231,7 +238,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
     }
 
     for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min'] as BinaryOp[]) {
-      test(`binary ${op}`, async function (be) {
+      test(`binary ${op}, into its second operand too`, async function (be) {
         const A = randomMatrix(rng, 129, 3);
         const B = randomMatrix(rng, 129, 3, 0.5, 2);
         const [a, ra] = both(A);
@@ -241,10 +248,12 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         be.binary(op, a, b, out);
         ref.binary(op, ra, rb, rout);
         await check(out, rout, op);
+        be.binary(op, a, b, b);
+        await check(b, rout, `${op} into b`);
       });
     }
 
-    test('axpby, affine, row and column broadcasts', async function (be) {
+    test('axpby, affine, row and column broadcasts, chained in place', async function (be) {
       const X = randomMatrix(rng, 5, 129);
       const Y = randomMatrix(rng, 5, 129);
       const R = randomMatrix(rng, 1, 129);
@@ -270,11 +279,22 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       be.mulColVector(x, c, out);
       ref.mulColVector(rx, rc, rout);
       await check(out, rout, 'mulColVector');
+      be.axpby(0.9, x, -0.05, y, y);
+      ref.axpby(0.9, rx, -0.05, ry, ry);
+      be.affine(y, -3, 0.5, y);
+      ref.affine(ry, -3, 0.5, ry);
+      be.addRowVector(y, r, y);
+      ref.addRowVector(ry, rr, ry);
+      be.mulRowVector(y, r, y);
+      ref.mulRowVector(ry, rr, ry);
+      be.mulColVector(y, c, y);
+      ref.mulColVector(ry, rc, ry);
+      await check(y, ry, 'axpby, affine, broadcasts in place');
       expect(() => be.addRowVector(x, c, out)).to.throw(ShapeError);
     });
 
     for (const group of [1, 3, 129]) {
-      test(`softmax and log-sum-exp over groups of ${group}`, async function (be) {
+      test(`softmax and log-sum-exp over groups of ${group}, softmax in place too`, async function (be) {
         const A = randomMatrix(rng, 4, 129 * (group === 129 ? 1 : 3), -20, 20);
         const [a, ra] = both(A);
         const out = be.zeros(A.rows, A.cols);
@@ -287,6 +307,8 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         be.logSumExpGroups(a, group, lse);
         ref.logSumExpGroups(ra, group, rlse);
         await check(lse, rlse, 'logSumExpGroups');
+        be.softmaxGroups(a, group, a);
+        await check(a, rout, 'softmaxGroups in place', tol, 1e-3);
       });
     }
 
@@ -304,9 +326,9 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
         be.sumRows(a, rs);
         ref.sumRows(ra, rrs);
         await check(rs, rrs, 'sumRows', tol, Math.sqrt(cols));
-        const idx = new Uint32Array([rows - 1, 0, Math.floor(rows / 2)]);
-        const g = be.zeros(3, cols);
-        const rg = ref.zeros(3, cols);
+        const idx = new Uint32Array([rows - 1, 0, Math.floor(rows / 2), Math.floor(rows / 2)]);
+        const g = be.zeros(4, cols);
+        const rg = ref.zeros(4, cols);
         be.gatherRows(a, idx, g);
         ref.gatherRows(ra, idx, rg);
         await check(g, rg, 'gatherRows', 0);
@@ -332,6 +354,10 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       const a = be.upload(A);
       expect(await be.reduce('sum', a)).to.be.NaN;
       expect(await be.reduce('sumSquares', a)).to.be.NaN;
+      const B = randomMatrix(rng, 129, 65);
+      B.data[70] = NaN;
+      const b = be.upload(B);
+      for (const op of ['sum', 'sumSquares', 'max', 'min'] as ReduceOp[]) expect(await be.reduce(op, b), `${op} 129x65`).to.be.NaN;
     });
 
     test('sampleBernoulli follows the reference stream and advances the state by one', async function (be) {
