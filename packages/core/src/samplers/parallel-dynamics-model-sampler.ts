@@ -26,12 +26,16 @@ export interface ParallelDynamicsModelSamplerOptions {
 export class ParallelDynamicsModelSampler implements Sampler {
   static readonly type = 'parallel-dynamics';
   readonly type = ParallelDynamicsModelSampler.type;
-  readonly temperature: number;
   private readonly dynamics: ParallelDynamics;
 
   constructor(readonly model: EnergyModel, options: ParallelDynamicsModelSamplerOptions = {}) {
-    this.temperature = checkNumber('sampler "parallel-dynamics" temperature', options.temperature ?? 1, Number.MIN_VALUE);
-    this.dynamics = new ParallelDynamics(model, { temperature: this.temperature });
+    const temperature = checkNumber('sampler "parallel-dynamics" temperature', options.temperature ?? 1, Number.MIN_VALUE);
+    this.dynamics = new ParallelDynamics(model, { temperature });
+  }
+
+  /** The temperature T of the dynamics. */
+  get temperature(): number {
+    return this.dynamics.temperature;
   }
 
   async sample(request: SampleRequest): Promise<Matrix> {
@@ -45,8 +49,7 @@ export class ParallelDynamicsModelSampler implements Sampler {
         be.write(chain.states[0]!, init);
         if (sweeps === 0) {
           // No step: the visible means given the starting state (the states stay the data).
-          model.computeInput(0, chain.states, chain.inputs[0]!);
-          if (this.temperature !== 1) be.affine(chain.inputs[0]!, 1 / this.temperature, 0, chain.inputs[0]!);
+          this.dynamics.computeInput(chain, 0);
           model.layers[0]!.mean(chain.inputs[0]!, chain.means[0]!);
         }
       }

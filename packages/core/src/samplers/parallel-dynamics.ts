@@ -54,15 +54,17 @@ export class ParallelDynamics {
     });
   }
 
+  /** Writes layer `l`'s input given the chain's current states, divided by T, into `chain.inputs[l]`. */
+  computeInput(chain: Chain, l: number): void {
+    const scale = 1 / this.temperatureValue;
+    this.model.computeInput(l, chain.states, chain.inputs[l]!);
+    if (scale !== 1) this.model.backend.affine(chain.inputs[l]!, scale, 0, chain.inputs[l]!);
+  }
+
   /** One synchronous step: all inputs from the current states first, then every layer redrawn. */
   step(chain: Chain, rng: RngState): void {
     const model = this.model;
-    const be = model.backend;
-    const scale = 1 / this.temperatureValue;
-    model.layers.forEach((_, l) => {
-      model.computeInput(l, chain.states, chain.inputs[l]!);
-      if (scale !== 1) be.affine(chain.inputs[l]!, scale, 0, chain.inputs[l]!);
-    });
+    model.layers.forEach((_, l) => this.computeInput(chain, l));
     model.layers.forEach((layer, l) => {
       layer.mean(chain.inputs[l]!, chain.means[l]!);
       layer.sample(chain.inputs[l]!, chain.means[l]!, rng, chain.states[l]!);
