@@ -15,12 +15,13 @@ import {
   type ScheduleSpec,
   type UnitLayer,
 } from '@boltzmann/core';
+import { checkStoppingMetric, defaultStoppingMetric } from '@boltzmann/pipeline';
 import { CounterRng, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
 import type { BoltzmannContainer } from './boltzmann-container.js';
 import type { ComponentCatalog } from './catalog.js';
 import { SpecError } from './spec/spec-error.js';
 import type { MetricSpec, RunSpec } from './spec/types.js';
-import { metricName } from './spec/validate.js';
+import { metricName, stoppingMetricIssues } from './spec/validate.js';
 import type { Dataset } from './tokens.js';
 
 /** The stream of the seeded train / validation split. */
@@ -160,6 +161,8 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       return reason === undefined ? [] : [{ name: m as string, reason }];
     });
     const names = spec.training.metrics.map(metricName).filter((name) => !skippedMetrics.some((s) => s.name === name));
+    const monitor = { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows };
+    checkEarlyStopping(spec, model, data, monitor);
     const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
       const name = metricName(m);
       if (typeof m === 'string' && (TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name))) return [];
@@ -176,7 +179,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       model,
       trainer,
       data,
-      monitor: { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows },
+      monitor,
       extraMetrics,
       skippedMetrics,
       sampler,
@@ -190,6 +193,28 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     disposeAll(cleanup);
     throw error;
   }
+}
+
+/**
+ * The early-stopping checks that need the built model, as SpecErrors at
+ * "training.earlyStopping.metric": a named metric the model cannot give (the pipeline's
+ * `checkStoppingMetric`), and for a metric left out, the default the run will watch (the
+ * pipeline's `defaultStoppingMetric`: the pseudo-log-likelihood where the model gives it, else
+ * the free-energy gap or the reconstruction error) with what it needs from the spec. The
+ * default is taken as if the pseudo-likelihood were monitored, so a model that gives it must
+ * list it ("needs "pseudoLogLikelihood" in training.metrics") rather than fall back.
+ */
+function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData, monitor: { freeEnergy: boolean }): void {
+  const es = spec.training.earlyStopping;
+  if (es === null) return;
+  at('training.earlyStopping.metric', () => {
+    const context = { validation: data.validation !== undefined, ...(es.split ? { split: es.split } : {}), monitor: { freeEnergy: monitor.freeEnergy } };
+    const metric = es.metric ?? defaultStoppingMetric(model, context);
+    checkStoppingMetric(model, metric);
+    if (es.metric !== undefined) return; // validateSpec checked what a named metric needs from the spec
+    const issues = stoppingMetricIssues(metric, es.split ?? 'validation', spec.training.metrics.map(metricName), spec.data.validationSplit);
+    if (issues.length > 0) throw new SpecError(issues);
+  });
 }
 
 /** The spec's backend, made through the container (errors name "backend"). */

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { SpecError, createContainer, loadRunData, resolveRun, scoreExtraMetrics, validateSpec, type BoltzmannContainer, type ResolvedRun } from '@boltzmann/container';
 import { ParallelTempering, RBM, saveModel } from '@boltzmann/core';
+import { defaultStoppingMetric } from '@boltzmann/pipeline';
 import type { Matrix } from '@boltzmann/tensor';
 
 describe('container: resolution', function () {
@@ -53,6 +54,13 @@ describe('container: resolution', function () {
     }
     expect.fail('expected a SpecError');
   }
+
+  /** A 9-4-3 DBM with Bernoulli units. */
+  const DBM_MODEL = {
+    kind: 'dbm',
+    layers: [{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'h1', size: 4 }, { type: 'bernoulli', name: 'h2', size: 3 }],
+    connections: [{ type: 'dense', name: 'v-h1', from: 'visible', to: 'h1' }, { type: 'dense', name: 'h1-h2', from: 'h1', to: 'h2' }],
+  };
 
   const rowKeys = (m: Matrix) => Array.from({ length: m.rows }, (_, r) => Array.from(m.row(r)).join(''));
 
@@ -185,6 +193,17 @@ describe('container: resolution', function () {
       expect(e.issues[0]!.message).to.match(/must decrease strictly/);
     });
 
+    it('early stopping with no metric on a DBM with Bernoulli visible units falls back to the reconstruction error (no pseudo-likelihood, nothing held out)', async function () {
+      const spec = tinySpec({ model: DBM_MODEL, training: { estimator: { type: 'mean-field-pcd' }, metrics: ['reconstructionError'], earlyStopping: {} }, data: { validationSplit: 0 } });
+      const run = await resolveRun(container, spec);
+      try {
+        expect(run.data.validation).to.equal(undefined);
+        expect(defaultStoppingMetric(run.model, { validation: false, monitor: run.monitor })).to.equal('reconstructionError');
+      } finally {
+        run.dispose();
+      }
+    });
+
     it('builds the spec\'s sampler for samples.png (block Gibbs by default) before training', async function () {
       const gibbs = await resolveRun(container, tinySpec());
       try {
@@ -304,6 +323,20 @@ describe('container: resolution', function () {
     it('a split that leaves no training rows', async function () {
       const e = await specError(resolveRun(container, tinySpec({ data: { limit: 1, validationSplit: 0.5 } })));
       expect(e.issues[0]).to.deep.equal({ path: 'data.validationSplit', message: 'holding out 1 of 1 rows leaves none to train on' });
+    });
+
+    it('early stopping on PLL that is not scored (the default metric of a Bernoulli RBM), or with none held out', async function () {
+      const e = await specError(resolveRun(container, tinySpec({ training: { metrics: ['freeEnergy'], earlyStopping: {} } })));
+      expect(e.issues[0]!.path).to.equal('training.earlyStopping.metric');
+      expect(e.issues[0]!.message).to.match(/needs "pseudoLogLikelihood" in training.metrics/);
+      const none = await specError(resolveRun(container, tinySpec({ training: { earlyStopping: {} }, data: { validationSplit: 0 } })));
+      expect(none.issues[0]).to.deep.equal({ path: 'training.earlyStopping.metric', message: '"pseudoLogLikelihood" watches held-out data, but data.validationSplit is 0' });
+    });
+
+    it('early stopping on a metric the built model cannot give (PLL of a DBM)', async function () {
+      const e = await specError(resolveRun(container, tinySpec({ model: DBM_MODEL, training: { estimator: { type: 'mean-field-pcd' }, earlyStopping: { metric: 'pseudoLogLikelihood' } } })));
+      expect(e.issues[0]!.path).to.equal('training.earlyStopping.metric');
+      expect(e.issues[0]!.message).to.match(/earlyStopping.metric "pseudoLogLikelihood": cannot compute pseudoLogLikelihood on this dbm model: .*"h1-h2"/);
     });
 
     it('resuming from a model file without training state', async function () {

@@ -201,29 +201,41 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
   const es = t['earlyStopping'];
   if (es !== null && issues.object(es, 'training.earlyStopping', EARLY_STOPPING_KEYS)) {
     const path = 'training.earlyStopping';
-    // The pseudo-likelihood flips binary units: without Bernoulli visible units a run's default
-    // falls back to the free-energy gap (held-out data) or the reconstruction error (the pipeline's
-    // defaultStoppingMetric), and naming it is an error here.
-    const visible = isPlainObject(model) && Array.isArray(model['layers']) && isPlainObject(model['layers'][0]) ? model['layers'][0] : undefined;
-    const binary = visible === undefined || visible['type'] === 'bernoulli';
     const named = es['metric'];
     if (named !== undefined) issues.oneOf(named, `${path}.metric`, STOPPING_METRICS);
-    if (named === 'pseudoLogLikelihood' && !binary) {
-      issues.add(`${path}.metric`, `"pseudoLogLikelihood" flips binary units; layer "${String(visible!['name'])}" holds ${String(visible!['type'])} units: watch "freeEnergyGap" or "reconstructionError"`);
+    // The pseudo-likelihood flips binary units, which the visible layer's type settles here. What
+    // the built model gives otherwise (a DBM has no pseudo-likelihood either), and the default
+    // metric that follows from it, are checked by resolveRun.
+    const visible = isPlainObject(model) && Array.isArray(model['layers']) && isPlainObject(model['layers'][0]) ? model['layers'][0] : undefined;
+    const binaryOnly = named === 'pseudoLogLikelihood' && visible !== undefined && visible['type'] !== 'bernoulli';
+    if (binaryOnly) {
+      issues.add(`${path}.metric`, `"pseudoLogLikelihood" flips binary units; layer "${String(visible['name'])}" holds ${String(visible['type'])} units: watch "freeEnergyGap" or "reconstructionError"`);
     }
-    // What the checks below see: no pseudo-likelihood without binary visible units.
-    const metric = !binary ? (named === 'pseudoLogLikelihood' ? undefined : named) : (named ?? 'pseudoLogLikelihood');
     const split = es['split'] ?? 'validation';
     issues.oneOf(split, `${path}.split`, ['train', 'validation']);
     if (es['patience'] !== undefined) issues.integer(es['patience'], `${path}.patience`, 1);
     if (es['minDelta'] !== undefined) issues.number(es['minDelta'], `${path}.minDelta`, 0, Infinity);
     if (es['restoreBest'] !== undefined) issues.boolean(es['restoreBest'], `${path}.restoreBest`);
-    const needs = metric === 'pseudoLogLikelihood' ? 'pseudoLogLikelihood' : metric === 'freeEnergyGap' ? 'freeEnergy' : undefined;
-    if (needs !== undefined && !metricNames.includes(needs)) issues.add(`${path}.metric`, `"${String(metric)}" needs "${needs}" in training.metrics`);
-    const heldOut = metric === 'freeEnergyGap' || (metric === 'pseudoLogLikelihood' && split === 'validation');
-    const validationSplit = isPlainObject(data) ? data['validationSplit'] : undefined;
-    if (heldOut && validationSplit === 0) issues.add(`${path}.metric`, `"${String(metric)}" watches held-out data, but data.validationSplit is 0`);
+    if (!binaryOnly && typeof named === 'string' && STOPPING_METRICS.includes(named)) {
+      const validationSplit = isPlainObject(data) ? data['validationSplit'] : undefined;
+      for (const issue of stoppingMetricIssues(named, split, metricNames, validationSplit)) issues.add(issue.path, issue.message);
+    }
   }
+}
+
+/**
+ * What an early-stopping metric (named in the spec, or the default resolveRun picks for the
+ * model) still needs from the spec: its metric listed in training.metrics, and held-out rows
+ * when it watches them. Each problem is at "training.earlyStopping.metric".
+ */
+export function stoppingMetricIssues(metric: string, split: unknown, metricNames: readonly string[], validationSplit: unknown): SpecIssue[] {
+  const path = 'training.earlyStopping.metric';
+  const out: SpecIssue[] = [];
+  const needs = metric === 'pseudoLogLikelihood' ? 'pseudoLogLikelihood' : metric === 'freeEnergyGap' ? 'freeEnergy' : undefined;
+  if (needs !== undefined && !metricNames.includes(needs)) out.push({ path, message: `"${metric}" needs "${needs}" in training.metrics` });
+  const heldOut = metric === 'freeEnergyGap' || (metric === 'pseudoLogLikelihood' && split === 'validation');
+  if (heldOut && validationSplit === 0) out.push({ path, message: `"${metric}" watches held-out data, but data.validationSplit is 0` });
+  return out;
 }
 
 function checkData(data: unknown, catalog: ComponentCatalog, issues: IssueList): void {
