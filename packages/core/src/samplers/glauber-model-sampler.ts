@@ -56,12 +56,8 @@ export class GlauberModelSampler implements Sampler {
     glauber.sweep(chains, sweeps); // also brings the fields up to date when sweeps is 0
     if (binary) return chains.toMatrix(nv);
     const out = Matrix.zeros(count, nv, 'float64');
-    const gap = energy.high - energy.low;
     for (let r = 0; r < count; r++) {
-      for (let i = 0; i < nv; i++) {
-        const x = (gap * chains.fields[r * energy.size + i]!) / this.temperature; // T = 0: +-Infinity, or NaN on a tie
-        out.data[r * nv + i] = Number.isNaN(x) ? 0.5 : 1 / (1 + Math.exp(-x));
-      }
+      for (let i = 0; i < nv; i++) out.data[r * nv + i] = glauber.probabilityHigh(chains, r, i);
     }
     return out;
   }

@@ -154,6 +154,14 @@ export class GlauberSampler {
     return out;
   }
 
+  /**
+   * p(s_i = high | the other units) of unit `i` in chain `r` at the sampler's temperature, from
+   * the chain's field (up to date after `sweep` or `refresh`).
+   */
+  probabilityHigh(chains: GlauberChains, r: number, i: number): number {
+    return heatBath(this.energy.high - this.energy.low, chains.fields[r * chains.size + i]!, this.temperatureValue);
+  }
+
   /** Recomputes the fields and energies of every chain unless they were kept for this energy. */
   refresh(chains: GlauberChains): void {
     if (chains.fieldsOf === this.energy) return;
@@ -185,9 +193,7 @@ export class GlauberSampler {
     for (let u = 0; u < updates; u++) {
       const i = free[Math.floor(uniformAt(key, 2 * u) * f)]!;
       const field = fields[base + i]!;
-      const x = (gap * field) / t; // t = 0: +-Infinity, or NaN on a tie (handled below)
-      const pHigh = Number.isNaN(x) ? 0.5 : 1 / (1 + Math.exp(-x));
-      const next = uniformAt(key, 2 * u + 1) < pHigh ? high : low;
+      const next = uniformAt(key, 2 * u + 1) < heatBath(gap, field, t) ? high : low;
       const d = next - s[base + i]!;
       if (d === 0) continue;
       s[base + i] = next;
@@ -197,4 +203,14 @@ export class GlauberSampler {
     }
     chains.energies[r] = e;
   }
+}
+
+/**
+ * The heat-bath probability of the high value, sigmoid(gap f / T), for a unit whose values are
+ * `gap` apart and whose field is `field`. At T = 0, gap f / T is +-Infinity (a step), or NaN on
+ * a tie, which gets a fair coin (1/2).
+ */
+function heatBath(gap: number, field: number, temperature: number): number {
+  const x = (gap * field) / temperature;
+  return Number.isNaN(x) ? 0.5 : 1 / (1 + Math.exp(-x));
 }
