@@ -112,11 +112,14 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
     /**
      * Compares the backend's `t` with the oracle's `r`. The oracle is copied now, so later ops on
      * `r` cannot change what this check expects even before it is awaited; the comparison runs
-     * when the read resolves. Await it.
+     * when the read resolves. Await it. Only the comparison's promise is tracked: it rejects when the
+     * read does too, while the read's own promise would settle fine when the comparison fails.
      */
     const check = (t: Tensor, r: Tensor, what: string, tolerance = tol, scale = 1): Promise<void> => {
       const want = ref.readSync(r);
-      const p = read(t).then((got) => expectClose(got, want, tolerance, what, scale));
+      const p = backend()
+        .read(t)
+        .then((got) => expectClose(got, want, tolerance, what, scale));
       pending.push(p);
       return p;
     };
