@@ -91,9 +91,7 @@ export class MeanField {
    */
   updateBlock(state: Chain, block: number, measure: boolean): number {
     const changes = this.issueBlock(state, block, measure);
-    if (!measure) return NaN;
-    const be = this.model.backend;
-    return largestOf(changes.map((t) => readSyncFor(be, t, 'MeanField.updateBlock measuring the change (infer with a tolerance)', SYNC_INSTEAD).data));
+    return measure ? this.readChangesSync(changes) : NaN;
   }
 
   /**
@@ -116,14 +114,10 @@ export class MeanField {
    */
   infer(state: Chain, data?: Tensor): MeanFieldReport {
     if (!this.start(state, data)) return { iterations: 0, change: 0 };
-    let change = NaN;
-    let iterations = 0;
-    while (iterations < this.maxIterations) {
-      change = this.iterate(state);
-      iterations += 1;
-      if (change <= this.tolerance) break;
-    }
-    return { iterations, change };
+    const run = this.iterations(state);
+    let step = run.next();
+    while (!step.done) step = run.next(this.readChangesSync(step.value));
+    return step.value;
   }
 
   /**
@@ -132,18 +126,11 @@ export class MeanField {
    */
   async inferAsync(state: Chain, data?: Tensor): Promise<MeanFieldReport> {
     if (!this.start(state, data)) return { iterations: 0, change: 0 };
-    const measure = this.tolerance > 0;
     const be = this.model.backend;
-    let change = NaN;
-    let iterations = 0;
-    while (iterations < this.maxIterations) {
-      const changes: Tensor[] = [];
-      for (let b = 0; b < this.updateBlocks.length; b++) changes.push(...this.issueBlock(state, b, measure));
-      change = measure ? largestOf((await Promise.all(changes.map((t) => be.read(t)))).map((m) => m.data)) : NaN;
-      iterations += 1;
-      if (change <= this.tolerance) break;
-    }
-    return { iterations, change };
+    const run = this.iterations(state);
+    let step = run.next();
+    while (!step.done) step = run.next(largestOf((await Promise.all(step.value.map((t) => be.read(t)))).map((m) => m.data)));
+    return step.value;
   }
 
   /**
@@ -162,6 +149,32 @@ export class MeanField {
     } finally {
       states.dispose();
     }
+  }
+
+  /**
+   * The iterations of `infer`/`inferAsync` after the recognition pass: each issues every update
+   * block and, when the tolerance is > 0, yields the iteration's change tensors (each layer's,
+   * untouched until its next update) and takes back their largest value, stopping at the
+   * tolerance or `maxIterations`. The caller only reads (synchronously or with await).
+   */
+  private *iterations(state: Chain): Generator<Tensor[], MeanFieldReport, number> {
+    const measure = this.tolerance > 0;
+    let change = NaN;
+    let iterations = 0;
+    while (iterations < this.maxIterations) {
+      const changes: Tensor[] = [];
+      for (let b = 0; b < this.updateBlocks.length; b++) changes.push(...this.issueBlock(state, b, measure));
+      change = measure ? yield changes : NaN;
+      iterations += 1;
+      if (change <= this.tolerance) break;
+    }
+    return { iterations, change };
+  }
+
+  /** The largest value of the change tensors, read back with `readSync` (refused with an InvalidValueError naming `inferAsync` on a backend without it). */
+  private readChangesSync(changes: readonly Tensor[]): number {
+    const be = this.model.backend;
+    return largestOf(changes.map((t) => readSyncFor(be, t, 'MeanField.updateBlock measuring the change (infer with a tolerance)', SYNC_INSTEAD).data));
   }
 
   /** Copies the data in and runs the recognition pass; false when there is nothing to iterate. */
