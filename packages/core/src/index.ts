@@ -123,6 +123,7 @@ export {
   exactLogPartition,
   exactLogLikelihood,
   exactLogLikelihoodRows,
+  exactLogZObstacle,
   MAX_EXACT_STATES,
   type ExactOptions,
 } from './metrics/exact-likelihood.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { BernoulliLayer, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition } from '@boltzmann/core';
+import { BernoulliLayer, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition, exactLogZObstacle } from '@boltzmann/core';
 import { binaryStates, bruteFreeEnergy, bruteLogZ, energy, matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -96,6 +96,23 @@ describe('free energy, energy and exact log Z against brute-force enumeration (f
     }
     expect(caught).to.be.instanceOf(InvalidValueError);
     expect((caught as Error).message).to.match(/67108864 states of "hidden" \(26 bernoulli units\).*limit is 33554432/);
+  });
+
+  it('exactLogZObstacle says beforehand what exactLogPartition would throw, or nothing when it enumerates', async function () {
+    const rbm = RBM.create(be, { visible: 30, hidden: 26 });
+    expect(exactLogZObstacle(rbm)).to.match(/67108864 states of "hidden" \(26 bernoulli units\).*limit is 33554432/);
+    expect(exactLogZObstacle(rbm, 2 ** 26)).to.equal(undefined);
+    const small = RBM.create(be, { visible: 3, hidden: 2 });
+    expect(exactLogZObstacle(small)).to.equal(undefined);
+    expect(exactLogZObstacle(small, 3)).to.equal('exact log Z would enumerate 4 states of "hidden" (2 bernoulli units); the limit is 3 (about 25 binary units): use a smaller model or an estimate such as AIS');
+    let caught: unknown;
+    try {
+      await exactLogPartition(small, { maxStates: 3 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(InvalidValueError);
+    expect((caught as Error).message).to.equal(exactLogZObstacle(small, 3));
   });
 });
 

@@ -4,6 +4,7 @@ import {
   PseudoLikelihoodMetric,
   ReconstructionErrorMetric,
   exactLogLikelihood,
+  exactLogZObstacle,
   forEachChunk,
   monitorSupport,
   type EnergyModel,
@@ -73,15 +74,8 @@ export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: numb
 
 /** The mean exact log-likelihood, or why it was not computed. */
 async function exactMean(model: EnergyModel, rows: Matrix, maxStates: number): Promise<number | { skipped: string }> {
-  let blocks: [number[], number[]];
-  try {
-    blocks = model.bipartition();
-  } catch (error) {
-    return { skipped: `enumeration sums one block of layers out given the other, and ${(error as Error).message}` };
-  }
-  const states = Math.min(...blocks.map((block) => block.reduce((n, l) => n * model.layers[l]!.stateCount, 1)));
-  if (!Number.isFinite(states)) return { skipped: 'both blocks of layers hold continuous units, which cannot be enumerated' };
-  if (states > maxStates) return { skipped: `the smaller block of layers has ${states} states, more than --max-states ${maxStates}` };
+  const obstacle = exactLogZObstacle(model, maxStates);
+  if (obstacle !== undefined) return { skipped: obstacle };
   const float64 = createBackend('cpu', { precision: 'float64' });
   try {
     return await exactLogLikelihood(model, rows, { maxStates, backend: float64 });

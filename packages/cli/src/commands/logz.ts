@@ -3,6 +3,7 @@ import {
   annealedImportanceSampling,
   exactLogLikelihood,
   exactLogPartition,
+  exactLogZObstacle,
   variationalLowerBound,
   type AISResult,
   type EnergyModel,
@@ -51,18 +52,12 @@ export interface LogZReport {
 }
 
 /**
- * The method the default picks: exact when the smaller block of the model's two-colouring has
- * discrete units with at most `maxStates` joint states (what `exactLogPartition` enumerates) and
- * no layer sums out only approximately; else AIS.
+ * The method the default picks: exact when `exactLogPartition` can enumerate the model with
+ * `maxStates` (core's `exactLogZObstacle`: the smaller block of the two-colouring has discrete
+ * units with at most that many joint states, and no layer sums out only approximately); else AIS.
  */
 export function defaultLogZMethod(model: EnergyModel, maxStates: number): LogZMethod {
-  if (model.layers.some((l) => l.approximateLogPartition !== undefined)) return 'ais';
-  const blocks = model.bipartition();
-  const counts = blocks.map((b) => b.reduce((n, l) => n * model.layers[l]!.stateCount, 1));
-  const block = blocks[counts[0]! <= counts[1]! ? 0 : 1]!;
-  const total = Math.min(counts[0]!, counts[1]!);
-  const enumerable = Number.isFinite(total) && block.every((l) => model.layers[l]!.enumerateStates !== undefined);
-  return enumerable && total <= maxStates ? 'exact' : 'ais';
+  return exactLogZObstacle(model, maxStates) === undefined ? 'exact' : 'ais';
 }
 
 /** `boltzmann logz`: log Z of a saved model, exact or by AIS, and with --data the data's log-likelihood (or a DBM's variational bound). */

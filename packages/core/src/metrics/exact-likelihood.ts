@@ -33,22 +33,48 @@ export async function exactLogPartition(model: EnergyModel, options: ExactOption
   return onBackend(model, options.backend, (m) => logPartitionOn(m, options));
 }
 
-async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promise<number> {
-  refuseApproximateLayers(model);
-  const maxStates = options.maxStates ?? MAX_EXACT_STATES;
-  const chunkRows = options.chunkRows ?? 4096;
-  const blocks = model.bipartition();
+/**
+ * Why `exactLogPartition` (and so `exactLogLikelihood`) refuses `model` with this `maxStates`, in
+ * the words of the error it throws, or undefined when it can enumerate: a layer that sums out only
+ * approximately (`approximateLogPartition`, ReLU), layers that do not split into two blocks, a
+ * smaller block without a finite set of discrete states, or one with more than `maxStates` joint
+ * states (default 2^25). Ask before choosing a method (exact or AIS), or to skip with the reason.
+ */
+export function exactLogZObstacle(model: EnergyModel, maxStates: number = MAX_EXACT_STATES): string | undefined {
+  const found = enumeratedBlock(model, maxStates);
+  return typeof found === 'string' ? found : undefined;
+}
+
+/** The block `exactLogPartition` enumerates and its joint state count, or why there is none. */
+function enumeratedBlock(model: EnergyModel, maxStates: number): { block: number[]; total: number } | string {
+  const approximate = approximateLayer(model);
+  if (approximate !== undefined) return approximate;
+  let blocks: [number[], number[]];
+  try {
+    blocks = model.bipartition();
+  } catch (error) {
+    if (error instanceof InvalidValueError) return error.message;
+    throw error;
+  }
   const counts = blocks.map((b) => b.reduce((n, l) => n * model.layers[l]!.stateCount, 1));
   const which = counts[0]! <= counts[1]! ? 0 : 1;
   const block = blocks[which]!;
   const total = counts[which]!;
   const describe = block.map((l) => `"${model.layers[l]!.name}" (${model.layers[l]!.size} ${model.layers[l]!.type} units)`).join(', ');
   if (!Number.isFinite(total) || block.some((l) => model.layers[l]!.enumerateStates === undefined)) {
-    throw new InvalidValueError(`exact log Z needs a block of discrete units to enumerate; the smaller block is ${describe}`);
+    return `exact log Z needs a block of discrete units to enumerate; the smaller block is ${describe}`;
   }
   if (total > maxStates) {
-    throw new InvalidValueError(`exact log Z would enumerate ${total} states of ${describe}; the limit is ${maxStates} (about 25 binary units): use a smaller model or an estimate such as AIS`);
+    return `exact log Z would enumerate ${total} states of ${describe}; the limit is ${maxStates} (about 25 binary units): use a smaller model or an estimate such as AIS`;
   }
+  return { block, total };
+}
+
+async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promise<number> {
+  const found = enumeratedBlock(model, options.maxStates ?? MAX_EXACT_STATES);
+  if (typeof found === 'string') throw new InvalidValueError(found);
+  const { block, total } = found;
+  const chunkRows = options.chunkRows ?? 4096;
 
   const be = model.backend;
   const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
@@ -84,11 +110,14 @@ async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promis
 
 /** Throws when a layer sums out only approximately (ReLU): an "exact" number would be a lie. */
 function refuseApproximateLayers(model: EnergyModel): void {
-  for (const layer of model.layers) {
-    if (layer.approximateLogPartition !== undefined) {
-      throw new InvalidValueError(`no exact log Z or log-likelihood for a model with layer "${layer.name}" (${layer.size} ${layer.type} units): ${layer.approximateLogPartition}`);
-    }
-  }
+  const reason = approximateLayer(model);
+  if (reason !== undefined) throw new InvalidValueError(reason);
+}
+
+/** Why no exact number can be had when a layer sums out only approximately, or undefined. */
+function approximateLayer(model: EnergyModel): string | undefined {
+  const layer = model.layers.find((l) => l.approximateLogPartition !== undefined);
+  return layer === undefined ? undefined : `no exact log Z or log-likelihood for a model with layer "${layer.name}" (${layer.size} ${layer.type} units): ${layer.approximateLogPartition}`;
 }
 
 /** States of one layer for joint indices start..start+rows-1, where this layer's digit has weight `radix`. */
