@@ -7,6 +7,7 @@ import {
   L2WeightDecay,
   RBM,
   SGD,
+  SparsityTarget,
   Trainer,
   buildModel,
   estimatorTypes,
@@ -63,6 +64,9 @@ describe('JSON specs refuse unknown option keys and wrongly typed values, naming
     );
     expect(message(() => regularizerTypes.get('sparsity')({ type: 'sparsity', weights: 'no' }))).to.equal('sparsity "weights" must be true or false, got "no"');
     expect(message(() => regularizerTypes.get('sparsity')({ type: 'sparsity', layer: 3 }))).to.equal('sparsity "layer" must be a layer name, got 3');
+    // The constructor checks them too (not only the registry): options typed loosely from JSON.
+    expect(message(() => new SparsityTarget({ weights: 'yes' as unknown as boolean }))).to.equal('sparsity "weights" must be true or false, got "yes"');
+    expect(message(() => new SparsityTarget({ layer: '' }))).to.equal('sparsity "layer" must be a layer name, got ""');
     expect(regularizerTypes.get('l2')({ type: 'l2', coefficient: 0.1, roles: ['weights', 'bias'] }).spec()).to.deep.equal({ type: 'l2', coefficient: 0.1, roles: ['weights', 'bias'] });
     expect(new L2WeightDecay(0.1).roles).to.deep.equal(['weights']);
   });

@@ -1,4 +1,3 @@
-import { InvalidValueError } from '@boltzmann/tensor';
 import type { ParameterRole } from '../parameter.js';
 import { Registry } from '../registry.js';
 import { Dropout, type DropoutOptions } from './dropout.js';
@@ -6,21 +5,11 @@ import { L1WeightDecay } from './l1.js';
 import { L2WeightDecay } from './l2.js';
 import { MaxNorm } from './max-norm.js';
 import type { Regularizer, RegularizerSpec } from './regularizer.js';
-import { checkBoolean, checkSpec } from '../validation.js';
+import { checkSpec } from '../validation.js';
 import { SparsityTarget, type SparsityOptions } from './sparsity.js';
 
 /** Builds a regularizer from its spec. */
 export type RegularizerFactory = (spec: RegularizerSpec) => Regularizer;
-
-/** The options of a sparsity target, their types checked (the numbers are checked by its constructor). */
-function sparsityOptions(spec: RegularizerSpec): SparsityOptions {
-  checkSpec('regularizer', spec, ['target', 'cost', 'damping', 'layer', 'weights']);
-  if (spec['layer'] !== undefined && (typeof spec['layer'] !== 'string' || spec['layer'] === '')) {
-    throw new InvalidValueError(`sparsity "layer" must be a layer name, got ${JSON.stringify(spec['layer'])}`);
-  }
-  if (spec['weights'] !== undefined) checkBoolean('sparsity "weights"', spec['weights']);
-  return spec as SparsityOptions;
-}
 
 /** Regularizers by name: "l2", "l1", "max-norm", "dropout", "sparsity". */
 export const regularizerTypes = new Registry<RegularizerFactory>('regularizer')
@@ -28,4 +17,4 @@ export const regularizerTypes = new Registry<RegularizerFactory>('regularizer')
   .register(L1WeightDecay.type, (spec) => new L1WeightDecay(checkSpec<RegularizerSpec>('regularizer', spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
   .register(MaxNorm.type, (spec) => new MaxNorm(checkSpec<RegularizerSpec>('regularizer', spec, ['maxNorm'])['maxNorm'] as number))
   .register(Dropout.type, (spec) => new Dropout(checkSpec<DropoutOptions>('regularizer', spec, ['visible', 'hidden'])))
-  .register(SparsityTarget.type, (spec) => new SparsityTarget(sparsityOptions(spec)));
+  .register(SparsityTarget.type, (spec) => new SparsityTarget(checkSpec<SparsityOptions>('regularizer', spec, ['target', 'cost', 'damping', 'layer', 'weights'])));

@@ -1,6 +1,6 @@
 import { InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
-import { checkNumber } from '../validation.js';
+import { checkBoolean, checkNumber } from '../validation.js';
 import type { Regularizer, RegularizerContext, RegularizerSpec } from './regularizer.js';
 
 /** Options of a sparsity target. */
@@ -48,6 +48,10 @@ export class SparsityTarget implements Regularizer {
   private started: Tensor | undefined;
 
   constructor(options: SparsityOptions = {}) {
+    if (options.layer !== undefined && (typeof options.layer !== 'string' || options.layer === '')) {
+      throw new InvalidValueError(`sparsity "layer" must be a layer name, got ${JSON.stringify(options.layer)}`);
+    }
+    if (options.weights !== undefined) checkBoolean('sparsity "weights"', options.weights);
     this.target = checkNumber('sparsity "target" (mean activation)', options.target ?? 0.05, Number.MIN_VALUE, 1 - Number.EPSILON);
     this.cost = checkNumber('sparsity "cost"', options.cost ?? 0.1, 0);
     this.damping = checkNumber('sparsity "damping"', options.damping ?? 0.9, 0, 1 - Number.EPSILON);
