@@ -13,6 +13,15 @@ import { InvalidValueError, type BinaryOp, type FloatArray, type UnaryOp } from 
 export function applyUnary(op: UnaryOp, src: FloatArray, dst: FloatArray, cols: number, bias?: FloatArray): void {
   const n = src.length;
   const width = cols;
+  if (bias !== undefined && op !== 'identity' && dst instanceof Float32Array) {
+    // float32: the input src + bias rounded to float32 first (storing it in dst rounds it), as the
+    // native kernel does and as `linear` without an activation stores it, so linear with any
+    // activation fused gives the same bits as linear then unary. (identity's own loop stores the
+    // sum in dst, which rounds it the same way.)
+    for (let o = 0; o < n; o += width) for (let j = 0; j < width; j++) dst[o + j] = src[o + j] + bias[j];
+    applyUnary(op, dst, dst, width);
+    return;
+  }
   const b = bias ?? negativeZeroRow(width);
   switch (op) {
     case 'identity':
@@ -23,13 +32,6 @@ export function applyUnary(op: UnaryOp, src: FloatArray, dst: FloatArray, cols: 
       for (let o = 0; o < n; o += width) for (let j = 0; j < width; j++) dst[o + j] = src[o + j] + b[j];
       return;
     case 'sigmoid':
-      if (bias !== undefined && dst instanceof Float32Array) {
-        // float32: the input src + bias rounded to float32 first, as the native kernel does and as
-        // `linear` without an activation stores it, so linear with the sigmoid fused gives the
-        // same bits as linear then unary sigmoid.
-        for (let o = 0; o < n; o += width) for (let j = 0; j < width; j++) dst[o + j] = 1 / (1 + Math.exp(-Math.fround(src[o + j] + b[j])));
-        return;
-      }
       for (let o = 0; o < n; o += width) for (let j = 0; j < width; j++) dst[o + j] = 1 / (1 + Math.exp(-(src[o + j] + b[j])));
       return;
     case 'softplus':

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, Matrix, type FloatArray } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
+import { unaryDomains } from '@boltzmann/tensor/testing';
 import { CpuBackend, nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/index.js';
 import * as ts from '../src/elementwise.js';
 
@@ -105,26 +106,6 @@ for (const mode of MODES) describe(`CpuBackend float32 element-wise (${mode}) ag
     }
   }
 
-  it('linear with the sigmoid fused gives the bits of linear, then unary sigmoid (the pre-activation rounded to float32 first)', function () {
-    const rng = new CounterRng(77);
-    const random = (rows: number, cols: number, scale: number): Matrix => {
-      const m = new Matrix(rows, cols, new Float64Array(rows * cols));
-      rng.normals(m.data, 0, scale);
-      return m;
-    };
-    // Not dyadic: x W + b is inexact in float32, so where it is rounded matters.
-    const x = be.upload(random(7, 33, 1));
-    const w = be.upload(random(33, 65, 0.7));
-    const bias = be.upload(random(1, 65, 3));
-    const fused = be.zeros(7, 65);
-    const input = be.zeros(7, 65);
-    const separate = be.zeros(7, 65);
-    be.linear(x, w, bias, fused, { activation: 'sigmoid' });
-    be.linear(x, w, bias, input);
-    be.unary('sigmoid', input, separate);
-    expect(Array.from(be.readSync(fused).data)).to.deep.equal(Array.from(be.readSync(separate).data));
-  });
-
   for (const [rows, cols] of [[1, 1], [3, 3], [2, 129]] as const) {
     it(`unary sigmoid ${rows}x${cols} at special values, out of place and in place`, function () {
       const rng = new CounterRng(rows * 1000 + cols);
@@ -194,6 +175,39 @@ for (const mode of MODES) describe(`CpuBackend float32 element-wise (${mode}) ag
     be.axpby(Infinity, x, 0, y, out);
     expect(Array.from(be.readSync(out).data)).to.deep.equal([Infinity, NaN, -Infinity, Infinity]);
   });
+});
+
+describe('CpuBackend linear with a fused activation', function () {
+  // float32 on the TypeScript loops and on every native set this processor runs, then float64
+  const configs: Array<{ label: string; make: () => CpuBackend }> = [
+    { label: 'float32, typescript', make: () => new CpuBackend({ precision: 'float32', elementwise: 'typescript' }) },
+    ...nativeElementwiseSets().map((set) => ({ label: `float32, native-${set}`, make: () => new CpuBackend({ precision: 'float32', elementwise: nativeElementwise({ set })! }) })),
+    { label: 'float64', make: () => new CpuBackend({ precision: 'float64' }) },
+  ];
+  for (const { label, make } of configs) {
+    it(`${label}: gives the bits of linear, then unary, for every activation (in float32 the pre-activation rounded first)`, function () {
+      const be = make();
+      const rng = new CounterRng(77);
+      const random = (rows: number, cols: number, scale: number): Matrix => {
+        const m = new Matrix(rows, cols, new Float64Array(rows * cols));
+        rng.normals(m.data, 0, scale);
+        return m;
+      };
+      // Not dyadic: x W + b is inexact in float32, so where it is rounded matters.
+      const x = be.upload(random(7, 33, 1));
+      const w = be.upload(random(33, 65, 0.7));
+      const bias = be.upload(random(1, 65, 3));
+      for (const activation of Object.keys(unaryDomains) as UnaryOp[]) {
+        const fused = be.zeros(7, 65);
+        const input = be.zeros(7, 65);
+        const separate = be.zeros(7, 65);
+        be.linear(x, w, bias, fused, { activation });
+        be.linear(x, w, bias, input);
+        be.unary(activation, input, separate);
+        expect(Array.from(be.readSync(fused).data), activation).to.deep.equal(Array.from(be.readSync(separate).data));
+      }
+    });
+  }
 });
 
 describe('CpuBackend option elementwise', function () {

@@ -185,21 +185,6 @@ describe('CpuBackend specifics', function () {
     }
   });
 
-  it('float64 linear with the sigmoid fused gives the bits of linear, then unary sigmoid', function () {
-    const be = new CpuBackend({ precision: 'float64' });
-    const local = new CounterRng(31);
-    const x = be.upload(randomMatrix(local, 7, 33, -1, 1));
-    const w = be.upload(randomMatrix(local, 33, 9, -0.5, 0.5));
-    const bias = be.upload(randomMatrix(local, 1, 9, -2, 2));
-    const fused = be.zeros(7, 9);
-    const input = be.zeros(7, 9);
-    const separate = be.zeros(7, 9);
-    be.linear(x, w, bias, fused, { activation: 'sigmoid' });
-    be.linear(x, w, bias, input);
-    be.unary('sigmoid', input, separate);
-    expect(Array.from(be.readSync(fused).data)).to.deep.equal(Array.from(be.readSync(separate).data));
-  });
-
   it('keeps the sign of zero through unary ops (1 / -0 is -Infinity)', function () {
     const be = new CpuBackend({ precision: 'float64' });
     const a = be.upload(Matrix.fromRows([[-0, 0, 2]]).toFloat64());
