@@ -156,18 +156,7 @@ function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
 
 /** Parses --data: a JSON object, "type", or "type:path" (csv: path, idx: images, fashion-mnist: dir). */
 export function parseDataOption(text: string): DataSourceSpec {
-  if (text.trim().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new UsageError(`--data: not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
-      throw new UsageError('--data: a JSON data source is an object with a "type"');
-    }
-    return parsed as DataSourceSpec;
-  }
+  if (text.trim().startsWith('{')) return parseTypedJson<DataSourceSpec>('--data', text, 'a JSON data source is an object with a "type"');
   const colon = text.indexOf(':');
   if (colon < 0) return { type: text };
   const type = text.slice(0, colon);
@@ -182,16 +171,21 @@ export function parseSamplerOption(text: string): SamplerSpec {
     if (text.trim() === '') throw new UsageError('--sampler needs a sampler name (gibbs, glauber, parallel-dynamics...) or a JSON object');
     return { type: text.trim() };
   }
+  return parseTypedJson<SamplerSpec>('--sampler', text, 'a JSON sampler is an object with a "type", e.g. {"type":"glauber","temperature":0.5}');
+}
+
+/** An option's JSON value that must be an object with a string "type"; UsageErrors name the option (`untyped` says what it should be). */
+function parseTypedJson<T extends { type: string }>(option: string, text: string, untyped: string): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--sampler: not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${option}: not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
-    throw new UsageError('--sampler: a JSON sampler is an object with a "type", e.g. {"type":"glauber","temperature":0.5}');
+    throw new UsageError(`${option}: ${untyped}`);
   }
-  return parsed as SamplerSpec;
+  return parsed as T;
 }
 
 /** The spec that describes a saved model's run: the given file, else spec.json beside the model (written by `train`), else the defaults. */

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { COMMANDS, UsageError, decodeNpy, encodeCsv, encodeNpy, niceTicks, parseArgs, plotSvg, runCli, type CommandDef } from '@boltzmann/cli';
 import { Matrix } from '@boltzmann/tensor';
+import { parseDataOption, parseSamplerOption } from '../src/common.js';
 import { memoryIO } from './helpers.js';
 
 describe('cli: --help', function () {
@@ -100,5 +101,25 @@ describe('cli: SVG plot and .npy writer', function () {
     expect(csv[0]).to.equal('a,b');
     expect(csv.slice(1).flatMap((l) => l.split(',').map((x) => Math.fround(Number(x))))).to.deep.equal(Array.from(m.data));
     expect(() => decodeNpy(new Uint8Array(12))).to.throw(/not a \.npy file/);
+  });
+});
+
+describe('cli: --data and --sampler given as JSON', function () {
+  it('parse to the object, and bad JSON or an object without a "type" is a UsageError naming the option', function () {
+    expect(parseDataOption('{"type":"csv","path":"a.csv"}')).to.deep.equal({ type: 'csv', path: 'a.csv' });
+    expect(parseSamplerOption(' {"type":"glauber","temperature":0.5}')).to.deep.equal({ type: 'glauber', temperature: 0.5 });
+    const thrown = (f: () => unknown): Error => {
+      try {
+        f();
+      } catch (error) {
+        expect(error).to.be.instanceOf(UsageError);
+        return error as Error;
+      }
+      return expect.fail('accepted');
+    };
+    expect(thrown(() => parseDataOption('{"type":')).message).to.match(/^--data: not valid JSON: /);
+    expect(thrown(() => parseSamplerOption('{"type":')).message).to.match(/^--sampler: not valid JSON: /);
+    expect(thrown(() => parseDataOption('{"path":"a.csv"}')).message).to.equal('--data: a JSON data source is an object with a "type"');
+    expect(thrown(() => parseSamplerOption('{"type":3}')).message).to.equal('--sampler: a JSON sampler is an object with a "type", e.g. {"type":"glauber","temperature":0.5}');
   });
 });
