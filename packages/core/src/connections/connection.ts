@@ -33,7 +33,8 @@ export interface Connection {
    * Optional: throws unless host values for its parameters (by local name, "weights"; shapes
    * already checked), e.g. read from a model file, satisfy what the connection type requires
    * beyond shape and finiteness (lateral: symmetric with a zero diagonal). The error names
-   * the connection, the entry and its values. `loadModel` calls it for every model kind.
+   * the connection, the entry and its values. `EnergyModel.setParams` calls it (so loading a
+   * model file does too), after checking shapes and finiteness, when all its parameters are given.
    */
   checkParameters?(values: Readonly<Record<string, Matrix>>): void;
   dispose(): void;

@@ -99,15 +99,11 @@ export class LateralConnection implements Connection {
 
   /**
    * Throws an InvalidValueError unless `values.weights` (a host n x n matrix, e.g. from a model
-   * file) is symmetric with a zero diagonal, naming the connection, the first offending (i, j)
+   * file; `setParams` checked its shape) is symmetric with a zero diagonal, naming the connection, the first offending (i, j)
    * and the values there.
    */
   checkParameters(values: Readonly<Record<string, Matrix>>): void {
-    const w = values['weights'];
-    const n = this.from.size;
-    if (!(w instanceof Matrix)) throw new ShapeError(`lateral connection "${this.name}" needs its "weights" (${n}x${n})`);
-    if (w.rows !== n || w.cols !== n) throw new ShapeError(`weights of lateral connection "${this.name}" must be ${n}x${n} (layer "${this.from.name}"), got ${w.rows}x${w.cols}`);
-    checkSymmetricZeroDiagonal(`weight matrix of lateral connection "${this.name}" (parameter "${this.name}.weights")`, w.data, n);
+    checkSymmetricZeroDiagonal(`weight matrix of lateral connection "${this.name}" (parameter "${this.name}.weights")`, values['weights']!.data, this.from.size);
   }
 
   dispose(): void {
