@@ -47,4 +47,4 @@ export { mergeSpec } from './spec/merge.js';
 export { validateSpec, metricName } from './spec/validate.js';
 export { SpecError, type SpecIssue } from './spec/spec-error.js';
 export { readSpecFile } from './spec/read.js';
-export { resolveRun, loadRunData, createRunBackend, scoreExtraMetrics, type ResolveOptions, type ResolvedRun, type RunData, type ExtraMetric } from './resolve.js';
+export { resolveRun, loadRunData, createRunBackend, buildSampler, scoreExtraMetrics, type ResolveOptions, type ResolvedRun, type RunData, type ExtraMetric } from './resolve.js';

@@ -143,11 +143,10 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       model.layers[0]!.validate(data.train, 'training data');
       if (data.validation) model.layers[0]!.validate(data.validation, 'validation data');
     });
-    const samplerSpec = spec.output.samples.sampler;
     let sampler: Sampler | undefined;
     let samplesSkipped: string | undefined;
     try {
-      sampler = catalog.factory('sampler', samplerSpec.type)(model, samplerSpec);
+      sampler = buildSampler(container, model, spec);
     } catch (error) {
       if (!(error instanceof UnsupportedModelError)) throw asSpecError('output.samples.sampler', error);
       samplesSkipped = `output.samples.sampler: ${error.message}`;
@@ -215,6 +214,16 @@ function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData, mo
     const issues = stoppingMetricIssues(metric, es.split ?? 'validation', spec.training.metrics.map(metricName), spec.data.validationSplit);
     if (issues.length > 0) throw new SpecError(issues);
   });
+}
+
+/**
+ * The sampler of `output.samples.sampler` for `model`, made through the container. What the
+ * factory throws passes through: an UnsupportedModelError when it cannot sample this model,
+ * else an error about its options.
+ */
+export function buildSampler(container: BoltzmannContainer, model: EnergyModel, spec: RunSpec): Sampler {
+  const samplerSpec = spec.output.samples.sampler;
+  return container.catalog.factory('sampler', samplerSpec.type)(model, samplerSpec);
 }
 
 /** The spec's backend, made through the container (errors name "backend"). */

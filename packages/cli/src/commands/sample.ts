@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { buildSampler } from '@boltzmann/container';
 import type { ParsedArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
@@ -52,8 +53,7 @@ export const sampleCommand: Command = {
     const opened = openModel(modelFile, prepared, io);
     try {
       const model = opened.model;
-      const samplerSpec = prepared.spec.output.samples.sampler;
-      const sampler = prepared.container.catalog.factory('sampler', samplerSpec.type)(model, samplerSpec);
+      const sampler = buildSampler(prepared.container, model, prepared.spec);
       const rows = init === 'data' ? await evaluationRows(prepared, args, io) : undefined;
       const given = stringOption(args, 'image-shape');
       const shape = imageShapeFor(model.layers[0]!.size, given === undefined ? rows?.imageShape : parseImageShape(given));
