@@ -71,8 +71,16 @@ export function cpuBackendFor(name: string): { backend?: Backend; why: string } 
   if (found.gemm === undefined) return { why: found.why };
   const { elementwise, why } = tsElementwise ? { elementwise: 'typescript' as const, why: '' } : elementwiseFor(gemmName);
   if (elementwise === undefined) return { why };
-  const label = elementwise === 'typescript' ? 'ts-elementwise' : `native-${elementwise.name}-elementwise`;
-  return { backend: new CpuBackend({ precision: 'float32', gemm: found.gemm, elementwise, name: `cpu:${found.gemm.name}+${label}` }), why: '' };
+  return { backend: new CpuBackend({ precision: 'float32', gemm: found.gemm, elementwise }), why: '' };
+}
+
+/**
+ * What a CPU backend runs, as the benchmarks print it: "cpu:" with the gemm kernel's name and,
+ * after "+", CpuBackend's own `elementwise` ("typescript" or "native-" and the set), so every
+ * benchmark child names the same kernels the same way.
+ */
+export function cpuBackendLabel(backend: CpuBackend): string {
+  return `cpu:${backend.gemm.name}+${backend.elementwise}`;
 }
 
 /**

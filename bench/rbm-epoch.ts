@@ -26,8 +26,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CounterRng, Matrix, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
 import { cd1Step, cd1StepFlops, createCd1State } from './cd1-step.js';
-import { backendFor, epochConfigurationNames, gpuBackendNames } from './configurations.js';
+import { backendFor, cpuBackendLabel, epochConfigurationNames, gpuBackendNames } from './configurations.js';
 import { loadTrainingImages } from './fashion-mnist.js';
 
 const VISIBLE = 784;
@@ -86,10 +87,16 @@ const PROFILED_OPS = [
   'sampleCategorical', 'uniform',
 ] as const;
 
+/** Milliseconds and calls per step of each op ("linear:sigmoid(100x784,784x500,1x500,100x500)"), largest first. */
+interface OpProfileStep {
+  msPerStep: Record<string, number>;
+  callsPerStep: Record<string, number>;
+}
+
 /** Per-op timings of a backend since the last `take`. */
 interface OpProfile {
-  /** Milliseconds and calls per step of each op ("linear:sigmoid(100x784,784x500,1x500,100x500)"), largest first; resets. */
-  take(steps: number): { msPerStep: Record<string, number>; callsPerStep: Record<string, number> };
+  /** The timings per step since the last call; resets. */
+  take(steps: number): OpProfileStep;
 }
 
 /**
@@ -158,7 +165,7 @@ async function runCoreChild(options: Options): Promise<void> {
   const monitor = { freeEnergy: false, pseudoLikelihood: false };
   const profile = options.profile ? profileOps(backend) : undefined;
   await trainer.fit(new Matrix(BATCH * 5, images.cols, images.data.subarray(0, BATCH * 5 * images.cols)), { epochs: 1, monitor });
-  send({ ready: true, gemm: `core RBM + Trainer on cpu:${backend.gemm.name}+${backend.elementwise}`, data: images.source });
+  send({ ready: true, gemm: `core RBM + Trainer on ${cpuBackendLabel(backend)}`, data: images.source });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
     profile?.take(1); // from here: fit's upload of the data (outside its epoch time) shows as upload(rows x 784)
@@ -186,7 +193,7 @@ async function runChild(name: string, options: Options): Promise<void> {
   const warm = shuffle.permutation(images.rows);
   for (let i = 0; i < 5; i++) cd1Step(state, data, warm.subarray(i * BATCH, (i + 1) * BATCH));
   await backend.read(state.c);
-  send({ ready: true, gemm: backend.name, data: images.source });
+  send({ ready: true, gemm: backend instanceof CpuBackend ? cpuBackendLabel(backend) : backend.name, data: images.source });
   let epoch = 0;
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
@@ -214,7 +221,7 @@ class Worker {
   done = false;
   info: Record<string, unknown> = {};
   /** The last epoch's op profile (--profile). */
-  profile: unknown;
+  profile: OpProfileStep | undefined;
   private readonly lines: AsyncIterator<string>;
 
   constructor(
@@ -241,7 +248,7 @@ class Worker {
     this.seconds.push(reply.seconds);
     this.rssMb = Math.max(this.rssMb, Number(reply.rssMb ?? 0));
     if (typeof reply.rssNowMb === 'number') this.rssAfterEpochMb.push(reply.rssNowMb);
-    if (reply.profile !== undefined) this.profile = reply.profile;
+    if (reply.profile !== undefined) this.profile = reply.profile as OpProfileStep;
     return reply.seconds;
   }
 
@@ -328,8 +335,8 @@ async function main(): Promise<void> {
       ...(worker.rssAfterEpochMb.length > 0 ? { rss_mb_after_epoch: worker.rssAfterEpochMb.map((x) => round(x, 0)) } : {}),
       ...(worker.profile !== undefined
         ? {
-            profile_ms_per_step: (worker.profile as { msPerStep: unknown }).msPerStep,
-            profile_calls_per_step: (worker.profile as { callsPerStep: unknown }).callsPerStep,
+            profile_ms_per_step: worker.profile.msPerStep,
+            profile_calls_per_step: worker.profile.callsPerStep,
           }
         : {}),
     });
