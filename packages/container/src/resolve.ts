@@ -31,13 +31,10 @@ const SPLIT_STREAM = 20;
 const TRAINER_MONITORED = ['freeEnergy', 'pseudoLogLikelihood'];
 /** Metrics every EpochReport carries (NaN where the model cannot give them). */
 const ALWAYS_REPORTED = ['reconstructionError', 'meanHiddenActivation'];
-/** The monitored metric behind each listed name the trainer / pipeline scores itself. */
-const SUPPORT_KEY: Readonly<Record<string, MonitoredMetric>> = {
-  freeEnergy: 'freeEnergy',
-  pseudoLogLikelihood: 'pseudoLogLikelihood',
-  reconstructionError: 'reconstructionError',
-  meanHiddenActivation: 'meanHiddenActivation',
-};
+/** Whether a metric listed by name is one the trainer / pipeline scores itself (named as `monitorSupport` names it). */
+function isMonitored(name: string): name is MonitoredMetric {
+  return TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name);
+}
 
 /** Options of `resolveRun`. */
 export interface ResolveOptions {
@@ -155,8 +152,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     // Built-in metrics listed by name that the model cannot give are skipped with the reason, not scored into an error.
     const support = monitorSupport(model);
     const skippedMetrics = spec.training.metrics.flatMap((m) => {
-      const key = typeof m === 'string' ? SUPPORT_KEY[m] : undefined;
-      const reason = key === undefined ? undefined : support[key];
+      const reason = typeof m === 'string' && isMonitored(m) ? support[m] : undefined;
       return reason === undefined ? [] : [{ name: m as string, reason }];
     });
     const names = spec.training.metrics.map(metricName).filter((name) => !skippedMetrics.some((s) => s.name === name));
@@ -164,7 +160,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     checkEarlyStopping(spec, model, data, monitor);
     const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
       const name = metricName(m);
-      if (typeof m === 'string' && (TRAINER_MONITORED.includes(name) || ALWAYS_REPORTED.includes(name))) return [];
+      if (typeof m === 'string' && isMonitored(name)) return [];
       const make = () => at(`training.metrics[${i}]`, () => catalog.factory('metric', name)(model, { ...metricOptions(m), seed: spec.seed }));
       const metric = make();
       cleanup.push(() => metric.dispose());
