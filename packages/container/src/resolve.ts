@@ -5,6 +5,7 @@ import {
   loadModel,
   monitorSupport,
   type MonitoredMetric,
+  type MonitorSupport,
   type Connection,
   type EnergyModel,
   type Metric,
@@ -157,7 +158,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     });
     const names = spec.training.metrics.map(metricName).filter((name) => !skippedMetrics.some((s) => s.name === name));
     const monitor = { freeEnergy: names.includes('freeEnergy'), pseudoLikelihood: names.includes('pseudoLogLikelihood'), rows: spec.training.monitorRows };
-    checkEarlyStopping(spec, model, data, monitor);
+    checkEarlyStopping(spec, model, data, monitor, support);
     const extraMetrics = spec.training.metrics.flatMap((m, i): ExtraMetric[] => {
       const name = metricName(m);
       if (typeof m === 'string' && isMonitored(name)) return [];
@@ -199,13 +200,13 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
  * default is taken as if the pseudo-likelihood were monitored, so a model that gives it must
  * list it ("needs "pseudoLogLikelihood" in training.metrics") rather than fall back.
  */
-function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData, monitor: { freeEnergy: boolean }): void {
+function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData, monitor: { freeEnergy: boolean }, support: MonitorSupport): void {
   const es = spec.training.earlyStopping;
   if (es === null) return;
   at('training.earlyStopping.metric', () => {
     const context = { validation: data.validation !== undefined, ...(es.split ? { split: es.split } : {}), monitor: { freeEnergy: monitor.freeEnergy } };
-    const metric = es.metric ?? defaultStoppingMetric(model, context);
-    checkStoppingMetric(model, metric);
+    const metric = es.metric ?? defaultStoppingMetric(model, context, support);
+    checkStoppingMetric(model, metric, support);
     if (es.metric !== undefined) return; // validateSpec checked what a named metric needs from the spec
     const issues = stoppingMetricIssues(metric, es.split ?? 'validation', spec.training.metrics.map(metricName), spec.data.validationSplit);
     if (issues.length > 0) throw new SpecError(issues);

@@ -141,7 +141,7 @@ export {
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
 export { type MinibatchSGDOptions } from './training/minibatch-sgd.js';
-export { monitorSupport, checkMonitorable, type MonitorSupport, type MonitoredMetric } from './training/monitoring.js';
+export { monitorSupport, checkMonitorable, resolveMonitor, type MonitorSupport, type MonitoredMetric, type MonitorChoice, type ResolvedMonitor } from './training/monitoring.js';
 
 // serialization
 export {

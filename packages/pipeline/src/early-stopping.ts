@@ -1,4 +1,4 @@
-import { checkMonitorable, monitorSupport, type EnergyModel, type EpochReport, type MonitoredMetric } from '@boltzmann/core';
+import { checkMonitorable, monitorSupport, type EnergyModel, type EpochReport, type MonitoredMetric, type MonitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 import type { MonitorOptions } from './epoch-monitor.js';
 
@@ -19,8 +19,8 @@ export interface EarlyStoppingOptions {
    * free energy of the held-out set minus that of the training subset (lower is better; it grows
    * when the model overfits). "reconstructionError" (lower is better) needs no held-out data.
    * In `train()` the default follows the model (see `defaultStoppingMetric`): where it has no
-   * pseudo-likelihood (non-Bernoulli visible units, a DBM) the free-energy gap when there is
-   * held-out data, else the reconstruction error. A named metric the model cannot give is an
+   * pseudo-likelihood (non-Bernoulli visible units, a DBM), or `monitor.pseudoLikelihood` is
+   * false, the free-energy gap when there is held-out data, else the reconstruction error. A named metric the model cannot give is an
    * error at the call.
    */
   metric?: EarlyStoppingMetricName | CustomStoppingMetric;
@@ -161,29 +161,32 @@ export interface StoppingContext {
 /**
  * The metric early stopping watches in a run of `model` when the options name none: the
  * pseudo-log-likelihood where the model gives it (Bernoulli visible units and a closed-form
- * free energy). Otherwise the free-energy gap, when there is held-out data (and the split is not
- * "train") and the free energy is computable and not turned off, else the reconstruction
- * error. Throws an InvalidValueError saying why each is out when none is available.
+ * free energy) and it is not turned off (`monitor.pseudoLikelihood` false). Otherwise the
+ * free-energy gap, when there is held-out data (and the split is not "train") and the free
+ * energy is computable and not turned off, else the reconstruction error. Throws an
+ * InvalidValueError saying why each is out when none is available. Pass `support` (core's
+ * `monitorSupport` of the model) when you have it.
  */
-export function defaultStoppingMetric(model: EnergyModel, context: StoppingContext): EarlyStoppingMetricName {
-  const support = monitorSupport(model);
-  if (support.pseudoLogLikelihood === undefined) return 'pseudoLogLikelihood';
+export function defaultStoppingMetric(model: EnergyModel, context: StoppingContext, support: MonitorSupport = monitorSupport(model)): EarlyStoppingMetricName {
+  const pll = support.pseudoLogLikelihood ?? (context.monitor?.pseudoLikelihood === false ? 'monitor.pseudoLikelihood is false' : undefined);
+  if (pll === undefined) return 'pseudoLogLikelihood';
   const gap =
     support.freeEnergy ??
     (!context.validation ? 'it needs held-out data (session.validation)' : context.split === 'train' ? 'the split is "train"' : context.monitor?.freeEnergy === false ? 'monitor.freeEnergy is false' : undefined);
   if (gap === undefined) return 'freeEnergyGap';
   if (support.reconstructionError === undefined) return 'reconstructionError';
   throw new InvalidValueError(
-    `early stopping has no default metric for this ${model.kind} model: pseudoLogLikelihood: ${support.pseudoLogLikelihood}; freeEnergyGap: ${gap}; ` +
+    `early stopping has no default metric for this ${model.kind} model: pseudoLogLikelihood: ${pll}; freeEnergyGap: ${gap}; ` +
       `reconstructionError: ${support.reconstructionError}; give earlyStopping.metric (meanHiddenActivation or { name, value, mode })`,
   );
 }
 
 /**
  * Throws an InvalidValueError, naming the metric and why, when `model` cannot give the named
- * stopping metric (custom metrics pass).
+ * stopping metric (custom metrics pass). Pass `support` (core's `monitorSupport` of the model)
+ * when you have it.
  */
-export function checkStoppingMetric(model: EnergyModel, metric: EarlyStoppingOptions['metric']): void {
+export function checkStoppingMetric(model: EnergyModel, metric: EarlyStoppingOptions['metric'], support?: MonitorSupport): void {
   if (typeof metric !== 'string' || !(metric in MONITORED)) return;
-  checkMonitorable(model, MONITORED[metric], `earlyStopping.metric "${metric}"`);
+  checkMonitorable(model, MONITORED[metric], `earlyStopping.metric "${metric}"`, support);
 }

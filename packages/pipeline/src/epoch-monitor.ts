@@ -4,11 +4,12 @@ import {
   PseudoLikelihoodMetric,
   ReconstructionErrorMetric,
   TRAINING_DEFAULTS,
-  checkMonitorable,
   monitorSupport,
+  resolveMonitor,
   type EnergyModel,
   type EpochReport,
   type Metric,
+  type MonitorSupport,
   type SplitValue,
 } from '@boltzmann/core';
 import type { Matrix, Tensor } from '@boltzmann/tensor';
@@ -58,14 +59,11 @@ export class EpochMonitor {
     seed: number,
     options: MonitorOptions,
     data: { train?: Matrix; validation?: Matrix },
+    support: MonitorSupport = monitorSupport(model),
   ) {
     const rows = options.rows ?? TRAINING_DEFAULTS.monitorRows;
     const be = model.backend;
-    const support = monitorSupport(model);
-    const wantFreeEnergy = options.freeEnergy ?? support.freeEnergy === undefined;
-    const wantPll = options.pseudoLikelihood ?? support.pseudoLogLikelihood === undefined;
-    if (wantFreeEnergy) checkMonitorable(model, 'freeEnergy', 'monitor.freeEnergy', support);
-    if (wantPll) checkMonitorable(model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
+    const { freeEnergy: wantFreeEnergy, pseudoLikelihood: wantPll } = resolveMonitor(model, options, support);
     this.reconstruction = support.reconstructionError === undefined ? new ReconstructionErrorMetric(model, { seed }) : undefined;
     this.activation = support.meanHiddenActivation === undefined ? new MeanActivationMetric(model) : undefined;
     this.freeEnergy = wantFreeEnergy ? new FreeEnergyMetric(model) : undefined;

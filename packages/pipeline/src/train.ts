@@ -1,4 +1,4 @@
-import { checkMonitorable, monitorSupport } from '@boltzmann/core';
+import { monitorSupport, resolveMonitor, type MonitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Observable } from 'rxjs';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
@@ -33,6 +33,8 @@ export interface ResolvedTrainOptions {
   checkpoint?: CheckpointOptions;
   earlyStopping?: EarlyStoppingOptions;
   monitor: MonitorOptions;
+  /** What the session's model allows (core's `monitorSupport`), computed once for the run. */
+  support: MonitorSupport;
   window?: WindowOptions;
   maxBufferedBatches: number;
 }
@@ -79,9 +81,8 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
     throw new InvalidValueError(`monitor.rows must be a positive integer, got ${String(monitor.rows)}`);
   }
   const support = monitorSupport(session.model);
-  if (monitor.freeEnergy === true) checkMonitorable(session.model, 'freeEnergy', 'monitor.freeEnergy', support);
-  if (monitor.pseudoLikelihood === true) checkMonitorable(session.model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
-  const out: ResolvedTrainOptions = { monitor, maxBufferedBatches };
+  resolveMonitor(session.model, monitor, support);
+  const out: ResolvedTrainOptions = { monitor, support, maxBufferedBatches };
   if (options.checkpoint !== undefined) {
     new Checkpointer(options.checkpoint);
     out.checkpoint = options.checkpoint;
@@ -89,8 +90,9 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
   if (options.earlyStopping !== undefined) {
     const given = options.earlyStopping;
     // The default metric follows the model: no pseudo-likelihood without Bernoulli visible units.
-    const metric = given.metric ?? defaultStoppingMetric(session.model, { validation: session.validation !== undefined, ...(given.split ? { split: given.split } : {}), monitor });
-    checkStoppingMetric(session.model, metric);
+    // (the default is one the model gives; a named metric is checked)
+    if (given.metric !== undefined) checkStoppingMetric(session.model, given.metric, support);
+    const metric = given.metric ?? defaultStoppingMetric(session.model, { validation: session.validation !== undefined, ...(given.split ? { split: given.split } : {}), monitor }, support);
     const resolved: EarlyStoppingOptions = { ...given, metric };
     const es = new EarlyStopping(resolved);
     if (es.needsValidation && session.validation === undefined) {

@@ -108,7 +108,7 @@ export class TrainingRun {
       this.goodEpoch = trainer.epoch;
       this.goodStep = trainer.step;
       const train = this.data.kind === 'matrix' ? this.data.matrix : undefined;
-      this.monitor = new EpochMonitor(model, trainer.config.seed, this.options.monitor, { train, validation });
+      this.monitor = new EpochMonitor(model, trainer.config.seed, this.options.monitor, { train, validation }, this.options.support);
       if (this.options.window) this.window = new WindowEvaluator(model, trainer.config.seed, this.options.window);
       const stepsPerEpoch = train ? Math.ceil(train.rows / Math.min(trainer.config.batchSize, train.rows)) : this.session.stepsPerEpoch;
       const started: StartedEvent = { type: 'started', epoch: trainer.epoch, step: trainer.step, epochs: this.session.epochs };

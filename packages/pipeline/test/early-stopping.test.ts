@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { loadModel, type EpochReport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
-import { EarlyStopping, train, type EarlyStopEvent } from '@boltzmann/pipeline';
+import { EarlyStopping, resolveTrainOptions, train, type EarlyStopEvent } from '@boltzmann/pipeline';
 import { expectSameParams, makeSession, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
 
 function report(epoch: number, fields: Partial<EpochReport> = {}): EpochReport {
@@ -68,6 +68,21 @@ describe('early stopping in a run', function () {
     const saved = loadModel(path, new CpuBackend());
     expect(saved.trainer!.epoch).to.equal(5);
     expect(await paramsDiffer(saved.model, model)).to.equal(true);
+  });
+
+  it('the default metric falls back alike when monitor options turn the pseudo-likelihood or the free energy off', function () {
+    const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
+    const metric = (monitor: { freeEnergy?: boolean; pseudoLikelihood?: boolean }, withValidation = true) =>
+      resolveTrainOptions({ model, trainer, data, ...(withValidation ? { validation } : {}), epochs: 2 }, { monitor, earlyStopping: {} }).earlyStopping!.metric;
+    expect(metric({})).to.equal('pseudoLogLikelihood');
+    expect(metric({ pseudoLikelihood: false })).to.equal('freeEnergyGap');
+    expect(metric({ pseudoLikelihood: false }, false)).to.equal('reconstructionError');
+    expect(metric({ pseudoLikelihood: false, freeEnergy: false })).to.equal('reconstructionError');
+    // Named, a metric the monitor options turn off is still an error.
+    expect(() => resolveTrainOptions({ model, trainer, data, validation, epochs: 2 }, { monitor: { pseudoLikelihood: false }, earlyStopping: { metric: 'pseudoLogLikelihood' } })).to.throw(
+      InvalidValueError,
+      /early stopping watches validation pseudoLogLikelihood, which monitor options turn off/,
+    );
   });
 
   it('restoreBest: false keeps the last parameters; the default metric watches held-out PLL', async function () {

@@ -60,6 +60,34 @@ export function checkMonitorable(model: EnergyModel, metric: MonitoredMetric, wh
   if (reason !== undefined) throw new InvalidValueError(`${what}: cannot compute ${metric} on this ${model.kind} model: ${reason}`);
 }
 
+/** Which of the optional epoch-end metrics to score: true, false, or left out for "where the model allows it". */
+export interface MonitorChoice {
+  /** Mean free energy of the training subset and the held-out set. */
+  freeEnergy?: boolean;
+  /** Pseudo-log-likelihood of both. */
+  pseudoLikelihood?: boolean;
+}
+
+/** A `MonitorChoice` with its defaults filled in. */
+export interface ResolvedMonitor {
+  readonly freeEnergy: boolean;
+  readonly pseudoLikelihood: boolean;
+}
+
+/**
+ * What to score at each epoch end: each choice given, else whether the model allows it (see
+ * `monitorSupport`; pass `support` when you have it). Asking (true) for one the model does not
+ * allow throws an InvalidValueError naming the option ("monitor.freeEnergy: cannot compute
+ * freeEnergy on this dbm model: ...").
+ */
+export function resolveMonitor(model: EnergyModel, choice: MonitorChoice = {}, support: MonitorSupport = monitorSupport(model)): ResolvedMonitor {
+  const freeEnergy = choice.freeEnergy ?? support.freeEnergy === undefined;
+  const pseudoLikelihood = choice.pseudoLikelihood ?? support.pseudoLogLikelihood === undefined;
+  if (freeEnergy) checkMonitorable(model, 'freeEnergy', 'monitor.freeEnergy', support);
+  if (pseudoLikelihood) checkMonitorable(model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
+  return { freeEnergy, pseudoLikelihood };
+}
+
 function freeEnergyObstacle(model: EnergyModel): string | undefined {
   const visible = model.layers[0]!;
   for (const c of model.connections) {
