@@ -20,7 +20,7 @@ import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
 import { DivergenceGuard } from './divergence-guard.js';
-import { checkMonitorable, monitorSupport, type MonitorSupport } from './monitoring.js';
+import { monitorSupport, resolveMonitor, type MonitorSupport } from './monitoring.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
@@ -415,13 +415,9 @@ export class Trainer {
     this.checkSchedules(this.epoch + epochs);
     const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
     // By default what the model allows; an explicit request it does not allow fails here, before any step.
-    const support = this.support;
-    const wantFreeEnergy = options.monitor?.freeEnergy ?? support.freeEnergy === undefined;
-    const wantPll = options.monitor?.pseudoLikelihood ?? support.pseudoLogLikelihood === undefined;
-    if (wantFreeEnergy) checkMonitorable(model, 'freeEnergy', 'monitor.freeEnergy', support);
-    if (wantPll) checkMonitorable(model, 'pseudoLogLikelihood', 'monitor.pseudoLikelihood', support);
+    const { freeEnergy: wantFreeEnergy, pseudoLikelihood: wantPll } = resolveMonitor(model, options.monitor, this.support);
     // E[h | v] from the visible units alone, for estimators whose data phase does not report it (wake/dream).
-    const activationFallback = support.meanHiddenActivation === undefined;
+    const activationFallback = this.support.meanHiddenActivation === undefined;
 
     const n = data.rows;
     const batchSize = Math.min(this.config.batchSize, n);
