@@ -73,6 +73,27 @@ for (const mode of MODES) describe(`CpuBackend float32 element-wise (${mode}) ag
     expect(be.elementwise).to.equal(mode === 'typescript' ? 'typescript' : `native-${mode}`);
   });
 
+  it('binary add and sub: each element the float32 rounding of the exact sum or difference (NaN, infinities, large exponent gaps), in place too', function () {
+    const normals = new CounterRng(17).normals(new Float64Array(2 * 129), 0, 1);
+    const special = [0, -0, 1, -1, NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e-45, 2 ** -30, 2 ** 30, 1 + 2 ** -23];
+    const n = 129;
+    const a = Matrix.zeros(1, n, 'float32');
+    const b = Matrix.zeros(1, n, 'float32');
+    for (let i = 0; i < n; i++) {
+      a.data[i] = i < special.length ? special[i]! : normals[i]! * 2 ** ((i % 60) - 30);
+      b.data[i] = i < special.length ? special[(i * 5) % special.length]! : normals[129 + i]! * 2 ** (((i * 7) % 60) - 30);
+    }
+    for (const op of ['add', 'sub'] as const) {
+      const expected = Array.from(a.data, (x, i) => Math.fround(op === 'add' ? x + b.data[i]! : x - b.data[i]!));
+      const A = be.upload(a);
+      const out = be.zeros(1, n);
+      be.binary(op, A, be.upload(b), out);
+      expect(Array.from(be.readSync(out).data), op).to.deep.equal(expected);
+      be.binary(op, A, be.upload(b), A); // out === a
+      expect(Array.from(be.readSync(A).data), `${op} in place`).to.deep.equal(expected);
+    }
+  });
+
   for (const n of [1, 3, 129]) {
     for (const transposeW of [false, true]) {
       it(`linear sigmoid, ${n} output column${n > 1 ? 's' : ''}${transposeW ? ', W transposed' : ''}: bias with large |x| and NaN, a NaN row`, function () {
@@ -224,7 +245,7 @@ describe('CpuBackend option elementwise', function () {
     expect(() => new CpuBackend({ elementwise: { name: 'half' } as NativeElementwise })).to.throw(InvalidValueError, /elementwise must be/);
   });
 
-  it('sends the sigmoid of linear and unary and axpby to the kernel set, every other op to TypeScript', function () {
+  it('sends the sigmoid of linear and unary, axpby, and binary add and sub to the kernel set, every other op to TypeScript', function () {
     const counting = countingElementwise();
     const be = new CpuBackend({ elementwise: counting });
     expect(be.elementwise).to.equal('native-counting');
@@ -244,9 +265,13 @@ describe('CpuBackend option elementwise', function () {
     expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0 });
     be.axpby(0.5, out, -1, out, out);
     be.affine(out, 2, 1, out);
+    be.binary('mul', out, out, out);
+    be.binary('max', out, out, out);
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1 });
     be.binary('add', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1 });
+    be.binary('sub', out, out, out);
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3 });
     be.axpby(Number.MAX_VALUE, out, 1, out, out); // beyond float32: the TypeScript loop
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3 });
   });
 });

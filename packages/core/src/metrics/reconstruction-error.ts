@@ -40,9 +40,7 @@ export class ReconstructionErrorMetric implements Metric {
   /** Adds a batch and a reconstruction computed elsewhere (the CD chain). */
   addReconstruction(batch: Tensor, reconstruction: Tensor): void {
     const diff = this.model.workspace.get('metric:reconstruction-diff', batch.rows, batch.cols);
-    // axpby rather than binary('sub'): the same numbers (x - y rounds once either way), and a
-    // backend's axpby is one of its fast element-wise ops (native on the CPU).
-    this.model.backend.axpby(1, batch, -1, reconstruction, diff);
+    this.model.backend.binary('sub', batch, reconstruction, diff);
     this.model.backend.unary('square', diff, diff);
     this.sum.addColumnsByProduct(diff, this.model.workspace.onesColumn(batch.rows));
   }

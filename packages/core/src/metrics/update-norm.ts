@@ -50,7 +50,7 @@ export class UpdateNormMetric implements Metric {
       const diff = ws.get('metric:update-diff', t.rows, t.cols);
       const columns = ws.get('metric:update-columns', 1, t.cols);
       const one = ws.get('metric:update-one', 1, 1);
-      be.axpby(1, t, -1, this.previous[i]!, diff); // = binary('sub'), on the faster op
+      be.binary('sub', t, this.previous[i]!, diff);
       be.unary('square', diff, diff);
       be.sumColumns(diff, columns);
       be.sumRows(columns, one);
