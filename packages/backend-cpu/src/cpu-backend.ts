@@ -10,6 +10,7 @@ import {
   type FloatArray,
   type LinearOptions,
   type MatmulOptions,
+  type MemoryInfo,
   type Precision,
   type ReduceOp,
   type RngState,
@@ -80,6 +81,8 @@ export class CpuBackend implements Backend {
   /** The native element-wise kernels; only ever set on a float32 backend. */
   private readonly nativeEw: NativeElementwise | undefined;
   private destroyed = false;
+  /** The tensors `zeros` and `upload` made that are not disposed yet (see `memory`). */
+  private live = { numTensors: 0, numBytes: 0 };
   /** Reused for every gemm call, so a matmul allocates no argument object. */
   private readonly gemmArgs: GemmArgs = { m: 0, n: 0, k: 0, a: EMPTY, transposeA: false, b: EMPTY, transposeB: false, c: EMPTY, alpha: 1, beta: 0 };
   private columnSums = new Float64Array(0);
@@ -145,7 +148,10 @@ export class CpuBackend implements Backend {
     assertDimension('rows', rows);
     assertDimension('cols', cols);
     if (this.destroyed) throw new InvalidValueError(`backend "${this.name}" was destroyed`);
-    return this.precision === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+    const data = this.precision === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+    this.live.numTensors++;
+    this.live.numBytes += data.byteLength;
+    return data;
   }
 
   // --- memory --------------------------------------------------------------------------
@@ -157,8 +163,8 @@ export class CpuBackend implements Backend {
   }
 
   upload(m: Matrix): Tensor {
+    if (m.data.length !== m.rows * m.cols) throw new ShapeError(`upload: a ${m.rows}x${m.cols} matrix needs ${m.rows * m.cols} elements, got ${m.data.length}`);
     const data = this.alloc(m.rows, m.cols);
-    if (m.data.length !== data.length) throw new ShapeError(`upload: a ${m.rows}x${m.cols} matrix needs ${data.length} elements, got ${m.data.length}`);
     data.set(m.data);
     return new CpuTensor(m.rows, m.cols, data, this.name, this);
   }
@@ -182,13 +188,22 @@ export class CpuBackend implements Backend {
   dispose(t: Tensor): void {
     const T = this.mine(t, 'dispose', 'target');
     if (T.disposed) throw new InvalidValueError(`dispose: target (${T.rows}x${T.cols}) was already disposed`);
+    if (!this.destroyed) {
+      this.live.numTensors--;
+      this.live.numBytes -= T.data.byteLength;
+    }
     T.release();
   }
 
   destroy(): void {
     this.destroyed = true;
+    this.live = { numTensors: 0, numBytes: 0 };
     this.columnSums = new Float64Array(0);
     this.gemmArgs.a = this.gemmArgs.b = this.gemmArgs.c = EMPTY;
+  }
+
+  memory(): MemoryInfo {
+    return { ...this.live };
   }
 
   // --- copies --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import {
   type BinaryOp,
   type LinearOptions,
   type MatmulOptions,
+  type MemoryInfo,
   type Precision,
   type ReduceOp,
   type RngState,
@@ -109,6 +110,8 @@ export class GpuBackend implements Backend {
   private readonly fallbackNotes: string[] = [];
   /** Device-resident tensors not yet disposed, freed by destroy (host arrays need no tracking). */
   private readonly live = new Set<GpuTensor>();
+  /** Every tensor `zeros` and `upload` made and not disposed, host or device (see `memory`). */
+  private counted = { numTensors: 0, numBytes: 0 };
   private readonly scratchTensors = new Map<string, GpuTensor>();
   private destroyed = false;
   private compiled = 0;
@@ -335,6 +338,8 @@ export class GpuBackend implements Backend {
     if (this.destroyed) throw new InvalidValueError(`backend "${this.name}" was destroyed`);
     const t = new GpuTensor(rows, cols, this.name, this);
     if (this.store.deviceResident) this.live.add(t);
+    this.counted.numTensors++;
+    this.counted.numBytes += rows * cols * 4;
     return t;
   }
 
@@ -432,15 +437,22 @@ export class GpuBackend implements Backend {
     const o = this.own(t, 'dispose', 'tensor');
     o.markDisposed();
     this.live.delete(o);
+    this.counted.numTensors--;
+    this.counted.numBytes -= o.rows * o.cols * 4;
     this.queue.run(() => {
       if (o.value !== null) this.store.release(o.value);
       o.value = null;
     });
   }
 
+  memory(): MemoryInfo {
+    return { ...this.counted };
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.counted = { numTensors: 0, numBytes: 0 };
     const tensors = [...this.live, ...this.scratchTensors.values()];
     this.live.clear();
     this.scratchTensors.clear();

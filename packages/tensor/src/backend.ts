@@ -50,6 +50,16 @@ export interface LinearOptions {
 }
 
 /**
+ * What a backend holds for its callers at one moment (see `Backend.memory`).
+ */
+export interface MemoryInfo {
+  /** Live tensors: made by `zeros` or `upload` and neither disposed nor freed by `destroy`. */
+  readonly numTensors: number;
+  /** Their elements' bytes: rows * cols * (4 for float32, 8 for float64), summed over the live tensors. */
+  readonly numBytes: number;
+}
+
+/**
  * The compute primitives an energy-based model needs. Every op writes into a caller-owned
  * `out` tensor, so a training step allocates nothing; `out` may alias an input for
  * element-wise ops (not for matmul/linear). Ops validate shapes and throw `ShapeError`.
@@ -73,10 +83,21 @@ export interface Backend {
   read(t: Tensor): Promise<Matrix>;
   /** A host copy of `t`, blocking; fine for small tensors and tests. */
   readSync(t: Tensor): Matrix;
-  /** Frees `t`; using it afterwards is an error. */
+  /** Frees `t`; using it afterwards is an error, disposing it twice too. */
   dispose(t: Tensor): void;
-  /** Frees everything the backend holds (kernels, buffers). */
+  /** Frees everything the backend holds (kernels, buffers); its live tensors count as disposed. */
   destroy(): void;
+  /**
+   * The live tensors and their bytes, so a test can assert that a training step leaks nothing
+   * (the count after step N equals the count after step N + k). The contract every backend keeps:
+   * - `zeros` and `upload` add one tensor (rows * cols elements of the backend's precision);
+   * - `dispose` removes it at the call, even where the memory is freed later in op order
+   *   (asynchronous backends), and a second dispose throws without changing the count;
+   * - `destroy` leaves zero;
+   * - no other op changes the count: ops write caller-owned `out` tensors, and a backend's
+   *   internal scratch (kernels, buffers reused across ops, per-shape caches) is not counted.
+   */
+  memory(): MemoryInfo;
 
   // --- copies ------------------------------------------------------------------------
   copy(src: Tensor, out: Tensor): void;

@@ -1,4 +1,4 @@
-import type { Backend, BinaryOp, LinearOptions, MatmulOptions, ReduceOp, Tensor, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, LinearOptions, MatmulOptions, MemoryInfo, ReduceOp, Tensor, UnaryOp } from './backend.js';
 import { ShapeError, InvalidValueError } from './errors.js';
 import { Matrix, assertDimension } from './matrix.js';
 import { nextKey, normalAt, uniformAt, type RngState } from './rng.js';
@@ -44,13 +44,23 @@ export const binaryReference: Record<BinaryOp, (a: number, b: number) => number>
  */
 export class ReferenceBackend implements Backend {
   readonly precision = 'float64' as const;
+  private live = { numTensors: 0, numBytes: 0 };
+  private destroyed = false;
 
   constructor(readonly name = 'reference') {}
 
   private t(x: Tensor, what: string): RefTensor {
+    if (this.destroyed) throw new InvalidValueError(`backend ${this.name} was destroyed`);
     if (!(x instanceof RefTensor) || x.owner !== this.name) throw new ShapeError(`${what} is not a tensor of backend ${this.name}`);
     if (x.disposed) throw new InvalidValueError(`${what} was disposed`);
     return x;
+  }
+
+  private made(rows: number, cols: number, data: Float64Array): RefTensor {
+    if (this.destroyed) throw new InvalidValueError(`backend ${this.name} was destroyed`);
+    this.live.numTensors++;
+    this.live.numBytes += data.byteLength;
+    return new RefTensor(rows, cols, data, this.name);
   }
 
   private same(what: string, a: { rows: number; cols: number }, b: { rows: number; cols: number }): void {
@@ -60,11 +70,11 @@ export class ReferenceBackend implements Backend {
   zeros(rows: number, cols: number, value = 0): Tensor {
     assertDimension('rows', rows);
     assertDimension('cols', cols);
-    return new RefTensor(rows, cols, new Float64Array(rows * cols).fill(value), this.name);
+    return this.made(rows, cols, new Float64Array(rows * cols).fill(value));
   }
 
   upload(m: Matrix): Tensor {
-    return new RefTensor(m.rows, m.cols, Float64Array.from(m.data), this.name);
+    return this.made(m.rows, m.cols, Float64Array.from(m.data));
   }
 
   write(t: Tensor, m: Matrix): void {
@@ -80,11 +90,26 @@ export class ReferenceBackend implements Backend {
     return new Matrix(t.rows, t.cols, this.t(t, 'read source').data.slice());
   }
 
+  /** Frees `t`; allowed after `destroy` too (it then counts nothing), like the other backends. */
   dispose(t: Tensor): void {
-    this.t(t, 'dispose target').disposed = true;
+    if (this.destroyed && t instanceof RefTensor && t.owner === this.name) {
+      t.disposed = true;
+      return;
+    }
+    const T = this.t(t, 'dispose target');
+    T.disposed = true;
+    this.live.numTensors--;
+    this.live.numBytes -= T.data.byteLength;
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.destroyed = true;
+    this.live = { numTensors: 0, numBytes: 0 };
+  }
+
+  memory(): MemoryInfo {
+    return { ...this.live };
+  }
 
   copy(src: Tensor, out: Tensor): void {
     this.same('copy', src, out);

@@ -2,17 +2,30 @@
  * The shared conformance suite must be able to fail on an asynchronous backend: its reads are
  * awaited, and a check a test forgot to await still fails that test. This runs the suite in a
  * nested mocha on ReferenceBackend made asynchronous (reads resolve a timer tick later,
- * readSync throws, like gpu.js webgpu), once as is and once with one op made slightly wrong.
+ * readSync throws, like gpu.js webgpu), once as is, once with one op made slightly wrong and
+ * once with a dispose that frees nothing (a leak the tensor accounting must catch).
  */
 import { expect } from 'chai';
 import Mocha from 'mocha';
 import { InvalidValueError, Matrix, ReferenceBackend, type Tensor, type UnaryOp } from '@boltzmann/tensor';
 import { describeBackendConformance } from '@boltzmann/tensor/testing';
 
-/** The float64 oracle with webgpu's read contract and, optionally, one unary op off by 0.1%. */
+/** What is broken on purpose in an {@link AsyncReference}. */
+interface Flaws {
+  /** This unary op is off by 0.1%. */
+  wrongOp?: UnaryOp;
+  /** `dispose` frees nothing, so the tensor stays counted (and usable). */
+  leakyDispose?: boolean;
+}
+
+/** The float64 oracle with webgpu's read contract and, optionally, a flaw. */
 class AsyncReference extends ReferenceBackend {
-  constructor(private readonly wrongOp?: UnaryOp) {
+  constructor(private readonly flaws: Flaws = {}) {
     super('async-reference');
+  }
+
+  override dispose(t: Tensor): void {
+    if (!this.flaws.leakyDispose) super.dispose(t);
   }
 
   override async read(t: Tensor): Promise<Matrix> {
@@ -27,7 +40,7 @@ class AsyncReference extends ReferenceBackend {
 
   override unary(op: UnaryOp, a: Tensor, out: Tensor): void {
     super.unary(op, a, out);
-    if (op === this.wrongOp) super.affine(out, 1.001, 0, out);
+    if (op === this.flaws.wrongOp) super.affine(out, 1.001, 0, out);
   }
 }
 
@@ -63,9 +76,16 @@ describe('conformance suite self-check on an asynchronous backend', function () 
   });
 
   it('fails exactly the test of an op that is off by 0.1%, naming the element', async function () {
-    const { passed, failed } = await runNested(() => describeBackendConformance('async reference, exp wrong', () => new AsyncReference('exp'), options));
+    const { passed, failed } = await runNested(() => describeBackendConformance('async reference, exp wrong', () => new AsyncReference({ wrongOp: 'exp' }), options));
     expect(failed.map((f) => f.title)).to.deep.equal(['unary exp, in place too']);
     expect(failed[0]!.message).to.match(/^exp: element \d+ \(row \d+, col \d+\) is .+, expected .+/);
+    expect(passed).to.have.length.at.least(40);
+  });
+
+  it('fails exactly the tensor-accounting test of a backend whose dispose frees nothing', async function () {
+    const { passed, failed } = await runNested(() => describeBackendConformance('async reference, leaky dispose', () => new AsyncReference({ leakyDispose: true }), options));
+    expect(failed.map((f) => f.title)).to.deep.equal(['counts live tensors and bytes: zeros and upload add one, dispose removes it, no op changes the count']);
+    expect(failed[0]!.message).to.match(/after 20 zeros \+ dispose/);
     expect(passed).to.have.length.at.least(40);
   });
 });

@@ -144,11 +144,12 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       });
     };
 
+    let destroyed = false;
     before(async function () {
       current = await makeBackend();
     });
     after(function () {
-      current?.destroy();
+      if (!destroyed) current?.destroy();
     });
 
     test('round-trips upload / write / read, odd sizes included', async function (be) {
@@ -165,6 +166,60 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       }
       const z = be.zeros(3, 4, 2);
       expect(Array.from((await read(z)).data)).to.deep.equal(new Array(12).fill(2));
+    });
+
+    test('counts live tensors and bytes: zeros and upload add one, dispose removes it, no op changes the count', async function (be) {
+      const bytes = be.precision === 'float64' ? 8 : 4;
+      const start = be.memory();
+      const counted = (): [number, number] => {
+        const now = be.memory();
+        return [now.numTensors - start.numTensors, now.numBytes - start.numBytes];
+      };
+      const a = be.zeros(3, 5);
+      expect(counted(), 'after zeros(3, 5)').to.deep.equal([1, 15 * bytes]);
+      const b = be.upload(randomMatrix(rng, 5, 129));
+      expect(counted(), 'after upload(5x129)').to.deep.equal([2, (15 + 645) * bytes]);
+      const c = be.zeros(3, 129, 0.5);
+      const row = be.zeros(1, 129);
+      const col = be.zeros(3, 1);
+      const groups = be.zeros(3, 43);
+      const made: [number, number] = [6, (15 + 645 + 387 + 129 + 3 + 129) * bytes];
+      expect(counted(), 'after six tensors').to.deep.equal(made);
+      // every kind of op, readbacks included: none leaves a tensor behind (backend scratch is not counted)
+      const state = rngState(3);
+      be.matmul(a, b, c);
+      be.linear(a, b, row, c, { activation: 'sigmoid' });
+      be.unary('exp', c, c);
+      be.binary('mul', c, c, c);
+      be.axpby(0.5, c, 0.5, c, c);
+      be.affine(c, 0.5, 0.1, c);
+      be.addRowVector(c, row, c);
+      be.mulRowVector(c, row, c);
+      be.mulColVector(c, col, c);
+      be.softmaxGroups(c, 3, c);
+      be.logSumExpGroups(c, 3, groups);
+      be.sumColumns(c, row);
+      be.sumRows(c, col);
+      be.sampleBernoulli(c, state, c);
+      be.sampleGaussian(c, row, state, c);
+      be.softmaxGroups(c, 3, c);
+      be.sampleCategorical(c, 3, state, c);
+      be.uniform(state, c);
+      be.gatherRows(b, new Uint32Array([4, 0, 4]), c);
+      be.copy(b, b);
+      be.fill(a, 2);
+      be.write(a, randomMatrix(rng, 3, 5));
+      await read(c);
+      await be.reduce('sumSquares', c);
+      expect(counted(), 'after running every op once').to.deep.equal(made);
+      for (let i = 0; i < 20; i++) be.dispose(be.zeros(7, 3));
+      expect(counted(), 'after 20 zeros + dispose').to.deep.equal(made);
+      for (const t of [b, c, row, col, groups]) be.dispose(t);
+      expect(counted(), 'after disposing five').to.deep.equal([1, 15 * bytes]);
+      be.dispose(a);
+      expect(counted(), 'after disposing all six').to.deep.equal([0, 0]);
+      expect(() => be.dispose(a), 'a second dispose').to.throw(/dispos/);
+      expect(counted(), 'after a refused second dispose').to.deep.equal([0, 0]);
     });
 
     test('rejects wrong shapes and bad sizes with a ShapeError or a named error', async function (be) {
@@ -431,6 +486,15 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       be.uniform(rngState(5, 1, 2), out);
       ref.uniform(rngState(5, 1, 2), rout);
       await check(out, rout, 'uniform', 1e-6);
+    });
+
+    // last: it destroys the suite's backend
+    test('destroy leaves no live tensor', async function (be) {
+      be.zeros(2, 3);
+      expect(be.memory().numTensors, 'tensors the suite left alive').to.be.above(0);
+      destroyed = true;
+      be.destroy();
+      expect(be.memory()).to.deep.equal({ numTensors: 0, numBytes: 0 });
     });
   });
 }
