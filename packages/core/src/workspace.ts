@@ -61,5 +61,11 @@ export class Workspace {
         this.buffers.delete(id);
       }
     }
+    // a ones column as long as a batch (row sums by product) goes with the batch's row count
+    const ones = this.ones.get(rows);
+    if (ones !== undefined) {
+      this.backend.dispose(ones);
+      this.ones.delete(rows);
+    }
   }
 }
