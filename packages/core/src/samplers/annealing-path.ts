@@ -66,6 +66,13 @@ export class AnnealingPath {
         if (p.role !== 'bias' && p.role !== 'scale') throw new InvalidValueError(`layer "${layer.name}" has a parameter "${p.name}" of role ${p.role}: annealing interpolates biases and keeps scales only`);
       }
     }
+    if (start === 'base-rate') {
+      // checked before any tensor is made, so a refusal leaves nothing behind
+      const visible = target.layers[0]!;
+      if (options.visibleMeans === undefined) throw new InvalidValueError('the "base-rate" start needs the data (its column means set the visible biases of the base distribution)');
+      if (options.visibleMeans.length !== visible.size) throw new InvalidValueError(`base-rate means have ${options.visibleMeans.length} values, layer "${visible.name}" has ${visible.size} units`);
+      if (visible.initializeFromData === undefined) throw new InvalidValueError(`layer "${visible.name}" (${visible.type}) cannot set its biases from data means: use the "uniform" start`);
+    }
     const be = target.backend;
     const copyLayers = () => target.layers.map((l) => unitTypes.get(l.type)(be, l.spec()));
     this.betaLayers = copyLayers();
@@ -80,13 +87,7 @@ export class AnnealingPath {
         }
       });
     });
-    if (start === 'base-rate') {
-      const visible = this.baseLayers[0]!;
-      if (options.visibleMeans === undefined) throw new InvalidValueError('the "base-rate" start needs the data (its column means set the visible biases of the base distribution)');
-      if (options.visibleMeans.length !== visible.size) throw new InvalidValueError(`base-rate means have ${options.visibleMeans.length} values, layer "${visible.name}" has ${visible.size} units`);
-      if (visible.initializeFromData === undefined) throw new InvalidValueError(`layer "${visible.name}" (${visible.type}) cannot set its biases from data means: use the "uniform" start`);
-      visible.initializeFromData(options.visibleMeans);
-    }
+    if (start === 'base-rate') this.baseLayers[0]!.initializeFromData!(options.visibleMeans!);
     this.setBeta(0);
   }
 

@@ -185,10 +185,7 @@ export class Trainer {
     this.learningRate = toSchedule(options.learningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate');
     this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum');
     const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
-    const estimator = options.estimator ?? { type: 'cd', k: TRAINING_DEFAULTS.k };
-    this.estimator = isSpec<EstimatorSpec>(estimator) ? estimatorTypes.get(estimator.type)(model, estimator) : estimator;
-    const optimizer = options.optimizer ?? { type: 'sgd', nesterov: false };
-    this.optimizer = isSpec<OptimizerSpec>(optimizer) ? optimizerTypes.get(optimizer.type)(model, optimizer) : optimizer;
+    // Options are checked before the estimator and the optimizer make tensors, so a refusal leaves none behind.
     const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
     this.regularizers = [
       ...(decay > 0 ? [new L2WeightDecay(decay)] : []),
@@ -196,8 +193,17 @@ export class Trainer {
     ];
     const masking = this.regularizers.filter((r) => r.unitMasks !== undefined);
     if (masking.length > 1) throw new InvalidValueError(`only one regularizer may mask units (dropout); got ${masking.map((r) => r.type).join(', ')}`);
-    if (masking.length === 1 && this.estimator.supportsMasks !== true) {
-      throw new InvalidValueError(`regularizer "${masking[0]!.type}" drops units, which the estimator "${this.estimator.type}" does not support (use "cd" or "pcd")`);
+    const estimator = options.estimator ?? { type: 'cd', k: TRAINING_DEFAULTS.k };
+    this.estimator = isSpec<EstimatorSpec>(estimator) ? estimatorTypes.get(estimator.type)(model, estimator) : estimator;
+    try {
+      if (masking.length === 1 && this.estimator.supportsMasks !== true) {
+        throw new InvalidValueError(`regularizer "${masking[0]!.type}" drops units, which the estimator "${this.estimator.type}" does not support (use "cd" or "pcd")`);
+      }
+      const optimizer = options.optimizer ?? { type: 'sgd', nesterov: false };
+      this.optimizer = isSpec<OptimizerSpec>(optimizer) ? optimizerTypes.get(optimizer.type)(model, optimizer) : optimizer;
+    } catch (error) {
+      if (this.estimator !== estimator) this.estimator.dispose(); // built here from its spec
+      throw error;
     }
     this.masks = masking[0]?.unitMasks;
     for (const r of this.regularizers) r.attach?.(model);
