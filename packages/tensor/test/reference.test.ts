@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import { CounterRng, Matrix, ReferenceBackend, createBackend, registerBackend, rngState, uniformAt, opKey, InvalidValueError } from '@boltzmann/tensor';
+import { CounterRng, Matrix, ReferenceBackend, createBackend, registerBackend, rngState, uniformAt, opKey, InvalidValueError, type UnaryOp } from '@boltzmann/tensor';
 import { describeBackendConformance } from '@boltzmann/tensor/testing';
+import { PlainOracle } from './plain-oracle.js';
 
-// The oracle must agree with itself (sanity of the suite) and with hand-computed values.
-describeBackendConformance('reference vs itself', () => new ReferenceBackend('reference'));
+// The oracle of every other backend's test, checked against an implementation written apart
+// from it (nested arrays, other formulas) at float64 rounding, and against closed forms below.
+describeBackendConformance('reference vs an independent float64 implementation', () => new ReferenceBackend('reference'), { oracle: () => new PlainOracle(), tolerance: 1e-12 });
 
 describe('ReferenceBackend hand-checked values', function () {
   const be = new ReferenceBackend();
@@ -21,6 +23,78 @@ describe('ReferenceBackend hand-checked values', function () {
     expect(d[0]).to.equal(800);
     expect(d[1]).to.be.closeTo(0, 1e-300);
     expect(d[2]).to.be.closeTo(Math.log(2), 1e-15);
+  });
+});
+
+describe('ReferenceBackend against exact arithmetic and closed forms', function () {
+  const be = new ReferenceBackend();
+  /** A rows x cols matrix of integers in [-999, 999], seeded. */
+  const integers = (rows: number, cols: number, seed: number): Matrix => {
+    const u = new CounterRng(seed, 5).uniforms(new Float64Array(rows * cols));
+    return new Matrix(rows, cols, Float64Array.from(u, (x) => Math.floor(x * 1999) - 999));
+  };
+  const big = (m: Matrix, r: number, c: number): bigint => BigInt(m.get(r, c));
+
+  it('matmul of integer matrices of odd sizes, every transpose, equals the exact (BigInt) product', function () {
+    for (const [m, k, n] of [[1, 1, 1], [3, 129, 5], [17, 3, 129]] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const A = integers(ta ? k : m, ta ? m : k, m + k);
+          const B = integers(tb ? n : k, tb ? k : n, n + 7);
+          const out = be.zeros(m, n);
+          be.matmul(be.upload(A), be.upload(B), out, { transposeA: ta, transposeB: tb, alpha: -2, beta: 0 });
+          const got = be.readSync(out);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let exact = 0n;
+              for (let p = 0; p < k; p++) exact += (ta ? big(A, p, i) : big(A, i, p)) * (tb ? big(B, j, p) : big(B, p, j));
+              expect(got.get(i, j), `${m}x${k}x${n} ta=${ta} tb=${tb} (${i}, ${j})`).to.equal(Number(-2n * exact));
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('sums and dyadic scalings of integers are exact', function () {
+    const A = integers(129, 3, 1);
+    const Y = integers(129, 3, 2);
+    const a = be.upload(A);
+    const cols = be.zeros(1, 3, 5);
+    be.sumColumns(a, cols, 0.5, -4);
+    const rows = be.zeros(129, 1);
+    be.sumRows(a, rows);
+    const axpby = be.zeros(129, 3);
+    be.axpby(0.75, a, -1.25, be.upload(Y), axpby);
+    for (let c = 0; c < 3; c++) {
+      let s = 0n;
+      for (let r = 0; r < 129; r++) s += big(A, r, c);
+      expect(be.readSync(cols).get(0, c)).to.equal(Number(s) / 2 - 20);
+    }
+    for (let r = 0; r < 129; r++) {
+      expect(be.readSync(rows).get(r, 0)).to.equal(Number(big(A, r, 0) + big(A, r, 1) + big(A, r, 2)));
+      for (let c = 0; c < 3; c++) expect(be.readSync(axpby).get(r, c)).to.equal((3 * A.get(r, c) - 5 * Y.get(r, c)) / 4);
+    }
+  });
+
+  it('the activations, softmax and log-sum-exp at points with closed forms', function () {
+    const ln = Math.log;
+    const unary = (op: UnaryOp, xs: number[]): number[] => {
+      const t = be.upload(new Matrix(1, xs.length, Float64Array.from(xs)));
+      be.unary(op, t, t);
+      return Array.from(be.readSync(t).data);
+    };
+    const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(g).to.be.closeTo(want[i]!, 1e-15 * (1 + Math.abs(want[i]!))));
+    close(unary('sigmoid', [ln(3), -ln(3), 0]), [3 / 4, 1 / 4, 1 / 2]); // 1 / (1 + 1/3)
+    close(unary('softplus', [ln(3), -ln(3), 0]), [ln(4), ln(4 / 3), ln(2)]); // log(1 + e^x)
+    close(unary('tanh', [ln(2)]), [3 / 5]); // (4 - 1) / (4 + 1)
+    const groups = be.upload(new Matrix(1, 4, Float64Array.from([0, ln(3), ln(2), ln(6)])));
+    const soft = be.zeros(1, 4);
+    be.softmaxGroups(groups, 2, soft);
+    close(Array.from(be.readSync(soft).data), [1 / 4, 3 / 4, 1 / 4, 3 / 4]);
+    const lse = be.zeros(1, 2);
+    be.logSumExpGroups(groups, 2, lse);
+    close(Array.from(be.readSync(lse).data), [ln(4), ln(8)]);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * A mocha suite that checks any Backend against the float64 ReferenceBackend, op by op,
- * on seeded random inputs of odd sizes (1, 3, 129...). Backend packages call
+ * A mocha suite that checks any Backend against the float64 ReferenceBackend (or another
+ * float64 oracle, see `ConformanceOptions.oracle`), op by op, on seeded random inputs of odd
+ * sizes (1, 3, 129...). Backend packages call
  * `describeBackendConformance` from their tests, once per mode that runs on the machine.
  *
  * The backend under test is only ever read with `await backend.read(t)` (never `readSync`), so
@@ -20,6 +21,12 @@ export interface ConformanceOptions {
   tolerance?: number;
   /** Shapes [m, k, n] to test matmul on; defaults include 1, 3 and 129. */
   matmulShapes?: Array<[number, number, number]>;
+  /**
+   * The float64 backend the results are compared with (it must have `readSync`); default a
+   * ReferenceBackend. The ReferenceBackend's own test passes an implementation written apart
+   * from it, since comparing the reference with itself could not fail.
+   */
+  oracle?: () => Backend;
 }
 
 /** A float32 `rows` x `cols` matrix of uniforms in [lo, hi) drawn from `rng`. */
@@ -94,7 +101,7 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
 
   describe(`Backend conformance: ${label}`, function () {
     let current: Backend | undefined;
-    const ref = new ReferenceBackend();
+    const ref = options.oracle?.() ?? new ReferenceBackend();
     const rng = new CounterRng(1234);
     /** The readbacks and checks the running test started; each is awaited again when it ends. */
     let pending: Promise<unknown>[] = [];
