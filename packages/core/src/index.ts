@@ -140,6 +140,19 @@ export {
 } from './training/trainer.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
+export { EpochMonitor, evenlySpaced, type MonitorOptions } from './training/epoch-monitor.js';
+export {
+  trainingLoop,
+  type TrainingLoopOptions,
+  type TrainingData,
+  type BatchStream,
+  type TrainingPosition,
+  type LoopEvent,
+  type LoopEnd,
+  type LoopStartedEvent,
+  type LoopBatchEndEvent,
+  type LoopEpochEndEvent,
+} from './training/training-loop.js';
 export { type MinibatchSGDOptions } from './training/minibatch-sgd.js';
 export { monitorSupport, checkMonitorable, resolveMonitor, type MonitorSupport, type MonitoredMetric, type MonitorChoice, type ResolvedMonitor } from './training/monitoring.js';
 

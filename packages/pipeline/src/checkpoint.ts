@@ -18,7 +18,11 @@ export interface CheckpointOptions {
    * restarts the epoch in progress, so resume such runs from epoch checkpoints.
    */
   everySteps?: number;
-  /** Also write when the run ends without error (completed, stopped early, data ended); default true. */
+  /**
+   * Also write when the run ends without error (completed, stopped early, data ended); default
+   * true. A cancelled run (unsubscribed, or `TrainOptions.signal` aborted) always writes one,
+   * unless the last checkpoint already holds its counters.
+   */
   final?: boolean;
 }
 
@@ -77,7 +81,8 @@ export class Checkpointer {
     return { type: 'checkpoint-written', path, epoch: trainer.epoch, step: trainer.step, trigger };
   }
 
-  private isCurrent(trainer: Trainer): boolean {
+  /** Whether the last checkpoint written holds the trainer's current counters. */
+  isCurrent(trainer: Trainer): boolean {
     return this.lastStep === trainer.step && this.lastEpoch === trainer.epoch;
   }
 }

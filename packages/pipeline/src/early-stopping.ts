@@ -1,6 +1,6 @@
 import { checkMonitorable, monitorSupport, type EnergyModel, type EpochReport, type MonitoredMetric, type MonitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
-import type { MonitorOptions } from './epoch-monitor.js';
+import type { MonitorOptions } from '@boltzmann/core';
 
 /** Metrics of the epoch report that early stopping can watch by name. */
 export type EarlyStoppingMetricName = 'pseudoLogLikelihood' | 'freeEnergyGap' | 'reconstructionError' | 'meanHiddenActivation';

@@ -1,4 +1,4 @@
-import type { EpochReport } from '@boltzmann/core';
+import type { EpochReport, LoopBatchEndEvent, LoopEpochEndEvent, LoopStartedEvent } from '@boltzmann/core';
 
 /** Metrics over the last steps of a run (see `TrainOptions.window`); each value is averaged over rows. */
 export interface WindowMetrics {
@@ -10,43 +10,17 @@ export interface WindowMetrics {
   freeEnergy: number;
 }
 
-/** The run begins (after a resume: where the checkpoint left off). */
-export interface StartedEvent {
-  type: 'started';
-  /** Epochs the trainer had completed before this run. */
-  epoch: number;
-  /** Steps the trainer had completed before this run. */
-  step: number;
-  /** The epoch count the run trains up to (`session.epochs`). */
-  epochs: number;
-  /** Steps in one epoch where known (matrix data or `stepsPerEpoch`), else undefined. */
-  stepsPerEpoch?: number;
-}
+/** The run begins (after a resume: where the checkpoint left off); core's loop event. */
+export type StartedEvent = LoopStartedEvent;
 
-/** One training step is done. */
-export interface BatchEndEvent {
-  type: 'batch-end';
-  /** The epoch this step belongs to, counted from 1 (the epoch-end of the same epoch reports it). */
-  epoch: number;
-  /** Steps completed so far in the whole training (the trainer's counter). */
-  step: number;
-  /** This step's number inside its epoch, from 1. */
-  batch: number;
-  /** Rows in this step's batch. */
-  rows: number;
-  /** The hyperparameters this step used. */
-  learningRate: number;
-  momentum: number;
+/** One training step is done (core's loop event, plus the sliding window). */
+export interface BatchEndEvent extends Omit<LoopBatchEndEvent, 'lastOfEpoch'> {
   /** Sliding-window metrics, when `TrainOptions.window` asks for them. */
   window?: WindowMetrics;
 }
 
 /** One epoch is done; `report` holds core's epoch metrics (read back once, here). */
-export interface EpochEndEvent {
-  type: 'epoch-end';
-  report: EpochReport;
-  /** The epoch count the run trains up to. */
-  epochs: number;
+export interface EpochEndEvent extends LoopEpochEndEvent {
   /** Sliding-window metrics at the epoch's last step, when asked for. */
   window?: WindowMetrics;
 }
@@ -58,8 +32,8 @@ export interface CheckpointWrittenEvent {
   /** The trainer's counters saved in it. */
   epoch: number;
   step: number;
-  /** What made it: the epoch or step interval, or the end of the run. */
-  trigger: 'epoch' | 'step' | 'final';
+  /** What made it: the epoch or step interval, the end of the run, or its cancellation. */
+  trigger: 'epoch' | 'step' | 'final' | 'cancelled';
 }
 
 /** Early stopping ended the run. */
@@ -78,8 +52,8 @@ export interface EarlyStopEvent {
   restoredBest: boolean;
 }
 
-/** Why a run ended without an error. */
-export type StopReason = 'completed' | 'early-stop' | 'data-ended';
+/** Why a run ended without an error ("cancelled": `TrainOptions.signal` was aborted). */
+export type StopReason = 'completed' | 'early-stop' | 'data-ended' | 'cancelled';
 
 /** What a finished run did. */
 export interface TrainingSummary {

@@ -8,6 +8,7 @@
 
 // training
 export { train, resolveTrainOptions, type TrainOptions, type ResolvedTrainOptions } from './train.js';
+export type { MonitorOptions } from '@boltzmann/core';
 export { validateSession, type TrainingSession, type DataFactory, type StreamPosition, type SessionData } from './session.js';
 export type {
   TrainingEvent,
@@ -34,7 +35,6 @@ export {
   type CustomStoppingMetric,
   type StoppingDecision,
 } from './early-stopping.js';
-export { EpochMonitor, evenlySpaced, type MonitorOptions, type ReportBase } from './epoch-monitor.js';
 export { WindowEvaluator, type WindowOptions } from './window-evaluator.js';
 export { SlidingWindow } from './sliding-window.js';
 

@@ -1,10 +1,9 @@
-import { monitorSupport, resolveMonitor, type MonitorSupport } from '@boltzmann/core';
+import { monitorSupport, resolveMonitor, type MonitorOptions, type MonitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Observable } from 'rxjs';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 import { currentDemand } from './demand.js';
 import { EarlyStopping, checkStoppingMetric, defaultStoppingMetric, type EarlyStoppingOptions } from './early-stopping.js';
-import type { MonitorOptions } from './epoch-monitor.js';
 import type { TrainingEvent } from './events.js';
 import { validateSession, type TrainingSession } from './session.js';
 import { TrainingRun } from './training-run.js';
@@ -26,6 +25,12 @@ export interface TrainOptions {
    * fails (memory stays bounded); demand-driven sources never do. Default 64.
    */
   maxBufferedBatches?: number;
+  /**
+   * Aborting it stops the run between two steps, like unsubscribing, but the consumer still gets
+   * the last events: a checkpoint (trigger "cancelled", when `checkpoint` is configured), then
+   * `finished` with reason "cancelled", then the stream completes.
+   */
+  signal?: AbortSignal;
 }
 
 /** `TrainOptions` checked, with defaults filled in (each run builds its own stateful helpers from them). */
@@ -37,6 +42,7 @@ export interface ResolvedTrainOptions {
   support: MonitorSupport;
   window?: WindowOptions;
   maxBufferedBatches: number;
+  signal?: AbortSignal;
 }
 
 /**
@@ -49,7 +55,9 @@ export interface ResolvedTrainOptions {
  * The Observable is cold: each subscription runs the training (so give a run to several
  * consumers with `share()` or `connectable()`; the run starts a tick after the first subscribe,
  * so consumers that subscribe at once all see its first event). Unsubscribing stops it between
- * two steps; a checkpoint being written is finished first, so the last checkpoint is whole.
+ * two steps; a checkpoint being written is finished first, so the last checkpoint is whole, and
+ * when checkpoints are configured one more is written then (see `TrainOptions.signal` for a
+ * cancellation that still reports).
  * The trainer pulls its batches: stream sources produce only when it is ready (see `Demand`).
  * It can be pulled in turn: read through `pull(train(...))`, it trains a step only when the
  * reader wants the next event.
@@ -83,6 +91,10 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
   const support = monitorSupport(session.model);
   resolveMonitor(session.model, monitor, support);
   const out: ResolvedTrainOptions = { monitor, support, maxBufferedBatches };
+  if (options.signal !== undefined) {
+    if (!(options.signal instanceof AbortSignal)) throw new InvalidValueError('train() option signal must be an AbortSignal');
+    out.signal = options.signal;
+  }
   if (options.checkpoint !== undefined) {
     new Checkpointer(options.checkpoint);
     out.checkpoint = options.checkpoint;

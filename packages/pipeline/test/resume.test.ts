@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
+import { tap } from 'rxjs';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { loadModel, Trainer, type EnergyModel } from '@boltzmann/core';
 import { CounterRng, Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
@@ -96,16 +97,36 @@ describe('resume: an interrupted run ends bit-identical to an uninterrupted one'
     await expectSameParams(session.model, reference);
   });
 
-  it('cancelled between checkpoints: the last checkpoint is whole, and resuming it still ends identical', async function () {
+  it('unsubscribed between checkpoints: a checkpoint of the cancelled position is written whole, and resuming it ends identical', async function () {
     const reference = await uninterrupted(new CpuBackend());
     const path = join(tmp.dir, 'cancel.json');
     const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
     await runUntil(train({ model, trainer, data, epochs: E }, { checkpoint: { path, everySteps: 5 } }), (e) => e.type === 'batch-end' && e.step === 13);
-    await settle();
+    // The run writes its last checkpoint after the consumer left: wait for it.
+    for (let turn = 0; turn < 500 && loadModel(path, new CpuBackend()).trainer!.step !== 13; turn++) await settle(1);
     expect(trainer.step).to.equal(13);
     expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
-    const loaded = loadModel(path, new CpuBackend());
-    expect(loaded.trainer!.step).to.equal(10);
+    expect(loadModel(path, new CpuBackend()).trainer!.step).to.equal(13);
+    const session = resumeSession(path, new CpuBackend(), { data, epochs: E });
+    await runAll(train(session));
+    await expectSameParams(session.model, reference);
+  });
+
+  it('cancelled by an AbortSignal: the events end with a "cancelled" checkpoint and summary, and resuming ends identical', async function () {
+    const reference = await uninterrupted(new CpuBackend());
+    const path = join(tmp.dir, 'abort.json');
+    const { model, trainer } = makeSession(new CpuBackend(), 9, 5);
+    const controller = new AbortController();
+    const events = await runAll(
+      train({ model, trainer, data, epochs: E }, { checkpoint: { path, everyEpochs: 2, final: false }, signal: controller.signal }).pipe(
+        tap((e) => {
+          if (e.type === 'batch-end' && e.step === 7) controller.abort();
+        }),
+      ),
+    );
+    const tail = events.slice(-3).map((e) => (e.type === 'checkpoint-written' ? `${e.type}:${e.trigger}:${e.step}` : e.type === 'finished' ? `finished:${e.summary.reason}` : `${e.type}:${(e as { step?: number }).step}`));
+    expect(tail).to.deep.equal(['batch-end:7', 'checkpoint-written:cancelled:7', 'finished:cancelled']);
+    expect(trainer.step).to.equal(7);
     const session = resumeSession(path, new CpuBackend(), { data, epochs: E });
     await runAll(train(session));
     await expectSameParams(session.model, reference);

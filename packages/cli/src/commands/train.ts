@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
-import { saveModel, type SplitValue } from '@boltzmann/core';
-import { JsonlLogger, ProgressBar, evenlySpaced, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
+import { evenlySpaced, saveModel, type SplitValue } from '@boltzmann/core';
+import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import type { Subscription } from 'rxjs';
 import type { ParsedArgs } from '../args.js';

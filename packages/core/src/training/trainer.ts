@@ -1,13 +1,6 @@
 import { CounterRng, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
 import { estimatorTypes } from '../estimators/registry.js';
-import { FreeEnergyMetric } from '../metrics/free-energy.js';
-import { MeanActivationMetric } from '../metrics/mean-activation.js';
-import type { Metric } from '../metrics/metric.js';
-import { PseudoLikelihoodMetric } from '../metrics/pseudo-likelihood.js';
-import { ReconstructionErrorMetric } from '../metrics/reconstruction-error.js';
-import { UpdateNormMetric } from '../metrics/update-norm.js';
-import { WeightNormMetric } from '../metrics/weight-norm.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/optimizer.js';
 import { optimizerTypes } from '../optimizers/registry.js';
@@ -20,7 +13,8 @@ import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
 import { DivergenceGuard } from './divergence-guard.js';
-import { monitorSupport, resolveMonitor, type MonitorSupport } from './monitoring.js';
+import type { MonitorOptions } from './epoch-monitor.js';
+import { trainingLoop } from './training-loop.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
@@ -90,7 +84,9 @@ export interface FitOptions {
    * that holds and the visible units are Bernoulli. Asking (true) for one the model does not
    * allow is an InvalidValueError saying why, before any step.
    */
-  monitor?: { freeEnergy?: boolean; pseudoLikelihood?: boolean; rows?: number };
+  monitor?: MonitorOptions;
+  /** Aborting it stops training between two steps; `fit` then returns the reports of the epochs that ended. */
+  signal?: AbortSignal;
 }
 
 /** Train vs held-out values of one metric (held-out only when validation data was given). */
@@ -161,24 +157,16 @@ export class Trainer {
   shuffleRng: CounterRng;
   private readonly grads: GradientSet;
   private readonly guard: DivergenceGuard;
-  /** Undefined where the model cannot be reconstructed (reports NaN). */
-  private readonly reconstruction: ReconstructionErrorMetric | undefined;
-  /** Undefined without a hidden layer (reports NaN). */
-  private readonly activation: MeanActivationMetric | undefined;
-  /** What the model allows to be monitored, and why not. */
-  private readonly support: MonitorSupport;
-  private readonly weightNorm: WeightNormMetric;
-  private readonly updateNorm: UpdateNormMetric;
   private readonly masks: UnitMasks | undefined;
-  private tracking = false;
-  private sawReconstruction = false;
-  private sawDataPhase = false;
   /** Take a snapshot before the next step: none was taken since construction (so setParams after it counts). */
   private snapshotDue = true;
+  /** The counters of the last good snapshot, put back with the parameters after a divergence. */
+  private good = { epoch: 0, step: 0 };
   private lastHyper: Hyperparameters = { learningRate: NaN, momentum: NaN };
   /** A step whose estimator returned a promise has not finished yet. */
   private stepPending = false;
-  private readonly observer: StepObserver;
+  /** The regularizers that watch the data phase (sparsity targets). */
+  private readonly dataPhaseHooks: readonly Regularizer[];
 
   constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
@@ -225,26 +213,7 @@ export class Trainer {
     this.guard = new DivergenceGuard(model, this.stateTensors(), { afterRestore: () => this.resyncState() });
     // Valid from the start: a divergence before any fit restores these, never zeros (refreshed before the first step).
     this.guard.snapshot();
-    this.support = monitorSupport(model);
-    this.reconstruction = this.support.reconstructionError === undefined ? new ReconstructionErrorMetric(model, { seed }) : undefined;
-    this.activation = model.layers.length > 1 ? new MeanActivationMetric(model) : undefined;
-    this.weightNorm = new WeightNormMetric(model);
-    this.updateNorm = new UpdateNormMetric(model);
-    const dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
-    this.observer = {
-      onDataPhase: (means) => {
-        if (this.tracking && this.activation) {
-          this.activation.addMeans(means[this.activation.layerIndex]!);
-          this.sawDataPhase = true;
-        }
-        for (const r of dataPhaseHooks) r.onDataPhase!(model, means);
-      },
-      onReconstruction: (batch, reconstruction) => {
-        if (!this.tracking) return;
-        this.reconstruction?.addReconstruction(batch, reconstruction);
-        this.sawReconstruction = true;
-      },
-    };
+    this.dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
   }
 
   /** Rebuilds a trainer from a checkpoint (see `loadModel`): same config, counters, RNG, optimizer and estimator state. */
@@ -269,6 +238,7 @@ export class Trainer {
     trainer.optimizer.loadState(checkpoint.optimizer);
     trainer.estimator.loadState(checkpoint.estimator);
     trainer.loadRegularizerState(checkpoint.regularizers ?? {});
+    trainer.good = { epoch: trainer.epoch, step: trainer.step };
     return trainer;
   }
 
@@ -338,6 +308,11 @@ export class Trainer {
     return { learningRate: this.learningRate.value(clock), momentum: this.momentum.value(clock) };
   }
 
+  /** The hyperparameters of the last step (NaN before any). */
+  get lastHyperparameters(): Hyperparameters {
+    return { ...this.lastHyper };
+  }
+
   /**
    * One training step on a batch already on the model's backend (rows x visible units);
    * nothing is validated. The building block of `fit` and of streaming pipelines.
@@ -349,15 +324,12 @@ export class Trainer {
    * `await` the result either way, and leave the batch alone until then. A step, `partialFit`
    * or `checkFinite` called while a step is still pending is refused (InvalidValueError).
    */
-  trainStep(batch: Tensor): void | Promise<void> {
+  trainStep(batch: Tensor, observer?: StepObserver): void | Promise<void> {
     this.checkIdle('trainStep');
-    if (this.snapshotDue) {
-      this.guard.snapshot();
-      this.snapshotDue = false;
-    }
+    if (this.snapshotDue) this.markGood();
     const hyper = this.hyperparameters();
     const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}) };
-    const pending = this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observer, context);
+    const pending = this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observerFor(observer), context);
     if (!isThenable(pending)) {
       this.finishStep(hyper);
       return;
@@ -366,6 +338,27 @@ export class Trainer {
     return Promise.resolve(pending)
       .then(() => this.finishStep(hyper))
       .finally(() => (this.stepPending = false));
+  }
+
+  /** `observer` joined with the regularizers that watch the data phase. */
+  private observerFor(observer: StepObserver | undefined): StepObserver | undefined {
+    const hooks = this.dataPhaseHooks;
+    if (hooks.length === 0) return observer;
+    const model = this.model;
+    return {
+      onDataPhase: (means) => {
+        observer?.onDataPhase?.(means);
+        for (const r of hooks) r.onDataPhase!(model, means);
+      },
+      ...(observer?.onReconstruction ? { onReconstruction: observer.onReconstruction } : {}),
+    };
+  }
+
+  /** Records the parameters, state and counters as the last good ones. */
+  private markGood(): void {
+    this.guard.snapshot();
+    this.good = { epoch: this.epoch, step: this.step };
+    this.snapshotDue = false;
   }
 
   /** Regularizers and optimizer once the estimator has filled the gradients. */
@@ -396,112 +389,36 @@ export class Trainer {
 
   /**
    * Throws a DivergenceError if any parameter (or optimizer / regularizer state) holds NaN/Inf,
-   * after restoring the last good ones: those of the last passing check or fit epoch, else those
-   * before the first step. When all are finite, records them as the last good ones.
+   * after restoring the last good ones and the epoch and step counters that went with them:
+   * those of the last passing check (every epoch end of `fit`), else those before the first
+   * step. When all are finite, records them as the last good ones. `hint` ends the message.
    */
-  async checkFinite(where = `after step ${this.step}`): Promise<void> {
+  async checkFinite(where = `after step ${this.step}`, hint = ''): Promise<void> {
     this.checkIdle('checkFinite');
-    await this.guard.check(where);
-    this.guard.snapshot();
-    this.snapshotDue = false;
+    try {
+      await this.guard.check(where, hint);
+    } catch (error) {
+      this.epoch = this.good.epoch;
+      this.step = this.good.step;
+      throw error;
+    }
+    this.markGood();
   }
 
   /**
-   * Trains for `epochs` more epochs on `data` (validated: shape, NaN/Inf, unit range).
-   * Returns one report per epoch. On NaN/Inf in the parameters it restores those of the last
-   * good epoch (and the epoch/step counters) and throws a DivergenceError naming both.
+   * Trains for `epochs` more epochs on `data` (validated: shape, NaN/Inf, unit range) through
+   * `trainingLoop`, as `train()` of the pipeline does. Returns one report per epoch. On NaN/Inf
+   * in the parameters it restores those of the last good epoch (and the epoch/step counters)
+   * and throws a DivergenceError naming both.
    */
   async fit(data: Matrix, options: FitOptions): Promise<EpochReport[]> {
-    const model = this.model;
-    const be = model.backend;
-    const visible = model.layers[0]!;
-    visible.validate(data, 'training data');
-    if (options.validation !== undefined) visible.validate(options.validation, 'validation data');
     const epochs = checkInteger('epochs', options.epochs, 0);
-    this.checkSchedules(this.epoch + epochs);
-    const monitorRows = checkInteger('monitor.rows', options.monitor?.rows ?? TRAINING_DEFAULTS.monitorRows);
-    // By default what the model allows; an explicit request it does not allow fails here, before any step.
-    const { freeEnergy: wantFreeEnergy, pseudoLikelihood: wantPll } = resolveMonitor(model, options.monitor, this.support);
-    // E[h | v] from the visible units alone, for estimators whose data phase does not report it (wake/dream).
-    const activationFallback = this.support.meanHiddenActivation === undefined;
-
-    const n = data.rows;
-    const batchSize = Math.min(this.config.batchSize, n);
-    if (this.step === 0 && this.config.initVisibleBiasFromData && (await layerIsBlank(model, 0))) visible.initializeFromData?.(columnMeans(data));
-
-    const resident = be.upload(data);
-    const trainMonitor = be.upload(data.gatherRows(evenlySpaced(n, monitorRows)));
-    const validation = options.validation;
-    const validationMonitor = validation ? be.upload(validation.gatherRows(evenlySpaced(validation.rows, monitorRows))) : undefined;
-    const freeEnergy = wantFreeEnergy ? new FreeEnergyMetric(model) : undefined;
-    const pll = wantPll ? new PseudoLikelihoodMetric(model, { seed: this.config.seed }) : undefined;
     const reports: EpochReport[] = [];
-    this.guard.snapshot();
-    this.snapshotDue = false;
-    let goodEpoch = this.epoch;
-    let goodStep = this.step;
-    const stepsPerEpoch = Math.ceil(n / batchSize);
-    const probeEvery = Math.max(1, Math.floor(stepsPerEpoch / UPDATE_NORM_PROBES));
-    try {
-      for (let e = 0; e < epochs; e++) {
-        const started = performance.now();
-        const order = this.config.shuffle ? this.shuffleRng.permutation(n) : identity(n);
-        this.reconstruction?.reset();
-        this.activation?.reset();
-        let activationSeen = false;
-        this.updateNorm.reset();
-        this.tracking = true;
-        for (let start = 0, index = 0; start < n; start += batchSize, index++) {
-          const rows = Math.min(batchSize, n - start);
-          const batch = model.workspace.get('trainer:batch', rows, visible.size);
-          be.gatherRows(resident, order.subarray(start, start + rows), batch);
-          this.sawReconstruction = false;
-          this.sawDataPhase = false;
-          const probe = (index + 1) % probeEvery === 0;
-          if (probe) this.updateNorm.beforeStep();
-          await this.trainStep(batch);
-          if (probe) this.updateNorm.update(batch);
-          if (!this.sawReconstruction) this.reconstruction?.update(batch);
-          if (this.activation && !this.sawDataPhase && activationFallback) this.activation.update(batch);
-          activationSeen ||= this.sawDataPhase || activationFallback;
-        }
-        this.tracking = false;
-        this.epoch += 1;
-        const hint = ` (learning rate ${this.lastHyper.learningRate}, momentum ${this.lastHyper.momentum})`;
-        try {
-          await this.guard.check(`in epoch ${this.epoch}`, hint);
-        } catch (error) {
-          this.epoch = goodEpoch;
-          this.step = goodStep;
-          throw error;
-        }
-        this.guard.snapshot();
-        goodEpoch = this.epoch;
-        goodStep = this.step;
-
-        const report: EpochReport = {
-          epoch: this.epoch,
-          step: this.step,
-          ...this.lastHyper,
-          reconstructionError: this.reconstruction ? await this.reconstruction.value() : NaN,
-          meanHiddenActivation: this.activation && activationSeen ? await this.activation.value() : NaN,
-          weightNorm: await this.weightNorm.value(),
-          updateNorm: await this.updateNorm.value(),
-          seconds: 0,
-        };
-        if (freeEnergy) report.freeEnergy = await scoreSplit(freeEnergy, trainMonitor, validationMonitor);
-        if (pll) report.pseudoLogLikelihood = await scoreSplit(pll, trainMonitor, validationMonitor);
-        report.seconds = (performance.now() - started) / 1000;
-        reports.push(report);
-        if (options.onEpoch && (await options.onEpoch(report)) === false) break;
-      }
-    } finally {
-      this.tracking = false;
-      be.dispose(resident);
-      be.dispose(trainMonitor);
-      if (validationMonitor) be.dispose(validationMonitor);
-      freeEnergy?.dispose();
-      pll?.dispose();
+    const loop = trainingLoop(this, data, { untilEpoch: this.epoch + epochs, validation: options.validation, monitor: options.monitor, signal: options.signal });
+    for await (const event of loop) {
+      if (event.type !== 'epoch-end') continue;
+      reports.push(event.report);
+      if (options.onEpoch && (await options.onEpoch(event.report)) === false) break;
     }
     return reports;
   }
@@ -511,16 +428,9 @@ export class Trainer {
     this.guard.dispose();
     this.optimizer.dispose();
     this.estimator.dispose();
-    this.reconstruction?.dispose();
-    this.activation?.dispose();
-    this.weightNorm.dispose();
-    this.updateNorm.dispose();
     for (const r of this.regularizers) r.dispose?.();
   }
 }
-
-/** Steps per epoch whose update norm `fit` measures (spread evenly; the others cost nothing extra). */
-const UPDATE_NORM_PROBES = 10;
 
 /** Whether an estimator's step returned a promise (or any thenable) rather than nothing. */
 function isThenable(x: unknown): x is PromiseLike<void> {
@@ -532,43 +442,3 @@ function isSpec<S extends { type: string }>(x: unknown): x is S {
   return typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype && typeof (x as { type?: unknown }).type === 'string';
 }
 
-/** Whether every parameter of layer `l` is exactly zero (never initialised or trained). */
-async function layerIsBlank(model: EnergyModel, l: number): Promise<boolean> {
-  for (const p of model.layers[l]!.parameters) if ((await model.backend.reduce('sumAbs', p.tensor)) !== 0) return false;
-  return true;
-}
-
-/** Column means in float64 (for the visible-bias initialisation). */
-function columnMeans(m: Matrix): Float64Array {
-  const out = new Float64Array(m.cols);
-  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]!;
-  for (let c = 0; c < m.cols; c++) out[c]! /= m.rows;
-  return out;
-}
-
-/** min(n, count) row indices spread evenly over 0..n-1 (a representative fixed subset). */
-function evenlySpaced(n: number, count: number): Uint32Array {
-  const k = Math.min(n, count);
-  const out = new Uint32Array(k);
-  for (let i = 0; i < k; i++) out[i] = Math.floor((i * n) / k);
-  return out;
-}
-
-function identity(n: number): Uint32Array {
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  return out;
-}
-
-/** The metric over a resident set (at most `monitorRows` rows). */
-async function scoreOn(metric: Metric, data: Tensor): Promise<number> {
-  metric.reset();
-  metric.update(data);
-  return metric.value();
-}
-
-async function scoreSplit(metric: Metric, train: Tensor, validation: Tensor | undefined): Promise<SplitValue> {
-  const out: SplitValue = { train: await scoreOn(metric, train) };
-  if (validation) out.validation = await scoreOn(metric, validation);
-  return out;
-}
