@@ -194,7 +194,6 @@ export {
   type ConditionalStatistics,
 } from './metrics/exact-boltzmann.js';
 export { WakeDream, type WakeDreamOptions } from './learning/wake-dream.js';
-export { WakeDreamTrainer, type WakeDreamTrainerOptions, type WakeDreamFitOptions } from './learning/wake-dream-trainer.js';
 
 // constraint satisfaction by simulated annealing (fixed-weight Boltzmann machines as solvers)
 export { TemperatureList, checkCooling, type CoolingSchedule, type CoolingScheduleSpec } from './annealing/cooling-schedule.js';

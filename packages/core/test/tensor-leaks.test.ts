@@ -34,7 +34,6 @@ import {
   Trainer,
   UpdateNormMetric,
   WakeDream,
-  WakeDreamTrainer,
   WeightNormMetric,
   aisLogLikelihood,
   annealedImportanceSampling,
@@ -208,9 +207,9 @@ describe('tensor accounting: a training step leaks no tensor, and disposing free
       expectAllFreed(be);
     });
 
-    it('fully connected Boltzmann machine: WakeDreamTrainer.fit', async function () {
+    it('fully connected Boltzmann machine: the Trainer with wake/dream', async function () {
       const bm = BoltzmannMachine.create(be, { visible: 5, hidden: 2, seed: 4, weightStd: 0.3 });
-      const trainer = new WakeDreamTrainer(bm, { batchSize: 8, seed: 1 });
+      const trainer = new Trainer(bm, { estimator: { type: 'wake-dream' }, batchSize: 8, seed: 1, initVisibleBiasFromData: false });
       await expectSteadyTensors(be, () => trainer.fit(firstColumns(data, 5), { epochs: 1 }));
       trainer.dispose();
       bm.dispose();

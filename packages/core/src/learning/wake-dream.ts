@@ -52,7 +52,7 @@ interface Moments {
  *
  * That copy is read with `await backend.read`, so the step (`computeGradients`, which returns a
  * promise) works on every backend, asynchronous ones (gpu.js webgpu) included; the core `Trainer`
- * and `WakeDreamTrainer` await it.
+ * awaits it.
  */
 export class WakeDream implements Estimator {
   readonly type = 'wake-dream';
