@@ -137,6 +137,7 @@ export {
   type FitOptions,
   type EpochReport,
   type SplitValue,
+  type StepOptions,
 } from './training/trainer.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
@@ -145,6 +146,7 @@ export {
   trainingLoop,
   type TrainingLoopOptions,
   type TrainingData,
+  type TrainingRows,
   type BatchStream,
   type TrainingPosition,
   type LoopEvent,

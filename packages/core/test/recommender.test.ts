@@ -7,6 +7,7 @@ import { CpuBackend } from '@boltzmann/backend-cpu';
 import {
   RBM,
   RecommenderRBM,
+  Trainer,
   compareWithItemMeans,
   holdOutRatings,
   itemMeanPredictions,
@@ -58,6 +59,31 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
       return logits.reduce((s, x, k) => s + [1, 2, 4][k]! * Math.exp(x) / z, 0);
     };
     [0, 2, 1].forEach((item, q) => expect(got[q]).to.be.closeTo(expected(item), 1e-12));
+  });
+
+  it('the masked objective through the core Trainer: one step on a user moves only the weights of the items that user rated', async function () {
+    const be = new CpuBackend({ precision: 'float64' });
+    const rbm = RecommenderRBM.create(be, { items: 5, levels: [1, 2, 3], hidden: 4, weightStd: 0.5, seed: 3 });
+    // Every item is rated by someone; user 1 rated items 1 and 3 only.
+    const ratings = { users: [0, 0, 0, 1, 1, 2, 2], items: [0, 2, 4, 1, 3, 0, 4], ratings: [1, 3, 2, 2, 3, 1, 1] };
+    const rows = rbm.trainingRows(ratings);
+    expect(rows.mask!.row(1).join('')).to.equal('000111000111000');
+    const trainer = new Trainer(rbm, { learningRate: 0.5, momentum: 0, weightDecay: 0, initVisibleBiasFromData: false, seed: 2 });
+    const before = await rbm.getParams();
+    const userRows = (m: Matrix) => be.upload(m.sliceRows(1, 2));
+    await trainer.trainStep(userRows(rows.visible), { visibleMask: userRows(rows.mask!) });
+    const after = await rbm.getParams();
+    const [w0, w1] = [before['visible-hidden.weights']!, after['visible-hidden.weights']!];
+    const [b0, b1] = [before['visible.bias']!, after['visible.bias']!];
+    const weightsMoved = (unit: number) => [0, 1, 2, 3].some((j) => w1.get(unit, j) !== w0.get(unit, j));
+    for (let item = 0; item < 5; item++) {
+      const rated = item === 1 || item === 3;
+      for (let k = 0; k < 3; k++) {
+        expect(weightsMoved(item * 3 + k), `weights of item ${item}, level ${k}`).to.equal(rated);
+        expect(b1.get(0, item * 3 + k) !== b0.get(0, item * 3 + k), `bias of item ${item}, level ${k}`).to.equal(rated);
+      }
+    }
+    trainer.dispose();
   });
 
   it('training never touches the weights or biases of items nobody rated (the mask keeps them out of the energy)', async function () {
@@ -193,7 +219,7 @@ describe('RecommenderRBM: divergence', function () {
       caught = error;
     }
     expect(caught).to.be.instanceOf(DivergenceError);
-    expect((caught as Error).message).to.match(/^training diverged in epoch 1: ".*" holds NaN or Inf \(try a smaller learning rate\); the last good parameters were restored$/);
+    expect((caught as Error).message).to.match(/^training diverged in epoch 1: ".*" holds NaN or Inf \(learning rate 1e\+308, momentum 0.5\); the last good parameters were restored$/);
     const restored = await rbm.getParams();
     for (const [name, m] of Object.entries(good)) expect(Array.from(restored[name]!.data), name).to.deep.equal(Array.from(m.data));
   });

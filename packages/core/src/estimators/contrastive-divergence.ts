@@ -58,6 +58,9 @@ export interface ContrastiveDivergenceOptions {
  * conditional means or its chain states (`statistics`; default: the visible chain state and the
  * hidden means). grads = <dE/dtheta>_data - <dE/dtheta>_model.
  *
+ * Missing values (`context.visibleMask`, the recommender RBM of Salakhutdinov, Mnih & Hinton
+ * 2007) are masked the same way on the visible layer, in both phases (CD only).
+ *
  * Dropout (`context.masks`, Srivastava et al. 2014): one mask per batch row and layer is drawn
  * per step and multiplies the layer's means and states after every update, so a dropped unit is
  * absent from both phases. CD's chains start at the batch, so they use the batch's masks; PCD's
@@ -66,6 +69,7 @@ export interface ContrastiveDivergenceOptions {
 export class ContrastiveDivergence implements Estimator {
   readonly type: string;
   readonly supportsMasks = true;
+  readonly supportsGiven = true;
   readonly persistent: boolean;
   readonly sampler: GibbsSampler;
   /** The schedule of k. */
@@ -86,6 +90,8 @@ export class ContrastiveDivergence implements Estimator {
   private readonly dataStats: Tensor[];
   private readonly modelStats: Tensor[];
   private readonly observedMeans: Tensor[];
+  /** The given layers (clamped to `context.given` in both phases). */
+  private readonly given: readonly number[];
   /** Per layer: the RNG keys one `sample` of it drew (counted the first time; see `updateLastBlock`). */
   private readonly sampleKeys: (number | undefined)[];
 
@@ -111,7 +117,11 @@ export class ContrastiveDivergence implements Estimator {
     }
     // The chains are CD's own and nothing reads their inputs: fuse each Bernoulli-like layer's
     // mean into its product (one linear with the sigmoid, not linear then sigmoid).
-    this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers, fuseMeans: true });
+    this.sampler = new GibbsSampler(model, { meanLayers: this.meanLayers, fuseMeans: true, clampGiven: true });
+    this.given = model.givenLayers();
+    if (this.given.length > 0 && this.persistent) {
+      throw new InvalidValueError(`persistent chains cannot hold given values (layer "${model.layers[this.given[0]!]!.name}" is clamped to each batch row's own): use "cd"`);
+    }
     const [dataBlock, otherBlock] = this.sampler.blocks;
     if (dataBlock!.length !== 1 || model.layers.length < 2) {
       throw new InvalidValueError(
@@ -153,11 +163,20 @@ export class ContrastiveDivergence implements Estimator {
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     const rows = batch.rows;
     this.k = stepCountAt(K, this.kSchedule, context.clock);
-    const dataMasks = context.masks?.draw(model, rows, rng, 'data');
+    const dataMasks = context.visibleMask !== undefined ? this.visibleMasks(context) : context.masks?.draw(model, rows, rng, 'data');
 
-    // Data phase: hidden means (and samples, where needed) given the batch.
+    // Data phase: hidden means (and samples, where needed) given the batch (and the given values).
     const data = this.chains.get(rows);
     be.copy(batch, data.states[0]!);
+    for (const g of this.given) {
+      const values = context.given?.[g];
+      if (values === undefined) throw new InvalidValueError(`layer "${model.layers[g]!.name}" holds given values: each batch needs them (a conditional RBM's past frames)`);
+      if (values.rows !== rows || values.cols !== model.layers[g]!.size) throw new ShapeError(`the given values of layer "${model.layers[g]!.name}" are ${values.rows} x ${values.cols}, expected ${rows} x ${model.layers[g]!.size}`);
+      be.copy(values, data.states[g]!);
+      this.dataStats[g] = data.states[g]!;
+      this.modelStats[g] = data.states[g]!;
+      this.observedMeans[g] = data.states[g]!;
+    }
     this.mask(data, 0, dataMasks);
     this.updateBlock(data, 1, rng, dataMasks, this.sampleDataHidden);
     const [b0, b1] = this.sampler.blocks;
@@ -188,6 +207,15 @@ export class ContrastiveDivergence implements Estimator {
     for (const l of b0!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
     for (const l of b1!) this.modelStats[l] = this.useMeanStatistic[l] ? chain.means[l]! : chain.states[l]!;
     model.addEnergyGradients(this.modelStats, -1 / chain.rows, grads, true);
+  }
+
+  /** The per-layer masks of a batch with missing visible values: the visible mask alone. */
+  private visibleMasks(context: StepContext): (Tensor | undefined)[] {
+    if (context.masks !== undefined) throw new InvalidValueError('a batch with missing values (a visible mask) cannot also drop units (dropout)');
+    if (this.persistent) throw new InvalidValueError('a batch with missing values (a visible mask) needs chains that start at the batch ("cd"): persistent chains are not the batch\'s rows, so they have no mask');
+    const masks: (Tensor | undefined)[] = this.model.layers.map(() => undefined);
+    masks[0] = context.visibleMask;
+    return masks;
   }
 
   /** Updates the layers of block `b`, then applies their masks. */

@@ -29,6 +29,19 @@ export interface StepContext {
   clock?: ScheduleClock;
   /** Dropout masks (only for estimators with `supportsMasks`). */
   masks?: UnitMasks;
+  /**
+   * Missing values of the batch (only for estimators with `supportsMasks`): 0/1 per visible
+   * value (rows x visible units), 0 where a value is missing (an item the user did not rate).
+   * A missing value is absent from the energy: zero in the data, and zeroed after every update
+   * of the visible layer in the model phase, so it moves no parameter.
+   */
+  visibleMask?: Tensor;
+  /**
+   * The values of the model's given layers (`UnsampledLayer`: a conditional RBM's past frames)
+   * for the batch rows, one tensor per layer index (undefined for the others). They stay
+   * clamped in both phases (only for estimators with `supportsGiven`).
+   */
+  given?: readonly (Tensor | undefined)[];
 }
 
 /** The JSON description of an estimator (its type and options). */
@@ -53,8 +66,10 @@ export interface Estimator {
    * and grads alone until then.
    */
   computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): void | Promise<void>;
-  /** True when it applies `context.masks` (dropout); a trainer refuses masks for other estimators. */
+  /** True when it applies `context.masks` (dropout) and `context.visibleMask`; a trainer refuses masks for other estimators. */
   readonly supportsMasks?: boolean;
+  /** True when it clamps `context.given` in both phases; a trainer refuses given values for other estimators. */
+  readonly supportsGiven?: boolean;
   /** Its hyperparameter schedules by name (CD's k), so a trainer can check they cover the epochs asked for. */
   schedules?(): Readonly<Record<string, Schedule>>;
   spec(): EstimatorSpec;

@@ -1,12 +1,15 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, nextKey, rngState, uniformAt, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, nextKey, rngState, uniformAt, type Backend, type RngState } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { RngStreams } from '../rng-streams.js';
-import { checkMinibatchSGDOptions, trainByMinibatchSGD, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import type { EstimatorSpec } from '../estimators/estimator.js';
+import { checkMinibatchSGDOptions, minibatchTrainerOptions, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import type { TrainingRows } from '../training/training-loop.js';
+import { Trainer } from '../training/trainer.js';
 import { UnsampledLayer } from '../units/unsampled.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel, type GradientSet } from './energy-model.js';
+import { EnergyModel } from './energy-model.js';
 import { createLayer, type LayerOptions } from './rbm.js';
 
 /** Options of `ConditionalRBM.create`. */
@@ -139,34 +142,47 @@ export class ConditionalRBM extends EnergyModel {
   }
 
   /**
-   * Trains by CD-k on the windows of the sequences, the past clamped in both phases:
-   * grads = <dE/dtheta>_(data, past) - <dE/dtheta>_(reconstruction, past).
+   * The training rows of sequences: one row per (past, next frame) window (see `windows`),
+   * the next frame as the visible values and the past as the given values of layer "history".
+   * A core `Trainer` given these rows (CD) clamps the past in both phases.
+   */
+  trainingRows(sequences: readonly Matrix[]): TrainingRows {
+    const { history, next } = this.windows(sequences);
+    return { visible: next, given: { history } };
+  }
+
+  /**
+   * Trains by CD-k on the windows of the sequences with a core `Trainer`, the past clamped in
+   * both phases: grads = <dE/dtheta>_(data, past) - <dE/dtheta>_(reconstruction, past). The
+   * visible biases are set from the frames' means first while they are all zero.
    * A parameter that turns NaN or Inf in an epoch stops it with a DivergenceError naming the
    * epoch and the parameter, the values of the last good epoch end put back.
    */
   async fit(sequences: readonly Matrix[], options: SequenceFitOptions): Promise<void> {
-    const { history, next } = this.windows(sequences);
+    const rows = this.trainingRows(sequences);
     const settings = checkMinibatchSGDOptions(options, { weightDecay: 1e-4, batchSize: 50 });
-    const be = this.backend;
-    let blank = true;
-    for (const p of this.visible.parameters) if ((await be.reduce('sumAbs', p.tensor)) !== 0) blank = false;
-    if (blank) this.visible.initializeFromData?.(columnMeans(next));
-
-    const residentNext = be.upload(next);
-    const residentPast = be.upload(history);
+    const trainer = new Trainer(this, { ...minibatchTrainerOptions(settings, this.estimatorSpec(settings.k, options.sampleVisible)), initVisibleBiasFromData: true });
     try {
-      const step = (windows: Uint32Array, grads: GradientSet, rng: RngState) => {
-        const v = this.workspace.get('crbm:batch-frame', windows.length, this.frameSize);
-        const past = this.workspace.get('crbm:batch-past', windows.length, history.cols);
-        be.gatherRows(residentNext, windows, v);
-        be.gatherRows(residentPast, windows, past);
-        this.contrastiveDivergence(v, past, settings.k, grads, rng, options);
-      };
-      await trainByMinibatchSGD(this, settings, next.rows, step, (epoch) => options.onEpoch?.(epoch));
+      await trainer.fit(rows, {
+        epochs: settings.epochs,
+        monitor: { freeEnergy: false, pseudoLikelihood: false },
+        onEpoch: options.onEpoch ? (report) => options.onEpoch!(report.epoch) : undefined,
+      });
     } finally {
-      be.dispose(residentNext);
-      be.dispose(residentPast);
+      trainer.dispose();
     }
+  }
+
+  /**
+   * CD-k for this model: the negative-phase frames are samples for discrete frames (with
+   * one-hot frames the mean-field shortcut, hidden units driven by a mixture of symbols, is
+   * biased enough to stall learning: measured, an order-2 symbol table stuck near 55% instead
+   * of 97% next-symbol accuracy) and conditional means for continuous ones (Taylor's recipe),
+   * unless `sampleVisible` says otherwise or the layer's gradient needs samples.
+   */
+  estimatorSpec(k = 1, sampleVisible?: boolean): EstimatorSpec {
+    const sample = this.visible.needsSampledStatistics === true || (sampleVisible ?? this.visible.enumerateStates !== undefined);
+    return { type: 'cd', k, meanLayers: sample ? [] : [this.visible.name] };
   }
 
   /**
@@ -319,47 +335,6 @@ export class ConditionalRBM extends EnergyModel {
     return (await be.read(v)).data;
   }
 
-  /**
-   * Discrete frames are sampled in the negative phase: with one-hot frames the mean-field
-   * shortcut (hidden units driven by a mixture of symbols) is biased enough to stall learning
-   * (measured: an order-2 symbol table stuck near 55% instead of 97% next-symbol accuracy).
-   * Continuous frames use the means (Taylor's recipe) unless the layer's gradient needs samples.
-   */
-  private sampleVisible(option: boolean | undefined): boolean {
-    if (this.visible.needsSampledStatistics === true) return true;
-    return option ?? this.visible.enumerateStates !== undefined;
-  }
-
-  private contrastiveDivergence(v: Tensor, past: Tensor, k: number, grads: GradientSet, rng: RngState, options: { sampleVisible?: boolean }): void {
-    const ws = this.workspace;
-    const rows = v.rows;
-    const hIn = ws.get('crbm:hidden-input', rows, this.hidden.size);
-    const hData = ws.get('crbm:hidden-data', rows, this.hidden.size);
-    const hState = ws.get('crbm:hidden-state', rows, this.hidden.size);
-    const hModel = ws.get('crbm:hidden-model', rows, this.hidden.size);
-    const vIn = ws.get('crbm:visible-input', rows, this.frameSize);
-    const vMean = ws.get('crbm:visible-mean', rows, this.frameSize);
-    const vState = ws.get('crbm:visible-state', rows, this.frameSize);
-    const sampleVisible = this.sampleVisible(options.sampleVisible);
-    this.computeInput(1, [v, undefined, past], hIn);
-    this.hidden.mean(hIn, hData);
-    this.hidden.sample(hIn, hData, rng, hState);
-    let vModel = vMean;
-    for (let step = 0; step < k; step++) {
-      this.computeInput(0, [undefined, hState, past], vIn);
-      this.visible.mean(vIn, vMean);
-      if (sampleVisible) {
-        this.visible.sample(vIn, vMean, rng, vState);
-        vModel = vState;
-      }
-      this.computeInput(1, [vModel, undefined, past], hIn);
-      this.hidden.mean(hIn, hModel);
-      if (step + 1 < k) this.hidden.sample(hIn, hModel, rng, hState);
-    }
-    this.addEnergyGradients([v, hData, past], 1 / rows, grads, false);
-    this.addEnergyGradients([vModel, hModel, past], -1 / rows, grads, true);
-  }
-
   private checkFrames(s: Matrix, what: string): void {
     if (!(s instanceof Matrix)) throw new InvalidValueError(`${what} must be a Matrix (one row a frame)`);
     if (s.cols !== this.frameSize) throw new ShapeError(`${what} has frames of ${s.cols} values; the model's frames have ${this.frameSize}`);
@@ -372,12 +347,6 @@ export class ConditionalRBM extends EnergyModel {
     }
     this.layers[2]!.validate(past, 'past');
   }
-}
-
-function columnMeans(m: Matrix): Float64Array {
-  const out = new Float64Array(m.cols);
-  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]! / m.rows;
-  return out;
 }
 
 function argmax(p: ArrayLike<number>): number {

@@ -4,6 +4,7 @@ import type { ConnectionSpec } from '../connections/dense.js';
 import type { ModelParameter } from '../parameter.js';
 import { RngStreams } from '../rng-streams.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
+import { UnsampledLayer } from '../units/unsampled.js';
 import { Workspace } from '../workspace.js';
 
 /** The JSON description of a model's graph (parameters are saved separately). */
@@ -229,17 +230,20 @@ export class EnergyModel {
   /**
    * Splits the layers into two blocks with no connection inside a block (a 2-colouring),
    * the block of layer 0 first: block Gibbs sampling updates one block given the other.
-   * Throws when the graph has an odd cycle.
+   * Throws when the graph has an odd cycle. With `excludeGiven` the given layers (see
+   * `isGiven`) are in neither block and break no cycle: they are clamped, not sampled.
    */
-  bipartition(): [number[], number[]] {
+  bipartition(options: { excludeGiven?: boolean } = {}): [number[], number[]] {
     const colour = new Array<number>(this.layers.length).fill(-1);
+    const skipped = (l: number) => options.excludeGiven === true && this.isGiven(l);
     for (let start = 0; start < this.layers.length; start++) {
-      if (colour[start] !== -1) continue;
+      if (colour[start] !== -1 || skipped(start)) continue;
       colour[start] = 0;
       const queue = [start];
       while (queue.length > 0) {
         const l = queue.shift()!;
         for (const n of this.neighbours(l)) {
+          if (skipped(n)) continue;
           if (colour[n] === -1) {
             colour[n] = 1 - colour[l]!;
             queue.push(n);
@@ -250,8 +254,20 @@ export class EnergyModel {
       }
     }
     const blocks: [number[], number[]] = [[], []];
-    colour.forEach((c, l) => blocks[c]!.push(l));
+    colour.forEach((c, l) => {
+      if (c !== -1) blocks[c]!.push(l);
+    });
     return blocks;
+  }
+
+  /** Whether layer `l` holds given values (`UnsampledLayer`): never sampled, clamped by the data. */
+  isGiven(l: number): boolean {
+    return this.layers[l]!.type === UnsampledLayer.type;
+  }
+
+  /** The indices of the given layers (see `isGiven`). */
+  givenLayers(): number[] {
+    return this.layers.flatMap((_, l) => (this.isGiven(l) ? [l] : []));
   }
 
   /** Host copies of every parameter, by qualified name ("visible.bias"). */

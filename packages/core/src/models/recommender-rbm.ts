@@ -1,14 +1,16 @@
-import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { itemMeanPredictions, ratingRmse } from '../metrics/rating-error.js';
 import { RngStreams } from '../rng-streams.js';
-import { checkMinibatchSGDOptions, trainByMinibatchSGD, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import { checkMinibatchSGDOptions, minibatchTrainerOptions, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import type { TrainingRows } from '../training/training-loop.js';
+import { Trainer } from '../training/trainer.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
 import { MultinomialLayer } from '../units/multinomial.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel, type GradientSet } from './energy-model.js';
+import { EnergyModel } from './energy-model.js';
 import { groupRatingsByUser, type Ratings, type RatingsByUser } from './ratings.js';
 
 /** Options of `RecommenderRBM.create`. */
@@ -114,10 +116,21 @@ export class RecommenderRBM extends EnergyModel {
   }
 
   /**
-   * Trains on the known ratings (users and items 0-based, items below `itemCount`, ratings
-   * among `levels`) by CD-k over shuffled minibatches of users. Before the first step, when
-   * the visible biases are still zero, sets b_ik = log((n_ik + 1) / (n_i + K)) from the counts
-   * of each level per item.
+   * The training rows of known ratings (users and items 0-based, items below `itemCount`,
+   * ratings among `levels`): one row per user with at least one rating, the one-hot groups of
+   * the items he rated, and a mask that is 1 on those groups and 0 on the groups of the items
+   * he did not rate. A core `Trainer` given these rows (CD) trains the recommender's objective:
+   * each user is an RBM over his rated items only (see `StepContext.visibleMask`).
+   */
+  trainingRows(ratings: Ratings): TrainingRows {
+    return this.rowsOf(groupRatingsByUser(ratings, this.levels, { itemCount: this.itemCount }));
+  }
+
+  /**
+   * Trains on the known ratings (see `trainingRows`) with a core `Trainer`: CD-k over shuffled
+   * minibatches of users, each user's missing ratings masked out of both phases. Before the
+   * first step, when the visible biases are still zero, sets b_ik = log((n_ik + 1) / (n_i + K))
+   * from the counts of each level per item.
    * A parameter that turns NaN or Inf in an epoch stops it with a DivergenceError naming the
    * epoch and the parameter, the values of the last good epoch end put back.
    */
@@ -127,19 +140,24 @@ export class RecommenderRBM extends EnergyModel {
     const validation = options.validation;
     if (validation) groupRatingsByUser(validation, this.levels, { itemCount: this.itemCount });
     if ((await this.backend.reduce('sumAbs', this.visible.parameters[0]!.tensor)) === 0) this.initializeBiases(data);
-
-    const users = Uint32Array.from({ length: data.userCount }, (_, u) => u).filter((u) => data.start[u + 1]! > data.start[u]!);
-    const step = (indices: Uint32Array, grads: GradientSet, rng: RngState) => {
-      this.contrastiveDivergence(data, Array.from(indices, (j) => users[j]!), settings.k, grads, rng);
-    };
+    const trainer = new Trainer(this, minibatchTrainerOptions(settings, { type: 'cd', k: settings.k, meanLayers: [] }));
     const reports: RecommenderEpoch[] = [];
-    await trainByMinibatchSGD(this, settings, users.length, step, async (epoch, started) => {
-      const report: RecommenderEpoch = { epoch, seconds: 0 };
-      if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
-      report.seconds = (performance.now() - started) / 1000;
-      reports.push(report);
-      return options.onEpoch?.(report);
-    });
+    try {
+      await trainer.fit(this.rowsOf(data), {
+        epochs: settings.epochs,
+        monitor: { freeEnergy: false, pseudoLikelihood: false },
+        onEpoch: async (epochReport) => {
+          const started = performance.now();
+          const report: RecommenderEpoch = { epoch: epochReport.epoch, seconds: 0 };
+          if (validation) report.validationRmse = ratingRmse(await this.predict(ratings, validation), validation.ratings);
+          report.seconds = epochReport.seconds + (performance.now() - started) / 1000;
+          reports.push(report);
+          return options.onEpoch?.(report);
+        },
+      });
+    } finally {
+      trainer.dispose();
+    }
     return reports;
   }
 
@@ -190,7 +208,7 @@ export class RecommenderRBM extends EnergyModel {
   /** p(v_ik = 1 | p(h | V_u)) for the given users: users x items*K, host copy. */
   private async ratingProbabilities(data: RatingsByUser, users: readonly number[]): Promise<Matrix> {
     const rows = users.length;
-    const { v } = this.writeBatch(data, users, false);
+    const v = this.writeBatch(data, users);
     const ws = this.workspace;
     const hMean = ws.get('recommender:predict-hidden', rows, this.hidden.size);
     this.computeInput(1, [v, undefined], hMean);
@@ -202,57 +220,34 @@ export class RecommenderRBM extends EnergyModel {
     return this.backend.read(probs);
   }
 
-  /** One CD-k step on a minibatch of users: grads = <dE/dtheta>_data - <dE/dtheta>_model over rated items only. */
-  private contrastiveDivergence(data: RatingsByUser, users: readonly number[], k: number, grads: GradientSet, rng: RngState): void {
-    const be = this.backend;
-    const ws = this.workspace;
-    const rows = users.length;
-    const { v, mask } = this.writeBatch(data, users, true);
-    const hIn = ws.get('recommender:hidden-input', rows, this.hidden.size);
-    const hData = ws.get('recommender:hidden-data', rows, this.hidden.size);
-    const hState = ws.get('recommender:hidden-state', rows, this.hidden.size);
-    const hModel = ws.get('recommender:hidden-model', rows, this.hidden.size);
-    const vIn = ws.get('recommender:visible-input', rows, this.visible.size);
-    const vMean = ws.get('recommender:visible-mean', rows, this.visible.size);
-    const vModel = ws.get('recommender:visible-model', rows, this.visible.size);
-    this.computeInput(1, [v, undefined], hIn);
-    this.hidden.mean(hIn, hData);
-    this.hidden.sample(hIn, hData, rng, hState);
-    for (let step = 0; step < k; step++) {
-      this.computeInput(0, [undefined, hState], vIn);
-      this.visible.mean(vIn, vMean);
-      this.visible.sample(vIn, vMean, rng, vModel);
-      be.binary('mul', vModel, mask!, vModel); // only the items this user rated take part
-      this.computeInput(1, [vModel, undefined], hIn);
-      this.hidden.mean(hIn, hModel);
-      if (step + 1 < k) this.hidden.sample(hIn, hModel, rng, hState);
-    }
-    this.addEnergyGradients([v, hData], 1 / rows, grads, false);
-    this.addEnergyGradients([vModel, hModel], -1 / rows, grads, true);
-  }
-
-  /** Uploads the one-hot ratings of `users` (and, for training, the mask of their rated items' groups). */
-  private writeBatch(data: RatingsByUser, users: readonly number[], withMask: boolean): { v: Tensor; mask: Tensor | undefined } {
-    const rows = users.length;
+  /** One row per user with ratings: his one-hot ratings and the mask of his rated items' groups. */
+  private rowsOf(data: RatingsByUser): TrainingRows {
+    const users: number[] = [];
+    for (let u = 0; u < data.userCount; u++) if (data.start[u + 1]! > data.start[u]!) users.push(u);
     const width = this.itemCount * this.levelCount;
-    const kk = this.levelCount;
-    const v = Matrix.zeros(rows, width, this.backend.precision);
-    const mask = withMask ? Matrix.zeros(rows, width, this.backend.precision) : undefined;
+    const visible = Matrix.zeros(users.length, width, this.backend.precision);
+    const mask = Matrix.zeros(users.length, width, this.backend.precision);
     users.forEach((u, r) => {
       for (let e = data.start[u]!; e < data.start[u + 1]!; e++) {
-        const base = r * width + data.items[e]! * kk;
-        v.data[base + data.levels[e]!] = 1;
-        if (mask) mask.data.fill(1, base, base + kk);
+        const base = r * width + data.items[e]! * this.levelCount;
+        visible.data[base + data.levels[e]!] = 1;
+        mask.data.fill(1, base, base + this.levelCount);
       }
+    });
+    return { visible, mask };
+  }
+
+  /** Uploads the one-hot ratings of `users`. */
+  private writeBatch(data: RatingsByUser, users: readonly number[]): Tensor {
+    const rows = users.length;
+    const width = this.itemCount * this.levelCount;
+    const v = Matrix.zeros(rows, width, this.backend.precision);
+    users.forEach((u, r) => {
+      for (let e = data.start[u]!; e < data.start[u + 1]!; e++) v.data[r * width + data.items[e]! * this.levelCount + data.levels[e]!] = 1;
     });
     const vt = this.workspace.get('recommender:batch', rows, width);
     this.backend.write(vt, v);
-    let mt: Tensor | undefined;
-    if (mask) {
-      mt = this.workspace.get('recommender:mask', rows, width);
-      this.backend.write(mt, mask);
-    }
-    return { v: vt, mask: mt };
+    return vt;
   }
 
   /** b_ik = log((n_ik + 1) / (n_i + K)): each item's smoothed rating frequencies. */

@@ -22,6 +22,13 @@ export interface GibbsOptions {
    * reference and CPU backends: bit for bit in float64). Default false.
    */
   fuseMeans?: boolean;
+  /**
+   * Leave the given layers (`UnsampledLayer`, e.g. a conditional RBM's past frames) out of the
+   * blocks: their chain states are set by the caller and stay clamped, so a triangle such as
+   * frame - hidden - past still splits into {frame} and {hidden}. Default false (a given layer
+   * then counts as a layer of the graph, and closes such a cycle).
+   */
+  clampGiven?: boolean;
 }
 
 /**
@@ -37,7 +44,7 @@ export class GibbsSampler {
   private readonly fused: readonly boolean[];
 
   constructor(readonly model: EnergyModel, options: GibbsOptions = {}) {
-    this.blocks = model.bipartition();
+    this.blocks = model.bipartition({ excludeGiven: options.clampGiven ?? false });
     const meanLayers = options.meanLayers ?? [];
     for (const name of meanLayers) model.layerIndex(name); // unknown names throw here, not mid-training
     this.useMean = model.layers.map((l) => meanLayers.includes(l.name));

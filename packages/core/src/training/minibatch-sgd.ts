@@ -1,15 +1,11 @@
-import { CounterRng, rngState, type RngState } from '@boltzmann/tensor';
-import type { EnergyModel, GradientSet } from '../models/energy-model.js';
-import { SGD } from '../optimizers/sgd.js';
-import { L2WeightDecay } from '../regularizers/l2.js';
-import { RngStreams } from '../rng-streams.js';
+import type { EstimatorSpec } from '../estimators/estimator.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { DivergenceGuard } from './divergence-guard.js';
+import type { TrainerOptions } from './trainer.js';
 
 /**
- * Options shared by the `fit` of models that train themselves by CD-k and momentum SGD over
- * shuffled minibatches (`ConditionalRBM`, `RecommenderRBM`); each model documents its own
- * defaults of `weightDecay` and `batchSize`.
+ * Options shared by the `fit` of models that prepare their own training rows and train them
+ * with a core Trainer by CD-k and momentum SGD over shuffled minibatches (`ConditionalRBM`,
+ * `RecommenderRBM`); each model documents its own defaults of `weightDecay` and `batchSize`.
  */
 export interface MinibatchSGDOptions {
   epochs: number;
@@ -44,48 +40,18 @@ export function checkMinibatchSGDOptions(options: MinibatchSGDOptions, defaults:
 }
 
 /**
- * Trains `model` for `settings.epochs` epochs over `examples` examples, each epoch in a new
- * order (the seed's shuffle stream) cut into minibatches of `settings.batchSize`. Per
- * minibatch `computeGradients(indices, grads, rng)` fills the gradients of the examples
- * `indices` (`rng`: the seed's Gibbs stream), L2 decay of the weights is added and SGD steps
- * with the learning rate and the momentum (at most 0.5 in the first epoch). At an epoch's end a
- * parameter or velocity holding NaN or Inf is a DivergenceError naming the epoch, the last good
- * values put back; then `endEpoch(epoch, started)` runs (epoch counted from 1; `started`:
- * `performance.now()` when the epoch began), and training stops if it returns false.
+ * The core Trainer's options for these settings: SGD with momentum (at most 0.5 in the first
+ * epoch, then `momentum`), L2 decay of the weights, `batchSize` rows per step, CD-k (or the
+ * estimator given), seeded Gibbs and shuffle streams; the visible bias left to the model.
  */
-export async function trainByMinibatchSGD(
-  model: EnergyModel,
-  settings: MinibatchSGDSettings,
-  examples: number,
-  computeGradients: (indices: Uint32Array, grads: GradientSet, rng: RngState) => void,
-  endEpoch: (epoch: number, started: number) => void | boolean | Promise<void | boolean>,
-): Promise<void> {
-  const be = model.backend;
-  const decay = new L2WeightDecay(settings.weightDecay);
-  const shuffle = new CounterRng(settings.seed, RngStreams.shuffle);
-  const rng = rngState(settings.seed, RngStreams.gibbs);
-  const optimizer = new SGD(be, model.parameters);
-  const grads = model.createGradients();
-  // The last finite parameters and velocities: an epoch that turns one NaN/Inf is undone and reported.
-  const guard = new DivergenceGuard(model, optimizer.state());
-  guard.snapshot();
-  try {
-    for (let e = 0; e < settings.epochs; e++) {
-      const started = performance.now();
-      const order = shuffle.permutation(examples);
-      const momentum = e === 0 ? Math.min(settings.momentum, 0.5) : settings.momentum;
-      for (let s = 0; s < examples; s += settings.batchSize) {
-        computeGradients(order.subarray(s, Math.min(examples, s + settings.batchSize)), grads, rng);
-        decay.addGradient({ model, grads });
-        optimizer.step(model.parameters, grads.tensors, { learningRate: settings.learningRate, momentum });
-      }
-      await guard.check(`in epoch ${e + 1}`, ' (try a smaller learning rate)');
-      guard.snapshot();
-      if ((await endEpoch(e + 1, started)) === false) break;
-    }
-  } finally {
-    guard.dispose();
-    optimizer.dispose();
-    for (const g of grads.tensors) be.dispose(g);
-  }
+export function minibatchTrainerOptions(settings: MinibatchSGDSettings, estimator: EstimatorSpec = { type: 'cd', k: settings.k }): TrainerOptions {
+  return {
+    learningRate: settings.learningRate,
+    momentum: { type: 'linear', from: Math.min(settings.momentum, 0.5), to: settings.momentum, start: 0, end: 1, unit: 'epoch' },
+    weightDecay: settings.weightDecay,
+    batchSize: settings.batchSize,
+    estimator,
+    seed: settings.seed,
+    initVisibleBiasFromData: false,
+  };
 }

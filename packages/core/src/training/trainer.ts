@@ -1,4 +1,4 @@
-import { CounterRng, InvalidValueError, Matrix, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
 import { estimatorTypes } from '../estimators/registry.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
@@ -14,7 +14,7 @@ import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
 import { DivergenceGuard } from './divergence-guard.js';
 import type { MonitorOptions } from './epoch-monitor.js';
-import { trainingLoop } from './training-loop.js';
+import { trainingLoop, type TrainingRows } from './training-loop.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
@@ -67,6 +67,16 @@ export interface TrainingCheckpoint<T = Tensor> {
   estimator: Record<string, T>;
   /** State of stateful regularizers (a sparsity target's running estimate), keyed "<index>:<name>"; absent in older files. */
   regularizers?: Record<string, T>;
+}
+
+/** What a training step takes besides the batch. */
+export interface StepOptions {
+  /** Sees what the step computed (the training loop's metrics). */
+  observer?: StepObserver;
+  /** 0/1 per value of the batch, 0 where it is missing (see `StepContext.visibleMask`). */
+  visibleMask?: Tensor;
+  /** The batch rows' values of the model's given layers, by layer index (see `StepContext.given`). */
+  given?: readonly (Tensor | undefined)[];
 }
 
 /** Options of `fit`. */
@@ -324,11 +334,14 @@ export class Trainer {
    * `await` the result either way, and leave the batch alone until then. A step, `partialFit`
    * or `checkFinite` called while a step is still pending is refused (InvalidValueError).
    */
-  trainStep(batch: Tensor, observer?: StepObserver): void | Promise<void> {
+  trainStep(batch: Tensor, options: StepOptions = {}): void | Promise<void> {
     this.checkIdle('trainStep');
+    const { observer, visibleMask, given } = options;
+    if (visibleMask !== undefined) this.checkVisibleMask(batch, visibleMask);
+    if (given !== undefined && this.estimator.supportsGiven !== true) throw new InvalidValueError(`a batch with given values (a conditional RBM's past) needs an estimator that clamps them ("cd"); "${this.estimator.type}" does not`);
     if (this.snapshotDue) this.markGood();
     const hyper = this.hyperparameters();
-    const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}) };
+    const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}), ...(visibleMask ? { visibleMask } : {}), ...(given ? { given } : {}) };
     const pending = this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observerFor(observer), context);
     if (!isThenable(pending)) {
       this.finishStep(hyper);
@@ -338,6 +351,13 @@ export class Trainer {
     return Promise.resolve(pending)
       .then(() => this.finishStep(hyper))
       .finally(() => (this.stepPending = false));
+  }
+
+  /** A mask of missing values needs an estimator that applies masks, no dropout, and the batch's shape. */
+  private checkVisibleMask(batch: Tensor, mask: Tensor): void {
+    if (this.estimator.supportsMasks !== true) throw new InvalidValueError(`a batch with missing values (a visible mask) needs an estimator that masks units ("cd"); "${this.estimator.type}" does not`);
+    if (this.masks !== undefined) throw new InvalidValueError('a batch with missing values (a visible mask) cannot be trained with dropout');
+    if (mask.rows !== batch.rows || mask.cols !== batch.cols) throw new ShapeError(`the visible mask is ${mask.rows} x ${mask.cols}, the batch ${batch.rows} x ${batch.cols}`);
   }
 
   /** `observer` joined with the regularizers that watch the data phase. */
@@ -411,7 +431,7 @@ export class Trainer {
    * in the parameters it restores those of the last good epoch (and the epoch/step counters)
    * and throws a DivergenceError naming both.
    */
-  async fit(data: Matrix, options: FitOptions): Promise<EpochReport[]> {
+  async fit(data: Matrix | TrainingRows, options: FitOptions): Promise<EpochReport[]> {
     const epochs = checkInteger('epochs', options.epochs, 0);
     const reports: EpochReport[] = [];
     const loop = trainingLoop(this, data, { untilEpoch: this.epoch + epochs, validation: options.validation, monitor: options.monitor, signal: options.signal });

@@ -1,9 +1,9 @@
-import { CounterRng, InvalidValueError, Matrix, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
 import { checkInteger } from '../validation.js';
 import { EpochMonitor, type MonitorOptions } from './epoch-monitor.js';
 import type { MonitorSupport } from './monitoring.js';
-import type { EpochReport, Trainer } from './trainer.js';
+import type { EpochReport, StepOptions, Trainer } from './trainer.js';
 
 /** Where training stands: completed epochs and steps (the trainer's counters). */
 export interface TrainingPosition {
@@ -23,8 +23,28 @@ export interface BatchStream {
   stepsPerEpoch?: number;
 }
 
-/** What the loop trains on: rows resident on the backend (shuffled by the trainer), or a stream of batches. */
-export type TrainingData = Matrix | BatchStream;
+/**
+ * Training rows that carry more than the visible values, row by row: which values are known
+ * (missing ratings), and the values of the model's given layers (a conditional RBM's past).
+ */
+export interface TrainingRows {
+  /** One example per row (a missing value is 0). */
+  visible: Matrix;
+  /**
+   * 0/1 per visible value, the shape of `visible`: 0 where the value is missing (an item the
+   * user did not rate). A missing value is left out of both phases of every step (see
+   * `StepContext.visibleMask`) and out of the visible-bias initialisation.
+   */
+  mask?: Matrix;
+  /**
+   * The values of the model's given layers (`UnsampledLayer`), by layer name, one row per
+   * example: clamped in both phases of every step (see `StepContext.given`).
+   */
+  given?: Readonly<Record<string, Matrix>>;
+}
+
+/** What the loop trains on: rows resident on the backend (shuffled by the trainer; with missing values or not), or a stream of batches. */
+export type TrainingData = Matrix | TrainingRows | BatchStream;
 
 /** Options of {@link trainingLoop}. */
 export interface TrainingLoopOptions {
@@ -105,8 +125,12 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
   const until = options.untilEpoch;
   if (until !== Infinity) checkInteger('untilEpoch', until, 0);
   const signal = options.signal;
-  const resident = data instanceof Matrix ? data : undefined;
-  if (resident) visible.validate(resident, 'training data');
+  const rowsOf: TrainingRows | undefined = data instanceof Matrix ? { visible: data } : isTrainingRows(data) ? data : undefined;
+  const resident = rowsOf?.visible;
+  const mask = rowsOf?.mask;
+  if (resident && mask !== undefined) checkMask(mask, resident);
+  if (resident) visible.validate(resident, 'training data', mask);
+  const given = rowsOf ? givenOf(model, rowsOf) : [];
   if (options.validation !== undefined) visible.validate(options.validation, 'validation data');
   if (until !== Infinity) trainer.checkSchedules(until);
   if (options.monitor?.rows !== undefined) checkInteger('monitor.rows', options.monitor.rows);
@@ -119,8 +143,8 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
     yield started;
     if (trainer.epoch >= until) return 'completed';
     if (resident) {
-      if (await biasDue(trainer)) visible.initializeFromData?.(columnMeans(resident));
-      return yield* residentEpochs(resident);
+      if (await biasDue(trainer)) visible.initializeFromData?.(columnMeans(resident, mask));
+      return yield* residentEpochs(resident, mask, given);
     }
     return yield* streamEpochs(data as BatchStream);
   } finally {
@@ -131,11 +155,11 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
   }
 
   /** One step on a batch on the backend; the event it makes. */
-  async function step(batch: Tensor, index: number, lastOfEpoch: boolean): Promise<LoopBatchEndEvent> {
+  async function step(batch: Tensor, index: number, lastOfEpoch: boolean, extras: StepOptions = {}): Promise<LoopBatchEndEvent> {
     if (options.beforeStep) await options.beforeStep(batch);
     monitor.beforeStep(batch, index);
     const hyper = trainer.hyperparameters();
-    await trainer.trainStep(batch, monitor.observer);
+    await trainer.trainStep(batch, { ...extras, observer: monitor.observer });
     monitor.afterStep(batch);
     return { type: 'batch-end', epoch: trainer.epoch + 1, step: trainer.step, batch: index, rows: batch.rows, lastOfEpoch, ...hyper };
   }
@@ -149,11 +173,14 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
     return { type: 'epoch-end', report, epochs: until };
   }
 
-  async function* residentEpochs(matrix: Matrix): AsyncGenerator<LoopEvent, LoopEnd, void> {
+  async function* residentEpochs(matrix: Matrix, mask: Matrix | undefined, given: readonly (Matrix | undefined)[]): AsyncGenerator<LoopEvent, LoopEnd, void> {
     const be = model.backend;
     const n = matrix.rows;
     const steps = Math.ceil(n / batchSize);
     const rows = be.upload(matrix);
+    const masks = mask ? be.upload(mask) : undefined;
+    const givenRows = given.map((m) => (m ? be.upload(m) : undefined));
+    const givenBatch: (Tensor | undefined)[] = given.map(() => undefined);
     try {
       // A checkpoint written inside an epoch resumes inside it.
       let offset = trainer.step - trainer.epoch * steps;
@@ -168,8 +195,22 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
           const start = b * batchSize;
           const count = Math.min(batchSize, n - start);
           const batch = model.workspace.get('training-loop:batch', count, visible.size);
-          be.gatherRows(rows, order.subarray(start, start + count), batch);
-          yield await step(batch, b + 1, b + 1 === steps);
+          const picked = order.subarray(start, start + count);
+          be.gatherRows(rows, picked, batch);
+          const extras: StepOptions = {};
+          if (masks) {
+            extras.visibleMask = model.workspace.get('training-loop:mask', count, visible.size);
+            be.gatherRows(masks, picked, extras.visibleMask);
+          }
+          if (given.length > 0) {
+            givenRows.forEach((t, l) => {
+              if (t === undefined) return;
+              givenBatch[l] = model.workspace.get(`training-loop:given:${l}`, count, t.cols);
+              be.gatherRows(t, picked, givenBatch[l]!);
+            });
+            extras.given = givenBatch;
+          }
+          yield await step(batch, b + 1, b + 1 === steps, extras);
         }
         offset = 0;
         yield await endEpoch(startedAt);
@@ -177,6 +218,8 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
       return 'completed';
     } finally {
       be.dispose(rows);
+      if (masks) be.dispose(masks);
+      for (const t of givenRows) if (t) be.dispose(t);
     }
   }
 
@@ -279,12 +322,59 @@ function orderOfEpochInProgress(trainer: Trainer, n: number): Uint32Array {
   return CounterRng.fromState({ ...state, counter: state.counter - 1 }).permutation(n);
 }
 
-/** Column means in float64 (for the visible-bias initialisation). */
-function columnMeans(m: Matrix): Float64Array {
+/** Column means in float64 over the known values (all, without a mask; 0 for a column with none), for the visible-bias initialisation. */
+function columnMeans(m: Matrix, mask?: Matrix): Float64Array {
   const out = new Float64Array(m.cols);
-  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]!;
-  for (let c = 0; c < m.cols; c++) out[c]! /= m.rows;
+  const known = new Float64Array(m.cols);
+  for (let r = 0; r < m.rows; r++) {
+    for (let c = 0; c < m.cols; c++) {
+      const w = mask ? mask.data[r * m.cols + c]! : 1;
+      out[c]! += w * m.data[r * m.cols + c]!;
+      known[c]! += w;
+    }
+  }
+  for (let c = 0; c < m.cols; c++) out[c] = known[c]! > 0 ? out[c]! / known[c]! : 0;
   return out;
+}
+
+/**
+ * The given values of `rows` by layer index (an empty list for a model without given layers);
+ * throws unless every given layer has valid values, one row per example, and nothing else.
+ */
+function givenOf(model: EnergyModel, rows: TrainingRows): (Matrix | undefined)[] {
+  const layers = model.givenLayers();
+  const named = rows.given ?? {};
+  for (const name of Object.keys(named)) {
+    const l = model.layerIndex(name);
+    if (!model.isGiven(l)) throw new InvalidValueError(`training rows give values for layer "${name}", which is not a given (unsampled) layer`);
+  }
+  if (layers.length === 0) return [];
+  const out: (Matrix | undefined)[] = model.layers.map(() => undefined);
+  for (const l of layers) {
+    const layer = model.layers[l]!;
+    const m = named[layer.name];
+    if (m === undefined) throw new InvalidValueError(`layer "${layer.name}" holds given values: the training rows need them (given.${layer.name})`);
+    if (m.rows !== rows.visible.rows) throw new ShapeError(`the given values of layer "${layer.name}" have ${m.rows} rows, the training data ${rows.visible.rows}`);
+    layer.validate(m, `given values of layer "${layer.name}"`);
+    out[l] = m;
+  }
+  return out;
+}
+
+function isTrainingRows(data: TrainingData): data is TrainingRows {
+  return typeof data === 'object' && data !== null && (data as TrainingRows).visible instanceof Matrix;
+}
+
+/** A mask of missing values: the shape of the data, 0 or 1 everywhere, and a missing value is 0. */
+function checkMask(mask: Matrix, data: Matrix): void {
+  if (!(mask instanceof Matrix)) throw new InvalidValueError('the mask of missing values must be a Matrix');
+  if (mask.rows !== data.rows || mask.cols !== data.cols) throw new ShapeError(`the mask of missing values is ${mask.rows} x ${mask.cols}, the training data ${data.rows} x ${data.cols}`);
+  for (let i = 0; i < mask.data.length; i++) {
+    const x = mask.data[i]!;
+    const where = `row ${Math.floor(i / mask.cols)}, col ${i % mask.cols}`;
+    if (x !== 0 && x !== 1) throw new InvalidValueError(`the mask of missing values must hold 0 or 1, got ${x} at ${where}`);
+    if (x === 0 && data.data[i] !== 0) throw new InvalidValueError(`training data has ${data.data[i]} at ${where}, which the mask marks missing: a missing value must be 0`);
+  }
 }
 
 function identity(n: number): Uint32Array {

@@ -113,13 +113,14 @@ export class MultinomialLayer implements UnitLayer {
     this.backend.sumColumns(state, grads[0]!, -scale, accumulate ? 1 : 0);
   }
 
-  validate(data: Matrix, what: string): void {
+  validate(data: Matrix, what: string, missing?: Matrix): void {
     checkMatrix(what, data, this.size);
     const { groupSize: k, samples: n } = this;
     const where = `${what} (multinomial units of layer "${this.name}": ${this.groups} group${this.groups === 1 ? '' : 's'} of ${k}${n === 1 ? ', one-hot' : `, counts of ${n} draws`})`;
     for (let r = 0; r < data.rows; r++) {
       for (let g = 0; g < this.groups; g++) {
         const first = r * this.size + g * k;
+        if (missing !== undefined && missing.data[first] === 0) continue; // a missing group (an unrated item)
         let sum = 0;
         for (let j = 0; j < k; j++) {
           const v = data.data[first + j]!;

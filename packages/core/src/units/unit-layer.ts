@@ -98,8 +98,13 @@ export interface UnitLayer {
    * learns sigma needs it, since its interaction x / sigma puts sigma into the coupling term.
    */
   addEnergyGradient(state: Tensor, scale: number, grads: readonly Tensor[], accumulate: boolean, input: () => Tensor): void;
-  /** Throws a clear error (naming row and column) unless `data` is valid for these units. */
-  validate(data: Matrix, what: string): void;
+  /**
+   * Throws a clear error (naming row and column) unless `data` is valid for these units. With
+   * `missing` (0/1, the shape of `data`; checked by the caller to hold 0 on every missing
+   * value), a value where it is 0 is missing and not checked as a state: a layer whose states
+   * come in groups (one-hot) skips a group whose first value is missing.
+   */
+  validate(data: Matrix, what: string, missing?: Matrix): void;
   /** The states with indices start..start+count-1 of `stateCount` (discrete layers only). */
   enumerateStates?(start: number, count: number, precision: Precision): Matrix;
   /** Sets the parameters from the column means of the training data (Bernoulli: logit of the means). */
