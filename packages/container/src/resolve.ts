@@ -14,6 +14,7 @@ import {
   type Sampler,
   type Schedule,
   type ScheduleSpec,
+  type TrainingRows,
   type UnitLayer,
 } from '@boltzmann/core';
 import { checkStoppingMetric, defaultStoppingMetric } from '@boltzmann/pipeline';
@@ -47,10 +48,15 @@ export interface ResolveOptions {
 
 /** The examples of a run, split. */
 export interface RunData {
-  /** Training rows (after the seeded shuffle, the limit and the split). */
+  /** Training rows (after the seeded shuffle, the limit and the split): their visible values. */
   readonly train: Matrix;
-  /** Held-out rows; undefined when `data.validationSplit` is 0. */
+  /** Held-out rows (visible values); undefined when `data.validationSplit` is 0. */
   readonly validation: Matrix | undefined;
+  /**
+   * The training rows as the model trains on them (its `rowsForTraining`: a recommender's mask
+   * of unrated items, a conditional RBM's past frames); `visible` is `train`.
+   */
+  readonly trainRows: TrainingRows;
   /** [height, width] when the rows are images. */
   readonly imageShape: readonly [number, number] | undefined;
   readonly description: string;
@@ -114,10 +120,10 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
   const backend = createRunBackend(container, spec);
   const cleanup: (() => void)[] = [() => backend.destroy()];
   try {
-    const data = await loadRunData(container, spec, options);
+    const dataset = await loadDataset(container, spec, options);
     const visible = spec.model.layers[0]!;
-    if (data.train.cols !== visible.size) {
-      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${data.train.cols} columns (${data.description}) but layer "${visible.name}" has ${visible.size} units` }]);
+    if (dataset.data.cols !== visible.size) {
+      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${dataset.data.cols} columns (${dataset.description}) but layer "${visible.name}" has ${visible.size} units` }]);
     }
 
     let model: EnergyModel;
@@ -137,9 +143,11 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       trainer = buildTrainer(catalog, model, spec);
       cleanup.push(() => trainer.dispose());
     }
+    // The model says what its examples are (windows of a sequence, ratings with unrated items), then they are split.
+    const data = splitData(dataset, at('data', () => model.rowsForTraining(dataset.data)), spec);
     at('model.layers[0]', () => {
-      model.layers[0]!.validate(data.train, 'training data');
-      if (data.validation) model.layers[0]!.validate(data.validation, 'validation data');
+      model.layers[0]!.validate(data.train, 'training data', data.trainRows.mask);
+      if (data.validation) model.layers[0]!.validate(data.validation, 'validation data', data.validationMask);
     });
     let sampler: Sampler | undefined;
     let samplesSkipped: string | undefined;
@@ -234,10 +242,15 @@ export function createRunBackend(container: BoltzmannContainer, spec: RunSpec): 
  * the same split, so `evaluate` can score the rows a `train` run held out.
  */
 export async function loadRunData(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string } = {}): Promise<RunData> {
-  const dataset = await atAsync('data.source', async () =>
+  const dataset = await loadDataset(container, spec, options);
+  return splitData(dataset, { visible: dataset.data }, spec);
+}
+
+/** The rows of the spec's data source, checked, unsplit. */
+async function loadDataset(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string }): Promise<Dataset> {
+  return atAsync('data.source', async () =>
     checkDataset(await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd() })),
   );
-  return splitData(dataset, spec);
 }
 
 /** Layers, connections and model kind from the catalog's factories, weights N(0, weightStd) from the seed. */
@@ -296,8 +309,8 @@ function buildTrainer(catalog: ComponentCatalog, model: EnergyModel, spec: RunSp
 }
 
 /** Shuffles the rows with the run's seed, keeps `limit`, and holds out `validationSplit` of them. */
-function splitData(dataset: Dataset, spec: RunSpec): RunData {
-  const { data } = dataset;
+function splitData(dataset: Dataset, rows: TrainingRows, spec: RunSpec): RunData & { validationMask: Matrix | undefined } {
+  const data = rows.visible;
   const order = new CounterRng(spec.seed, SPLIT_STREAM).permutation(data.rows);
   const n = Math.min(data.rows, spec.data.limit ?? data.rows);
   const split = spec.data.validationSplit;
@@ -305,11 +318,18 @@ function splitData(dataset: Dataset, spec: RunSpec): RunData {
   if (n - held < 1) {
     throw new SpecError([{ path: 'data.validationSplit', message: `holding out ${held} of ${n} rows leaves none to train on` }]);
   }
+  const trainIndices = order.subarray(held, n);
+  const heldIndices = order.subarray(0, held);
+  const trainRows: TrainingRows = { visible: data.gatherRows(trainIndices) };
+  if (rows.mask) trainRows.mask = rows.mask.gatherRows(trainIndices);
+  if (rows.given) trainRows.given = Object.fromEntries(Object.entries(rows.given).map(([name, m]) => [name, m.gatherRows(trainIndices)]));
   return {
-    train: data.gatherRows(order.subarray(held, n)),
-    validation: held > 0 ? data.gatherRows(order.subarray(0, held)) : undefined,
+    train: trainRows.visible,
+    validation: held > 0 ? data.gatherRows(heldIndices) : undefined,
+    validationMask: held > 0 && rows.mask ? rows.mask.gatherRows(heldIndices) : undefined,
+    trainRows,
     imageShape: dataset.imageShape,
-    description: dataset.description,
+    description: rows.visible === dataset.data ? dataset.description : `${dataset.description}, as ${data.rows} training rows of the ${spec.model.kind}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { EnergyModel, Trainer } from '@boltzmann/core';
+import { EnergyModel, Trainer, type TrainingRows } from '@boltzmann/core';
 import { InvalidValueError, Matrix, ShapeError } from '@boltzmann/tensor';
 import { isObservable, type Observable } from 'rxjs';
 
@@ -22,6 +22,8 @@ export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
  *
  * - `data` a Matrix: every epoch trains on all rows in minibatches of the trainer's batch size,
  *   shuffled by the trainer's seeded stream; the same steps as `Trainer.fit`.
+ * - `data` TrainingRows (core): the same, rows with missing values (a mask) or with the values
+ *   of the model's given layers (a conditional RBM's past), as a model's `rowsForTraining` makes them.
  * - `data` an Observable: every emitted Matrix is one step's batch (use `batch(n)` to group rows).
  *   Without `stepsPerEpoch` one epoch is one subscription, from subscribe to complete (a cold
  *   source is subscribed again each epoch); with it, one subscription feeds all epochs.
@@ -30,7 +32,7 @@ export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
 export interface TrainingSession {
   model: EnergyModel;
   trainer: Trainer;
-  data: Matrix | Observable<Matrix> | DataFactory;
+  data: Matrix | TrainingRows | Observable<Matrix> | DataFactory;
   /** Held-out rows scored at each epoch end (free energy, pseudo-log-likelihood); early stopping watches them. */
   validation?: Matrix;
   /**
@@ -45,7 +47,7 @@ export interface TrainingSession {
 
 /** The three kinds of session data, told apart. */
 export type SessionData =
-  | { kind: 'matrix'; matrix: Matrix }
+  | { kind: 'matrix'; matrix: Matrix | TrainingRows }
   | { kind: 'stream'; open: DataFactory };
 
 /**
@@ -79,7 +81,13 @@ export function validateSession(session: TrainingSession): SessionData {
     visible.validate(data, 'training data');
     return { kind: 'matrix', matrix: data };
   }
+  if (typeof data === 'object' && data !== null && (data as TrainingRows).visible instanceof Matrix) {
+    const rows = data as TrainingRows;
+    if (stepsPerEpoch !== undefined) throw new InvalidValueError('session.stepsPerEpoch is for stream data; training rows have ceil(rows / batch size) steps per epoch');
+    if (rows.visible.cols !== visible.size) throw new ShapeError(`training data has ${rows.visible.cols} columns but the visible layer has ${visible.size} units`);
+    return { kind: 'matrix', matrix: rows };
+  }
   if (isObservable(data)) return { kind: 'stream', open: () => data as Observable<Matrix> };
   if (typeof data === 'function') return { kind: 'stream', open: data };
-  throw new InvalidValueError('session.data must be a Matrix, an Observable<Matrix> of batches, or a function (position) => Observable<Matrix>');
+  throw new InvalidValueError('session.data must be a Matrix, training rows { visible, mask?, given? }, an Observable<Matrix> of batches, or a function (position) => Observable<Matrix>');
 }

@@ -4,7 +4,6 @@ import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container
 import { evenlySpaced, saveModel, type SplitValue } from '@boltzmann/core';
 import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
-import type { Subscription } from 'rxjs';
 import type { ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { Options, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
@@ -128,7 +127,9 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   if (spec.training.earlyStopping !== null) options.earlyStopping = { ...spec.training.earlyStopping };
   // Live metrics on the bar: a sliding window scored every 10 steps (only drawn on a terminal).
   if (!quiet && io.stderr.isTTY === true) options.window = { size: 20, every: 10 };
-  const events$ = train({ model: run.model, trainer: run.trainer, data: run.data.train, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs }, options);
+  // An interrupt (io.signal) stops the run between two steps; it still writes its checkpoint and says so.
+  if (io.signal !== undefined) options.signal = io.signal;
+  const events$ = train({ model: run.model, trainer: run.trainer, data: run.data.trainRows, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs }, options);
 
   const logger = new JsonlLogger(jsonl, { mode: 'atomic' });
   const bar = quiet ? undefined : new ProgressBar({ stream: io.stderr });
@@ -141,39 +142,30 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   let outcome: 'done' | 'interrupted';
   try {
     outcome = await new Promise<'done' | 'interrupted'>((resolveRun, reject) => {
-    let subscription: Subscription | undefined = undefined;
-    const onAbort = () => {
-      subscription?.unsubscribe();
-      resolveRun('interrupted');
-    };
-    subscription = events$.subscribe({
-      next: (event: TrainingEvent) => {
-        if (event.type === 'epoch-end') {
-          // Capture the extra metrics now, on this epoch's parameters; read them back later.
-          const scored = extras.capture();
-          const index = records.push(epochRecord(event.report)) - 1;
-          pending.push(scored.then((extra) => void (records[index] = epochRecord(event.report, extra))));
-        }
-        if (event.type === 'checkpoint-written') lastCheckpoint = event.path;
-        if (event.type === 'finished') summary = event.summary;
-        logger.next(event);
-        bar?.next(event);
-      },
-      error: (error: unknown) => {
-        logger.error(error);
-        bar?.error(error);
-        io.signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-      complete: () => {
-        logger.complete();
-        bar?.complete();
-        io.signal?.removeEventListener('abort', onAbort);
-        resolveRun('done');
-      },
-    });
-    if (io.signal?.aborted) onAbort();
-    else io.signal?.addEventListener('abort', onAbort, { once: true });
+      events$.subscribe({
+        next: (event: TrainingEvent) => {
+          if (event.type === 'epoch-end') {
+            // Capture the extra metrics now, on this epoch's parameters; read them back later.
+            const scored = extras.capture();
+            const index = records.push(epochRecord(event.report)) - 1;
+            pending.push(scored.then((extra) => void (records[index] = epochRecord(event.report, extra))));
+          }
+          if (event.type === 'checkpoint-written') lastCheckpoint = event.path;
+          if (event.type === 'finished') summary = event.summary;
+          logger.next(event);
+          bar?.next(event);
+        },
+        error: (error: unknown) => {
+          logger.error(error);
+          bar?.error(error);
+          reject(error);
+        },
+        complete: () => {
+          logger.complete();
+          bar?.complete();
+          resolveRun((summary as TrainingSummary | null)?.reason === 'cancelled' ? 'interrupted' : 'done');
+        },
+      });
     });
     await Promise.all(pending);
   } finally {
@@ -216,8 +208,10 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   if (await writeReconstructions(file(TRAIN_OUTPUTS.reconstructions), run.model, shown, spec.output.reconstructions, shape)) written.push(TRAIN_OUTPUTS.reconstructions);
   const { count, steps, init } = spec.output.samples;
   if (run.sampler !== undefined) {
-    say(`drawing ${count} samples (${run.sampler.describe(steps)} from ${init === 'data' ? 'held-out examples' : 'random units'})...`);
-    const starts = init === 'data' ? startingRows(shown, run.data.train, count) : undefined;
+    const fromData = init === 'data' && run.data.trainRows.mask === undefined;
+    say(`drawing ${count} samples (${run.sampler.describe(steps)} from ${fromData ? 'held-out examples' : 'random units'})...`);
+    // Rows with missing values (a recommender's unrated items) are no states to start chains at.
+    const starts = fromData ? startingRows(shown, run.data.train, count) : undefined;
     await writeSamples(file(TRAIN_OUTPUTS.samples), run.sampler, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape);
     written.push(TRAIN_OUTPUTS.samples);
   }

@@ -151,6 +151,11 @@ export class ConditionalRBM extends EnergyModel {
     return { visible: next, given: { history } };
   }
 
+  /** The rows of a data set are the frames of one sequence, in order: its windows (see `trainingRows`). */
+  override rowsForTraining(frames: Matrix): TrainingRows {
+    return this.trainingRows([frames]);
+  }
+
   /**
    * Trains by CD-k on the windows of the sequences with a core `Trainer`, the past clamped in
    * both phases: grads = <dE/dtheta>_(data, past) - <dE/dtheta>_(reconstruction, past). The

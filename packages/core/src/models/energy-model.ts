@@ -5,6 +5,7 @@ import type { ModelParameter } from '../parameter.js';
 import { RngStreams } from '../rng-streams.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
 import { UnsampledLayer } from '../units/unsampled.js';
+import type { TrainingRows } from '../training/training-loop.js';
 import { Workspace } from '../workspace.js';
 
 /** The JSON description of a model's graph (parameters are saved separately). */
@@ -258,6 +259,15 @@ export class EnergyModel {
       if (c !== -1) blocks[c]!.push(l);
     });
     return blocks;
+  }
+
+  /**
+   * How rows of a data set (a run spec's data source) become this model's training rows: by
+   * default the rows are the visible values. Models whose examples are not plain rows say how
+   * (a conditional RBM cuts windows of a sequence, a recommender marks its unrated items).
+   */
+  rowsForTraining(data: Matrix): TrainingRows {
+    return { visible: data };
   }
 
   /** Whether layer `l` holds given values (`UnsampledLayer`): never sampled, clamped by the data. */

@@ -127,6 +127,22 @@ export class RecommenderRBM extends EnergyModel {
   }
 
   /**
+   * The rows of a data set are users' one-hot ratings (items * K columns): a group of K zeros
+   * is an item the user did not rate, masked out of training (see `trainingRows`).
+   */
+  override rowsForTraining(data: Matrix): TrainingRows {
+    const k = this.levelCount;
+    if (data.cols !== this.itemCount * k) throw new ShapeError(`the ratings rows have ${data.cols} columns; the recommender's ${this.itemCount} items of ${k} levels need ${this.itemCount * k}`);
+    const mask = Matrix.zeros(data.rows, data.cols, this.backend.precision);
+    for (let g = 0; g < data.data.length; g += k) {
+      let rated = false;
+      for (let j = 0; j < k; j++) if (data.data[g + j] !== 0) rated = true;
+      if (rated) mask.data.fill(1, g, g + k);
+    }
+    return { visible: data, mask };
+  }
+
+  /**
    * Trains on the known ratings (see `trainingRows`) with a core `Trainer`: CD-k over shuffled
    * minibatches of users, each user's missing ratings masked out of both phases. Before the
    * first step, when the visible biases are still zero, sets b_ik = log((n_ik + 1) / (n_i + K))
