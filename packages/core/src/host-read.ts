@@ -2,7 +2,7 @@ import { InvalidValueError, type Backend, type Matrix, type Tensor } from '@bolt
 
 /**
  * A host copy of `t` read with `backend.readSync`, for the APIs that are synchronous by
- * contract (an estimator's step, an optimizer's `resync`, a mean-field convergence test...).
+ * contract (`RBM.create` copying `initFrom`); training steps and metrics read with `await backend.read`.
  * Backends without synchronous readback (gpu.js webgpu, threaded webasm) refuse readSync; the
  * refusal comes back as an InvalidValueError that names `api`, the backend and its reason, and
  * says what to use instead (`instead`), rather than failing somewhere inside the caller.

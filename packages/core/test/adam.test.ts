@@ -80,7 +80,7 @@ describe('Adam', function () {
 class FixedGradient implements Estimator {
   readonly type = 'fixed';
   constructor(readonly values: number[]) {}
-  computeGradients(_batch: Tensor, grads: GradientSet, _rng: RngState): void {
+  async computeGradients(_batch: Tensor, grads: GradientSet, _rng: RngState): Promise<void> {
     grads.tensors.forEach((g, i) => be.fill(g, this.values[i]!));
   }
   spec() {
@@ -111,7 +111,7 @@ describe('the trainer applies momentum SGD exactly (v <- m v - lr g; w <- w + v)
       let w = [0, 0, 0];
       let v = [0, 0, 0];
       for (const [lr, m] of [[0.1, 0.5], [0.2, 0.9], [0.4, 0.9]] as const) {
-        trainer.partialFit(batch);
+        await trainer.partialFit(batch);
         trainer.epoch += 1; // one step an epoch, so the per-epoch schedules advance
         v = v.map((vi, i) => m * vi - lr * g[i]!);
         w = w.map((wi, i) => wi + (nesterov ? m * v[i]! - lr * g[i]! : v[i]!));

@@ -152,7 +152,7 @@ describe('DBM: mean-field inference and the variational bound (float64, against 
   });
 
   for (const layers of [[10, 8, 6], [7, 5, 4, 3, 1]]) {
-    it(`mean-field on a ${layers.join('-')} DBM converges to a fixed point, the bound never falling between block updates`, function () {
+    it(`mean-field on a ${layers.join('-')} DBM converges to a fixed point, the bound never falling between block updates`, async function () {
       const dbm = DBM.create(be, { layers });
       randomize(dbm, layers.length, 0.8);
       const meanField = new MeanField(dbm, { maxIterations: 200, tolerance: 1e-10 });
@@ -171,7 +171,7 @@ describe('DBM: mean-field inference and the variational bound (float64, against 
       while (change > 1e-10 && iterations < 200) {
         change = 0;
         for (let b = 0; b < meanField.updateBlocks.length; b++) {
-          change = Math.max(change, meanField.updateBlock(state, b, true));
+          change = Math.max(change, await meanField.updateBlock(state, b, true));
           record();
         }
         iterations += 1;
@@ -191,7 +191,7 @@ describe('DBM: mean-field inference and the variational bound (float64, against 
         want.forEach((w, i) => expect(got[i]!).to.be.closeTo(w, 1e-8));
       });
       // infer() stops on the tolerance and reports it.
-      const report = meanField.infer(state);
+      const report = await meanField.infer(state);
       expect(report.change).to.be.at.most(1e-10);
       expect(report.iterations).to.be.at.least(2).and.below(200);
     });

@@ -22,7 +22,7 @@ describe('weight norm and update norm metrics', function () {
     for (const observed of [true, false, true]) {
       const before = be.readSync(weightsOf(rbm));
       if (observed) updates.beforeStep();
-      trainer.partialFit(data.sliceRows(0, 4));
+      await trainer.partialFit(data.sliceRows(0, 4));
       updates.update();
       const after = be.readSync(weightsOf(rbm));
       if (observed) changes.push(norm(after.data.map((x, i) => x - before.data[i]!)));

@@ -60,7 +60,7 @@ describe('max-norm', function () {
     const data = randomBinary(20, 6, 3);
     let largest = 0;
     for (let s = 0; s < 8; s++) {
-      trainer.partialFit(data.sliceRows((s % 4) * 5, (s % 4) * 5 + 5));
+      await trainer.partialFit(data.sliceRows((s % 4) * 5, (s % 4) * 5 + 5));
       const norms = columnNorms(be.readSync(weightsOf(rbm)));
       expect(norms.length).to.equal(129);
       for (const [j, n] of norms.entries()) expect(n, `step ${s}, column ${j}`).to.be.at.most(0.75 * (1 + 1e-12));
@@ -115,7 +115,7 @@ describe('dropout', function () {
     const rbm = smallRBM(nv, nh, 6);
     const before = be.readSync(weightsOf(rbm));
     const trainer = new Trainer(rbm, { seed: 11, regularizers: [{ type: 'dropout', hidden: 0.5 }], weightDecay: 0, learningRate: 0.5 });
-    trainer.partialFit(matrix64([[1, 1, 0, 0, 1]]));
+    await trainer.partialFit(matrix64([[1, 1, 0, 0, 1]]));
     // Visible drop 0 draws no visible mask, so the hidden mask is the first op of the step.
     const hiddenMask = read((() => {
       const t = be.zeros(1, nh);

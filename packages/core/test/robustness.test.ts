@@ -42,7 +42,7 @@ describe('divergence guard', function () {
     const rbm = RBM.create(be, { visible: 2, hidden: 2 });
     const trainer = new Trainer(rbm, { learningRate: 1e308, momentum: 0, batchSize: 2 });
     const batch = Matrix.fromRows([[1, 0], [0, 1]]).toFloat64();
-    for (let i = 0; i < 5; i++) trainer.partialFit(batch);
+    for (let i = 0; i < 5; i++) await trainer.partialFit(batch);
     let caught: unknown;
     try {
       await trainer.checkFinite();

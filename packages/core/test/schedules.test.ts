@@ -70,7 +70,7 @@ describe('schedules: per-epoch list, step decay, exponential decay', function ()
     }
   });
 
-  it("CD's k follows its schedule: at each epoch the gradient is that of CD with the scheduled constant k", function () {
+  it("CD's k follows its schedule: at each epoch the gradient is that of CD with the scheduled constant k", async function () {
     const rbm = RBM.create(be, { visible: 5, hidden: 3 });
     rbm.setParams(toParams(randomHostRBM(5, 3, 4, 2)));
     const batch = be.upload(randomBinary(7, 5, 3));
@@ -89,7 +89,9 @@ describe('schedules: per-epoch list, step decay, exponential decay', function ()
     expect(scheduled.spec().k).to.deep.equal({ type: 'list', values: [1, 4, 2] });
     expect(new ContrastiveDivergence(rbm, { k: 3 }).spec().k).to.equal(3);
     const fractional = new ContrastiveDivergence(rbm, { k: { type: 'linear', from: 1, to: 2, end: 2 } });
-    expect(() => gradients(fractional, 1)).to.throw(InvalidValueError, /k \(Gibbs steps of contrastive divergence\) at epoch 1, step 10 must be an integer in \[1, .*\], got 1\.5/);
+    const refused = await fractional.computeGradients(batch, rbm.createGradients(), rngState(9, 2), undefined, { clock: at(1, 10) }).then(() => undefined, (e: unknown) => e);
+    expect(refused).to.be.instanceOf(InvalidValueError);
+    expect((refused as Error).message).to.match(/k \(Gibbs steps of contrastive divergence\) at epoch 1, step 10 must be an integer in \[1, .*\], got 1\.5/);
   });
 
   it('learning rate, momentum and k schedules drive the trainer epoch by epoch', async function () {

@@ -32,7 +32,7 @@ describe('Trainer', function () {
     await new Trainer(a, options).fit(data, { epochs: 1 });
     const b = RBM.create(be, { visible: 4, hidden: 3, seed: 2 });
     const t = new Trainer(b, options);
-    for (const [s, e] of [[0, 4], [4, 8], [8, 10]] as const) t.partialFit(data.sliceRows(s, e));
+    for (const [s, e] of [[0, 4], [4, 8], [8, 10]] as const) await t.partialFit(data.sliceRows(s, e));
     const pa = await a.getParams();
     const pb = await b.getParams();
     for (const name of Object.keys(pa)) expect(Array.from(pb[name]!.data), name).to.deep.equal(Array.from(pa[name]!.data));
@@ -173,7 +173,7 @@ describe('Trainer divergence guard outside fit', function () {
     const initial = await paramsOf(rbm);
     const trainer = new Trainer(rbm, { learningRate: 1e300, momentum: 0.9 });
     const batch = matrix64([[1, 0, 1], [0, 1, 0], [1, 1, 0]]);
-    for (let i = 0; i < 4; i++) trainer.partialFit(batch);
+    for (let i = 0; i < 4; i++) await trainer.partialFit(batch);
     let error: unknown;
     await trainer.checkFinite().catch((e: unknown) => (error = e));
     expect(error).to.be.instanceOf(DivergenceError);
@@ -186,15 +186,15 @@ describe('Trainer divergence guard outside fit', function () {
     rbm.setParams({ 'hidden.bias': matrix64([[0.5, -0.5]]) }, { partial: true });
     const set = await paramsOf(rbm);
     const poison = be.upload(matrix64([[NaN, 0, 1]]));
-    trainer.trainStep(poison);
+    await trainer.trainStep(poison);
     await trainer.checkFinite().catch(() => undefined);
     expect(await paramsOf(rbm), 'the state before the first step').to.deep.equal(set);
     const batch = matrix64([[1, 0, 1], [0, 1, 0]]);
-    for (let i = 0; i < 3; i++) trainer.partialFit(batch);
+    for (let i = 0; i < 3; i++) await trainer.partialFit(batch);
     await trainer.checkFinite();
     const checked = await paramsOf(rbm);
     expect(checked).to.not.deep.equal(set);
-    trainer.trainStep(poison);
+    await trainer.trainStep(poison);
     let error: unknown;
     await trainer.checkFinite().catch((e: unknown) => (error = e));
     expect(error).to.be.instanceOf(DivergenceError);

@@ -58,14 +58,13 @@ export interface EstimatorSpec {
 export interface Estimator {
   readonly type: string;
   /**
-   * Fills grads; `rng` is the training's Gibbs stream. A step that only issues backend work
-   * (CD, PCD) returns nothing and is done on return; a step that reads the backend back (wake/dream's
-   * host statistics, mean-field PCD's convergence test) returns a promise, since asynchronous backends
-   * (gpu.js webgpu) only read with `await backend.read`: grads are filled, and the observer called,
-   * once it resolves. Callers `await` the result either way and leave the batch, the parameters
+   * Fills grads; `rng` is the training's Gibbs stream. Grads are filled, and the observer
+   * called, once the promise resolves: a step may read the backend back (wake/dream's host
+   * statistics, mean-field PCD's convergence test), and asynchronous backends (gpu.js webgpu)
+   * only read with `await backend.read`. Callers await it and leave the batch, the parameters
    * and grads alone until then.
    */
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): void | Promise<void>;
+  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): Promise<void>;
   /** True when it applies `context.masks` (dropout) and `context.visibleMask`; a trainer refuses masks for other estimators. */
   readonly supportsMasks?: boolean;
   /** True when it clamps `context.given` in both phases; a trainer refuses given values for other estimators. */

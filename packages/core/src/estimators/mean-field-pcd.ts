@@ -68,25 +68,17 @@ export class MeanFieldPCD implements Estimator {
   }
 
   /**
-   * One step. With tolerance 0 the mean field runs exactly `maxIterations` iterations, nothing is
-   * read back and the step is done on return; with a tolerance > 0 the changes are read back with
-   * `await backend.read` (`MeanField.inferAsync`, so asynchronous backends work) and the step
-   * returns a promise: grads are filled once it resolves.
+   * One step. With tolerance 0 the mean field runs exactly `maxIterations` iterations and
+   * nothing is read back; with a tolerance > 0 the changes are read back with
+   * `await backend.read` (`MeanField.infer`, so asynchronous backends work).
    */
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void | Promise<void> {
+  async computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): Promise<void> {
     const visible = this.model.layers[0]!;
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);
     // Data phase: mean-field q(h | batch) (the batch is copied into the state before any await).
     const state = this.states.get(batch.rows);
-    if (this.meanField.tolerance === 0) {
-      this.lastInference = this.meanField.infer(state, batch);
-      this.afterInference(state, grads, rng, observer);
-      return;
-    }
-    return this.meanField.inferAsync(state, batch).then((report) => {
-      this.lastInference = report;
-      this.afterInference(state, grads, rng, observer);
-    });
+    this.lastInference = await this.meanField.infer(state, batch);
+    this.afterInference(state, grads, rng, observer);
   }
 
   /** The rest of a step once the mean field has converged: data statistics, observers, model phase. */

@@ -179,7 +179,7 @@ export class ParallelTempering implements Estimator {
     return { 'estimator k': this.kSchedule };
   }
 
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context: StepContext = {}): void {
+  async computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context: StepContext = {}): Promise<void> {
     const model = this.model;
     const be = model.backend;
     const visible = model.layers[0]!;

@@ -52,7 +52,7 @@ export class ScaledFieldCD implements Estimator {
     this.downScale = checkNumber('downScale', options.downScale ?? 1, Number.MIN_VALUE);
   }
 
-  computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): void {
+  async computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver): Promise<void> {
     const model = this.model;
     const [visible, hidden] = model.layers as [EnergyModel['layers'][0], EnergyModel['layers'][0]];
     if (batch.cols !== visible.size) throw new ShapeError(`batch has ${batch.cols} columns, layer "${visible.name}" has ${visible.size} units`);

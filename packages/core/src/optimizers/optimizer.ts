@@ -32,6 +32,6 @@ export interface Optimizer {
    * step count). One small readback, on that rare path only: read with `await backend.read`
    * (asynchronous backends have no other) and return the promise; the trainer awaits it.
    */
-  resync?(): void | Promise<void>;
+  resync?(): Promise<void>;
   dispose(): void;
 }

@@ -41,7 +41,7 @@ export interface Regularizer {
    * in place; reads with `await backend.read` (asynchronous backends have no other) and returns
    * the promise, which the trainer awaits.
    */
-  resync?(): void | Promise<void>;
+  resync?(): Promise<void>;
   spec(): RegularizerSpec;
   /** Frees what `attach` allocated. */
   dispose?(): void;

@@ -2,7 +2,6 @@ import { InvalidValueError, ShapeError, type Matrix, type Tensor } from '@boltzm
 import type { EnergyModel } from '../models/energy-model.js';
 import { mapRows } from '../models/host-data.js';
 import { computeScaledInput } from '../models/scaled-input.js';
-import { readSyncFor } from '../host-read.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { Chain } from './chain.js';
 import { ChainsByRows } from './chains-by-rows.js';
@@ -85,56 +84,39 @@ export class MeanField {
 
   /**
    * Updates the layers of one update block (index into `updateBlocks`) from their neighbours'
-   * current means. Returns the largest absolute change of a mean when `measure`, else NaN.
-   * Measuring reads the changes back with `readSync`, so it needs a backend with synchronous
-   * readback (an InvalidValueError says so on one without; `inferAsync` reads with await).
+   * current means. Resolves to the largest absolute change of a mean when `measure` (read back
+   * with `await backend.read`), else NaN.
    */
-  updateBlock(state: Chain, block: number, measure: boolean): number {
+  async updateBlock(state: Chain, block: number, measure: boolean): Promise<number> {
     const changes = this.issueBlock(state, block, measure);
-    return measure ? this.readChangesSync(changes) : NaN;
+    return measure ? this.readChanges(changes) : NaN;
   }
 
-  /**
-   * One iteration: every update block once. Returns the largest change when `measure`, else NaN.
-   * Measuring needs synchronous readback, as in `updateBlock`.
-   */
-  iterate(state: Chain, measure = this.tolerance > 0): number {
+  /** One iteration: every update block once. Resolves to the largest change when `measure`, else NaN. */
+  async iterate(state: Chain, measure = this.tolerance > 0): Promise<number> {
     let change = measure ? 0 : NaN;
-    for (let b = 0; b < this.updateBlocks.length; b++) change = Math.max(change, this.updateBlock(state, b, measure));
+    for (let b = 0; b < this.updateBlocks.length; b++) change = Math.max(change, await this.updateBlock(state, b, measure));
     return change;
   }
 
   /**
    * Infers q(h | v) for the rows of `data` (a tensor on the model's backend, copied into
-   * `state.states[0]`; omit it when the state already holds the data): the recognition pass,
-   * then iterations until the tolerance or `maxIterations`. A tolerance > 0 reads the changes
-   * back with `readSync` once per iteration, so it needs a backend with synchronous readback
-   * (on one without, an InvalidValueError names `inferAsync` and tolerance 0); with tolerance 0
+   * `state.states[0]` before anything is awaited; omit it when the state already holds the
+   * data): the recognition pass, then iterations until the tolerance or `maxIterations`. A
+   * tolerance > 0 reads the changes back with `await backend.read` once per iteration, so it
+   * works on every backend, asynchronous ones (gpu.js webgpu) included; with tolerance 0
    * nothing is read back.
    */
-  infer(state: Chain, data?: Tensor): MeanFieldReport {
+  async infer(state: Chain, data?: Tensor): Promise<MeanFieldReport> {
     if (!this.start(state, data)) return { iterations: 0, change: 0 };
     const run = this.iterations(state);
     let step = run.next();
-    while (!step.done) step = run.next(this.readChangesSync(step.value));
+    while (!step.done) step = run.next(await this.readChanges(step.value));
     return step.value;
   }
 
   /**
-   * {@link infer} with the changes read back by `await backend.read`: works on every backend,
-   * asynchronous ones (gpu.js webgpu) included, and gives the same means and report.
-   */
-  async inferAsync(state: Chain, data?: Tensor): Promise<MeanFieldReport> {
-    if (!this.start(state, data)) return { iterations: 0, change: 0 };
-    const be = this.model.backend;
-    const run = this.iterations(state);
-    let step = run.next();
-    while (!step.done) step = run.next(largestOf((await Promise.all(step.value.map((t) => be.read(t)))).map((m) => m.data)));
-    return step.value;
-  }
-
-  /**
-   * Infers q(h | v) (`inferAsync`) for host data, chunk by chunk on the model's backend, and
+   * Infers q(h | v) (`infer`) for host data, chunk by chunk on the model's backend, and
    * gathers `fn(state, out)` of each chunk's inferred state (out: chunk rows x `outCols`) into
    * one host matrix.
    */
@@ -143,7 +125,7 @@ export class MeanField {
     try {
       return await mapRows(this.model, data, outCols, async (v, out) => {
         const state = states.get(v.rows);
-        await this.inferAsync(state, v);
+        await this.infer(state, v);
         fn(state, out);
       });
     } finally {
@@ -152,10 +134,10 @@ export class MeanField {
   }
 
   /**
-   * The iterations of `infer`/`inferAsync` after the recognition pass: each issues every update
+   * The iterations of `infer` after the recognition pass: each issues every update
    * block and, when the tolerance is > 0, yields the iteration's change tensors (each layer's,
    * untouched until its next update) and takes back their largest value, stopping at the
-   * tolerance or `maxIterations`. The caller only reads (synchronously or with await).
+   * tolerance or `maxIterations`. The caller only reads.
    */
   private *iterations(state: Chain): Generator<Tensor[], MeanFieldReport, number> {
     const measure = this.tolerance > 0;
@@ -171,10 +153,10 @@ export class MeanField {
     return { iterations, change };
   }
 
-  /** The largest value of the change tensors, read back with `readSync` (refused with an InvalidValueError naming `inferAsync` on a backend without it). */
-  private readChangesSync(changes: readonly Tensor[]): number {
+  /** The largest value of the change tensors (read with `await backend.read`). */
+  private async readChanges(changes: readonly Tensor[]): Promise<number> {
     const be = this.model.backend;
-    return largestOf(changes.map((t) => readSyncFor(be, t, 'MeanField.updateBlock measuring the change (infer with a tolerance)', SYNC_INSTEAD).data));
+    return largestOf((await Promise.all(changes.map((t) => be.read(t)))).map((m) => m.data));
   }
 
   /** Copies the data in and runs the recognition pass; false when there is nothing to iterate. */
@@ -215,7 +197,6 @@ export class MeanField {
   }
 }
 
-const SYNC_INSTEAD = 'use await inferAsync(...) (DBM transform/reconstruct and the variational bound do), or tolerance 0: a fixed maxIterations with nothing read back';
 
 /** The largest of several arrays' largest values (NaN if any is NaN); 0 for none. */
 function largestOf(arrays: readonly ArrayLike<number>[]): number {

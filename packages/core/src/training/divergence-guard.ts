@@ -8,7 +8,7 @@ export interface DivergenceGuardOptions {
    * copies of restored state (Adam's step count...). If it fails, the DivergenceError still
    * comes, saying so, with the failure as its `cause`.
    */
-  afterRestore?: () => void | Promise<void>;
+  afterRestore?: () => Promise<void>;
 }
 
 /**
@@ -21,7 +21,7 @@ export class DivergenceGuard {
   private readonly live: { name: string; tensor: Tensor }[];
   private readonly backups: Tensor[];
   private readonly be: Backend;
-  private readonly afterRestore: (() => void | Promise<void>) | undefined;
+  private readonly afterRestore: (() => Promise<void>) | undefined;
 
   /** `extra` are further tensors restored with the parameters (optimizer velocities). */
   constructor(model: EnergyModel, extra: Readonly<Record<string, Tensor>> = {}, options: DivergenceGuardOptions = {}) {

@@ -324,17 +324,14 @@ export class Trainer {
   }
 
   /**
-   * One training step on a batch already on the model's backend (rows x visible units);
-   * nothing is validated. The building block of `fit` and of streaming pipelines.
-   *
-   * With an estimator that only issues backend work (CD, PCD, mean-field PCD with tolerance 0)
-   * the step is done on return and nothing comes back. With one that reads the backend back
-   * (wake/dream; mean-field PCD with a tolerance, which reads its convergence test) it returns
-   * a promise, and the step (regularizers, optimizer, `step` count) finishes when it resolves:
-   * `await` the result either way, and leave the batch alone until then. A step, `partialFit`
-   * or `checkFinite` called while a step is still pending is refused (InvalidValueError).
+   * One training step on a batch already on the model's backend (rows x visible units); the
+   * batch is not validated. The building block of the training loop, of `partialFit` and of
+   * streaming pipelines. The step (estimator, regularizers, optimizer, `step` count) is done
+   * when the promise resolves; leave the batch alone until then. A step, `partialFit` or
+   * `checkFinite` called while a step is still running is refused (InvalidValueError), and so
+   * are options the estimator cannot take (at the call).
    */
-  trainStep(batch: Tensor, options: StepOptions = {}): void | Promise<void> {
+  trainStep(batch: Tensor, options: StepOptions = {}): Promise<void> {
     this.checkIdle('trainStep');
     const { observer, visibleMask, given } = options;
     if (visibleMask !== undefined) this.checkVisibleMask(batch, visibleMask);
@@ -342,15 +339,15 @@ export class Trainer {
     if (this.snapshotDue) this.markGood();
     const hyper = this.hyperparameters();
     const context: StepContext = { clock: { epoch: this.epoch, step: this.step }, ...(this.masks ? { masks: this.masks } : {}), ...(visibleMask ? { visibleMask } : {}), ...(given ? { given } : {}) };
-    const pending = this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observerFor(observer), context);
-    if (!isThenable(pending)) {
-      this.finishStep(hyper);
-      return;
+    let pending: Promise<void>;
+    try {
+      // Promise.resolve: a plain-JavaScript estimator that returns nothing still works.
+      pending = Promise.resolve(this.estimator.computeGradients(batch, this.grads, this.gibbsRng, this.observerFor(observer), context));
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.stepPending = true;
-    return Promise.resolve(pending)
-      .then(() => this.finishStep(hyper))
-      .finally(() => (this.stepPending = false));
+    return pending.then(() => this.finishStep(hyper)).finally(() => (this.stepPending = false));
   }
 
   /** A mask of missing values needs an estimator that applies masks, no dropout, and the batch's shape. */
@@ -396,10 +393,9 @@ export class Trainer {
 
   /**
    * One step on a host batch, validated first (shape, NaN/Inf, range of the visible units; a bad
-   * batch throws here). Like `trainStep`, returns a promise when the estimator reads the backend
-   * back: `await` it either way.
+   * batch throws at the call). Like `trainStep`, done when the promise resolves.
    */
-  partialFit(batch: Matrix): void | Promise<void> {
+  partialFit(batch: Matrix): Promise<void> {
     this.checkIdle('partialFit');
     this.model.layers[0]!.validate(batch, 'batch');
     const t = this.model.workspace.get('trainer:partial-batch', batch.rows, batch.cols);
@@ -450,11 +446,6 @@ export class Trainer {
     this.estimator.dispose();
     for (const r of this.regularizers) r.dispose?.();
   }
-}
-
-/** Whether an estimator's step returned a promise (or any thenable) rather than nothing. */
-function isThenable(x: unknown): x is PromiseLike<void> {
-  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
 /** A plain JSON spec ({ type, ...options }) rather than a constructed instance. */
