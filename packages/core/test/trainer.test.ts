@@ -52,6 +52,22 @@ describe('Trainer', function () {
     expect(first[0]!.meanHiddenActivation).to.be.within(0, 1);
   });
 
+  it('an AbortSignal stops fit between two steps, mid-epoch too: the reports of the epochs that ended, the counters where it stopped', async function () {
+    const rbm = RBM.create(be, { visible: 4, hidden: 3 });
+    const trainer = new Trainer(rbm, { batchSize: 3 });
+    const data = randomBinary(7, 4, 1);
+    const controller = new AbortController();
+    const reports = await trainer.fit(data, { epochs: 5, signal: controller.signal, onEpoch: (r) => void (r.epoch === 2 && controller.abort()) });
+    expect(reports.map((r) => r.epoch)).to.deep.equal([1, 2]);
+    expect([trainer.epoch, trainer.step]).to.deep.equal([2, 6]);
+    const mid = new AbortController();
+    // Abort while the next step runs: the loop stops before the step after it.
+    const step = trainer.trainStep.bind(trainer);
+    trainer.trainStep = (batch, options) => step(batch, options).then(() => void (trainer.step === 7 && mid.abort()));
+    expect(await trainer.fit(data, { epochs: 1, signal: mid.signal })).to.deep.equal([]);
+    expect([trainer.epoch, trainer.step]).to.deep.equal([2, 7]);
+  });
+
   it('held-out scores are reported beside the training ones', async function () {
     const rbm = RBM.create(be, { visible: 4, hidden: 3 });
     const [r] = await new Trainer(rbm).fit(randomBinary(20, 4, 1), { epochs: 1, validation: randomBinary(6, 4, 2) });
