@@ -156,7 +156,7 @@ describe('train()', function () {
       const nan = data.clone();
       nan.set(3, 4, NaN);
       expect(() => train({ model, trainer, data: nan, epochs: 1 })).to.throw(InvalidValueError, /training data has NaN at row 3, col 4/);
-      expect(() => train({ model, trainer, data: 42 as unknown as Matrix, epochs: 1 })).to.throw(InvalidValueError, /session\.data must be a Matrix, an Observable/);
+      expect(() => train({ model, trainer, data: 42 as unknown as Matrix, epochs: 1 })).to.throw(InvalidValueError, /session\.data must be a Matrix, training rows \{ visible, mask\?, given\? \}, an Observable/);
       const other = RBM.create(be, { visible: 9, hidden: 5 });
       expect(() => train({ model: other, trainer, data, epochs: 1 })).to.throw(InvalidValueError, /trains another model/);
       expect(() => train({ model, trainer, data, epochs: 1, stepsPerEpoch: 3 })).to.throw(InvalidValueError, /stepsPerEpoch is for stream data/);
