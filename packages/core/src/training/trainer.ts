@@ -423,7 +423,8 @@ export class Trainer {
 
   /**
    * Trains for `epochs` more epochs on `data` (validated: shape, NaN/Inf, unit range) through
-   * `trainingLoop`, as `train()` of the pipeline does. Returns one report per epoch. On NaN/Inf
+   * `trainingLoop`, as `train()` of the pipeline does. `data` is a Matrix of examples, or
+   * `TrainingRows` with missing values or given values (a model's `trainingRows`). Returns one report per epoch. On NaN/Inf
    * in the parameters it restores those of the last good epoch (and the epoch/step counters)
    * and throws a DivergenceError naming both.
    */
