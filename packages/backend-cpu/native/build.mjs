@@ -6,8 +6,9 @@
  *
  * It never fails the install: without a compiler or headers, or when the build or its smoke
  * test fails, it prints a warning and exits 0, and the CPU backend falls back to WebAssembly or
- * TypeScript. The AVX2 and AVX-512 kernels are compiled whenever the compiler accepts the
- * flags; the addon checks the processor at load time and uses the best kernel it can run.
+ * TypeScript. The AVX2, AVX-512 and AVX512-BF16 kernels are compiled whenever the compiler
+ * accepts the flags; the addon checks the processor at load time and uses the best kernel it
+ * can run.
  *
  * Flags: --force rebuilds even when the addon is newer than its sources; --quiet prints only
  * warnings. BOLTZMANN_SKIP_NATIVE=1 skips the build.
@@ -75,10 +76,15 @@ function smokeTest(file) {
       addon.gemm(kernel, 0, 2, 2, 3, a, false, b, false, c, 1, 0);
       if (c.join() !== '4,5,10,11') throw new Error(addon.kernels[kernel] + ' computed ' + c.join());
     }
+    for (let kernel = 0; kernel < addon.bf16Kernels.length; kernel++) {
+      c.fill(NaN);
+      addon.gemmBf16(kernel, 0, 2, 2, 3, a, false, b, false, c, 1, 0);
+      if (c.join() !== '4,5,10,11') throw new Error(addon.bf16Kernels[kernel] + ' computed ' + c.join());
+    }
     const s = new Float32Array([0, 100, -100]);
     addon.sigmoid(0, s, s, 1, 3, null);
     if (s[0] !== 0.5 || s[1] !== 1 || s[2] > 1e-30) throw new Error('sigmoid computed ' + s.join());
-    console.log(addon.kernels.join(', ') + '; ' + addon.maxThreads + ' threads; element-wise ' + addon.elementwise.join(', '));`;
+    console.log(addon.kernels.join(', ') + '; bfloat16 ' + addon.bf16Kernels.join(', ') + '; ' + addon.maxThreads + ' threads; element-wise ' + addon.elementwise.join(', '));`;
   return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
 }
 
@@ -107,6 +113,7 @@ async function main() {
     { source: 'addon.cpp', flags: [] },
     { source: 'kernel_generic.cpp', flags: [] },
     { source: 'elementwise_generic.cpp', flags: [] },
+    { source: 'kernel_bf16_emulated.cpp', flags: [] },
   ];
   const x86 = process.arch === 'x64' || process.arch === 'ia32';
   const defines = [];
@@ -117,6 +124,11 @@ async function main() {
   if (x86 && compilerAccepts(compiler, ['-mavx512f', '-mavx2', '-mfma'])) {
     units.push({ source: 'kernel_avx512.cpp', flags: ['-mavx512f', '-mavx2', '-mfma'] }, { source: 'elementwise_avx512.cpp', flags: ['-mavx512f', '-mavx2', '-mfma'] });
     defines.push('-DBGEMM_HAVE_AVX512');
+  }
+  const bf16Flags = ['-mavx512f', '-mavx512bw', '-mavx512bf16', '-mavx2', '-mfma'];
+  if (x86 && compilerAccepts(compiler, bf16Flags)) {
+    units.push({ source: 'kernel_avx512bf16.cpp', flags: bf16Flags });
+    defines.push('-DBGEMM_HAVE_AVX512BF16');
   }
 
   mkdirSync(buildDir, { recursive: true });

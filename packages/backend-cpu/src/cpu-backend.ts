@@ -12,6 +12,7 @@ import {
   type MatmulOptions,
   type MemoryInfo,
   type Precision,
+  type PrecisionChoice,
   type ReduceOp,
   type RngState,
   type Tensor,
@@ -20,6 +21,7 @@ import {
 import { CpuTensor } from './cpu-tensor.js';
 import * as elementwise from './elementwise.js';
 import type { Gemm, GemmArgs } from './gemm.js';
+import { bfloat16Hardware } from './gemm-native.js';
 import { probeArray, selectGemm } from './gemm-select.js';
 import { nativeElementwise, type NativeElementwise } from './native-elementwise.js';
 import * as random from './random.js';
@@ -27,16 +29,27 @@ import * as reductions from './reductions.js';
 
 /** Options of `new CpuBackend(...)`. */
 export interface CpuBackendOptions {
-  /** Element type of its tensors; float32 (default) is twice as fast for the same memory traffic. */
-  precision?: Precision;
-  /** The matrix-product kernel; default: the fastest available one (`selectGemm`). */
+  /**
+   * "float32" (default); "float64"; "bfloat16-mixed": float32 tensors and element-wise work,
+   * matrix products on bfloat16 operands with float32 accumulation, on the processor's
+   * bfloat16 instructions (AVX512-BF16) - an error where it has none; "best-available":
+   * bfloat16-mixed where the processor has them, float32 elsewhere (`precision` says which).
+   */
+  precision?: PrecisionChoice;
+  /**
+   * The matrix-product kernel; default: the fastest available one for the precision
+   * (`selectGemm`, or for bfloat16-mixed the fastest hardware kernel of `nativeBf16Kernels()`).
+   * A bfloat16-mixed backend needs a kernel whose `operands` is "bfloat16" (e.g.
+   * `nativeBf16Gemm({ kernel: 'bf16-emulated-4x16' })`, the portable emulation), the others
+   * one without.
+   */
   gemm?: Gemm;
   /** Instance name stamped on its tensors; default "cpu". */
   name?: string;
   /**
    * The kernels of the hot element-wise ops (the sigmoid epilogue of `linear`, `unary`
    * sigmoid and `axpby`): a set from `nativeElementwise()` (float32 only) or "typescript" for
-   * the TypeScript loops. Default: the fastest native set when the precision is float32 and
+   * the TypeScript loops. Default: the fastest native set when the tensors are float32 and
    * the addon loads, else "typescript". Every other op always runs in TypeScript.
    */
   elementwise?: NativeElementwise | 'typescript';
@@ -88,24 +101,56 @@ export class CpuBackend implements Backend {
   private columnSums = new Float64Array(0);
 
   constructor(options: CpuBackendOptions = {}) {
-    const precision = options.precision ?? 'float32';
-    if (precision !== 'float32' && precision !== 'float64') throw new InvalidValueError(`CpuBackend: precision must be "float32" or "float64", got "${String(precision)}"`);
+    const choice = options.precision ?? 'float32';
+    if (!(['float32', 'float64', 'bfloat16-mixed', 'best-available'] as unknown[]).includes(choice)) {
+      throw new InvalidValueError(`CpuBackend: precision must be "float32", "float64", "bfloat16-mixed" or "best-available", got "${String(choice)}"`);
+    }
+    const { precision, gemm } = CpuBackend.pickPrecision(choice, options.gemm);
     this.precision = precision;
     this.name = options.name ?? 'cpu';
-    this.gemm = options.gemm ?? selectGemm(precision);
+    this.gemm = gemm;
     if (!this.gemm.supports(probeArray(precision))) throw new InvalidValueError(`CpuBackend: gemm kernel "${this.gemm.name}" does not handle ${precision}`);
+    const mixedKernel = this.gemm.operands === 'bfloat16';
+    if (mixedKernel !== (precision === 'bfloat16-mixed')) {
+      throw new InvalidValueError(
+        mixedKernel
+          ? `CpuBackend: gemm kernel "${this.gemm.name}" rounds its operands to bfloat16; use it with precision "bfloat16-mixed", not ${precision}`
+          : `CpuBackend: precision "bfloat16-mixed" needs a mixed-precision gemm kernel (nativeBf16Gemm()), not "${this.gemm.name}"`,
+      );
+    }
     this.nativeEw = CpuBackend.pickElementwise(precision, options.elementwise);
     this.elementwise = this.nativeEw === undefined ? 'typescript' : `native-${this.nativeEw.name}`;
   }
 
+  /** The precision a choice resolves to here, and its kernel (the one given, or the default). */
+  private static pickPrecision(choice: PrecisionChoice, given: Gemm | undefined): { precision: Precision; gemm: Gemm } {
+    let precision: Precision;
+    if (choice !== 'best-available') precision = choice;
+    else if (given !== undefined) precision = given.operands === 'bfloat16' ? 'bfloat16-mixed' : 'float32';
+    else precision = 'kernel' in bfloat16Hardware() ? 'bfloat16-mixed' : 'float32';
+    try {
+      return { precision, gemm: given ?? selectGemm(precision) };
+    } catch (error) {
+      throw error instanceof InvalidValueError ? new InvalidValueError(`CpuBackend: ${error.message}`) : error;
+    }
+  }
+
+  /**
+   * One line saying what runs here: the precision, the matrix-product kernel and the
+   * element-wise kernels, e.g. "bfloat16-mixed: products native-avx512bf16-12x32, element-wise native-avx512".
+   */
+  get kernels(): string {
+    return `${this.precision}: products ${this.gemm.name}, element-wise ${this.elementwise}`;
+  }
+
   private static pickElementwise(precision: Precision, choice: CpuBackendOptions['elementwise']): NativeElementwise | undefined {
-    if (choice === undefined) return precision === 'float32' ? nativeElementwise() : undefined;
+    if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
     if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
-    if (precision !== 'float32') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
+    if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
     return choice;
   }
 
@@ -148,6 +193,7 @@ export class CpuBackend implements Backend {
     assertDimension('rows', rows);
     assertDimension('cols', cols);
     if (this.destroyed) throw new InvalidValueError(`backend "${this.name}" was destroyed`);
+    // bfloat16-mixed keeps float32 tensors: only the products' operands are rounded, inside the kernel.
     const data = this.precision === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
     this.live.numTensors++;
     this.live.numBytes += data.byteLength;

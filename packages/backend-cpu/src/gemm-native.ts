@@ -1,8 +1,10 @@
 /**
  * The native matrix product: a C++ Node-API addon (packages/backend-cpu/native) with AVX-512 /
- * AVX2 FMA micro-kernels, cache blocking and a small persistent thread pool. It is built by
- * native/build.mjs at install time; where that was impossible `nativeGemm()` is undefined
- * and the CPU backend uses the next kernel in line.
+ * AVX2 FMA micro-kernels, cache blocking and a small persistent thread pool, plus mixed-precision
+ * kernels (operands rounded to bfloat16, float32 accumulation: AVX512-BF16 where the processor
+ * has it, a portable emulation everywhere). It is built by native/build.mjs at install time;
+ * where that was impossible `nativeGemm()` is undefined and the CPU backend uses the next
+ * kernel in line.
  */
 import { InvalidValueError, type FloatArray } from '@boltzmann/tensor';
 import type { Gemm, GemmArgs } from './gemm.js';
@@ -19,24 +21,42 @@ export function nativeKernels(): readonly string[] {
   return nativeAddon()?.kernels ?? [];
 }
 
-/** Options of `nativeGemm`. */
+/**
+ * The mixed-precision micro-kernels the addon can run here, fastest first: "avx512bf16-12x32"
+ * where the processor has AVX512-BF16, then always "bf16-emulated-4x16" (portable C++, slow:
+ * for checking results on machines without bfloat16 instructions). Empty when not built.
+ */
+export function nativeBf16Kernels(): readonly string[] {
+  return nativeAddon()?.bf16Kernels ?? [];
+}
+
+/** The name of the portable mixed-precision kernel, which runs everywhere but is never picked by default. */
+export const EMULATED_BF16_KERNEL = 'bf16-emulated-4x16';
+
+/** Options of `nativeGemm` and `nativeBf16Gemm`. */
 export interface NativeGemmOptions {
-  /** A micro-kernel from `nativeKernels()`; default the fastest. */
+  /** A micro-kernel from `nativeKernels()` (`nativeBf16Kernels()`); default the fastest. */
   kernel?: string;
   /** Threads per call, the caller included; default (0) all the addon's threads. */
   threads?: number;
 }
 
-/** A float32 Gemm running in the native addon. */
+type Entry = NativeAddon['gemm'];
+
+/** A Gemm running one of the addon's float32 or mixed-precision kernels. */
 class NativeGemm implements Gemm {
   readonly name: string;
+  readonly operands?: 'bfloat16';
 
   constructor(
-    private readonly native: NativeAddon,
+    private readonly entry: Entry,
+    kernel: string,
     private readonly kernelIndex: number,
     private readonly threads: number,
+    mixed: boolean,
   ) {
-    this.name = `native-${native.kernels[kernelIndex]}`;
+    this.name = `native-${kernel}`;
+    if (mixed) this.operands = 'bfloat16';
   }
 
   /** Float32 only: the kernels multiply in single precision. */
@@ -49,8 +69,17 @@ class NativeGemm implements Gemm {
     checkFloat32GemmArgs(this.name, args);
     const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta } = args;
     if (m === 0 || n === 0) return;
-    this.native.gemm(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta);
+    this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta);
   }
+}
+
+function make(native: NativeAddon, kernels: readonly string[], mixed: boolean, options: NativeGemmOptions, caller: string): Gemm {
+  const kernelIndex = options.kernel === undefined ? 0 : kernels.indexOf(options.kernel);
+  if (kernelIndex < 0) throw new InvalidValueError(`${caller}: kernel "${options.kernel}" is not one of ${kernels.join(', ')} on this processor`);
+  const threads = options.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0) throw new InvalidValueError(`${caller}: threads must be a non-negative integer, got ${threads}`);
+  const entry: Entry = mixed ? native.gemmBf16.bind(native) : native.gemm.bind(native);
+  return new NativeGemm(entry, kernels[kernelIndex]!, kernelIndex, threads, mixed);
 }
 
 /**
@@ -59,10 +88,27 @@ class NativeGemm implements Gemm {
  */
 export function nativeGemm(options: NativeGemmOptions = {}): Gemm | undefined {
   const native = nativeAddon();
-  if (native === null) return undefined;
-  const kernelIndex = options.kernel === undefined ? 0 : native.kernels.indexOf(options.kernel);
-  if (kernelIndex < 0) throw new InvalidValueError(`nativeGemm: kernel "${options.kernel}" is not one of ${native.kernels.join(', ')} on this processor`);
-  const threads = options.threads ?? 0;
-  if (!Number.isInteger(threads) || threads < 0) throw new InvalidValueError(`nativeGemm: threads must be a non-negative integer, got ${threads}`);
-  return new NativeGemm(native, kernelIndex, threads);
+  return native === null ? undefined : make(native, native.kernels, false, options, 'nativeGemm');
+}
+
+/**
+ * A native mixed-precision Gemm (its `operands` is "bfloat16"), or undefined when the addon is
+ * not built or cannot load. Without `kernel` it is the fastest one here, which is the portable
+ * emulation on a processor without bfloat16 instructions: check `nativeBf16Kernels()` (or use
+ * `bfloat16Hardware()`) before relying on its speed.
+ */
+export function nativeBf16Gemm(options: NativeGemmOptions = {}): Gemm | undefined {
+  const native = nativeAddon();
+  return native === null ? undefined : make(native, native.bf16Kernels, true, options, 'nativeBf16Gemm');
+}
+
+/**
+ * The fastest mixed-precision kernel that runs on bfloat16 instructions here, or a sentence
+ * saying why there is none (no addon, or a processor without AVX512-BF16).
+ */
+export function bfloat16Hardware(): { kernel: string } | { why: string } {
+  const native = nativeAddon();
+  if (native === null) return { why: `the native addon is unavailable: ${nativeAddonUnavailableReason()}` };
+  const fast = native.bf16Kernels.find((k) => k !== EMULATED_BF16_KERNEL);
+  return fast !== undefined ? { kernel: fast } : { why: 'this processor has no bfloat16 matrix instructions the addon can use (it needs AVX512-BF16)' };
 }

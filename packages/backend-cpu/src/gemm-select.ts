@@ -4,7 +4,7 @@
  */
 import { InvalidValueError, type FloatArray, type Precision } from '@boltzmann/tensor';
 import type { Gemm } from './gemm.js';
-import { nativeGemm } from './gemm-native.js';
+import { bfloat16Hardware, nativeBf16Gemm, nativeGemm } from './gemm-native.js';
 import { TsGemm } from './gemm-ts.js';
 import { wasmGemm } from './gemm-wasm.js';
 
@@ -26,8 +26,19 @@ export function probeArray(precision: Precision): FloatArray {
   return precision === 'float64' ? new Float64Array(0) : new Float32Array(0);
 }
 
-/** A new instance of the first candidate that is available and handles `precision`. */
+/**
+ * A new instance of the first candidate that is available and handles `precision`. For
+ * "bfloat16-mixed", the fastest mixed-precision kernel on bfloat16 instructions, or an error
+ * saying why there is none (the portable emulation is never picked: it is for checking, not speed).
+ */
 export function selectGemm(precision: Precision): Gemm {
+  if (precision === 'bfloat16-mixed') {
+    const hardware = bfloat16Hardware();
+    if ('kernel' in hardware) return nativeBf16Gemm({ kernel: hardware.kernel })!;
+    throw new InvalidValueError(
+      `precision "bfloat16-mixed" is not available here: ${hardware.why}. Use "best-available" to fall back to float32, or pass gemm: nativeBf16Gemm({ kernel: "bf16-emulated-4x16" }) for the (slow) portable emulation`,
+    );
+  }
   const probe = probeArray(precision);
   for (const candidate of gemmCandidates) {
     const gemm = candidate.create();

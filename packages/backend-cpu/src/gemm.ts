@@ -22,6 +22,12 @@ export interface GemmArgs<T extends FloatArray = FloatArray> {
 export interface Gemm {
   /** e.g. "ts-blocked", "native-avx2", "wasm-simd". */
   readonly name: string;
+  /**
+   * "bfloat16" for a mixed-precision kernel: it rounds op(A) and op(B) to bfloat16 (nearest
+   * even) and accumulates in float32 (what CpuBackend's "bfloat16-mixed" precision needs);
+   * absent for a kernel that multiplies its operands as given.
+   */
+  readonly operands?: 'bfloat16';
   /** Whether it handles this element type (native kernels may do float32 only). */
   supports(array: FloatArray): boolean;
   run(args: GemmArgs): void;

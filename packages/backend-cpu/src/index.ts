@@ -19,6 +19,13 @@ export { selectGemm, gemmCandidates, type GemmCandidate } from './gemm-select.js
  */
 export { nativeGemm, nativeGemmUnavailableReason, nativeKernels, type NativeGemmOptions } from './gemm-native.js';
 /**
+ * The addon's mixed-precision matrix products (precision "bfloat16-mixed": operands rounded to
+ * bfloat16, float32 accumulation): `nativeBf16Kernels()` lists them ("avx512bf16-12x32" where
+ * the processor has AVX512-BF16, then the portable "bf16-emulated-4x16"), `nativeBf16Gemm()`
+ * makes one, `bfloat16Hardware()` says which fast one runs here or why none does.
+ */
+export { EMULATED_BF16_KERNEL, bfloat16Hardware, nativeBf16Gemm, nativeBf16Kernels } from './gemm-native.js';
+/**
  * The WebAssembly SIMD matrix product (float32, threads on shared memory), the fallback where
  * the addon is missing: `wasmGemm()` is undefined where WebAssembly SIMD or shared memory is
  * unavailable, and `wasmGemmUnavailableReason()` then says why.

@@ -13,6 +13,10 @@ export interface NativeAddon {
   /** Threads one product may use: the caller plus the pool's workers. */
   readonly maxThreads: number;
   gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number): void;
+  /** Mixed-precision micro-kernels this processor runs, fastest first; the portable emulated one last. */
+  readonly bf16Kernels: readonly string[];
+  /** As `gemm`, with a kernel from `bf16Kernels`: operands rounded to bfloat16, float32 accumulation. */
+  gemmBf16(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number): void;
   /** Element-wise kernel sets this processor runs ("avx512", "avx2", "generic"), fastest first. */
   readonly elementwise: readonly string[];
   sigmoid(set: number, src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | null): void;
@@ -35,8 +39,8 @@ export function nativeAddon(): NativeAddon | null {
   }
   try {
     const candidate = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Partial<NativeAddon>;
-    const complete = ['gemm', 'sigmoid', 'axpby'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
-    if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise)) {
+    const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+    if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
       loadError = `${NATIVE_ADDON_PATH} is out of date (it lacks part of the expected interface); rebuild it with "node packages/backend-cpu/native/build.mjs --force"`;
     } else {
       loaded = candidate as NativeAddon;

@@ -11,6 +11,7 @@ import {
   type MatmulOptions,
   type MemoryInfo,
   type Precision,
+  type PrecisionChoice,
   type ReduceOp,
   type RngState,
   type Tensor,
@@ -30,8 +31,8 @@ import { acquireWebGpuGlobals, releaseWebGpuGlobals, webGpuPrerequisite } from '
 export interface GpuBackendOptions {
   /** Which gpu.js mode to run on; default `auto` (webgpu, headlessgl, webasm, cpu: the first that works). */
   mode?: GpuModeOption;
-  /** Only float32: every gpu.js mode computes in f32. */
-  precision?: Precision;
+  /** Only float32 ("best-available" gives float32 too): every gpu.js mode computes in f32. */
+  precision?: PrecisionChoice;
   /** Instance name stamped on its tensors; default `gpu.js:<mode>`. */
   name?: string;
   /**
@@ -129,7 +130,7 @@ export class GpuBackend implements Backend {
    */
   constructor(options: GpuBackendOptions = {}, harness?: DeviceHarness) {
     const precision = options.precision ?? 'float32';
-    if (precision !== 'float32') throw new InvalidValueError(`GpuBackend: precision must be "float32" (every gpu.js mode computes in f32), got "${String(precision)}"`);
+    if (precision !== 'float32' && precision !== 'best-available') throw new InvalidValueError(`GpuBackend: precision must be "float32" or "best-available" (every gpu.js mode computes in f32), got "${String(precision)}"`);
     const requested = options.mode ?? 'auto';
     if (requested !== 'auto' && !AUTO_ORDER.includes(requested)) {
       throw new InvalidValueError(`GpuBackend: unknown mode "${String(requested)}"; use auto, ${AUTO_ORDER.join(', ')}`);

@@ -1,10 +1,11 @@
 import type { Backend } from './backend.js';
 import { InvalidValueError } from './errors.js';
-import type { Precision } from './matrix.js';
+import type { PrecisionChoice } from './matrix.js';
 
 /** Options every backend factory understands. */
 export interface BackendOptions {
-  precision?: Precision;
+  /** A backend that cannot give the precision asked for throws a clear error; none silently gives another. */
+  precision?: PrecisionChoice;
 }
 
 /** How a backend package announces itself. */

@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './matrix.js';
+export * from './bfloat16.js';
 export * from './rng.js';
 export * from './backend.js';
 export * from './reference-backend.js';

@@ -3,8 +3,23 @@ import { InvalidValueError, ShapeError } from './errors.js';
 /** Host-side element storage: float32 by default, float64 where a model asks for it. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** Element precision of a backend's tensors. */
-export type Precision = 'float32' | 'float64';
+/**
+ * Precision of a backend: the element type of its tensors, float32 or float64; or
+ * "bfloat16-mixed": float32 tensors, parameters and element-wise work, with matrix products
+ * that round their operands to bfloat16 (nearest even) and accumulate in float32. Host
+ * matrices of a bfloat16-mixed backend are float32.
+ */
+export type Precision = 'float32' | 'float64' | 'bfloat16-mixed';
+
+/**
+ * What a user may ask a backend for: a precision, or "best-available" for bfloat16-mixed
+ * where the backend has a fast mixed-precision kernel here and float32 elsewhere (the
+ * backend's `precision` then says which one it got).
+ */
+export type PrecisionChoice = Precision | 'best-available';
+
+/** Every value of `PrecisionChoice`, for validating user input. */
+export const PRECISION_CHOICES: readonly PrecisionChoice[] = ['float32', 'float64', 'bfloat16-mixed', 'best-available'];
 
 /**
  * A dense row-major matrix in host memory. Rows are examples, columns are units.
@@ -27,7 +42,7 @@ export class Matrix {
     this.data = data ?? new Float32Array(size);
   }
 
-  /** A rows x cols matrix of zeros in the given precision. */
+  /** A rows x cols matrix of zeros in the given precision (float32 for bfloat16-mixed). */
   static zeros(rows: number, cols: number, precision: Precision = 'float32'): Matrix {
     return new Matrix(rows, cols, precision === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols));
   }

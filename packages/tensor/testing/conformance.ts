@@ -9,7 +9,8 @@
  * run later on a queue and which have no synchronous readback.
  */
 import { expect } from 'chai';
-import type { Backend, BinaryOp, ReduceOp, Tensor, UnaryOp } from '../src/backend.js';
+import type { Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../src/backend.js';
+import { roundArrayToBfloat16 } from '../src/bfloat16.js';
 import { ShapeError } from '../src/errors.js';
 import { Matrix } from '../src/matrix.js';
 import { ReferenceBackend } from '../src/reference-backend.js';
@@ -57,6 +58,58 @@ export function expectClose(actual: Matrix, expected: Matrix, tol: number, what:
     if (a === b) continue; // covers matching infinities
     const ok = Math.abs(a - b) <= tol * (scale + Math.abs(b));
     if (!ok) expect.fail(`${what}: element ${i} (row ${Math.floor(i / expected.cols)}, col ${i % expected.cols}) is ${a}, expected ${b}`);
+  }
+}
+
+/** Unit roundoff of float32. */
+const FLOAT32_U = 2 ** -24;
+
+/** `m` with every element rounded to bfloat16 (nearest even), as float64. */
+function bfloat16Operand(m: Matrix): Matrix {
+  return new Matrix(m.rows, m.cols, roundArrayToBfloat16(m.toFloat64().data));
+}
+
+/** `m` with every element replaced by its absolute value, as float64. */
+function absolute(m: Matrix): Matrix {
+  return new Matrix(m.rows, m.cols, m.toFloat64().data.map(Math.abs));
+}
+
+/**
+ * The bfloat16-mixed reference of out = alpha * op(A) * op(B) + beta * C: the float64 product
+ * of A and B rounded to bfloat16 (nearest even) - exact accumulation up to float64 rounding,
+ * since a product of two bfloat16 values is exact - and a per-element bound on what float32
+ * accumulation may add to it. The bound is the worst case of k products summed in float32
+ * (Higham's gamma_k), with room for the kernel to split the depth into panels (two more
+ * roundings per panel, at most k / 2 panels) and for its alpha / beta epilogue:
+ * (2k + 2) u (|alpha| |A'| |B'| + |beta| |C|), u = 2^-24, plus k * 2^-126 for results that
+ * bfloat16 instructions flush to zero.
+ */
+export function bfloat16ProductReference(A: Matrix, B: Matrix, C: Matrix | undefined, options: MatmulOptions = {}): { want: Matrix; bound: Matrix } {
+  const ref = new ReferenceBackend('bfloat16-reference');
+  const alpha = options.alpha ?? 1;
+  const beta = C === undefined ? 0 : (options.beta ?? 0);
+  const m = options.transposeA ? A.cols : A.rows;
+  const n = options.transposeB ? B.rows : B.cols;
+  const k = options.transposeA ? A.rows : A.cols;
+  const out = ref.upload(C ?? new Matrix(m, n, new Float64Array(m * n)));
+  ref.matmul(ref.upload(bfloat16Operand(A)), ref.upload(bfloat16Operand(B)), out, { ...options, alpha, beta });
+  const magnitude = ref.upload(C === undefined ? new Matrix(m, n, new Float64Array(m * n)) : absolute(C));
+  ref.matmul(ref.upload(absolute(bfloat16Operand(A))), ref.upload(absolute(bfloat16Operand(B))), magnitude, { ...options, alpha: Math.abs(alpha), beta: Math.abs(beta) });
+  const bound = ref.readSync(magnitude);
+  for (let i = 0; i < bound.data.length; i++) bound.data[i] = (2 * k + 2) * FLOAT32_U * bound.data[i]! + k * 2 ** -126;
+  return { want: ref.readSync(out), bound };
+}
+
+/** Asserts |actual - want| <= bound element-wise (NaN matching NaN), naming the first bad element. */
+export function expectWithin(actual: Matrix, want: Matrix, bound: Matrix, what: string): void {
+  expect([actual.rows, actual.cols], `${what} shape`).to.deep.equal([want.rows, want.cols]);
+  for (let i = 0; i < want.data.length; i++) {
+    const a = actual.data[i]!;
+    const b = want.data[i]!;
+    if ((Number.isNaN(a) && Number.isNaN(b)) || a === b) continue;
+    if (!(Math.abs(a - b) <= bound.data[i]!)) {
+      expect.fail(`${what}: element ${i} (row ${Math.floor(i / want.cols)}, col ${i % want.cols}) is ${a}, expected ${b} within ${bound.data[i]} (the bfloat16-mixed bound)`);
+    }
   }
 }
 
@@ -249,6 +302,17 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
             const A = randomMatrix(rng, ta ? k : m, ta ? m : k);
             const B = randomMatrix(rng, tb ? n : k, tb ? k : n);
             const C = randomMatrix(rng, m, n);
+            if (be.precision === 'bfloat16-mixed') {
+              // Each call starts from the same C, so each is checked against its own bound.
+              const [a, b, c] = [be.upload(A), be.upload(B), be.upload(C)];
+              for (const o of [{}, { alpha: -0.5, beta: 1 }, { alpha: 1.5 }] as MatmulOptions[]) {
+                be.write(c, C);
+                be.matmul(a, b, c, { ...o, transposeA: ta, transposeB: tb });
+                const { want, bound } = bfloat16ProductReference(A, B, C, { ...o, transposeA: ta, transposeB: tb });
+                expectWithin(await read(c), want, bound, `matmul bfloat16-mixed alpha=${o.alpha ?? 1} beta=${o.beta ?? 0}`);
+              }
+              return;
+            }
             const [a, ra] = both(A);
             const [b, rb] = both(B);
             const [c, rc] = both(C);
@@ -266,6 +330,25 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       }
     }
 
+    test('bfloat16-mixed products round their operands to nearest even (skipped in other precisions)', async function (be) {
+      if (be.precision !== 'bfloat16-mixed') return;
+      // bfloat16 keeps 7 mantissa bits: between 1 and 2 its spacing is 2^-7.
+      const cases: Array<[number, number]> = [
+        [1 + 2 ** -8, 1], // a tie: to the even neighbour, 1
+        [1 + 3 * 2 ** -8, 1 + 2 ** -6], // a tie: to the even neighbour above
+        [1 + 2 ** -8 + 2 ** -20, 1 + 2 ** -7], // just above a tie: up
+        [-(1 + 2 ** -8), -1],
+        [2 ** -130, 0], // a subnormal float32 operand counts as zero, as bfloat16 instructions read it
+        [3, 3],
+      ];
+      const A = new Matrix(cases.length, 1, Float32Array.from(cases, ([x]) => x));
+      const one = be.upload(new Matrix(1, 1, Float32Array.of(1)));
+      const out = be.zeros(cases.length, 1);
+      be.matmul(be.upload(A), one, out);
+      const got = (await read(out)).data;
+      cases.forEach(([x, rounded], i) => expect(got[i], `${x} rounded to bfloat16`).to.equal(rounded));
+    });
+
     for (const activation of ['identity', 'sigmoid', 'relu', 'softplus', 'tanh'] as UnaryOp[]) {
       for (const tw of [false, true]) {
         test(`linear with ${activation}${tw ? ', W transposed' : ''}`, async function (be) {
@@ -278,6 +361,18 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
             const [bb, rbb] = both(bias);
             const out = be.zeros(m, n);
             const rout = ref.zeros(m, n);
+            if (be.precision === 'bfloat16-mixed') {
+              be.linear(x, w, bb, out, { transposeW: tw, activation });
+              // The product's bound, plus the float32 bias addition, through a 1-Lipschitz
+              // activation, plus the float32 tolerance of the activation itself.
+              const product = bfloat16ProductReference(X, W, new Matrix(m, n, new Float64Array(m * n).map((_, i) => bias.data[i % n]!)), { transposeB: tw, beta: 1 });
+              const act = ref.zeros(m, n);
+              ref.unary(activation, ref.upload(product.want), act);
+              const want = ref.readSync(act);
+              const bound = new Matrix(m, n, product.bound.data.map((e, i) => e + FLOAT32_U * Math.abs(product.want.data[i]!) + tol * (1 + Math.abs(want.data[i]!))));
+              expectWithin(await read(out), want, bound, `linear bfloat16-mixed ${activation} ${m}x${k}x${n}`);
+              continue;
+            }
             be.linear(x, w, bb, out, { transposeW: tw, activation });
             ref.linear(rx, rw, rbb, rout, { transposeW: tw, activation });
             await check(out, rout, `linear ${activation} ${m}x${k}x${n}`, tol, Math.sqrt(k));

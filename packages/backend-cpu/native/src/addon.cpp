@@ -5,6 +5,10 @@
 // exports.gemm(kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta)
 //   kernel: index into `kernels`; threads: 0 = all; a, b, c: Float32Array, row-major.
 //   C = alpha * op(A) * op(B) + beta * C. Runs synchronously; throws on bad arguments.
+// exports.bf16Kernels names of the mixed-precision kernels this processor runs, fastest first
+//   (the portable emulated one last)
+// exports.gemmBf16(...) as gemm, with a kernel from `bf16Kernels`: op(A) and op(B) rounded to
+//   bfloat16 (nearest even), products accumulated in float32, C float32
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
 // exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
@@ -48,7 +52,8 @@ bool getFloat32Array(napi_env env, napi_value v, float** data, std::size_t* leng
   return true;
 }
 
-napi_value Gemm(napi_env env, napi_callback_info info) {
+/** gemm and gemmBf16: the same arguments, a kernel from their own list. */
+napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* const* (*list)(int*)) {
   std::size_t argc = kArgs;
   napi_value argv[kArgs];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
@@ -59,7 +64,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   if (!getInt(env, argv[2], &m) || !getInt(env, argv[3], &n) || !getInt(env, argv[4], &k))
     return fail(env, true, "gemm: m, n and k must be non-negative integers");
   int count = 0;
-  const bgemm::Kernel* const* kernels = bgemm::availableKernels(&count);
+  const bgemm::Kernel* const* kernels = list(&count);
   if (kernelIndex >= count) return fail(env, true, "gemm: no such kernel on this processor");
   float *a = nullptr, *b = nullptr, *c = nullptr;
   std::size_t lengthA = 0, lengthB = 0, lengthC = 0;
@@ -85,6 +90,24 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     return fail(env, true, "gemm: out of memory for the packing buffers");
   }
   return nullptr;
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableKernels); }
+
+napi_value GemmBf16(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableBf16Kernels); }
+
+/** The names of a kernel list, as a JS array. */
+napi_value kernelNames(napi_env env, const bgemm::Kernel* const* (*list)(int*)) {
+  int count = 0;
+  const bgemm::Kernel* const* kernels = list(&count);
+  napi_value names;
+  napi_create_array_with_length(env, count, &names);
+  for (int i = 0; i < count; ++i) {
+    napi_value name;
+    napi_create_string_utf8(env, kernels[i]->name, NAPI_AUTO_LENGTH, &name);
+    napi_set_element(env, names, i, name);
+  }
+  return names;
 }
 
 /** The element-wise kernel set named by argument `v` (an index into exports.elementwise), or null. */
@@ -153,19 +176,13 @@ void exportFunction(napi_env env, napi_value exports, const char* name, napi_cal
 
 NAPI_MODULE_INIT() {
   int count = 0;
-  const bgemm::Kernel* const* kernels = bgemm::availableKernels(&count);
-  napi_value names;
-  napi_create_array_with_length(env, count, &names);
-  for (int i = 0; i < count; ++i) {
-    napi_value name;
-    napi_create_string_utf8(env, kernels[i]->name, NAPI_AUTO_LENGTH, &name);
-    napi_set_element(env, names, i, name);
-  }
-  napi_set_named_property(env, exports, "kernels", names);
+  napi_set_named_property(env, exports, "kernels", kernelNames(env, bgemm::availableKernels));
+  napi_set_named_property(env, exports, "bf16Kernels", kernelNames(env, bgemm::availableBf16Kernels));
   napi_value threads;
   napi_create_int32(env, bgemm::maxThreads(), &threads);
   napi_set_named_property(env, exports, "maxThreads", threads);
   exportFunction(env, exports, "gemm", Gemm);
+  exportFunction(env, exports, "gemmBf16", GemmBf16);
   const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
   napi_value setNames;
   napi_create_array_with_length(env, count, &setNames);

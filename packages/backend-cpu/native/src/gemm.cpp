@@ -304,6 +304,22 @@ const Kernel* const* availableKernels(int* count) {
   return list;
 }
 
+const Kernel* const* availableBf16Kernels(int* count) {
+  static const Kernel* list[2];
+  static int n = [] {
+    int found = 0;
+#if defined(BGEMM_HAVE_AVX512BF16)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16"))
+      list[found++] = &kernelAvx512Bf16;
+#endif
+    list[found++] = &kernelBf16Emulated;
+    return found;
+  }();
+  *count = n;
+  return list;
+}
+
 int maxThreads() { return pool().size(); }
 
 /** Cache blocking, from the kernel's defaults or BOLTZMANN_GEMM_KC / _MC / _NC (for tuning). */

@@ -67,8 +67,21 @@ extern const Kernel kernelAvx2;
 extern const Kernel kernelAvx512;
 #endif
 
+/**
+ * Mixed-precision kernels: the same Job (float32 A, B and C), but op(A) and op(B) are rounded
+ * to bfloat16 (nearest even) as they are packed and the products accumulate in float32.
+ * The emulated one is portable C++ and always built; BGEMM_HAVE_AVX512BF16 as above.
+ */
+extern const Kernel kernelBf16Emulated;
+#if defined(BGEMM_HAVE_AVX512BF16)
+extern const Kernel kernelAvx512Bf16;
+#endif
+
 /** The kernels this processor can run, fastest first; `count` receives how many. */
 const Kernel* const* availableKernels(int* count);
+
+/** The mixed-precision kernels this processor can run, fastest first (the emulated one last). */
+const Kernel* const* availableBf16Kernels(int* count);
 
 /** Threads a call may use (the caller plus the pool's workers). */
 int maxThreads();

@@ -1,4 +1,4 @@
-import { CounterRng, Matrix, ShapeError, assertFinite, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CounterRng, Matrix, ShapeError, assertFinite, type Backend, type Precision, type Tensor } from '@boltzmann/tensor';
 import type { Parameter } from '../parameter.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkNumber } from '../validation.js';
@@ -114,7 +114,7 @@ export class LateralConnection implements Connection {
 }
 
 /** A symmetric matrix with N(0, std) entries above the diagonal, mirrored below, zero diagonal. */
-function symmetricNormal(n: number, std: number, rng: CounterRng, precision: 'float32' | 'float64'): Matrix {
+function symmetricNormal(n: number, std: number, rng: CounterRng, precision: Precision): Matrix {
   const draws = rng.normals(new Float64Array(n * n), 0, std);
   const w = Matrix.zeros(n, n, precision);
   for (let i = 0; i < n; i++) {
