@@ -8,6 +8,8 @@ import { createBackend, listBackends, type Backend } from '@boltzmann/tensor';
 import {
   CpuBackend,
   TsGemm,
+  bfloat16Hardware,
+  nativeBf16Gemm,
   nativeElementwise,
   nativeElementwiseSets,
   nativeElementwiseUnavailableReason,
@@ -40,6 +42,9 @@ export function gemmConfigurations(): GemmConfiguration[] {
   if (kernels.length > 1 && kernels[0]!.startsWith('avx512') && kernels.includes('avx2-6x16')) {
     list.push({ name: 'native-avx2', gemm: nativeGemm({ kernel: 'avx2-6x16' }), why: '' });
   }
+  // Precision bfloat16-mixed: the mixed-precision kernel on bfloat16 instructions, where there are any.
+  const bf16 = bfloat16Hardware();
+  list.push('kernel' in bf16 ? { name: 'native-bf16', gemm: nativeBf16Gemm({ kernel: bf16.kernel }), why: '' } : { name: 'native-bf16', gemm: undefined, why: bf16.why });
   list.push({ name: 'wasm', gemm: wasmGemm(), why: wasmGemmUnavailableReason() });
   list.push({ name: 'wasm-1thread', gemm: wasmGemm({ threads: 1 }), why: wasmGemmUnavailableReason() });
   list.push({ name: 'ts', gemm: new TsGemm(), why: '' });
@@ -59,7 +64,7 @@ function elementwiseFor(gemmName: string): { elementwise?: NativeElementwise | '
 }
 
 /**
- * A float32 CPU backend for a configuration name: a kernel configuration of
+ * A CPU backend for a configuration name (float32; bfloat16-mixed for "native-bf16"): a kernel configuration of
  * `gemmConfigurations()` with the element-wise kernels CpuBackend uses beside it, or that name
  * plus "+ts-elementwise" for TypeScript element-wise ops; or the reason it cannot run.
  */
@@ -71,7 +76,8 @@ export function cpuBackendFor(name: string): { backend?: Backend; why: string } 
   if (found.gemm === undefined) return { why: found.why };
   const { elementwise, why } = tsElementwise ? { elementwise: 'typescript' as const, why: '' } : elementwiseFor(gemmName);
   if (elementwise === undefined) return { why };
-  return { backend: new CpuBackend({ precision: 'float32', gemm: found.gemm, elementwise }), why: '' };
+  const precision = found.gemm.operands === 'bfloat16' ? 'bfloat16-mixed' : 'float32';
+  return { backend: new CpuBackend({ precision, gemm: found.gemm, elementwise }), why: '' };
 }
 
 /**
@@ -80,7 +86,7 @@ export function cpuBackendFor(name: string): { backend?: Backend; why: string } 
  * benchmark child names the same kernels the same way.
  */
 export function cpuBackendLabel(backend: CpuBackend): string {
-  return `cpu:${backend.gemm.name}+${backend.elementwise}`;
+  return `cpu${backend.precision === 'bfloat16-mixed' ? ' bfloat16-mixed' : ''}:${backend.gemm.name}+${backend.elementwise}`;
 }
 
 /**
@@ -88,7 +94,9 @@ export function cpuBackendLabel(backend: CpuBackend): string {
  * and the native gemm with TypeScript element-wise ops to show what the native ones save.
  */
 export function epochConfigurationNames(): string[] {
-  const names = gemmConfigurations().filter((c) => c.name !== 'wasm-1thread').map((c) => c.name);
+  const names = gemmConfigurations()
+    .filter((c) => c.name !== 'wasm-1thread' && (c.name !== 'native-bf16' || c.gemm !== undefined))
+    .map((c) => c.name);
   return names.flatMap((n) => (n === 'native' ? [n, `native${TS_ELEMENTWISE}`] : [n]));
 }
 

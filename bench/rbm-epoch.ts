@@ -21,7 +21,7 @@
  * Child mode (internal): --child NAME; reads "epoch" / "exit" lines on stdin, writes JSON lines.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,9 @@ import { CpuBackend } from '@boltzmann/backend-cpu';
 import { cd1Step, cd1StepFlops, createCd1State } from './cd1-step.js';
 import { backendFor, cpuBackendLabel, epochConfigurationNames, gpuBackendNames } from './configurations.js';
 import { loadTrainingImages } from './fashion-mnist.js';
+
+/** The Python references: scikit-learn, PyTorch float32, PyTorch with bfloat16 products. */
+const PYTHON_CONFIGS = ['sklearn', 'torch', 'torch-bf16'] as const;
 
 const VISIBLE = 784;
 const HIDDEN = 500;
@@ -138,16 +141,32 @@ function profileOps(backend: Backend): OpProfile {
   };
 }
 
+/**
+ * OPENBLAS_CORETYPE for the Python references: OpenBLAS picks a 2-3x slower kernel by itself on
+ * some of these AVX-512 machines, so where the processor has AVX-512 name its SkylakeX kernels
+ * (unless BENCH_OPENBLAS_CORETYPE says otherwise); elsewhere leave OpenBLAS to choose.
+ */
+function openblasCoreType(): { OPENBLAS_CORETYPE?: string } {
+  const chosen = process.env.BENCH_OPENBLAS_CORETYPE;
+  if (chosen !== undefined) return { OPENBLAS_CORETYPE: chosen };
+  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return / avx512f /.test(flags) ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {};
+}
+
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+/** The CpuBackend precision of each core Trainer configuration. */
+const CORE_CONFIGS: Readonly<Record<string, 'float32' | 'bfloat16-mixed'>> = { 'core-rbm': 'float32', 'core-rbm-bf16': 'bfloat16-mixed' };
+
 /**
- * Child for "core-rbm": the core package's RBM and Trainer (CD-1 with its defaults: momentum,
- * L2) on CpuBackend with its default kernel choice. The time is the Trainer's own epoch time
- * (its fit() also validates and uploads the data, which is not part of an epoch).
+ * Child for "core-rbm" / "core-rbm-bf16": the core package's RBM and Trainer (CD-1 with its
+ * defaults: momentum, L2) on CpuBackend with its default kernel choice, in float32 or
+ * bfloat16-mixed. The time is the Trainer's own epoch time (its fit() also validates and
+ * uploads the data, which is not part of an epoch).
  */
-async function runCoreChild(options: Options): Promise<void> {
+async function runCoreChild(options: Options, precision: 'float32' | 'bfloat16-mixed'): Promise<void> {
   let core: typeof import('@boltzmann/core');
   let cpu: typeof import('@boltzmann/backend-cpu');
   try {
@@ -157,7 +176,13 @@ async function runCoreChild(options: Options): Promise<void> {
     send({ unavailable: `@boltzmann/core did not load: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
     return;
   }
-  const backend = new cpu.CpuBackend({ precision: 'float32' });
+  let backend: InstanceType<typeof cpu.CpuBackend>;
+  try {
+    backend = new cpu.CpuBackend({ precision });
+  } catch (error) {
+    send({ unavailable: error instanceof Error ? error.message : String(error) });
+    return;
+  }
   const images = loadTrainingImages(options.rows);
   const train = new Matrix(images.rows, images.cols, images.data);
   const rbm = core.RBM.create(backend, { visible: VISIBLE, hidden: HIDDEN, seed: 1 });
@@ -177,7 +202,8 @@ async function runCoreChild(options: Options): Promise<void> {
 
 /** Child: one configuration; loads the data, warms up, then runs an epoch per "epoch" line. */
 async function runChild(name: string, options: Options): Promise<void> {
-  if (name === 'core-rbm') return runCoreChild(options);
+  const core = CORE_CONFIGS[name];
+  if (core !== undefined) return runCoreChild(options, core);
   const { backend, why } = await backendFor(name);
   if (backend === undefined) {
     send({ unavailable: why });
@@ -274,23 +300,24 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const here = path.dirname(self);
   const gpu = await gpuBackendNames();
-  let names = options.configs ?? [...epochConfigurationNames(), 'core-rbm', ...gpu.names];
+  let names = options.configs ?? [...epochConfigurationNames(), ...Object.keys(CORE_CONFIGS), ...gpu.names];
   if (options.configs === undefined && gpu.names.length === 0) send({ config: 'gpu.js', unavailable: gpu.why });
-  if (options.python && options.configs === undefined) names = [...names, 'sklearn', 'torch'];
+  if (options.python && options.configs === undefined) names = [...names, ...PYTHON_CONFIGS];
   const flopsPerEpoch = cd1StepFlops({ visible: VISIBLE, hidden: HIDDEN, batch: BATCH }) * (options.rows / BATCH);
 
   // Start the children one after another (loading data in parallel would skew nothing but
   // would double the memory peak and the start-up time on 2 cores).
   const workers: Worker[] = [];
   for (const name of names) {
-    const python = name === 'sklearn' || name === 'torch';
+    const python = (PYTHON_CONFIGS as readonly string[]).includes(name);
+    const library = name.startsWith('torch') ? 'torch' : 'sklearn';
     const command = python ? options.pythonBin : process.execPath;
     const args = python
-      ? [path.join(here, `reference_${name}.py`), '--serve', '--rows', String(options.rows)]
+      ? [path.join(here, `reference_${library}.py`), '--serve', '--rows', String(options.rows), ...(name === 'torch-bf16' ? ['--precision', 'bfloat16'] : [])]
       : [...process.execArgv, self, '--child', name, '--rows', String(options.rows), ...(options.profile ? ['--profile'] : [])];
-    const env = python ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env;
-    if (python && spawnSync(options.pythonBin, ['-c', name === 'sklearn' ? 'import sklearn' : 'import torch']).status !== 0) {
-      send({ config: name, unavailable: `${options.pythonBin} cannot import ${name} (apt-get install python3-${name === 'sklearn' ? 'sklearn' : 'torch'})` });
+    const env = python ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', ...openblasCoreType() } : process.env;
+    if (python && spawnSync(options.pythonBin, ['-c', `import ${library}`]).status !== 0) {
+      send({ config: name, unavailable: `${options.pythonBin} cannot import ${library} (apt-get install python3-${library})` });
       continue;
     }
     const worker = new Worker(name, spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }));

@@ -48,15 +48,19 @@ def send(obj):
     sys.stdout.flush()
 
 
-def main(name, describe, make_trainer):
-    """make_trainer(data) -> (epoch_fn, label); epoch_fn() runs one timed epoch."""
+def main(name, describe, make_trainer, precisions=("float32",)):
+    """make_trainer(data, precision) -> (epoch_fn, label); epoch_fn() runs one timed epoch.
+    `precisions`: the values --precision accepts (the first is the default)."""
     parser = argparse.ArgumentParser()
+    parser.add_argument("--precision", choices=precisions, default=precisions[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rows", type=int, default=60000)
     parser.add_argument("--serve", action="store_true", help="line protocol of bench/rbm-epoch.ts")
     args = parser.parse_args()
     data, source = load_images(args.rows)
-    epoch, label = make_trainer(data)
+    epoch, label = make_trainer(data, args.precision)
+    if args.precision != precisions[0]:
+        name, describe = f"{name}-{args.precision}", f"{describe}, products in {args.precision}"
     epoch(warmup=True)
     if args.serve:
         send({"ready": True, "gemm": label, "data": source})

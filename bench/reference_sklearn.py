@@ -8,7 +8,7 @@ from sklearn.neural_network import BernoulliRBM
 from reference_common import BATCH, HIDDEN, main
 
 
-def make_trainer(data):
+def make_trainer(data, precision):
     rbm = BernoulliRBM(n_components=HIDDEN, learning_rate=0.05, batch_size=BATCH, n_iter=1, random_state=0)
 
     def epoch(warmup):

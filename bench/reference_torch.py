@@ -1,6 +1,9 @@
 """PyTorch CPU CD-1 on the benchmark's data: 784 x 500, batch 100, lr 0.05, momentum 0.5 then
 0.9, L2 1e-4, visible probabilities, sampled hidden units driving the chain, float32, all
-cores. Run: OMP_WAIT_POLICY=PASSIVE python3 bench/reference_torch.py [--epochs 3]
+cores. With --precision bfloat16 the five matrix products take bfloat16 operands (each
+converted once per step; torch accumulates in float32) and everything else stays float32:
+the usual ten-line mixed-precision change. Run: OMP_WAIT_POLICY=PASSIVE python3
+bench/reference_torch.py [--epochs 3] [--precision float32|bfloat16]
 (Debian: apt-get install python3-torch). Without PASSIVE, torch's idle threads spin."""
 import os
 
@@ -11,7 +14,7 @@ import torch  # noqa: E402
 from reference_common import BATCH, HIDDEN, VISIBLE, main  # noqa: E402
 
 
-def make_trainer(data):
+def make_trainer(data, precision):
     # Debian's torch starts with one thread here (OpenMP sees 1); use every core, as sklearn's OpenBLAS does.
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
@@ -30,6 +33,22 @@ def make_trainer(data):
         v1 = torch.sigmoid(h0s @ W.t() + b)
         h1 = torch.sigmoid(v1 @ W + c)
         gW = (v0.t() @ h0 - v1.t() @ h1) / BATCH - decay * W
+        update(gW, v0, v1, h0, h1, momentum)
+
+    @torch.no_grad()
+    def step_bf16(v0, momentum):
+        # Operands converted once per step; products in bfloat16, their results back to float32.
+        bf = torch.bfloat16
+        Wb, v0b = W.to(bf), v0.to(bf)
+        h0 = torch.sigmoid((v0b @ Wb).float() + c)
+        h0s = torch.bernoulli(h0)
+        v1 = torch.sigmoid((h0s.to(bf) @ Wb.t()).float() + b)
+        v1b = v1.to(bf)
+        h1 = torch.sigmoid((v1b @ Wb).float() + c)
+        gW = ((v0b.t() @ h0.to(bf)).float() - (v1b.t() @ h1.to(bf)).float()) / BATCH - decay * W
+        update(gW, v0, v1, h0, h1, momentum)
+
+    def update(gW, v0, v1, h0, h1, momentum):
         vW.mul_(momentum).add_(gW, alpha=lr)
         vb.mul_(momentum).add_((v0 - v1).mean(0), alpha=lr)
         vc.mul_(momentum).add_((h0 - h1).mean(0), alpha=lr)
@@ -37,19 +56,22 @@ def make_trainer(data):
         b.add_(vb)
         c.add_(vc)
 
+    run = step_bf16 if precision == "bfloat16" else step
+
     def epoch(warmup):
         if warmup:
             for i in range(5):
-                step(x[i * BATCH:(i + 1) * BATCH], 0.5)
+                run(x[i * BATCH:(i + 1) * BATCH], 0.5)
             return
         momentum = 0.5 if state["epoch"] == 0 else 0.9
         order = torch.randperm(x.shape[0])
         for i in range(0, x.shape[0], BATCH):
-            step(x[order[i:i + BATCH]], momentum)
+            run(x[order[i:i + BATCH]], momentum)
         state["epoch"] += 1
 
-    return epoch, f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    products = ", bfloat16 products" if precision == "bfloat16" else ""
+    return epoch, f"torch {torch.__version__} ({torch.get_num_threads()} threads{products})"
 
 
 if __name__ == "__main__":
-    main("torch", "CD-1, momentum 0.5->0.9, L2 1e-4, float32", make_trainer)
+    main("torch", "CD-1, momentum 0.5->0.9, L2 1e-4, float32", make_trainer, precisions=("float32", "bfloat16"))

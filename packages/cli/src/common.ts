@@ -13,7 +13,7 @@ import {
   type RunSpec,
 } from '@boltzmann/container';
 import { RBM, loadModel, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
-import { InvalidValueError, Matrix, type Backend, type Precision } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, PRECISION_CHOICES, type Backend, type PrecisionChoice } from '@boltzmann/tensor';
 import type { OptionDef, ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import type { CliIO } from './io.js';
@@ -21,7 +21,7 @@ import type { CliIO } from './io.js';
 /** Options shared by several commands. */
 export const Options = {
   backend: { name: 'backend', kind: 'string', value: 'NAME', help: 'compute backend: "cpu", "auto" or a registered gpu.js backend (default: the spec\'s, else "cpu")' },
-  precision: { name: 'precision', kind: 'string', value: 'P', help: 'float32 or float64' },
+  precision: { name: 'precision', kind: 'string', value: 'P', help: 'float32, float64, bfloat16-mixed (CPU: bfloat16 matrix products, float32 everything else; an error where the processor lacks bfloat16 instructions) or best-available (bfloat16-mixed where it runs, else float32)' },
   seed: { name: 'seed', kind: 'integer', value: 'N', help: 'seed of every random choice (0 .. 2^32-1)' },
   plugin: { name: 'plugin', kind: 'list', value: 'NAME|PATH', help: 'load a plugin: a package name, or a path to a file or package directory exporting "containerModule"' },
   data: {
@@ -54,10 +54,10 @@ export function numberOption(args: ParsedArgs, name: string): number | undefined
 }
 
 /** The --precision value, checked. */
-export function precisionOption(args: ParsedArgs): Precision | undefined {
+export function precisionOption(args: ParsedArgs): PrecisionChoice | undefined {
   const p = stringOption(args, 'precision');
-  if (p !== undefined && p !== 'float32' && p !== 'float64') throw new UsageError(`--precision must be float32 or float64, got "${p}"`);
-  return p;
+  if (p !== undefined && !(PRECISION_CHOICES as readonly string[]).includes(p)) throw new UsageError(`--precision must be ${PRECISION_CHOICES.join(', ')}; got "${p}"`);
+  return p as PrecisionChoice | undefined;
 }
 
 /** Plugin specifiers with paths made absolute (relative to `baseDir`); package names unchanged. */
@@ -88,7 +88,7 @@ export interface PreparedSpec {
 /** Command-line values that replace fields of the spec. */
 export interface SpecOverrides {
   backend?: string;
-  precision?: Precision;
+  precision?: PrecisionChoice;
   seed?: number;
   epochs?: number;
   batchSize?: number;
@@ -278,6 +278,11 @@ export function openModel(file: string, prepared: PreparedSpec, io: CliIO): Open
 export function requireRBM(model: EnergyModel, command: string): RBM {
   if (!(model instanceof RBM)) throw new InvalidValueError(`"${command}" needs an RBM; the model file holds a "${model.kind}" model`);
   return model;
+}
+
+/** A backend as logs name it: its name and precision, and which kernels run where it says so. */
+export function describeBackend(backend: Backend): string {
+  return backend.kernels === undefined ? `${backend.name} (${backend.precision})` : `${backend.name} (${backend.kernels})`;
 }
 
 /** "rbm: visible 784 bernoulli, hidden 256 bernoulli". */

@@ -71,6 +71,11 @@ export interface Backend {
   /** Instance name, e.g. "cpu" or "gpu.js:webasm"; stamped on every tensor it makes. */
   readonly name: string;
   readonly precision: Precision;
+  /**
+   * Optional: one line saying which kernels run the ops (e.g. the CPU backend's
+   * "bfloat16-mixed: products native-avx512bf16-12x32, element-wise native-avx512"), for logs.
+   */
+  readonly kernels?: string;
 
   // --- memory -------------------------------------------------------------------------
   /** A new tensor, zero-filled (or filled with `value`). */

@@ -6,7 +6,7 @@ import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent,
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import type { ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
+import { Options, describeBackend, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
 import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
@@ -116,7 +116,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   if (!run.resumed) rmSync(jsonl, { force: true }); // a fresh run starts a fresh log
   const earlier = previousReports(jsonl, run.trainer.epoch).map((r) => epochRecord(r));
 
-  say(`model: ${describeModel(run.model)}; backend ${run.backend.name} (${run.backend.precision})`);
+  say(`model: ${describeModel(run.model)}; backend ${describeBackend(run.backend)}`);
   say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
   if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
   for (const { name, reason } of run.skippedMetrics) say(`not scoring ${name}: ${reason}`);
@@ -182,7 +182,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
       data: run.data.description,
       trainRows: run.data.train.rows,
       validationRows: run.data.validation?.rows ?? 0,
-      backend: `${run.backend.name} (${run.backend.precision})`,
+      backend: describeBackend(run.backend),
       seed: spec.seed,
       epochs: records,
       final: records[records.length - 1] ?? null,

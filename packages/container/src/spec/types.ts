@@ -1,5 +1,5 @@
 import type { ConnectionSpec, EstimatorSpec, OptimizerSpec, RegularizerSpec, SamplerSpec, ScheduleSpec, UnitSpec } from '@boltzmann/core';
-import type { Precision } from '@boltzmann/tensor';
+import type { PrecisionChoice } from '@boltzmann/tensor';
 import type { DataSourceSpec } from '../tokens.js';
 
 /**
@@ -96,7 +96,8 @@ export interface DataSection {
 export interface BackendSection {
   /** A registered backend ("cpu", "gpu.js:webasm"...) or "auto" (the best available). */
   name: string;
-  precision: Precision;
+  /** float32, float64, bfloat16-mixed (bfloat16 products, float32 everything else) or best-available. */
+  precision: PrecisionChoice;
 }
 
 /** What the `train` command writes, and where. */

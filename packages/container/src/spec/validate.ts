@@ -1,4 +1,5 @@
 import { suggestName } from '@boltzmann/core';
+import { PRECISION_CHOICES } from '@boltzmann/tensor';
 import { backendLoadFailures } from '../builtins/backends.js';
 import type { ComponentCatalog } from '../catalog.js';
 import { KIND_LABELS, type ComponentKind } from '../tokens.js';
@@ -117,7 +118,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
     if (typeof b['name'] === 'string' && !catalog.has('backend', b['name'])) {
       for (const [pkg, why] of backendLoadFailures) issues.add('backend.name', `(${pkg} could not be loaded: ${why})`);
     }
-    issues.oneOf(b['precision'], 'backend.precision', ['float32', 'float64']);
+    issues.oneOf(b['precision'], 'backend.precision', PRECISION_CHOICES);
   }
   issues.integer(spec['seed'], 'seed', 0, 0xffffffff);
   checkOutput(spec['output'], catalog, issues);
