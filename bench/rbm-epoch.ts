@@ -153,6 +153,12 @@ function openblasCoreType(): { OPENBLAS_CORETYPE?: string } {
   return / avx512f /.test(flags) ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {};
 }
 
+/** CPU seconds (user + system, every thread of the process) since `start`. */
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
@@ -194,8 +200,9 @@ async function runCoreChild(options: Options, precision: 'float32' | 'bfloat16-m
   for await (const line of createInterface({ input: process.stdin })) {
     if (line !== 'epoch') break;
     profile?.take(1); // from here: fit's upload of the data (outside its epoch time) shows as upload(rows x 784)
+    const cpuStart = process.cpuUsage();
     const [report] = await trainer.fit(train, { epochs: 1, monitor });
-    send({ seconds: report!.seconds, rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(images.rows / BATCH) } : {}) });
+    send({ seconds: report!.seconds, cpuSeconds: cpuSecondsSince(cpuStart), rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(images.rows / BATCH) } : {}) });
   }
   backend.destroy();
 }
@@ -225,6 +232,7 @@ async function runChild(name: string, options: Options): Promise<void> {
     if (line !== 'epoch') break;
     state.options.momentum = epoch === 0 ? 0.5 : 0.9;
     profile?.take(1);
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     const order = shuffle.permutation(images.rows);
     for (let b = 0; b < batches; b++) cd1Step(state, data, order.subarray(b * BATCH, (b + 1) * BATCH));
@@ -233,7 +241,7 @@ async function runChild(name: string, options: Options): Promise<void> {
     const seconds = (performance.now() - start) / 1000;
     if (!Number.isFinite(bias.data[0]!)) throw new Error(`${name}: training diverged (hidden bias ${bias.data[0]})`);
     epoch++;
-    send({ seconds, rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(batches) } : {}) });
+    send({ seconds, cpuSeconds: cpuSecondsSince(cpuStart), rssMb: peakRssMb(), rssNowMb: process.memoryUsage().rss / 2 ** 20, ...(profile ? { profile: profile.take(batches) } : {}) });
   }
   backend.destroy();
 }
@@ -241,6 +249,8 @@ async function runChild(name: string, options: Options): Promise<void> {
 /** A running configuration: a child process speaking JSON lines. */
 class Worker {
   readonly seconds: number[] = [];
+  /** CPU seconds (user + system, all threads) of each epoch, where the child reports them. */
+  readonly cpuSeconds: number[] = [];
   rssMb = 0;
   /** Resident memory after each epoch (MB), where the child reports it: flat means no growth. */
   readonly rssAfterEpochMb: number[] = [];
@@ -272,6 +282,7 @@ class Worker {
     const reply = await this.next();
     if (typeof reply.seconds !== 'number') throw new Error(`${this.name}: unexpected reply ${JSON.stringify(reply)}`);
     this.seconds.push(reply.seconds);
+    if (typeof reply.cpuSeconds === 'number') this.cpuSeconds.push(reply.cpuSeconds);
     this.rssMb = Math.max(this.rssMb, Number(reply.rssMb ?? 0));
     if (typeof reply.rssNowMb === 'number') this.rssAfterEpochMb.push(reply.rssNowMb);
     if (reply.profile !== undefined) this.profile = reply.profile as OpProfileStep;
@@ -356,6 +367,7 @@ async function main(): Promise<void> {
       epochs: worker.seconds.length,
       seconds_per_epoch: round(s, 3),
       epoch_seconds: worker.seconds.map((x) => round(x, 3)),
+      ...(worker.cpuSeconds.length > 0 ? { cpu_seconds_per_epoch: round(median(worker.cpuSeconds), 3), epoch_cpu_seconds: worker.cpuSeconds.map((x) => round(x, 3)) } : {}),
       gflops: round(gflops, 1),
       ceiling_fraction: round(gflops / CEILING_GFLOPS, 3),
       peak_rss_mb: round(worker.rssMb, 0),

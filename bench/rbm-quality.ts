@@ -10,7 +10,10 @@
  *
  *   npx tsx bench/rbm-quality.ts [--epochs 3] [--estimator cd|pcd] [--k 1] [--momentum default|0.5|...] [--momentum-ramp-epochs 1]
  *       [--weight-decay 1e-4] [--lr 0.05] [--optimizer sgd|adam] [--sparsity 0.1] [--rows 60000] [--seed 1]
+ *       [--precision float32|bfloat16-mixed] [--pixels yes|no]
  *
+ * --precision is the training backend's; the trained weights are then copied to a float32
+ * backend for every measurement, so two precisions are compared on what they learned.
  * The flags change one setting at a time from the defaults, to compare variants.
  */
 import { CpuBackend } from '@boltzmann/backend-cpu';
@@ -37,10 +40,13 @@ interface Options {
   optimizer: string;
   sparsity: number | undefined;
   classifierEpochs: number;
+  precision: 'float32' | 'bfloat16-mixed';
+  /** Whether to fit the classifier on raw pixels too (the baseline; it does not depend on the RBM). */
+  pixels: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { epochs: 3, rows: 60000, seed: 1, lr: 0.05, estimator: 'cd', k: 1, momentum: 'default', momentumRampEpochs: undefined, weightDecay: undefined, optimizer: 'sgd', sparsity: undefined, classifierEpochs: 30 };
+  const o: Options = { epochs: 3, rows: 60000, seed: 1, lr: 0.05, estimator: 'cd', k: 1, momentum: 'default', momentumRampEpochs: undefined, weightDecay: undefined, optimizer: 'sgd', sparsity: undefined, classifierEpochs: 30, precision: 'float32', pixels: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -57,6 +63,11 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--optimizer') o.optimizer = value;
     else if (flag === '--sparsity') o.sparsity = num;
     else if (flag === '--classifier-epochs') o.classifierEpochs = num;
+    else if (flag === '--pixels') o.pixels = value !== 'no';
+    else if (flag === '--precision') {
+      if (value !== 'float32' && value !== 'bfloat16-mixed') throw new Error(`--precision must be float32 or bfloat16-mixed, got ${value}`);
+      o.precision = value;
+    }
     else throw new Error(`unknown flag ${flag}`);
   }
   return o;
@@ -130,9 +141,10 @@ async function main(): Promise<void> {
   const test = loadFashionMnist({ split: 'test' });
   const trainImages = o.rows < train.images.rows ? train.images.sliceRows(0, o.rows) : train.images;
   const trainLabels = train.labels.subarray(0, trainImages.rows);
-  const be = new CpuBackend({ precision: 'float32' });
+  const trainingBackend = new CpuBackend({ precision: o.precision });
+  const be = o.precision === 'float32' ? trainingBackend : new CpuBackend({ precision: 'float32' });
 
-  const rbm = RBM.create(be, { visible: 784, hidden: 500, seed: o.seed });
+  const rbm = RBM.create(trainingBackend, { visible: 784, hidden: 500, seed: o.seed });
   const options: TrainerOptions = { learningRate: o.lr, batchSize: 100, seed: o.seed, estimator: { type: o.estimator, k: o.k }, optimizer: { type: o.optimizer } };
   if (o.momentum !== 'default') options.momentum = Number(o.momentum);
   else if (o.momentumRampEpochs !== undefined) options.momentum = { ...defaultMomentum().spec(), end: o.momentumRampEpochs };
@@ -143,12 +155,15 @@ async function main(): Promise<void> {
   const reports = await trainer.fit(trainImages, { epochs: o.epochs, monitor: { freeEnergy: false, pseudoLikelihood: false } });
   const trainSeconds = (performance.now() - started) / 1000;
 
-  const testPll = await pseudoLogLikelihood(rbm, test.images, { seed: 0 });
+  // Every measurement in float32, whatever the training precision.
+  const trained = o.precision === 'float32' ? rbm : RBM.create(be, { visible: 784, hidden: 500, seed: o.seed });
+  if (trained !== rbm) trained.setParams(await rbm.getParams());
+  const testPll = await pseudoLogLikelihood(trained, test.images, { seed: 0 });
   const lrStarted = performance.now();
-  const featuresTrain = await rbm.transform(trainImages);
-  const featuresTest = await rbm.transform(test.images);
+  const featuresTrain = await trained.transform(trainImages);
+  const featuresTest = await trained.transform(test.images);
   const accuracyOnFeatures = logisticRegression(be, featuresTrain, trainLabels, featuresTest, test.labels, o.classifierEpochs, o.seed);
-  const accuracyOnPixels = logisticRegression(be, trainImages, trainLabels, test.images, test.labels, o.classifierEpochs, o.seed);
+  const accuracyOnPixels = o.pixels ? logisticRegression(be, trainImages, trainLabels, test.images, test.labels, o.classifierEpochs, o.seed) : NaN;
   const classifierSeconds = (performance.now() - lrStarted) / 1000;
 
   const last = reports[reports.length - 1]!;
@@ -159,10 +174,11 @@ async function main(): Promise<void> {
       rows: trainImages.rows,
       model: '784x500 bernoulli',
       training: { ...trainer.config, epochs: o.epochs },
-      gemm: (be as unknown as { gemm?: { name?: string } }).gemm?.name,
+      precision: o.precision,
+      kernels: trainingBackend.kernels,
       testPseudoLogLikelihood: Number(testPll.toFixed(2)),
       accuracyOnFeatures: Number(accuracyOnFeatures.toFixed(4)),
-      accuracyOnPixels: Number(accuracyOnPixels.toFixed(4)),
+      accuracyOnPixels: o.pixels ? Number(accuracyOnPixels.toFixed(4)) : null,
       meanHiddenActivation: Number(last.meanHiddenActivation.toFixed(4)),
       reconstructionError: Number(last.reconstructionError.toFixed(5)),
       weightNorm: last.weightNorm,

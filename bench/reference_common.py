@@ -67,9 +67,9 @@ def main(name, describe, make_trainer, precisions=("float32",)):
         for line in sys.stdin:
             if line.strip() != "epoch":
                 break
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             epoch(warmup=False)
-            send({"seconds": time.perf_counter() - start, "rssMb": peak_rss_mb(), "rssNowMb": current_rss_mb()})
+            send({"seconds": time.perf_counter() - start, "cpuSeconds": time.process_time() - cpu_start, "rssMb": peak_rss_mb(), "rssNowMb": current_rss_mb()})
         return
     seconds = []
     for _ in range(args.epochs):

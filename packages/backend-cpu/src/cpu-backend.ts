@@ -147,7 +147,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -359,6 +359,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'unary', 'out');
     this.sameShape('unary', 'out', O, A.rows, A.cols, op);
     if (op === 'sigmoid' && this.nativeEw !== undefined) this.nativeEw.sigmoid(A.data as Float32Array, O.data as Float32Array, A.rows, A.cols);
+    else if (op === 'square' && this.nativeEw !== undefined) this.nativeEw.square(A.data as Float32Array, O.data as Float32Array);
     else elementwise.applyUnary(op, A.data, O.data, A.cols);
   }
 
@@ -475,7 +476,9 @@ export class CpuBackend implements Backend {
     }
     const P = this.own(p, 'sampleBernoulli', 'p');
     this.sameShape('sampleBernoulli', 'out', O, P.rows, P.cols);
-    random.bernoulliTensor(nextKey(rng), P.data, O.data);
+    // The native sampler draws the same stream bit for bit (it is the same integer hash).
+    if (this.nativeEw !== undefined) this.nativeEw.bernoulli(nextKey(rng), P.data as Float32Array, O.data as Float32Array);
+    else random.bernoulliTensor(nextKey(rng), P.data, O.data);
   }
 
   sampleGaussian(mean: Tensor, std: number | Tensor, rng: RngState, out: Tensor): void {

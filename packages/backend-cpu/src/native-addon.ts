@@ -21,6 +21,8 @@ export interface NativeAddon {
   readonly elementwise: readonly string[];
   sigmoid(set: number, src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | null): void;
   axpby(set: number, alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n: number): void;
+  bernoulli(set: number, key: number, p: Float32Array, out: Float32Array, n: number): void;
+  square(set: number, src: Float32Array, dst: Float32Array, n: number): void;
 }
 
 /** Where native/build.mjs puts the addon. */
@@ -39,7 +41,7 @@ export function nativeAddon(): NativeAddon | null {
   }
   try {
     const candidate = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Partial<NativeAddon>;
-    const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+    const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
     if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
       loadError = `${NATIVE_ADDON_PATH} is out of date (it lacks part of the expected interface); rebuild it with "node packages/backend-cpu/native/build.mjs --force"`;
     } else {

@@ -1,7 +1,7 @@
 /**
  * Vectorized float32 element-wise kernels from the native addon, for the CPU backend's hot
  * non-product ops in a training step: the bias + sigmoid epilogue of `linear` (and `unary`
- * sigmoid) and `axpby`. Once the products are native, these TypeScript loops are most of a
+ * sigmoid), `axpby`, `sampleBernoulli` with a tensor of probabilities and `unary` square. Once the products are native, these TypeScript loops are most of a
  * CD-1 step (one Math.exp per element); the native versions are about 10x faster.
  * Undefined where the addon is not built; float32 only.
  */
@@ -19,6 +19,10 @@ export interface NativeElementwise {
   sigmoid(src: Float32Array, dst: Float32Array, rows: number, cols: number, bias?: Float32Array): void;
   /** out = alpha * x + beta * y over the first n elements; out may be x or y. */
   axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n?: number): void;
+  /** out[i] = 1 where uniformAt(key, i) < p[i] else 0 over the first n elements: the reference stream, bit for bit; out may be p. */
+  bernoulli(key: number, p: Float32Array, out: Float32Array, n?: number): void;
+  /** dst = src * src over the first n elements (the float32 rounding of the exact square); dst may be src. */
+  square(src: Float32Array, dst: Float32Array, n?: number): void;
 }
 
 function checkCount(what: string, v: number): void {
@@ -58,6 +62,17 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
       if (x.length < n || y.length < n || out.length < n) throw new ShapeError(`native axpby: x (${x.length}), y (${y.length}) and out (${out.length}) need ${n} elements`);
       if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`native axpby: alpha and beta must be finite, got ${alpha} and ${beta}`);
       native.axpby(index, alpha, x, beta, y, out, n);
+    },
+    bernoulli(key, p, out, n = out.length) {
+      checkCount('bernoulli: n', n);
+      if (p.length < n || out.length < n) throw new ShapeError(`native bernoulli: p (${p.length}) and out (${out.length}) need ${n} elements`);
+      if (!Number.isInteger(key) || key < -(2 ** 31) || key >= 2 ** 32) throw new InvalidValueError(`native bernoulli: key must be a 32-bit integer, got ${key}`);
+      native.bernoulli(index, key, p, out, n);
+    },
+    square(src, dst, n = src.length) {
+      checkCount('square: n', n);
+      if (src.length < n || dst.length < n) throw new ShapeError(`native square: src (${src.length}) and dst (${dst.length}) need ${n} elements`);
+      native.square(index, src, dst, n);
     },
   };
 }

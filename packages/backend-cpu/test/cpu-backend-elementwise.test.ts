@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, Matrix, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, rngState, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
 import { unaryDomains } from '@boltzmann/tensor/testing';
 import { CpuBackend, nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/index.js';
 import * as ts from '../src/elementwise.js';
+import { bernoulliTensor } from '../src/random.js';
 
 /** Unit roundoff of float32. */
 const U32 = 2 ** -24;
@@ -34,8 +35,8 @@ function dyadic(rng: CounterRng, rows: number, cols: number, lo: number, hi: num
 }
 
 /** A NativeElementwise on the TypeScript loops that counts its calls: the wiring, with or without the addon. */
-function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number } } {
-  const calls = { sigmoid: 0, axpby: 0 };
+function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number; bernoulli: number; square: number } } {
+  const calls = { sigmoid: 0, axpby: 0, bernoulli: 0, square: 0 };
   return {
     name: 'counting',
     calls,
@@ -47,6 +48,14 @@ function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; 
     axpby(alpha, x, beta, y, out) {
       calls.axpby++;
       ts.axpby(alpha, x, beta, y, out);
+    },
+    bernoulli(key, p, out) {
+      calls.bernoulli++;
+      bernoulliTensor(key, p, out);
+    },
+    square(src, dst) {
+      calls.square++;
+      ts.applyUnary('square', src, dst, src.length);
     },
   };
 }
@@ -245,7 +254,7 @@ describe('CpuBackend option elementwise', function () {
     expect(() => new CpuBackend({ elementwise: { name: 'half' } as NativeElementwise })).to.throw(InvalidValueError, /elementwise must be/);
   });
 
-  it('sends the sigmoid of linear and unary, axpby, and binary add and sub to the kernel set, every other op to TypeScript', function () {
+  it('sends the sigmoid of linear and unary, axpby, binary add and sub, square and Bernoulli sampling to the kernel set, every other op to TypeScript', function () {
     const counting = countingElementwise();
     const be = new CpuBackend({ elementwise: counting });
     expect(be.elementwise).to.equal('native-counting');
@@ -254,24 +263,29 @@ describe('CpuBackend option elementwise', function () {
     const bias = be.upload(Matrix.fromRows([[0, 1, -1]]));
     const out = be.zeros(2, 3);
     be.linear(x, w, bias, out, { activation: 'sigmoid' });
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0 });
     expect(Array.from(be.readSync(out).data)).to.deep.equal([1, 0, 1, 2.5, -2, 3].map((t) => Math.fround(sigmoid64(t))));
     for (const activation of ['identity', 'relu', 'tanh', 'softplus'] as const) be.linear(x, w, bias, out, { activation });
     be.linear(x, w, bias, out);
     be.unary('tanh', out, out);
     be.unary('exp', out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0 });
     be.unary('sigmoid', x, x);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0, bernoulli: 0, square: 0 });
     be.axpby(0.5, out, -1, out, out);
     be.affine(out, 2, 1, out);
     be.binary('mul', out, out, out);
     be.binary('max', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1, bernoulli: 0, square: 0 });
     be.binary('add', out, out, out);
     be.binary('sub', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0 });
     be.axpby(Number.MAX_VALUE, out, 1, out, out); // beyond float32: the TypeScript loop
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0 });
+    be.unary('square', out, out);
+    be.unary('abs', out, out);
+    be.sampleBernoulli(x, rngState(1), x);
+    be.sampleBernoulli(0.5, rngState(1), x); // a scalar probability: TypeScript
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1 });
   });
 });

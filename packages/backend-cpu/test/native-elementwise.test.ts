@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, ShapeError } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, ShapeError, uniformAt } from '@boltzmann/tensor';
+import { bernoulliTensor } from '../src/random.js';
 import { nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/native-elementwise.js';
 
 /** Unit roundoff of float32. */
@@ -111,6 +112,38 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
         native.axpby(alpha, x, beta, onY, onY);
         check(onY, 'out = y');
       }
+    }
+  });
+
+  it('bernoulli draws the reference stream bit for bit (p at 0, 1, NaN, just above and below its draws), in place too', function () {
+    for (const n of [1, 15, 17, 1000, 5003]) {
+      const rng = new CounterRng(n);
+      const p = new Float32Array(n);
+      rng.uniforms(p);
+      for (const key of [0, 1, 0x7fffffff, -5, 0xdeadbeef | 0]) {
+        const want = new Float32Array(n);
+        // Probabilities at the draws themselves and one float32 step above: strict "<" decides.
+        const q = p.map((x, i) => (i % 7 === 0 ? uniformAt(key, i) : i % 7 === 1 ? Math.fround(uniformAt(key, i) * (1 + 2 ** -23)) : i % 7 === 2 ? [0, 1, NaN][i % 3]! : x));
+        bernoulliTensor(key, q, want);
+        const got = new Float32Array(n).fill(7);
+        native.bernoulli(key, q, got);
+        expect(Array.from(got), `n ${n}, key ${key}`).to.deep.equal(Array.from(want));
+        native.bernoulli(key, q, q);
+        expect(Array.from(q), `n ${n}, key ${key}, in place`).to.deep.equal(Array.from(want));
+      }
+    }
+  });
+
+  it('square rounds the exact square once, in place too (odd lengths, NaN, overflow, subnormals)', function () {
+    const src = Float32Array.from([...SPECIAL, 3e19, -3e19, 1e-20, 1.1, 1 + 2 ** -23, 12345.678]);
+    for (const n of [1, src.length, 16, 17]) {
+      const x = src.slice(0, Math.min(n, src.length));
+      const want = x.map((v) => Math.fround(v * v));
+      const got = new Float32Array(x.length);
+      native.square(x, got);
+      expect(Array.from(got)).to.deep.equal(Array.from(want));
+      native.square(x, x);
+      expect(Array.from(x)).to.deep.equal(Array.from(want));
     }
   });
 

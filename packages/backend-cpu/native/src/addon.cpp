@@ -12,6 +12,8 @@
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
 // exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
+// exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
+// exports.square(set, src, dst, n): dst = src * src, dst may be src
 //   set: index into `elementwise`
 #include <node_api.h>
 
@@ -166,6 +168,43 @@ napi_value Axpby(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
+napi_value Bernoulli(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 5) return fail(env, false, "bernoulli takes 5 arguments: set, key, p, out, n");
+  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
+  if (set == nullptr) return fail(env, true, "bernoulli: no such element-wise kernel set");
+  double key = 0;
+  if (napi_get_value_double(env, argv[1], &key) != napi_ok || key != std::floor(key) || key < -2147483648.0 || key > 4294967295.0)
+    return fail(env, true, "bernoulli: key must be a 32-bit integer");
+  float *p = nullptr, *out = nullptr;
+  std::size_t lengthP = 0, lengthOut = 0;
+  if (!getFloat32Array(env, argv[2], &p, &lengthP) || !getFloat32Array(env, argv[3], &out, &lengthOut)) return fail(env, false, "bernoulli: p and out must be Float32Arrays");
+  std::int64_t n = 0;
+  if (!getInt(env, argv[4], &n)) return fail(env, true, "bernoulli: n must be a non-negative integer");
+  if (static_cast<std::size_t>(n) > lengthP || static_cast<std::size_t>(n) > lengthOut) return fail(env, true, "bernoulli: p or out is shorter than n");
+  set->bernoulli(static_cast<std::uint32_t>(static_cast<std::int64_t>(key)), p, out, n);
+  return nullptr;
+}
+
+napi_value Square(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 4) return fail(env, false, "square takes 4 arguments: set, src, dst, n");
+  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
+  if (set == nullptr) return fail(env, true, "square: no such element-wise kernel set");
+  float *src = nullptr, *dst = nullptr;
+  std::size_t lengthSrc = 0, lengthDst = 0;
+  if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getFloat32Array(env, argv[2], &dst, &lengthDst)) return fail(env, false, "square: src and dst must be Float32Arrays");
+  std::int64_t n = 0;
+  if (!getInt(env, argv[3], &n)) return fail(env, true, "square: n must be a non-negative integer");
+  if (static_cast<std::size_t>(n) > lengthSrc || static_cast<std::size_t>(n) > lengthDst) return fail(env, true, "square: src or dst is shorter than n");
+  set->square(src, dst, n);
+  return nullptr;
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
@@ -194,5 +233,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "elementwise", setNames);
   exportFunction(env, exports, "sigmoid", Sigmoid);
   exportFunction(env, exports, "axpby", Axpby);
+  exportFunction(env, exports, "bernoulli", Bernoulli);
+  exportFunction(env, exports, "square", Square);
   return exports;
 }

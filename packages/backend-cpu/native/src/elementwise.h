@@ -1,5 +1,6 @@
 // Element-wise float32 kernels for the CPU backend's hot non-product ops in a training step:
-// the fused bias + sigmoid epilogue of a linear layer and axpby (momentum updates). In V8 these
+// the fused bias + sigmoid epilogue of a linear layer, axpby (momentum updates), Bernoulli
+// sampling and squaring (the reconstruction error). In V8 these
 // run one Math.exp or one multiply-add per element; vectorized they are 10x faster. Kept free
 // of inline library code for the same reason as gemm.h.
 #pragma once
@@ -13,6 +14,10 @@ struct Elementwise {
   void (*sigmoid)(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias);
   /** out[i] = alpha * x[i] + beta * y[i]; out may be x or y. */
   void (*axpby)(float alpha, const float* x, float beta, const float* y, float* out, std::int64_t n);
+  /** out[i] = 1 where uniformAt(key, i) < p[i] else 0 (rng.ts's stream); out may be p. */
+  void (*bernoulli)(std::uint32_t key, const float* p, float* out, std::int64_t n);
+  /** dst[i] = src[i] * src[i]; dst may be src. */
+  void (*square)(const float* src, float* dst, std::int64_t n);
 };
 
 extern const Elementwise elementwiseGeneric;

@@ -59,7 +59,9 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
   for (; i < n; ++i) out[i] = alpha * x[i] + beta * y[i];
 }
 
+#include "elementwise_common.inc"
+
 }  // namespace
 
-const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby};
+const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby, bernoulli, square};
 }  // namespace bgemm

@@ -65,7 +65,9 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
   }
 }
 
+#include "elementwise_common.inc"
+
 }  // namespace
 
-const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby};
+const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square};
 }  // namespace bgemm

@@ -18,9 +18,11 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
   for (std::int64_t i = 0; i < n; ++i) out[i] = alpha * x[i] + beta * y[i];
 }
 
+#include "elementwise_common.inc"
+
 }  // namespace
 
-const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby};
+const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby, bernoulli, square};
 
 const Elementwise* const* availableElementwise(int* count) {
   static const Elementwise* list[3];

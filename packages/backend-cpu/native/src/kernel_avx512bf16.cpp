@@ -19,6 +19,36 @@ inline __mmask16 firstLanes(std::int64_t n) { return n >= 16 ? static_cast<__mma
 /** 32 floats (x0 = the first 16) to 32 bfloat16 in order, i.e. 16 pairs as 32-bit words. */
 inline __m512i pairs16(__m512 x0, __m512 x1) { return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(x1, x0)); }
 
+/** Transposes a 16 x 16 matrix of 32-bit words held one row per vector. */
+inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 16; i += 8) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0xdd);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+
 struct Avx512Bf16Tile {
   static constexpr int MR = 12, NR = 32;
 
@@ -47,8 +77,33 @@ struct Avx512Bf16Tile {
     }
   }
 
-  static void packTransposedB(const float* first, std::int64_t ld, int w, std::int64_t kc, std::uint32_t* out) {
-    scatterColumns<Avx512Bf16Tile>(first, ld, w, NR, kc, out);
+  /**
+   * Rows that run along the depth, 16 at a time: 16 rows x 32 depths become 16 vectors of 16
+   * pairs, transposed in registers so each vector holds one pair of 16 rows.
+   */
+  static void packRows(const float* first, std::int64_t ld, int count, int width, std::int64_t kc, std::uint32_t* out) {
+    for (int j0 = 0; j0 < width; j0 += 16) {
+      const int rows = count - j0 < 0 ? 0 : (count - j0 > 16 ? 16 : count - j0);
+      const __mmask16 store = firstLanes(width - j0);
+      for (std::int64_t e = 0; e < kc; e += 32) {
+        const std::int64_t left = kc - e;
+        const __mmask16 m0 = firstLanes(left), m1 = firstLanes(left > 16 ? left - 16 : 0);
+        __m512i r[16];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) {
+          if (j < rows) {
+            const float* src = first + (j0 + j) * ld + e;
+            r[j] = pairs16(_mm512_maskz_loadu_ps(m0, src), _mm512_maskz_loadu_ps(m1, src + 16));
+          } else {
+            r[j] = _mm512_setzero_si512();
+          }
+        }
+        transpose16(r);
+        const std::int64_t pairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
+        std::uint32_t* o = out + (e / 2) * width + j0;
+        for (std::int64_t p = 0; p < pairs; ++p) _mm512_mask_storeu_epi32(o + p * width, store, r[p]);
+      }
+    }
   }
 
   static void compute(std::int64_t kp, const std::uint32_t* __restrict pa, const std::uint32_t* __restrict pb, float* c, std::int64_t ldc,

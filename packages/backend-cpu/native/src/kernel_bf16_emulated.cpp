@@ -28,8 +28,8 @@ inline float highHalf(std::uint32_t w) {
 struct EmulatedBf16Tile : PortablePacking {
   static constexpr int MR = 4, NR = 16;
 
-  static void packTransposedB(const float* first, std::int64_t ld, int w, std::int64_t kc, std::uint32_t* out) {
-    scatterColumns<EmulatedBf16Tile>(first, ld, w, NR, kc, out);
+  static void packRows(const float* first, std::int64_t ld, int count, int width, std::int64_t kc, std::uint32_t* out) {
+    packRowsPortable<EmulatedBf16Tile>(first, ld, count, width, kc, out);
   }
 
   static void compute(std::int64_t kp, const std::uint32_t* __restrict pa, const std::uint32_t* __restrict pb, float* c, std::int64_t ldc,
