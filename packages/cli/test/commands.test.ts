@@ -164,6 +164,16 @@ describe('cli: commands', function () {
       expect(spec.output.dir).to.equal('never');
       expect(existsSync(join(dir, 'never'))).to.equal(false);
     });
+
+    it('--precision takes bfloat16-mixed and best-available into backend.precision, and names the choices when wrong', async function () {
+      for (const precision of ['bfloat16-mixed', 'best-available']) {
+        const spec = JSON.parse((await ok(['train', 'spec.json', '--dry-run', '--precision', precision])).stdout) as { backend: { precision: string } };
+        expect(spec.backend.precision).to.equal(precision);
+      }
+      const bad = await cli(['train', 'spec.json', '--dry-run', '--precision', 'bf16']);
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.match(/--precision must be float32, float64, bfloat16-mixed, best-available; got "bf16"/);
+    });
   });
 
   describe('evaluate, transform, sample, logz on the trained model', function () {

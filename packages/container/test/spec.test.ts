@@ -72,6 +72,12 @@ describe('container: run spec', function () {
       expect(s.backend).to.deep.equal({ name: 'cpu', precision: 'float32' });
     });
 
+    it('backend.precision takes bfloat16-mixed and best-available', function () {
+      for (const precision of ['bfloat16-mixed', 'best-available']) {
+        expect(validateSpec({ backend: { precision } }, container.catalog).backend.precision).to.equal(precision);
+      }
+    });
+
     it('a partial spec overrides field by field; arrays replace; a new "type" replaces the object', function () {
       const merged = mergeSpec(defaultSpec(), {
         training: { epochs: 3, estimator: { type: 'cd' }, regularizers: [{ type: 'l2', coefficient: 0.1 }] },
@@ -152,7 +158,7 @@ describe('container: run spec', function () {
       ['a validation split of 1', { data: { validationSplit: 1 } }, 'data.validationSplit', /\[0, 1\), got 1/],
       ['a zero limit', { data: { limit: 0 } }, 'data.limit', /integer >= 1, got 0/],
       ['an unknown backend', { backend: 'cuda' }, 'backend.name', /unknown backend "cuda"; registered: auto, cpu/],
-      ['a bad precision', { backend: { precision: 'float16' } }, 'backend.precision', /"float32", "float64", got "float16"/],
+      ['a bad precision', { backend: { precision: 'float16' } }, 'backend.precision', /"float32", "float64", "bfloat16-mixed", "best-available", got "float16"/],
       ['a seed above 2^32 - 1', { seed: 2 ** 32 }, 'seed', /integer in \[0, 4294967295\], got 4294967296/],
       ['an empty output directory', { output: { dir: '' } }, 'output.dir', /non-empty string/],
       ['zero samples', { output: { samples: { count: 0 } } }, 'output.samples.count', /integer in \[1, 10000\], got 0/],
