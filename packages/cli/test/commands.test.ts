@@ -81,7 +81,7 @@ describe('cli: commands', function () {
     });
 
     it('reports progress on stderr: each epoch with its metrics, then the end', function () {
-      expect(trained.stderr).to.match(/model: rbm: visible 9 bernoulli, hidden 4 bernoulli; backend cpu \(float32\)/);
+      expect(trained.stderr).to.match(/model: rbm: visible 9 bernoulli, hidden 4 bernoulli; backend cpu \(float32: products [\w-]+, element-wise [\w-]+\)/);
       expect(trained.stderr).to.match(/data: 200 bars-and-stripes patterns of 3x3: 160 training rows, 40 held out/);
       for (const e of [1, 2, 3]) expect(trained.stderr).to.match(new RegExp(`epoch ${e}/3  recon [0-9.]+  F -?[0-9.]+/-?[0-9.]+  PLL -[0-9.]+/-[0-9.]+`));
       expect(trained.stderr).to.match(/done: completed, 3 epochs, 48 steps/);
