@@ -18,7 +18,7 @@ import {
   type UnaryOp,
 } from '@boltzmann/tensor';
 import { GpuTensor } from './gpu-tensor.js';
-import { gpujs, type CompiledKernel, type GpuInstance, type KernelArgument, type KernelSettings } from './gpujs.js';
+import { gpujs, kernelMode, type CompiledKernel, type GpuInstance, type KernelArgument, type KernelSettings } from './gpujs.js';
 import * as kernels from './kernel-sources.js';
 import type { KernelSpec } from './kernel-sources.js';
 import { AUTO_ORDER, destroyWebGpuDevice, probeGpuMode, probeModeSync, settledWebGpuProbe, type GpuMode, type GpuModeOption, type ModeProbe } from './modes.js';
@@ -29,7 +29,7 @@ import { acquireWebGpuGlobals, releaseWebGpuGlobals, webGpuPrerequisite } from '
 
 /** Options of `new GpuBackend(...)` and `GpuBackend.create(...)`. */
 export interface GpuBackendOptions {
-  /** Which gpu.js mode to run on; default `auto` (webgpu, headlessgl, webasm, cpu: the first that works). */
+  /** Which gpu.js mode to run on; default `auto` (webgpu, webgl2, headlessgl, webasm, cpu: the first that works). */
   mode?: GpuModeOption;
   /** Only float32 ("best-available" gives float32 too): every gpu.js mode computes in f32. */
   precision?: PrecisionChoice;
@@ -85,7 +85,7 @@ function describe(e: unknown): string {
  *
  * Use `await GpuBackend.create(options)` to let `auto` consider WebGPU (an adapter can only be
  * probed asynchronously); the synchronous constructor uses WebGPU in `auto` only once a probe
- * has proven it. On a device (webgpu, headlessgl) a tensor holds device memory until `dispose`
+ * has proven it. On a device (webgpu, webgl2, headlessgl) a tensor holds device memory until `dispose`
  * or `destroy`, as in other GPU frameworks.
  *
  * Random ops reproduce the ReferenceBackend's streams exactly (element i uses rng.ts
@@ -145,7 +145,7 @@ export class GpuBackend implements Backend {
     if (options.randomStrategy !== undefined && options.randomStrategy !== 'host' && options.randomStrategy !== 'emulated') {
       throw new InvalidValueError(`GpuBackend: randomStrategy must be "emulated" or "host", got "${String(options.randomStrategy)}"`);
     }
-    const onDevice = mode === 'webgpu' || mode === 'headlessgl';
+    const onDevice = mode === 'webgpu' || mode === 'webgl2' || mode === 'headlessgl';
     this.strategy = options.randomStrategy ?? (onDevice ? 'emulated' : 'host');
     this.strategyReason = options.randomStrategy ? 'chosen in the options' : onDevice ? 'default on a device' : 'default in host memory (fastest there)';
     this.store = onDevice ? deviceStore(mode !== 'webgpu') : hostStore;
@@ -243,8 +243,14 @@ export class GpuBackend implements Backend {
 
   // --- kernel execution ------------------------------------------------------------------
 
-  private kernelFor(spec: KernelSpec): CompiledKernel {
-    let kernel = this.kernelCache.get(spec.key);
+  /**
+   * The compiled kernel for `spec` called with arguments of these kinds: gpu.js specialises a
+   * kernel to its first call's argument types (a host array or a device texture), so a kernel
+   * used with both (copy: uploads and device copies) is compiled once per kind.
+   */
+  private kernelFor(spec: KernelSpec, args: readonly LaunchArgument[]): CompiledKernel {
+    const key = `${spec.key}|${args.map((a) => (typeof a === 'number' ? 'n' : a instanceof HostData ? 'h' : 't')).join('')}`;
+    let kernel = this.kernelCache.get(key);
     if (!kernel) {
       const settings: KernelSettings = {
         output: [spec.cols, spec.rows],
@@ -265,7 +271,7 @@ export class GpuBackend implements Backend {
         if (this.poolSize !== undefined) settings.poolSize = this.poolSize;
       }
       kernel = this.gpu.createKernel(spec.source, settings);
-      this.kernelCache.set(spec.key, kernel);
+      this.kernelCache.set(key, kernel);
       this.compiled++;
     }
     return kernel;
@@ -284,7 +290,7 @@ export class GpuBackend implements Backend {
 
   /** Runs one kernel now and returns its result as a stored value. */
   private execute(spec: KernelSpec, args: readonly LaunchArgument[]): MaybePromise<StoredValue> {
-    const kernel = this.kernelFor(spec);
+    const kernel = this.kernelFor(spec, args);
     let result: unknown;
     try {
       result = kernel(...args.map((a) => this.argument(a)));
@@ -293,7 +299,7 @@ export class GpuBackend implements Backend {
     }
     if (!this.checkedKernels.has(spec.key)) {
       this.checkedKernels.add(spec.key);
-      const ran = kernel.kernel.constructor.mode;
+      const ran = kernelMode(kernel);
       if (ran !== this.mode) this.fallbackNotes.push(`${spec.key}: ran in ${ran} (${kernel.kernel.fallbackReason ?? 'no reason given'})`);
     }
     if (result instanceof Promise) {

@@ -67,6 +67,7 @@ interface GpuJsModule {
   GPU: new (settings: { mode: string }) => GpuInstance;
   input(value: Float32Array, size: number[]): GpuJsInput;
   HeadlessGLKernel: { readonly isSupported: boolean };
+  WebGL2Kernel: (abstract new (...args: never[]) => object) & { readonly isSupported: boolean };
   WebAssemblyKernel: { readonly isSupported: boolean };
   WebGPUKernel: { readonly isSupported: boolean };
 }
@@ -77,4 +78,14 @@ export const gpujs = GPUjs as unknown as GpuJsModule;
 /** Whether `value` is a device-resident kernel result rather than host memory. */
 export function isDeviceHandle(value: unknown): value is DeviceHandle {
   return typeof value === 'object' && value !== null && typeof (value as DeviceHandle).delete === 'function' && Array.isArray((value as DeviceHandle).output);
+}
+
+/**
+ * The mode a compiled kernel really runs in, named as this package names modes: gpu.js calls
+ * both of its browser WebGL kernels "gpu", so WebGL2 is told apart by its class.
+ */
+export function kernelMode(kernel: CompiledKernel): string {
+  const mode = kernel.kernel.constructor.mode;
+  if (mode !== 'gpu') return mode;
+  return kernel.kernel instanceof gpujs.WebGL2Kernel ? 'webgl2' : 'webgl';
 }

@@ -1,7 +1,7 @@
 /**
  * @boltzmann/backend-gpu: the Backend on gpu.js kernels (WebGPU, headless WebGL, WebAssembly
  * SIMD or plain JavaScript). Importing it registers one backend per mode, best first:
- * "gpu.js:webgpu" (priority 30), "gpu.js:headlessgl" (20), "gpu.js:webasm" (5), "gpu.js:cpu" (1),
+ * "gpu.js:webgpu" (priority 30), "gpu.js:webgl2" (25, browsers), "gpu.js:headlessgl" (20), "gpu.js:webasm" (5), "gpu.js:cpu" (1),
  * and "gpu.js" (priority 0), which picks the first working mode itself.
  */
 import { registerBackend } from '@boltzmann/tensor';
@@ -13,7 +13,7 @@ export { GpuTensor } from './gpu-tensor.js';
 export { AUTO_ORDER, modeAvailable, probeGpuMode, probeGpuModes, probeModeSync, type GpuMode, type GpuModeOption, type ModeProbe } from './modes.js';
 export type { RandomStrategy } from './random-kernels.js';
 
-const priorities: Record<GpuMode, number> = { webgpu: 30, headlessgl: 20, webasm: 5, cpu: 1 };
+const priorities: Record<GpuMode, number> = { webgpu: 30, webgl2: 25, headlessgl: 20, webasm: 5, cpu: 1 };
 
 for (const mode of Object.keys(priorities) as GpuMode[]) {
   registerBackend({

@@ -4,18 +4,18 @@
  * Results are cached per process. WebGPU can only be proven asynchronously (an adapter answers
  * through a Promise), so it has an asynchronous probe; the others are probed synchronously.
  */
-import { gpujs, type CompiledKernel, type GpuInstance } from './gpujs.js';
+import { gpujs, kernelMode, type CompiledKernel, type GpuInstance } from './gpujs.js';
 import { deviceStore, flattenResult, hostArgument } from './tensor-store.js';
 import { acquireWebGpuGlobals, releaseWebGpuGlobals, webGpuPrerequisite } from './webgpu-globals.js';
 
-/** A gpu.js mode this backend can run on. */
-export type GpuMode = 'webgpu' | 'headlessgl' | 'webasm' | 'cpu';
+/** A gpu.js mode this backend can run on (webgl2: a browser's WebGL2, headlessgl: Node's `gl` package). */
+export type GpuMode = 'webgpu' | 'webgl2' | 'headlessgl' | 'webasm' | 'cpu';
 
 /** A mode to ask for: one of them, or `auto` (the first that works, in `AUTO_ORDER`). */
 export type GpuModeOption = 'auto' | GpuMode;
 
 /** Best first: where `auto` looks. */
-export const AUTO_ORDER: readonly GpuMode[] = ['webgpu', 'headlessgl', 'webasm', 'cpu'];
+export const AUTO_ORDER: readonly GpuMode[] = ['webgpu', 'webgl2', 'headlessgl', 'webasm', 'cpu'];
 
 /** The outcome of probing one mode. */
 export interface ModeProbe {
@@ -39,6 +39,7 @@ function probeMatches(values: Float32Array): boolean {
 function modeSupported(mode: Exclude<GpuMode, 'webgpu'>): string | undefined {
   if (mode === 'webasm' && !gpujs.WebAssemblyKernel.isSupported) return 'WebAssembly is not available in this JavaScript engine';
   if (mode === 'headlessgl' && !gpujs.HeadlessGLKernel.isSupported) return 'the "gl" package (headless WebGL) is not installed or cannot create a context';
+  if (mode === 'webgl2' && !gpujs.WebGL2Kernel.isSupported) return 'WebGL2 is not available (it exists in browsers only)';
   return undefined;
 }
 
@@ -54,10 +55,10 @@ function runSyncProbe(mode: Exclude<GpuMode, 'webgpu'>): string | undefined {
   let kernel: CompiledKernel | undefined;
   try {
     gpu = new gpujs.GPU({ mode });
-    const pipeline = mode === 'headlessgl';
+    const pipeline = mode === 'headlessgl' || mode === 'webgl2';
     kernel = gpu.createKernel(PROBE_SOURCE, { output: [4, 1], pipeline, immutable: true, precision: 'single', tactic: 'precision' });
     const result = kernel(hostArgument(PROBE_INPUT, 1, 4));
-    const ran = kernel.kernel.constructor.mode;
+    const ran = kernelMode(kernel);
     if (ran !== mode) return `gpu.js ran the probe kernel in mode "${ran}" instead (${kernel.kernel.fallbackReason ?? 'no reason given'})`;
     const values = pipeline ? deviceStore(true).readSync(deviceStore(true).adopt(result, 1, 4), 1, 4) : flattenResult(result, 1, 4);
     if (!probeMatches(values)) return `the probe kernel returned wrong values [${Array.from(values).join(', ')}]`;

@@ -90,6 +90,6 @@ export async function releaseWebGpuGlobals(destroyDevice: () => Promise<void>): 
   if (users > 0) return; // someone acquired again while the device was going down
   const g = globalThis as GlobalWithNavigator;
   if (installed === 'navigator') delete (g as { navigator?: NavigatorLike }).navigator;
-  else if (g.navigator) delete g.navigator.gpu;
+  else if (g.navigator) delete (g.navigator as NavigatorLike).gpu;
   installed = undefined;
 }
