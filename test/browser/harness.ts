@@ -34,8 +34,11 @@ async function chromiumCommand(): Promise<{ executablePath: string; args: string
   return { executablePath, args };
 }
 
-/** Launches headless Chromium with WebGPU (SwiftShader) and WebGL2. Close it when done. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium with WebGPU and WebGL2 on SwiftShader (or, given `replace`, with
+ * those flags instead of GPU_FLAGS: the benchmark's real-GPU run). Close it when done.
+ */
+export async function launchChromium(options: { replace?: string[] } = {}): Promise<Browser> {
   const { executablePath, args } = await chromiumCommand();
-  return playwright.launch({ executablePath, args: [...args, ...GPU_FLAGS], headless: true, timeout: 60_000 });
+  return playwright.launch({ executablePath, args: [...args, ...(options.replace ?? GPU_FLAGS)], headless: true, timeout: 60_000 });
 }

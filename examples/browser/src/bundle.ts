@@ -10,18 +10,17 @@ import path from 'node:path';
 /**
  * Node built-ins some packages import at module level for their Node-only paths (atomic file
  * writes, the CPU backend's native addon and worker threads, Dawn loading). In a page those paths
- * never run, so each resolves to a module whose exports throw if called - except the two that run
- * at import time to name a path or count cores, which answer harmlessly.
+ * never run, so each resolves to a stub whose functions are missing (calling one throws) - except
+ * the few that run at import time to name a path or count cores, which answer harmlessly.
  */
 const nodeBuiltinsStub: Plugin = {
   name: 'node-builtins-stub',
   setup(b) {
     b.onResolve({ filter: /^(node:)?(fs|fs\/promises|path|url|module|os|crypto|child_process|worker_threads|zlib|stream|util|readline|events)$/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => ({
-      // CommonJS, so any named import resolves (to a property of the proxy) without listing them
-      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is not available in a browser`)}); };
-const harmless = { sep: '/', fileURLToPath: (u) => String(u), availableParallelism: () => 1, cpus: () => [{}] };
-module.exports = new Proxy({}, { get: (_t, k) => (k === '__esModule' ? false : k in harmless ? harmless[k] : fail) });`,
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
+      // CommonJS, so any named import is accepted; the names used at import time answer
+      // harmlessly, the rest are undefined and throw where a Node-only path would call them
+      contents: `module.exports = { sep: '/', fileURLToPath: (u) => String(u), availableParallelism: () => 1, cpus: () => [{}] };`,
       loader: 'js',
     }));
   },
@@ -53,7 +52,7 @@ export interface PageServer {
 }
 
 /** Serves `files` (name -> contents) on 127.0.0.1 (a secure context, as WebGPU requires). */
-export async function serve(files: Record<string, string | Uint8Array>): Promise<PageServer> {
+export async function serve(files: Record<string, string | Uint8Array>, port = 0): Promise<PageServer> {
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png' };
   const server: Server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0]!.slice(1)) || 'index.html';
@@ -64,10 +63,10 @@ export async function serve(files: Record<string, string | Uint8Array>): Promise
     }
     res.writeHead(200, { 'content-type': types[path.extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: (name) => `http://127.0.0.1:${port}/${name}`,
+    url: (name) => `http://127.0.0.1:${bound}/${name}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

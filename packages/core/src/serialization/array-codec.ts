@@ -37,6 +37,25 @@ function bytesOf(m: Matrix): Uint8Array {
   return copy;
 }
 
+type NodeBuffer = { from(x: Uint8Array | string, encoding?: string): Uint8Array & { toString(encoding: string): string } };
+/** Node's Buffer where there is one (fast), else the browser's btoa/atob: model files are made and read in pages too. */
+const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
+
+function toBase64(bytes: Uint8Array): string {
+  if (nodeBuffer) return nodeBuffer.from(bytes).toString('base64');
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  if (nodeBuffer) return nodeBuffer.from(text, 'base64');
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 /** Encodes a host matrix in its own precision. */
 export function encodeArray(m: Matrix): EncodedArray {
   const bytes = bytesOf(m);
@@ -44,7 +63,7 @@ export function encodeArray(m: Matrix): EncodedArray {
     dtype: m.data instanceof Float64Array ? 'float64' : 'float32',
     shape: [m.rows, m.cols],
     crc32: crc32(bytes).toString(16).padStart(8, '0'),
-    data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    data: toBase64(bytes),
   };
 }
 
@@ -60,7 +79,7 @@ export function decodeArray(x: unknown, what: string): Matrix {
   if (typeof a.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(a.data)) throw new FormatError(`${what} has no valid base64 data`);
   const width = a.dtype === 'float64' ? 8 : 4;
   const [rows, cols] = shape as [number, number];
-  const raw = Buffer.from(a.data, 'base64');
+  const raw = fromBase64(a.data);
   if (raw.length !== rows * cols * width) {
     throw new FormatError(`${what} holds ${raw.length} bytes; shape ${rows}x${cols} of ${a.dtype} needs ${rows * cols * width} (truncated or corrupt)`);
   }
