@@ -9,6 +9,7 @@ import {
   type BinaryOp,
   type LinearOptions,
   type MatmulOptions,
+  type MemoryInfo,
   type Precision,
   type ReduceOp,
   type RngState,
@@ -106,9 +107,11 @@ export class WebGpuBackend implements Backend {
 
   // --- introspection -----------------------------------------------------------------------
 
-  /** Tensors made by this backend and not yet disposed (its own scratch buffers excluded). */
-  get liveTensorCount(): number {
-    return this.live.size;
+  /** Tensors made by this backend and not yet disposed, and their bytes (its own scratch buffers excluded). */
+  memory(): MemoryInfo {
+    let numBytes = 0;
+    for (const t of this.live) numBytes += t.size * 4;
+    return { numTensors: this.live.size, numBytes };
   }
 
   /** Compute pipelines compiled so far (one per kernel variant); steady-state training adds none. */

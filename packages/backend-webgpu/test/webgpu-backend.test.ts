@@ -28,7 +28,7 @@ if (unavailable === '') {
         const w = be.zeros(7, 3, 0.1);
         const b = be.zeros(1, 3);
         const h = be.zeros(5, 3);
-        expect(be.liveTensorCount).to.equal(4);
+        expect(be.memory()).to.deep.equal({ numTensors: 4, numBytes: 4 * (35 + 21 + 3 + 15) });
         expect(() => be.readSync(h)).to.throw(InvalidValueError, /await backend.read/);
         const step = (): void => {
           be.linear(x, w, b, h, { activation: 'sigmoid' });
@@ -42,7 +42,7 @@ if (unavailable === '') {
         await be.read(h);
         expect(be.compiledKernelCount).to.equal(compiled);
         be.dispose(x);
-        expect(be.liveTensorCount).to.equal(3);
+        expect(be.memory().numTensors).to.equal(3);
       } finally {
         be.destroy();
       }
