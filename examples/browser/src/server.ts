@@ -39,13 +39,15 @@ const HTML = `<!doctype html>
 export interface DemoServerOptions {
   /** Training digits served (the first of the bundled training split); default 2000. */
   digits?: number;
+  /** TCP port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
 }
 
-/** Bundles the page and serves it with the digits on 127.0.0.1 (an ephemeral port). */
+/** Bundles the page and serves it with the digits on 127.0.0.1. */
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<PageServer> {
   const images = loadDigits({ split: 'train', count: options.digits ?? 2000 }).images;
   const bytes = new Uint8Array(images.data.length);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(images.data[i]! * 255);
   const script = await bundle(path.join(here, 'page.ts'));
-  return serve({ 'index.html': HTML, 'page.js': script, 'digits.bin': bytes });
+  return serve({ 'index.html': HTML, 'page.js': script, 'digits.bin': bytes }, options.port ?? 0);
 }

@@ -98,21 +98,27 @@ export class CommandStream {
     return this.pipelines.size;
   }
 
-  /** Copies `bytes` into the ring; the binding that will see them once submitted. */
+  /**
+   * Copies `bytes` into the ring; the binding that will see them once submitted. It leaves room
+   * for one more parameter block, so the dispatch staged right after never submits in between
+   * (a submit there would separate the staged bytes from the dispatch that reads them).
+   */
   stage(bytes: ArrayBufferView): GPUBufferBinding {
     const size = Math.max(4, Math.ceil(bytes.byteLength / 4) * 4);
-    if (size > RING_BYTES) {
-      // too big for the ring: a buffer of its own, freed after the submit
+    const aligned = Math.ceil(size / ALIGN) * ALIGN;
+    if (aligned + ALIGN > RING_BYTES) {
+      // too big for the ring: a buffer of its own, freed after the submit that uses it
+      if (this.used + ALIGN > RING_BYTES) this.flush();
       const buffer = this.device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.UNIFORM, mappedAtCreation: true });
       new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       buffer.unmap();
       this.retired.push(buffer);
       return { buffer, offset: 0, size };
     }
-    if (this.used + size > RING_BYTES) this.flush();
+    if (this.used + aligned + ALIGN > RING_BYTES) this.flush();
     const offset = this.used;
     new Uint8Array(this.staging, offset, bytes.byteLength).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    this.used = Math.ceil((offset + size) / ALIGN) * ALIGN;
+    this.used = offset + aligned;
     return { buffer: this.ring, offset, size };
   }
 
