@@ -39,7 +39,8 @@ export async function bundle(entry: string, define: Record<string, string> = {})
     logLevel: 'silent',
     // Dawn is only imported in Node (a variable specifier); gpu.js's headless GL never loads in a page
     external: ['webgpu', 'gl'],
-    define: { 'process.env.NODE_ENV': '"production"', ...define },
+    // the CPU backend reads its switches from process.env; a page has none set
+    define: { 'process.env.NODE_ENV': '"production"', 'process.env': '{}', ...define },
     plugins: [nodeBuiltinsStub],
   });
   return result.outputFiles[0]!.text;

@@ -2,7 +2,8 @@
  * The browser demo end to end in headless Chromium: the page trains a small RBM on a slice of the
  * digits on WebGPU (SwiftShader here), the reconstruction error falls, pause/resume works, the
  * downloaded model file loads in Node on the CPU backend and gives the same free energies as the
- * page computed on WebGPU, and a screenshot is written (its path is printed).
+ * page computed on WebGPU, and a screenshot is written (its path is printed). The page's WebGL2
+ * and CPU paths then train the same run to the same errors.
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,9 @@ describe('examples/browser: an RBM trained in headless Chromium', function () {
   let page: Page | undefined;
   const ROWS = 300;
   const EPOCHS = 4;
+  const query = `rows=${ROWS}&hidden=32&batch=20&seed=3&sampleSteps=10`;
+  /** The WebGPU run's error per epoch, for the other backends to match. */
+  let webGpuErrors: number[] = [];
 
   before(async function () {
     server = await startDemoServer({ digits: ROWS });
@@ -41,7 +45,7 @@ describe('examples/browser: an RBM trained in headless Chromium', function () {
     const p = page!;
     const errors: string[] = [];
     p.on('pageerror', (e) => errors.push(e.message));
-    await p.goto(server!.url(`index.html?backend=webgpu&rows=${ROWS}&hidden=32&epochs=${EPOCHS}&batch=20&seed=3&sampleSteps=10`));
+    await p.goto(server!.url(`index.html?backend=webgpu&epochs=${EPOCHS}&${query}`));
     const demo = async <T>(f: string): Promise<T> => p.evaluate(`globalThis.__demo && globalThis.__demo.${f}`) as Promise<T>;
     const until = async (what: string, condition: string): Promise<void> => {
       const deadline = Date.now() + 240_000;
@@ -71,6 +75,7 @@ describe('examples/browser: an RBM trained in headless Chromium', function () {
     expect(state.backend).to.match(/^WebGPU/);
     expect(await p.textContent('#backend')).to.contain('WebGPU');
     expect(state.errors).to.have.length(EPOCHS);
+    webGpuErrors = state.errors;
     for (let e = 1; e < EPOCHS; e++) expect(state.errors[e]!, `errors per epoch ${state.errors.join(', ')}`).to.be.below(state.errors[e - 1]!);
 
     const shot = path.join(mkdtempSync(path.join(os.tmpdir(), 'boltzmann-browser-')), 'demo.png');
@@ -92,5 +97,25 @@ describe('examples/browser: an RBM trained in headless Chromium', function () {
       expect(inNode[i]!, `free energy of digit ${i}`).to.be.closeTo(inPage[i]!, 1e-4 * (1 + Math.abs(inPage[i]!)));
     }
     cpu.destroy();
+  });
+
+  it('the WebGL2 and CPU paths train the same run: the same error per epoch as on WebGPU (same seed, same random streams)', async function () {
+    expect(webGpuErrors, 'the WebGPU run').to.have.length(EPOCHS);
+    for (const backend of ['webgl2', 'cpu']) {
+      const p = await browser!.newPage();
+      try {
+        await p.goto(server!.url(`index.html?backend=${backend}&epochs=2&${query}`));
+        await p.waitForFunction(() => (globalThis as unknown as DemoWindow).__demo?.done === true, undefined, { timeout: 120_000, polling: 200 });
+        const state = await p.evaluate(() => {
+          const d = (globalThis as unknown as DemoWindow).__demo!;
+          return { backend: d.backend, errors: d.errors, failure: d.failure };
+        });
+        expect(state.failure, backend).to.equal(undefined);
+        expect(state.backend, backend).to.match(backend === 'cpu' ? /^CPU/ : /WebGL2/);
+        for (let e = 0; e < 2; e++) expect(state.errors[e]!, `${backend} epoch ${e + 1}`).to.be.closeTo(webGpuErrors[e]!, 1e-4 * webGpuErrors[e]!);
+      } finally {
+        await p.close();
+      }
+    }
   });
 });
