@@ -142,20 +142,19 @@ export {
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
 export { EpochMonitor, evenlySpaced, type MonitorOptions } from './training/epoch-monitor.js';
+export { trainingLoop, type TrainingLoopOptions, type TrainingData, type TrainingRows, type LoopEvent } from './training/training-loop.js';
 export {
-  trainingLoop,
-  type TrainingLoopOptions,
-  type TrainingData,
-  type TrainingRows,
+  epochLoop,
+  type Learner,
+  type LoopSource,
   type BatchStream,
   type TrainingPosition,
-  type LoopEvent,
+  type EpochLoopEvent,
   type LoopEnd,
   type LoopStartedEvent,
   type LoopBatchEndEvent,
   type LoopEpochEndEvent,
-} from './training/training-loop.js';
-export { type MinibatchSGDOptions } from './training/minibatch-sgd.js';
+} from './training/epoch-loop.js';
 export { monitorSupport, checkMonitorable, resolveMonitor, type MonitorSupport, type MonitoredMetric, type MonitorChoice, type ResolvedMonitor } from './training/monitoring.js';
 
 // serialization
@@ -210,6 +209,7 @@ export { GraphColouring, type GraphColouringOptions } from './annealing/graph-co
 // recommender RBM (softmax visible units over rating levels, per-user masks)
 export { groupRatingsByUser, holdOutRatings, type Ratings, type RatingsByUser, type HoldOutOptions } from './models/ratings.js';
 export { ratingRmse, itemMeanPredictions } from './metrics/rating-error.js';
+export { type ModelFitOptions } from './models/model-fit-options.js';
 export { RecommenderRBM, compareWithItemMeans, type RecommenderRBMOptions, type RecommenderFitOptions, type RecommenderEpoch } from './models/recommender-rbm.js';
 
 // conditional RBM for sequences (autoregressive visible and dynamic hidden biases)

@@ -20,7 +20,7 @@ export interface BatchEndEvent extends Omit<LoopBatchEndEvent, 'lastOfEpoch'> {
 }
 
 /** One epoch is done; `report` holds core's epoch metrics (read back once, here). */
-export interface EpochEndEvent extends LoopEpochEndEvent {
+export interface EpochEndEvent extends LoopEpochEndEvent<EpochReport> {
   /** Sliding-window metrics at the epoch's last step, when asked for. */
   window?: WindowMetrics;
 }

@@ -1,6 +1,7 @@
 import { CounterRng, DivergenceError, InvalidValueError, Matrix, ShapeError, assertFinite, type Backend, type Tensor } from '@boltzmann/tensor';
 import { rowsView } from '../models/host-data.js';
 import { checkInteger, checkMatrix, checkNumber } from '../validation.js';
+import { epochLoop, type Learner } from '../training/epoch-loop.js';
 import { Workspace } from '../workspace.js';
 import { accuracy, argmaxRows, checkLabels, oneHot, type Labels } from './labels.js';
 
@@ -312,55 +313,78 @@ export class FeedForwardNet {
   }
 
   /**
-   * Minibatch SGD with momentum on the mean softmax cross-entropy (+ L2 on the weights).
-   * Data and one-hot targets are uploaded once; batches are gathered on the backend. Throws a
-   * clear error on labels outside [0, classes) or data of the wrong width.
+   * Minibatch SGD with momentum on the mean softmax cross-entropy (+ L2 on the weights),
+   * through the library's one epoch loop (`epochLoop`): data and one-hot targets are uploaded
+   * once and gathered into batches on the backend, in a new seeded order every epoch. Throws a
+   * clear error on labels outside [0, classes) or data of the wrong width, and a
+   * DivergenceError when an epoch's loss is not finite.
    */
   async fit(data: Matrix, labels: Labels, options: ClassifierFitOptions): Promise<ClassifierEpoch[]> {
     this.checkData(data, labels);
     if (options.validation !== undefined) this.checkData(options.validation.data, options.validation.labels);
     const epochs = checkInteger('epochs', options.epochs, 0);
-    const lr = checkNumber('learningRate', options.learningRate ?? 0.1, 0);
+    const learningRate = checkNumber('learningRate', options.learningRate ?? 0.1, 0);
     const momentum = checkNumber('momentum', options.momentum ?? 0.9, 0, 1);
-    const batchSize = Math.min(checkInteger('batchSize', options.batchSize ?? 32), data.rows);
+    const batchSize = checkInteger('batchSize', options.batchSize ?? 32);
     const weightDecay = checkNumber('weightDecay', options.weightDecay ?? 0, 0);
-    const rng = new CounterRng(checkInteger('seed', options.seed ?? 0, 0, 0xffffffff), 3);
+    const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
     const be = this.backend;
-    const resident = be.upload(data);
-    const targets = be.upload(oneHot(labels, this.classes, be.precision));
     const grads = this.createGradients();
     const velocities = this.createGradients();
     const lossSum = be.zeros(1, 1);
+    const hyper = { learningRate, momentum };
+    let lastHyper = { learningRate: NaN, momentum: NaN };
+    let epochLoss = NaN;
+    let steps = 0;
+    const learner: Learner<ClassifierEpoch> = {
+      epoch: 0,
+      get step() {
+        return steps;
+      },
+      batchSize,
+      shuffle: true,
+      shuffleRng: new CounterRng(seed, 3),
+      backend: be,
+      workspace: this.workspace,
+      hyperparameters: () => ({ ...hyper }),
+      get lastHyperparameters() {
+        return { ...lastHyper };
+      },
+      startEpoch: () => be.fill(lossSum, 0),
+      trainBatch: async ([input, targets]) => {
+        const p = { ...this.pass(input!.rows), targets: targets! };
+        p.acts[0] = input!;
+        this.forward(p);
+        this.addCrossEntropy(p, lossSum);
+        this.backward(p, grads, weightDecay);
+        this.parameters.forEach((w, i) => {
+          be.axpby(momentum, velocities[i]!, -learningRate, grads[i]!, velocities[i]!);
+          be.axpby(1, w, 1, velocities[i]!, w);
+        });
+        lastHyper = hyper;
+        steps += 1;
+      },
+      // The loss of the epoch's batches says whether the step size blew the weights up.
+      checkFinite: async (where) => {
+        epochLoss = (await be.read(lossSum)).data[0]! / data.rows;
+        if (!Number.isFinite(epochLoss)) throw new DivergenceError(`classifier training diverged ${where} (loss ${epochLoss}, learning rate ${learningRate}): lower the learning rate`);
+      },
+      report: async (position, startedAt) => {
+        const report: ClassifierEpoch = { epoch: position.epoch, loss: epochLoss, seconds: 0 };
+        if (options.validation) report.validationAccuracy = await this.accuracy(options.validation.data, options.validation.labels);
+        report.seconds = (performance.now() - startedAt) / 1000;
+        return report;
+      },
+    };
     const reports: ClassifierEpoch[] = [];
     try {
-      for (let e = 0; e < epochs; e++) {
-        const started = performance.now();
-        const order = rng.permutation(data.rows);
-        be.fill(lossSum, 0);
-        for (let start = 0; start < data.rows; start += batchSize) {
-          const rows = Math.min(batchSize, data.rows - start);
-          const p = this.pass(rows);
-          const indices = order.subarray(start, start + rows);
-          be.gatherRows(resident, indices, p.acts[0]!);
-          be.gatherRows(targets, indices, p.targets);
-          this.forward(p);
-          this.addCrossEntropy(p, lossSum);
-          this.backward(p, grads, weightDecay);
-          this.parameters.forEach((w, i) => {
-            be.axpby(momentum, velocities[i]!, -lr, grads[i]!, velocities[i]!);
-            be.axpby(1, w, 1, velocities[i]!, w);
-          });
-        }
-        const loss = (await be.read(lossSum)).data[0]! / data.rows;
-        if (!Number.isFinite(loss)) throw new DivergenceError(`classifier training diverged in epoch ${e + 1} (loss ${loss}, learning rate ${lr}): lower the learning rate`);
-        const report: ClassifierEpoch = { epoch: e + 1, loss, seconds: 0 };
-        if (options.validation) report.validationAccuracy = await this.accuracy(options.validation.data, options.validation.labels);
-        report.seconds = (performance.now() - started) / 1000;
-        reports.push(report);
-        if (options.onEpoch && (await options.onEpoch(report)) === false) break;
+      for await (const event of epochLoop(learner, { rows: [data, oneHot(labels, this.classes, be.precision)] }, epochs)) {
+        if (event.type !== 'epoch-end') continue;
+        reports.push(event.report);
+        if (options.onEpoch && (await options.onEpoch(event.report)) === false) break;
       }
     } finally {
-      for (const t of [resident, targets, lossSum, ...grads, ...velocities]) be.dispose(t);
+      for (const t of [lossSum, ...grads, ...velocities]) be.dispose(t);
     }
     return reports;
   }

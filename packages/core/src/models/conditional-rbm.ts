@@ -3,7 +3,7 @@ import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { RngStreams } from '../rng-streams.js';
 import type { EstimatorSpec } from '../estimators/estimator.js';
-import { checkMinibatchSGDOptions, minibatchTrainerOptions, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import { checkModelFitOptions, modelTrainerOptions, type ModelFitOptions } from './model-fit-options.js';
 import type { TrainingRows } from '../training/training-loop.js';
 import { Trainer } from '../training/trainer.js';
 import { UnsampledLayer } from '../units/unsampled.js';
@@ -25,7 +25,7 @@ export interface ConditionalRBMOptions {
 }
 
 /** Options of `ConditionalRBM.fit`. */
-export interface SequenceFitOptions extends MinibatchSGDOptions {
+export interface SequenceFitOptions extends ModelFitOptions {
   /** L2 decay of W, A and B; default 1e-4. */
   weightDecay?: number;
   /** (history, frame) windows per step; default 50. */
@@ -165,8 +165,8 @@ export class ConditionalRBM extends EnergyModel {
    */
   async fit(sequences: readonly Matrix[], options: SequenceFitOptions): Promise<void> {
     const rows = this.trainingRows(sequences);
-    const settings = checkMinibatchSGDOptions(options, { weightDecay: 1e-4, batchSize: 50 });
-    const trainer = new Trainer(this, { ...minibatchTrainerOptions(settings, this.estimatorSpec(settings.k, options.sampleVisible)), initVisibleBiasFromData: true });
+    const settings = checkModelFitOptions(options, { weightDecay: 1e-4, batchSize: 50 });
+    const trainer = new Trainer(this, { ...modelTrainerOptions(settings, this.estimatorSpec(settings.k, options.sampleVisible)), initVisibleBiasFromData: true });
     try {
       await trainer.fit(rows, {
         epochs: settings.epochs,

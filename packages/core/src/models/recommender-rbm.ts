@@ -3,7 +3,7 @@ import type { Connection } from '../connections/connection.js';
 import { DenseConnection } from '../connections/dense.js';
 import { itemMeanPredictions, ratingRmse } from '../metrics/rating-error.js';
 import { RngStreams } from '../rng-streams.js';
-import { checkMinibatchSGDOptions, minibatchTrainerOptions, type MinibatchSGDOptions } from '../training/minibatch-sgd.js';
+import { checkModelFitOptions, modelTrainerOptions, type ModelFitOptions } from './model-fit-options.js';
 import type { TrainingRows } from '../training/training-loop.js';
 import { Trainer } from '../training/trainer.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
@@ -28,7 +28,7 @@ export interface RecommenderRBMOptions {
 }
 
 /** Options of `RecommenderRBM.fit`. */
-export interface RecommenderFitOptions extends MinibatchSGDOptions {
+export interface RecommenderFitOptions extends ModelFitOptions {
   /** L2 weight decay on the weights; default 0.001. */
   weightDecay?: number;
   /** Users per step (the gradients are means over them); default 20. */
@@ -152,11 +152,11 @@ export class RecommenderRBM extends EnergyModel {
    */
   async fit(ratings: Ratings, options: RecommenderFitOptions): Promise<RecommenderEpoch[]> {
     const data = groupRatingsByUser(ratings, this.levels, { itemCount: this.itemCount });
-    const settings = checkMinibatchSGDOptions(options, { weightDecay: 0.001, batchSize: 20 });
+    const settings = checkModelFitOptions(options, { weightDecay: 0.001, batchSize: 20 });
     const validation = options.validation;
     if (validation) groupRatingsByUser(validation, this.levels, { itemCount: this.itemCount });
     if ((await this.backend.reduce('sumAbs', this.visible.parameters[0]!.tensor)) === 0) this.initializeBiases(data);
-    const trainer = new Trainer(this, minibatchTrainerOptions(settings, { type: 'cd', k: settings.k, meanLayers: [] }));
+    const trainer = new Trainer(this, modelTrainerOptions(settings, { type: 'cd', k: settings.k, meanLayers: [] }));
     const reports: RecommenderEpoch[] = [];
     try {
       await trainer.fit(this.rowsOf(data), {

@@ -1,13 +1,14 @@
 import type { EstimatorSpec } from '../estimators/estimator.js';
+import type { TrainerOptions } from '../training/trainer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import type { TrainerOptions } from './trainer.js';
 
 /**
- * Options shared by the `fit` of models that prepare their own training rows and train them
- * with a core Trainer by CD-k and momentum SGD over shuffled minibatches (`ConditionalRBM`,
- * `RecommenderRBM`); each model documents its own defaults of `weightDecay` and `batchSize`.
+ * Options shared by the convenience `fit` of models that prepare their own training rows
+ * (`ConditionalRBM`, `RecommenderRBM`): the settings of the Trainer that `fit` builds (CD-k,
+ * momentum SGD, shuffled minibatches), which then trains through the one training loop. Each
+ * model documents its own defaults of `weightDecay` and `batchSize`.
  */
-export interface MinibatchSGDOptions {
+export interface ModelFitOptions {
   epochs: number;
   /** Default 0.05. */
   learningRate?: number;
@@ -23,11 +24,11 @@ export interface MinibatchSGDOptions {
   seed?: number;
 }
 
-/** {@link MinibatchSGDOptions} checked, every default filled in. */
-export type MinibatchSGDSettings = Readonly<Required<MinibatchSGDOptions>>;
+/** {@link ModelFitOptions} checked, every default filled in. */
+export type ModelFitSettings = Readonly<Required<ModelFitOptions>>;
 
 /** Checks `options` field by field (in the order above), with the model's own defaults of the weight decay and the batch size. */
-export function checkMinibatchSGDOptions(options: MinibatchSGDOptions, defaults: { weightDecay: number; batchSize: number }): MinibatchSGDSettings {
+export function checkModelFitOptions(options: ModelFitOptions, defaults: { weightDecay: number; batchSize: number }): ModelFitSettings {
   return {
     epochs: checkInteger('epochs', options.epochs, 0),
     learningRate: checkNumber('learningRate', options.learningRate ?? 0.05, 0),
@@ -44,7 +45,7 @@ export function checkMinibatchSGDOptions(options: MinibatchSGDOptions, defaults:
  * epoch, then `momentum`), L2 decay of the weights, `batchSize` rows per step, CD-k (or the
  * estimator given), seeded Gibbs and shuffle streams; the visible bias left to the model.
  */
-export function minibatchTrainerOptions(settings: MinibatchSGDSettings, estimator: EstimatorSpec = { type: 'cd', k: settings.k }): TrainerOptions {
+export function modelTrainerOptions(settings: ModelFitSettings, estimator: EstimatorSpec = { type: 'cd', k: settings.k }): TrainerOptions {
   return {
     learningRate: settings.learningRate,
     momentum: { type: 'linear', from: Math.min(settings.momentum, 0.5), to: settings.momentum, start: 0, end: 1, unit: 'epoch' },
