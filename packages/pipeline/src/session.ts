@@ -15,7 +15,7 @@ export interface StreamPosition {
  * `stepsPerEpoch`) so each epoch can reshuffle (e.g. `shuffle({ seed, stream: epoch })`) and a
  * resumed run gets the data the interrupted one would have seen (e.g. `generatorStream(f, { start: step })`).
  */
-export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
+export type DataFactory = (position: StreamPosition) => Observable<Matrix | TrainingRows>;
 
 /**
  * What to train: the model, its trainer, the data and how long.
@@ -24,7 +24,9 @@ export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
  *   shuffled by the trainer's seeded stream; the same steps as `Trainer.fit`.
  * - `data` TrainingRows (core): the same, rows with missing values (a mask) or with the values
  *   of the model's given layers (a conditional RBM's past), as a model's `rowsForTraining` makes them.
- * - `data` an Observable: every emitted Matrix is one step's batch (use `batch(n)` to group rows).
+ * - `data` an Observable: every emitted Matrix is one step's batch (use `batch(n)` to group rows);
+ *   an emitted TrainingRows is one step's batch with its mask and given values (a recommender's
+ *   ratings with their mask, a conditional RBM's frames with their past).
  *   Without `stepsPerEpoch` one epoch is one subscription, from subscribe to complete (a cold
  *   source is subscribed again each epoch); with it, one subscription feeds all epochs.
  * - `data` a DataFactory: as an Observable, made afresh for each epoch (or once) from the position.
@@ -32,7 +34,7 @@ export type DataFactory = (position: StreamPosition) => Observable<Matrix>;
 export interface TrainingSession {
   model: EnergyModel;
   trainer: Trainer;
-  data: Matrix | TrainingRows | Observable<Matrix> | DataFactory;
+  data: Matrix | TrainingRows | Observable<Matrix | TrainingRows> | DataFactory;
   /** Held-out rows scored at each epoch end (free energy, pseudo-log-likelihood); early stopping watches them. */
   validation?: Matrix;
   /**
@@ -87,7 +89,7 @@ export function validateSession(session: TrainingSession): SessionData {
     if (rows.visible.cols !== visible.size) throw new ShapeError(`training data has ${rows.visible.cols} columns but the visible layer has ${visible.size} units`);
     return { kind: 'matrix', matrix: rows };
   }
-  if (isObservable(data)) return { kind: 'stream', open: () => data as Observable<Matrix> };
+  if (isObservable(data)) return { kind: 'stream', open: () => data as Observable<Matrix | TrainingRows> };
   if (typeof data === 'function') return { kind: 'stream', open: data };
-  throw new InvalidValueError('session.data must be a Matrix, training rows { visible, mask?, given? }, an Observable<Matrix> of batches, or a function (position) => Observable<Matrix>');
+  throw new InvalidValueError('session.data must be a Matrix, training rows { visible, mask?, given? }, an Observable of batches (Matrix or training rows), or a function (position) => Observable of batches');
 }

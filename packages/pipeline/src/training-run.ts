@@ -1,4 +1,4 @@
-import { trainingLoop, type BatchStream, type EpochReport, type LoopEnd, type LoopEvent, type Trainer } from '@boltzmann/core';
+import { trainingLoop, type BatchStream, type EpochReport, type LoopEnd, type LoopEvent, type Trainer, type TrainingRows } from '@boltzmann/core';
 import { InvalidValueError, type Matrix, type Tensor } from '@boltzmann/tensor';
 import { isObservable, type Subscriber } from 'rxjs';
 import { Checkpointer } from './checkpoint.js';
@@ -214,11 +214,11 @@ export class TrainingRun {
   }
 
   /** The session's stream as core's `BatchStream`: each open subscribes (pulled on demand, bounded). */
-  private batchStream(open: DataFactory): BatchStream {
-    const stream: BatchStream = {
+  private batchStream(open: DataFactory): BatchStream<Matrix | TrainingRows> {
+    const stream: BatchStream<Matrix | TrainingRows> = {
       open: (position) => {
         const source = open(position);
-        if (!isObservable(source)) throw new InvalidValueError('the session.data function must return an Observable<Matrix>');
+        if (!isObservable(source)) throw new InvalidValueError('the session.data function must return an Observable of batches (Matrix or training rows)');
         return pull(source, { maxBuffered: this.options.maxBufferedBatches, what: 'batches' });
       },
     };
