@@ -37,7 +37,7 @@ const PYTHON_CONFIGS = ['sklearn', 'torch', 'torch-bf16'] as const;
 const VISIBLE = 784;
 const HIDDEN = 500;
 const BATCH = 100;
-/** A 2-core float32 FMA ceiling the results are compared with (DESIGN.md: ~100 GFLOP/s per core). */
+/** A 2-core float32 FMA ceiling the results are compared with (OpenBLAS reaches ~100 GFLOP/s per core on these machines). */
 const CEILING_GFLOPS = 200;
 
 interface Options {

@@ -5,7 +5,8 @@
  *   - the test pseudo-log-likelihood (scikit-learn's score_samples, mean over the 10,000 test images),
  *   - the test accuracy of a multinomial logistic regression trained on the hidden probabilities,
  *     and on the raw pixels as a baseline,
- * printed as one JSON line beside scikit-learn's and PyTorch's numbers from DESIGN.md.
+ * printed as one JSON line beside scikit-learn's and PyTorch's numbers (bench/reference_sklearn.py,
+ * bench/reference_torch.py; see bench/README.md).
  * Not a test: nothing is asserted. Needs Debian's dataset-fashion-mnist.
  *
  *   npx tsx bench/rbm-quality.ts [--epochs 3] [--estimator cd|pcd] [--k 1] [--momentum default|0.5|...] [--momentum-ramp-epochs 1]
@@ -21,7 +22,7 @@ import { RBM, Trainer, defaultMomentum, pseudoLogLikelihood, type TrainerOptions
 import { loadFashionMnist } from '@boltzmann/data';
 import { Matrix, type Backend, type Tensor } from '@boltzmann/tensor';
 
-/** DESIGN.md: after 3 epochs of their own recipes on the same data. */
+/** Measured with bench/reference_sklearn.py and bench/reference_torch.py: after 3 epochs of their own recipes on the same data. */
 const REFERENCES = {
   sklearn: { testPseudoLogLikelihood: -217, accuracyOnFeatures: 0.853, accuracyOnPixels: 0.844 },
   pytorch: { testPseudoLogLikelihood: -187, accuracyOnFeatures: 0.877 },
