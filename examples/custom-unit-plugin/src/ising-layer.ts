@@ -18,6 +18,15 @@ export class IsingLayer implements UnitLayer {
   /** 1 x size. */
   readonly bias: Tensor;
   readonly parameters: readonly Parameter[];
+  // What the type can take part in, declared here (core checks these, never the type's name):
+  /** Energy -input . s: beta scales the input, so parallel tempering can temper it. */
+  readonly temperable = true;
+  /** Energy affine in the bias: annealed importance sampling can anneal it. */
+  readonly annealable = true;
+  /** Two values, -1 and +1, energy -b.s: Glauber dynamics, wake/dream and the pseudo-likelihood apply. */
+  readonly twoValued = 'spin';
+  /** The mean is tanh(input): a DBN can fine-tune through it. */
+  readonly netActivation = 'tanh';
 
   constructor(readonly backend: Backend, spec: Pick<UnitSpec, 'name' | 'size'>) {
     if (typeof spec.name !== 'string' || spec.name === '') throw new TypeError('a layer needs a non-empty name');

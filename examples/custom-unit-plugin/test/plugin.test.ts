@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { ContainerModule } from 'inversify';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { Tokens, createContainer, resolveRun, validateSpec, type BoltzmannContainer, type Dataset } from '@boltzmann/container';
-import { RBM, buildModel, exactLogLikelihood, exactLogPartition, loadModel, regularizerTypes, saveModel, unitTypes, type EnergyModel } from '@boltzmann/core';
+import { RBM, buildModel, defaultComponents, exactLogLikelihood, exactLogPartition, loadModel, saveModel, type Components, type EnergyModel } from '@boltzmann/core';
 import { CounterRng, Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
 import { HiddenMaxNorm } from '../src/index.js';
 
@@ -49,17 +49,18 @@ function logSumExp(xs: number[]): number {
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
 }
 
-function isingRBM(backend: Backend, p: HostIsing): EnergyModel {
+function isingRBM(components: Components, backend: Backend, p: HostIsing): EnergyModel {
   const nv = p.b.length;
   const nh = p.c.length;
-  const model = buildModel(backend, {
+  const spec = {
     kind: 'rbm',
     layers: [
       { type: 'ising', name: 'visible', size: nv },
       { type: 'ising', name: 'hidden', size: nh },
     ],
     connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }],
-  });
+  };
+  const model = buildModel(backend, spec, { components });
   const m64 = (rows: number[][]) => new Matrix(rows.length, rows[0]!.length, Float64Array.from(rows.flat()));
   model.setParams({ 'visible.bias': m64([p.b]), 'hidden.bias': m64([p.c]), 'visible-hidden.weights': m64(p.W) });
   return model;
@@ -98,17 +99,14 @@ describe('examples/custom-unit-plugin', function () {
     container = await createContainer({ plugins: [pluginDir], modules: [spinDataModule], optionalBackends: false });
   });
 
-  after(function () {
-    container.dispose();
-  });
-
   describe('loading', function () {
-    it('binds "ising" and "hidden-max-norm" in the container and registers them in core for load()', function () {
+    it('binds "ising" and "hidden-max-norm" in the container\'s component set, and nowhere else', function () {
       expect(container.plugins.map((p) => p.file)).to.have.length(1);
       expect(container.catalog.names('unitType')).to.include('ising');
       expect(container.catalog.names('regularizer')).to.include('hidden-max-norm');
-      expect(unitTypes.has('ising')).to.equal(true);
-      expect(regularizerTypes.has('hidden-max-norm')).to.equal(true);
+      expect(container.components.unitTypes.has('ising')).to.equal(true);
+      expect(defaultComponents().unitTypes.has('ising')).to.equal(false);
+      expect(defaultComponents().regularizers.has('hidden-max-norm')).to.equal(false);
     });
   });
 
@@ -117,7 +115,7 @@ describe('examples/custom-unit-plugin', function () {
     for (const [nv, nh] of [[1, 1], [3, 2], [5, 3]] as const) {
       it(`free energy of every visible state and exact log Z of a ${nv}x${nh} Ising RBM`, async function () {
         const p = randomHost(nv, nh, nv * 10 + nh, 1.2);
-        const model = isingRBM(be, p) as RBM;
+        const model = isingRBM(container.components, be, p) as RBM;
         const vs = spinStates(nv);
         const hs = spinStates(nh);
         const f = await model.freeEnergyOf(new Matrix(vs.length, nv, Float64Array.from(vs.flat())));
@@ -130,7 +128,7 @@ describe('examples/custom-unit-plugin', function () {
 
     it('conditional means are tanh of the input and a layer enumerates spins', async function () {
       const p = randomHost(3, 2, 7, 1);
-      const model = isingRBM(be, p) as RBM;
+      const model = isingRBM(container.components, be, p) as RBM;
       const v = [1, -1, 0.5];
       const h = await model.transform(new Matrix(1, 3, Float64Array.from(v)));
       p.c.forEach((c, j) => expect(h.data[j]).to.be.closeTo(Math.tanh(c + v.reduce((s, x, i) => s + x * p.W[i]![j]!, 0)), 1e-12));
@@ -141,7 +139,7 @@ describe('examples/custom-unit-plugin', function () {
 
     it('Gibbs samples of a 2x2 Ising RBM match the exact visible marginals (CPU backend)', async function () {
       const p = randomHost(2, 2, 3, 1);
-      const model = isingRBM(new CpuBackend({ precision: 'float64' }), p) as RBM;
+      const model = isingRBM(container.components, new CpuBackend({ precision: 'float64' }), p) as RBM;
       const samples = await model.sample(20000, { steps: 30, seed: 5, binary: true });
       const vs = spinStates(2);
       const hs = spinStates(2);
@@ -165,7 +163,7 @@ describe('examples/custom-unit-plugin', function () {
   describe('hidden-max-norm', function () {
     it('scales only the columns longer than maxNorm back to maxNorm', function () {
       const be = new ReferenceBackend();
-      const model = isingRBM(be, { W: [[0.3, 3, 0], [0.4, 4, 2]], b: [0, 0], c: [0, 0, 0] });
+      const model = isingRBM(container.components, be, { W: [[0.3, 3, 0], [0.4, 4, 2]], b: [0, 0], c: [0, 0, 0] });
       new HiddenMaxNorm(1).afterStep(model);
       const w = be.readSync(model.parameters.find((q) => q.role === 'weights')!.tensor);
       // column norms 0.5 (kept), 5 (-> 1) and 2 (-> 1)
@@ -222,12 +220,12 @@ describe('examples/custom-unit-plugin', function () {
       expect(capped.after).to.be.greaterThan(capped.before + 1);
       free.run.dispose();
 
-      // The saved model (Ising layers, max-norm in its training state) loads through core's registries.
+      // The saved model (Ising layers, max-norm in its training state) loads through the container's set.
       const dir = mkdtempSync(join(tmpdir(), 'ising-'));
       try {
         const file = join(dir, 'model.json');
         await saveModel(file, capped.model, capped.run.trainer);
-        const loaded = loadModel(file, new ReferenceBackend());
+        const loaded = loadModel(file, new ReferenceBackend(), { components: container.components });
         expect(loaded.model.layers.map((l) => l.type)).to.deep.equal(['ising', 'ising']);
         expect(loaded.trainer!.regularizers.map((r) => r.type)).to.deep.equal(['hidden-max-norm']);
         expect(await exactLogLikelihood(loaded.model, capped.run.data.train)).to.be.closeTo(capped.after, 1e-4);

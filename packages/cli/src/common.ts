@@ -113,13 +113,8 @@ export async function prepareSpec(file: string | undefined, overrides: SpecOverr
   const specPlugins = Array.isArray(merged['plugins']) ? (merged['plugins'] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
   const backendName = typeof merged['backend'] === 'object' && merged['backend'] !== null ? (merged['backend'] as { name?: unknown }).name : undefined;
   const container = await openContainer(args, io, absolutePlugins(specPlugins, baseDir), typeof backendName === 'string' ? backendName : undefined);
-  try {
-    const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
-    return { spec, container, baseDir, file: path };
-  } catch (error) {
-    container.dispose();
-    throw error;
-  }
+  const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
+  return { spec, container, baseDir, file: path };
 }
 
 function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
@@ -242,20 +237,17 @@ function concatRows(a: Matrix, b: Matrix): Matrix {
 export interface OpenedModel {
   readonly model: EnergyModel;
   readonly backend: Backend;
-  /** Frees the model and the backend, and takes the container's registrations back out of core. */
+  /** Frees the model and the backend. */
   dispose(): void;
 }
 
-/**
- * Loads a model file (plugins already registered by the container) onto a new backend. The
- * result owns the prepared container: its `dispose` (or a failure here) disposes it too.
- */
+/** Loads a model file onto a new backend, its types (plugins' included) from the container's component set. */
 export function openModel(file: string, prepared: PreparedSpec, io: CliIO): OpenedModel {
   const { container, spec } = prepared;
   let backend: Backend | undefined;
   try {
     backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
-    const loaded = loadModel(resolve(io.cwd, file), backend);
+    const loaded = loadModel(resolve(io.cwd, file), backend, { components: container.components });
     loaded.trainer?.dispose();
     const owned = backend;
     return {
@@ -264,12 +256,10 @@ export function openModel(file: string, prepared: PreparedSpec, io: CliIO): Open
       dispose: () => {
         loaded.model.dispose();
         owned.destroy();
-        container.dispose();
       },
     };
   } catch (error) {
     backend?.destroy();
-    container.dispose();
     throw error;
   }
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
+import type { Components } from '@boltzmann/core';
 import { Container, type ContainerModule } from 'inversify';
 import { backendLoadFailures, importBackendPackages } from './builtins/backends.js';
 import { builtinModule } from './builtins/module.js';
 import { ComponentCatalog } from './catalog.js';
-import { registerInCore, type CoreRegistration } from './core-sync.js';
 import { loadPlugin, type LoadedPlugin } from './plugin-loader.js';
 
 /** Options of `createContainer`. */
@@ -20,23 +20,20 @@ export interface CreateContainerOptions {
 
 /**
  * The framework's DI container: the inversify container with the built-ins and the plugins
- * loaded, the catalog of what is bound, and the plugins that were loaded.
+ * loaded, the component set it resolved (`catalog`, `components`), and the plugins that were
+ * loaded. It changes nothing outside itself: containers with different plugins live side by
+ * side, and one is dropped by forgetting it.
  */
 export class BoltzmannContainer {
   constructor(
     readonly inversify: Container,
     readonly catalog: ComponentCatalog,
     readonly plugins: readonly LoadedPlugin[],
-    private readonly unregister: CoreRegistration = () => {},
   ) {}
 
-  /**
-   * Takes the container's registrations back out of core's registries (the factories it
-   * replaced are put back; names it added are removed).
-   * For tests and long-lived processes that build containers with different plugins.
-   */
-  dispose(): void {
-    this.unregister();
+  /** The component set to hand to core's functions (`buildModel`, `loadModel`, `Trainer`...). */
+  get components(): Components {
+    return this.catalog.components;
   }
 
   /** Backend packages that failed to import (package name -> first line of the error). */
@@ -46,10 +43,10 @@ export class BoltzmannContainer {
 }
 
 /**
- * Builds a container: imports the backend packages, binds the built-ins (core's registries,
- * the registered backends, core's metrics, the data sources of @boltzmann/data), then loads
- * each plugin's ContainerModule in order (a later binding of a name wins), and registers
- * everything bound into core's plain registries so `loadModel` can rebuild plugin layers.
+ * Builds a container: imports the backend packages, loads the built-ins' ContainerModule
+ * (core's built-in set and the data sources of @boltzmann/data), then each plugin's in order (a
+ * later binding of a name wins) and `options.modules`, and resolves the component set from
+ * what is bound under the kind tokens.
  */
 export async function createContainer(options: CreateContainerOptions = {}): Promise<BoltzmannContainer> {
   await importBackendPackages(options.optionalBackends ?? true);
@@ -65,7 +62,5 @@ export async function createContainer(options: CreateContainerOptions = {}): Pro
   const container = new Container({ defaultScope: 'Singleton' });
   await container.loadAsync(builtinModule(), ...plugins.map((p) => p.module), ...(options.modules ?? []));
   container.bind(ComponentCatalog).toSelf();
-  const catalog = container.get(ComponentCatalog);
-  const unregister = registerInCore(catalog);
-  return new BoltzmannContainer(container, catalog, plugins, unregister);
+  return new BoltzmannContainer(container, container.get(ComponentCatalog), plugins);
 }

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { Registry } from '@boltzmann/core';
-import { InvalidValueError } from '@boltzmann/tensor';
+import { Registry, withAutoBackend, type Components } from '@boltzmann/core';
+import { InvalidValueError, type BackendEntry } from '@boltzmann/tensor';
 import { injectable, multiInject, optional } from 'inversify';
 import {
-  COMPONENT_KINDS,
   KIND_LABELS,
   Tokens,
   type BackendBinding,
@@ -11,6 +10,7 @@ import {
   type ComponentKind,
   type ConnectionBinding,
   type DataSourceBinding,
+  type DataSourceFactory,
   type EstimatorBinding,
   type FactoryOf,
   type MetricBinding,
@@ -22,15 +22,34 @@ import {
   type UnitTypeBinding,
 } from './tokens.js';
 
+/** The kinds that are registries of core's `Components`, and the key of each there. */
+const COMPONENTS_KEY = {
+  unitType: 'unitTypes',
+  connection: 'connections',
+  modelKind: 'modelKinds',
+  estimator: 'estimators',
+  sampler: 'samplers',
+  optimizer: 'optimizers',
+  regularizer: 'regularizers',
+  schedule: 'schedules',
+  metric: 'metrics',
+  backend: 'backends',
+} as const satisfies Record<Exclude<ComponentKind, 'dataSource'>, keyof Components>;
+
 /**
- * Everything bound in a container, by kind and name: the built-ins first, then each plugin in
- * load order, so a later binding of a name replaces an earlier one (a plugin may override a
- * built-in on purpose). Unknown names give an error listing what is registered.
+ * The component set of a container, resolved by inversify from everything bound under the
+ * kind tokens: the built-ins first, then each plugin in load order, so a later binding of a
+ * name replaces an earlier one (a plugin may override a built-in on purpose). `components` is
+ * core's `Components` value, passed to core's functions (`buildModel`, `loadModel`, `Trainer`);
+ * data sources, which core does not know, sit beside it. Unknown names give an error listing
+ * what is registered.
  */
 @injectable()
 export class ComponentCatalog {
-  private readonly registries: { [K in ComponentKind]: Registry<FactoryOf<K>> };
-  private readonly bindings: { [K in ComponentKind]: Map<string, BindingOf[K]> };
+  /** The set core's functions take. */
+  readonly components: Components;
+  /** The data sources of run specs (`data.source.type`). */
+  readonly dataSources: Registry<DataSourceFactory>;
 
   constructor(
     @multiInject(Tokens.unitType) @optional() unitTypes: UnitTypeBinding[] = [],
@@ -45,60 +64,52 @@ export class ComponentCatalog {
     @multiInject(Tokens.backend) @optional() backends: BackendBinding[] = [],
     @multiInject(Tokens.dataSource) @optional() dataSources: DataSourceBinding[] = [],
   ) {
-    const lists: { [K in ComponentKind]: readonly BindingOf[K][] } = {
-      unitType: unitTypes,
-      connection: connections,
-      modelKind: modelKinds,
-      estimator: estimators,
-      sampler: samplers,
-      optimizer: optimizers,
-      regularizer: regularizers,
-      schedule: schedules,
-      metric: metrics,
-      backend: backends,
-      dataSource: dataSources,
+    this.components = {
+      unitTypes: collect('unitType', unitTypes),
+      connections: collect('connection', connections),
+      modelKinds: collect('modelKind', modelKinds),
+      estimators: collect('estimator', estimators),
+      samplers: collect('sampler', samplers),
+      optimizers: collect('optimizer', optimizers),
+      regularizers: collect('regularizer', regularizers),
+      schedules: collect('schedule', schedules),
+      metrics: collect('metric', metrics),
+      backends: withAutoBackend(backendRegistry(backends)),
     };
-    const registries = {} as { [K in ComponentKind]: Registry<FactoryOf<K>> };
-    const bindings = {} as { [K in ComponentKind]: Map<string, BindingOf[K]> };
-    for (const kind of COMPONENT_KINDS) {
-      const { registry, byName } = collect(kind, lists[kind]);
-      (registries as Record<ComponentKind, unknown>)[kind] = registry;
-      (bindings as Record<ComponentKind, unknown>)[kind] = byName;
-    }
-    this.registries = registries;
-    this.bindings = bindings;
+    this.dataSources = collect('dataSource', dataSources);
   }
 
   /** Whether a component of this kind and name is bound. */
   has(kind: ComponentKind, name: string): boolean {
-    return this.registries[kind].has(name);
+    return this.registry(kind).has(name);
   }
 
   /** The factory bound for `name`; an unknown name gives an error listing the registered ones. */
   factory<K extends ComponentKind>(kind: K, name: string): FactoryOf<K> {
-    return this.registries[kind].get(name);
-  }
-
-  /** The whole binding for `name` (for backends: with priority and availability). */
-  binding<K extends ComponentKind>(kind: K, name: string): BindingOf[K] {
-    this.registries[kind].get(name); // throws the listing error for unknown names
-    return this.bindings[kind].get(name)!;
+    if (kind === 'backend') {
+      const entry = this.components.backends.get(name);
+      const create: FactoryOf<'backend'> = (options) => {
+        if (!entry.available()) throw new InvalidValueError(`backend "${name}" is not available on this machine`);
+        return entry.create(options);
+      };
+      return create as FactoryOf<K>;
+    }
+    return this.registry(kind).get(name) as FactoryOf<K>;
   }
 
   /** Registered names of one kind, sorted. */
   names(kind: ComponentKind): string[] {
-    return this.registries[kind].names();
+    return this.registry(kind).names();
   }
 
-  /** Every bound binding of one kind, in name order. */
-  all<K extends ComponentKind>(kind: K): BindingOf[K][] {
-    return this.names(kind).map((n) => this.bindings[kind].get(n)!);
+  private registry(kind: ComponentKind): Registry<unknown> {
+    return kind === 'dataSource' ? this.dataSources : (this.components[COMPONENTS_KEY[kind]] as Registry<unknown>);
   }
 }
 
-function collect<K extends ComponentKind>(kind: K, list: readonly BindingOf[K][]): { registry: Registry<FactoryOf<K>>; byName: Map<string, BindingOf[K]> } {
+/** A registry of the bindings of one kind, later bindings of a name winning; a malformed binding is an error naming it. */
+function collect<K extends ComponentKind>(kind: K, list: readonly BindingOf[K][]): Registry<FactoryOf<K>> {
   const registry = new Registry<FactoryOf<K>>(KIND_LABELS[kind]);
-  const byName = new Map<string, BindingOf[K]>();
   list.forEach((b, i) => {
     if (typeof b !== 'object' || b === null || typeof b.name !== 'string' || b.name === '' || typeof b.factory !== 'function') {
       throw new InvalidValueError(
@@ -106,9 +117,19 @@ function collect<K extends ComponentKind>(kind: K, list: readonly BindingOf[K][]
       );
     }
     registry.register(b.name, b.factory as FactoryOf<K>);
-    byName.set(b.name, b);
   });
-  return { registry, byName };
+  return registry;
+}
+
+/** Backend bindings as core's backend entries ("auto" is the container's own, never bound). */
+function backendRegistry(bindings: readonly BackendBinding[]): Registry<BackendEntry> {
+  collect('backend', bindings); // checks each binding's shape
+  const registry = new Registry<BackendEntry>(KIND_LABELS.backend);
+  for (const b of bindings) {
+    if (b.name === 'auto') throw new InvalidValueError('a plugin cannot bind a backend named "auto": that name picks the best available backend');
+    registry.register(b.name, { name: b.name, priority: b.priority ?? 0, available: () => b.available?.() ?? true, create: b.factory });
+  }
+  return registry;
 }
 
 function describe(x: unknown): string {

@@ -36,8 +36,6 @@ export {
 export { ComponentCatalog } from './catalog.js';
 export { builtinModule } from './builtins/module.js';
 export { builtinDataSources } from './builtins/data-sources.js';
-export { builtinMetrics } from './builtins/metrics.js';
-export { registerInCore, type CoreRegistration } from './core-sync.js';
 export { loadPlugin, isPathSpecifier, PluginError, PLUGIN_EXPORT, type LoadedPlugin } from './plugin-loader.js';
 export { BoltzmannContainer, createContainer, type CreateContainerOptions } from './boltzmann-container.js';
 

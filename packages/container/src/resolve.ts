@@ -1,12 +1,11 @@
 import {
-  RngStreams,
   UnsupportedModelError,
   Trainer,
+  buildModel,
   loadModel,
   monitorSupport,
   type MonitoredMetric,
   type MonitorSupport,
-  type Connection,
   type EnergyModel,
   type Metric,
   type ModelSpec,
@@ -15,7 +14,6 @@ import {
   type Schedule,
   type ScheduleSpec,
   type TrainingRows,
-  type UnitLayer,
 } from '@boltzmann/core';
 import { checkStoppingMetric, defaultStoppingMetric } from '@boltzmann/pipeline';
 import { CounterRng, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
@@ -130,7 +128,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     let trainer: Trainer;
     const resumed = options.resume !== undefined;
     if (options.resume !== undefined) {
-      const loaded = loadModel(options.resume, backend);
+      const loaded = loadModel(options.resume, backend, { components: catalog.components });
       cleanup.push(() => loaded.model.dispose());
       if (loaded.trainer === undefined) throw new SpecError([{ path: '--resume', message: `${options.resume} holds a model without training state, so it cannot be resumed` }]);
       cleanup.push(() => loaded.trainer!.dispose());
@@ -138,7 +136,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       model = loaded.model;
       trainer = loaded.trainer;
     } else {
-      model = buildModel(catalog, backend, spec);
+      model = buildRunModel(catalog, backend, spec);
       cleanup.push(() => model.dispose());
       trainer = buildTrainer(catalog, model, spec);
       cleanup.push(() => trainer.dispose());
@@ -253,24 +251,14 @@ async function loadDataset(container: BoltzmannContainer, spec: RunSpec, options
   );
 }
 
-/** Layers, connections and model kind from the catalog's factories, weights N(0, weightStd) from the seed. */
-function buildModel(catalog: ComponentCatalog, backend: Backend, spec: RunSpec): EnergyModel {
-  const m = spec.model;
-  const layers: UnitLayer[] = [];
-  const connections: Connection[] = [];
-  try {
-    m.layers.forEach((s, i) => layers.push(at(`model.layers[${i}]`, () => catalog.factory('unitType', s.type)(backend, s))));
-    const byName = new Map(layers.map((l) => [l.name, l]));
-    const rng = new CounterRng(spec.seed, RngStreams.init);
-    m.connections.forEach((s, i) =>
-      connections.push(at(`model.connections[${i}]`, () => catalog.factory('connection', s.type)(backend, s, byName.get(s.from)!, byName.get(s.to)!, { std: m.weightStd, rng }))),
-    );
-    return at('model.kind', () => catalog.factory('modelKind', m.kind)(backend, layers, connections, { seed: spec.seed }));
-  } catch (error) {
-    for (const c of connections) c.dispose();
-    for (const l of layers) l.dispose();
-    throw error;
-  }
+/** The spec's model through core's `buildModel` with the container's set; a failing part is a SpecError at its field. */
+function buildRunModel(catalog: ComponentCatalog, backend: Backend, spec: RunSpec): EnergyModel {
+  return buildModel(backend, spec.model, {
+    seed: spec.seed,
+    weightStd: spec.model.weightStd,
+    components: catalog.components,
+    onError: (error, where) => asSpecError(where.part === 'kind' ? 'model.kind' : `model.${where.part}[${where.index}]`, error),
+  });
 }
 
 function buildTrainer(catalog: ComponentCatalog, model: EnergyModel, spec: RunSpec): Trainer {
@@ -296,6 +284,7 @@ function buildTrainer(catalog: ComponentCatalog, model: EnergyModel, spec: RunSp
           seed: spec.seed,
           shuffle: t.shuffle,
           initVisibleBiasFromData: t.initVisibleBiasFromData,
+          components: catalog.components,
         }),
       );
     } catch (error) {

@@ -1,14 +1,12 @@
 import type {
   ConnectionFactory,
-  EnergyModel,
   EstimatorFactory,
-  Metric,
+  MetricFactory,
   ModelFactory,
   OptimizerFactory,
   RegularizerFactory,
   SamplerFactory,
-  Schedule,
-  ScheduleSpec,
+  ScheduleFactory,
   UnitFactory,
 } from '@boltzmann/core';
 import type { Backend, BackendOptions, Matrix } from '@boltzmann/tensor';
@@ -23,22 +21,11 @@ export interface Named<F> {
   readonly factory: F;
 }
 
-/** Builds a schedule from its spec (the entries of core's `scheduleTypes`). */
-export type ScheduleFactory = (spec: ScheduleSpec) => Schedule;
-
-/** Options a metric's spec entry may carry besides its name (see SPEC.md). */
-export interface MetricOptions {
-  /** The training seed, for metrics that draw random numbers. */
-  seed: number;
-  [option: string]: unknown;
-}
-
-/** Builds a streaming metric over a model (reset / update with batches / value). */
-export type MetricFactory = (model: EnergyModel, options: MetricOptions) => Metric;
+export type { MetricFactory, MetricOptions, ScheduleFactory } from '@boltzmann/core';
 
 /**
- * A backend bound under `Tokens.backend`. Plugins give `priority` and `available` too, so it
- * is also added to the backend registry of @boltzmann/tensor (and "auto" can pick it).
+ * A backend bound under `Tokens.backend`, with the `priority` and `available` that "auto"
+ * (the best available backend of the container's set) goes by.
  */
 export interface BackendBinding extends Named<(options?: BackendOptions) => Backend> {
   /** Higher wins in "auto" among available backends; default 0. */

@@ -1,29 +1,23 @@
 /**
  * Plugin loading by path (file, package directory) and by package name, what a plugin binds
- * becoming usable from a spec and from core's registries, and every loading error.
+ * becoming usable from a spec and from its container's component set (and nowhere else), and
+ * every loading error.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { PluginError, SpecError, Tokens, createContainer, type BoltzmannContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
-import { checkOptionKeys, checkSampleRequest, regularizerTypes, samplerTypes, unitTypes, type EnergyModel, type Sampler, type SamplerSpec } from '@boltzmann/core';
+import { PluginError, SpecError, Tokens, createContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
+import { L2WeightDecay, buildModel, checkOptionKeys, checkSampleRequest, defaultComponents, type EnergyModel, type Sampler, type SamplerSpec } from '@boltzmann/core';
 import { ContainerModule } from 'inversify';
-import { InvalidValueError, Matrix } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const examplePlugin = join(repoRoot, 'examples', 'custom-unit-plugin');
 
 describe('container: plugins', function () {
-  /** Containers a test made, disposed after it (their registrations leave core's registries). */
-  const created: BoltzmannContainer[] = [];
-
-  afterEach(function () {
-    for (const c of created.splice(0)) c.dispose();
-  });
-
   async function rejection(p: Promise<unknown>): Promise<Error> {
     try {
       await p;
@@ -36,7 +30,6 @@ describe('container: plugins', function () {
   describe('plugins by path', function () {
     it('a module file: its metric and data source are usable from a spec, scored as written', async function () {
       const container = await createContainer({ plugins: ['./metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
-      created.push(container);
       expect(container.plugins.map((p) => p.file)).to.deep.equal([join(fixtures, 'metric-plugin.ts')]);
       expect(container.catalog.names('metric')).to.include('meanVisible');
       const spec = validateSpec(
@@ -60,34 +53,32 @@ describe('container: plugins', function () {
       }
     });
 
-    it('a package directory (its package.json exports): the example plugin\'s unit type reaches core\'s registries', async function () {
+    it('a package directory (its package.json exports): the example plugin\'s unit type is in its container\'s set, which core\'s buildModel takes', async function () {
       const container = await createContainer({ plugins: [examplePlugin], optionalBackends: false });
-      created.push(container);
       expect(container.catalog.names('unitType')).to.include('ising');
-      expect(unitTypes.has('ising')).to.equal(true);
-      expect(regularizerTypes.has('hidden-max-norm')).to.equal(true);
+      expect(container.components.regularizers.has('hidden-max-norm')).to.equal(true);
+      const spec = { kind: 'rbm', layers: [{ type: 'ising', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }], connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }] };
+      const model = buildModel(new ReferenceBackend(), spec, { components: container.components });
+      expect(model.layers.map((l) => l.type)).to.deep.equal(['ising', 'bernoulli']);
+      expect(model.components).to.equal(container.components);
+      model.dispose();
+      // Nothing was written into core's built-ins: without the container's set the type is unknown.
+      expect(defaultComponents().unitTypes.has('ising')).to.equal(false);
+      expect(() => buildModel(new ReferenceBackend(), spec)).to.throw(InvalidValueError, /unknown unit type "ising"/);
     });
 
-    it('a plugin may replace a built-in; dispose() puts core\'s factory back', async function () {
-      const original = regularizerTypes.get('l2');
+    it('a plugin may replace a built-in, in its own container only', async function () {
       const container = await createContainer({ plugins: ['./override-l2.ts'], baseDir: fixtures, optionalBackends: false });
-      try {
-        const built = container.catalog.factory('regularizer', 'l2')({ type: 'l2', coefficient: 0.5 });
-        expect(built.constructor.name).to.equal('PluginL2');
-        expect(regularizerTypes.get('l2')).to.equal(container.catalog.factory('regularizer', 'l2'));
-        // A second container sees the replacement too (core's registry is its built-in source) and keeps it alive.
-        const second = await createContainer({ optionalBackends: false });
-        second.dispose();
-        expect(regularizerTypes.get('l2')).to.not.equal(original);
-      } finally {
-        container.dispose();
-      }
-      expect(regularizerTypes.get('l2')).to.equal(original);
+      const built = container.catalog.factory('regularizer', 'l2')({ type: 'l2', coefficient: 0.5 });
+      expect(built.constructor.name).to.equal('PluginL2');
+      // A second container, and core's built-ins, keep the built-in.
+      const second = await createContainer({ optionalBackends: false });
+      expect(second.catalog.factory('regularizer', 'l2')({ type: 'l2', coefficient: 0.5 })).to.be.instanceOf(L2WeightDecay);
+      expect(defaultComponents().regularizers.get('l2')({ type: 'l2', coefficient: 0.5 })).to.be.instanceOf(L2WeightDecay);
     });
 
     it('the same plugin named twice is loaded once', async function () {
       const container = await createContainer({ plugins: [join(fixtures, 'metric-plugin.ts'), './metric-plugin.ts'], baseDir: fixtures, optionalBackends: false });
-      container.dispose();
       expect(container.plugins).to.have.length(1);
     });
   });
@@ -122,10 +113,9 @@ describe('container: plugins', function () {
 
     it('resolves the package from the base directory and binds what it exports', async function () {
       const container = await createContainer({ plugins: ['boltzmann-plugin-fixture'], baseDir: dir, optionalBackends: false });
-      created.push(container);
       expect(container.plugins[0]!.file).to.match(/boltzmann-plugin-fixture[\\/]index\.mjs$/);
       expect(container.catalog.names('regularizer')).to.include('fixture-noop');
-      expect(regularizerTypes.has('fixture-noop')).to.equal(true);
+      expect(container.components.regularizers.has('fixture-noop')).to.equal(true);
       const spec = validateSpec({ training: { regularizers: [{ type: 'fixture-noop' }] } }, container.catalog);
       expect(spec.training.regularizers).to.deep.equal([{ type: 'fixture-noop' }]);
     });
@@ -176,33 +166,28 @@ describe('container: plugins', function () {
       output: { samples: { sampler } },
     });
 
-    it('is listed, usable from a spec, registered in core while the container lives, and gone after dispose()', async function () {
+    it('is listed and usable from a spec, in its container\'s set only', async function () {
       const container = await createContainer({ modules: [samplerPlugin], optionalBackends: false });
+      expect(container.catalog.names('sampler')).to.include.members(['constant', 'gibbs', 'glauber', 'parallel-dynamics']);
+      expect(container.components.samplers.has('constant')).to.equal(true);
+      const run = await resolveRun(container, validateSpec(tiny({ type: 'constant', value: 0.25 }), container.catalog));
       try {
-        expect(container.catalog.names('sampler')).to.include.members(['constant', 'gibbs', 'glauber', 'parallel-dynamics']);
-        expect(samplerTypes.has('constant')).to.equal(true);
-        const run = await resolveRun(container, validateSpec(tiny({ type: 'constant', value: 0.25 }), container.catalog));
-        try {
-          expect(run.sampler).to.be.instanceOf(ConstantSampler);
-          expect(run.sampler!.spec()).to.deep.equal({ type: 'constant', value: 0.25 });
-          const rows = await run.sampler!.sample({ count: 3, sweeps: 1 });
-          expect([rows.rows, rows.cols, ...new Set(rows.data)]).to.deep.equal([3, 4, 0.25]);
-        } finally {
-          run.dispose();
-        }
-        const e = await rejection(resolveRun(container, validateSpec(tiny({ type: 'constant', value: 2 }), container.catalog)));
-        expect(e).to.be.instanceOf(SpecError);
-        expect((e as SpecError).issues[0]).to.deep.equal({ path: 'output.samples.sampler', message: 'sampler "constant" value must be in [0, 1], got 2' });
+        expect(run.sampler).to.be.instanceOf(ConstantSampler);
+        expect(run.sampler!.spec()).to.deep.equal({ type: 'constant', value: 0.25 });
+        const rows = await run.sampler!.sample({ count: 3, sweeps: 1 });
+        expect([rows.rows, rows.cols, ...new Set(rows.data)]).to.deep.equal([3, 4, 0.25]);
       } finally {
-        container.dispose();
+        run.dispose();
       }
-      expect(samplerTypes.has('constant')).to.equal(false);
-      expect(samplerTypes.names()).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
+      const e = await rejection(resolveRun(container, validateSpec(tiny({ type: 'constant', value: 2 }), container.catalog)));
+      expect(e).to.be.instanceOf(SpecError);
+      expect((e as SpecError).issues[0]).to.deep.equal({ path: 'output.samples.sampler', message: 'sampler "constant" value must be in [0, 1], got 2' });
+      expect(defaultComponents().samplers.has('constant')).to.equal(false);
+      expect(defaultComponents().samplers.names()).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
     });
 
     it('without the plugin the name is unknown, and the error lists the registered samplers', async function () {
       const container = await createContainer({ optionalBackends: false });
-      created.push(container);
       expect(() => validateSpec(tiny({ type: 'constant' }), container.catalog)).to.throw(SpecError, /output\.samples\.sampler\.type: unknown sampler "constant"; registered: gibbs, glauber, parallel-dynamics/);
     });
   });

@@ -50,11 +50,7 @@ seed: 3
     expect(fromYaml).to.deep.equal(fromJson);
     expect(readSpecFile(write('run.YML', yaml))).to.deep.equal(fromJson);
     const container = await createContainer();
-    try {
-      expect(validateSpec(fromYaml, container.catalog)).to.deep.equal(validateSpec(fromJson, container.catalog));
-    } finally {
-      container.dispose();
-    }
+    expect(validateSpec(fromYaml, container.catalog)).to.deep.equal(validateSpec(fromJson, container.catalog));
   });
 
   it('YAML syntax errors, duplicate keys and unknown tags name the file, line and column; JSON errors stay JSON', function () {
@@ -71,11 +67,7 @@ seed: 3
 
   it('a YAML spec with a bad field is refused by validation naming the field, like JSON', async function () {
     const container = await createContainer();
-    try {
-      const parsed = readSpecFile(write('typo.yaml', 'training:\n  batchSize: 0\n'));
-      expect(() => validateSpec(parsed, container.catalog, { source: 'typo.yaml' })).to.throw(/invalid typo\.yaml:\n {2}training\.batchSize: .*got 0/);
-    } finally {
-      container.dispose();
-    }
+    const parsed = readSpecFile(write('typo.yaml', 'training:\n  batchSize: 0\n'));
+    expect(() => validateSpec(parsed, container.catalog, { source: 'typo.yaml' })).to.throw(/invalid typo\.yaml:\n {2}training\.batchSize: .*got 0/);
   });
 });

@@ -17,10 +17,6 @@ describe('container: resolution', function () {
   let container: BoltzmannContainer;
   let dir: string;
 
-  after(function () {
-    container.dispose();
-  });
-
   before(async function () {
     container = await createContainer({ optionalBackends: false });
     dir = mkdtempSync(join(tmpdir(), 'boltzmann-resolve-'));

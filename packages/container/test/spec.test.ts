@@ -9,10 +9,6 @@ import { SpecError, createContainer, defaultSpec, mergeSpec, validateSpec, type 
 describe('container: run spec', function () {
   let container: BoltzmannContainer;
 
-  after(function () {
-    container.dispose();
-  });
-
   before(async function () {
     container = await createContainer({ optionalBackends: false });
   });

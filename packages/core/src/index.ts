@@ -4,8 +4,11 @@
  * model files. Plain TypeScript classes over a `Backend` from @boltzmann/tensor; core imports
  * no backend package, no RxJS and no DI container.
  *
- * Extension points (one file + one registration line each): `unitTypes`, `connectionTypes`,
- * `modelKinds`, `estimatorTypes`, `optimizerTypes`, `regularizerTypes`, `scheduleTypes`.
+ * Extension points: one set of components (`Components`: a registry per kind - unit types,
+ * connections, model kinds, samplers, estimators, optimizers, regularizers, schedules,
+ * metrics, backends) that the functions building from names take explicitly, defaulting to the
+ * built-ins. A new component is one file plus one registration into a set
+ * (`builtinComponents()` gives a fresh one). See docs/ARCHITECTURE.md.
  *
  * @example
  * ```ts
@@ -29,6 +32,7 @@
  * ```
  */
 export { Registry } from './registry.js';
+export { builtinComponents, defaultComponents, componentsOf, withAutoBackend, createBackendFrom, type Components } from './components.js';
 export { Workspace } from './workspace.js';
 export type { Parameter, ModelParameter, ParameterRole } from './parameter.js';
 export { RngStreams } from './rng-streams.js';
@@ -42,12 +46,13 @@ export { checkMatrix, checkNumber, checkInteger } from './validation.js';
  *
  * @example
  * ```ts
- * regularizerTypes.register('my-penalty', (spec) => {
+ * const components = builtinComponents();
+ * components.regularizers.register('my-penalty', (spec) => {
  *   checkOptionKeys('regularizer "my-penalty"', spec, ['coefficient', 'biases']);
  *   const coefficient = checkNumber('my-penalty "coefficient"', spec['coefficient'] ?? 1e-3, 0);
  *   return new MyPenalty(coefficient, checkBoolean('my-penalty "biases"', spec['biases'] ?? false));
  * });
- * // new Trainer(rbm, { regularizers: [{ type: 'my-penalty', coeficient: 0.1 }] }) throws:
+ * // new Trainer(rbm, { components, regularizers: [{ type: 'my-penalty', coeficient: 0.1 }] }) throws:
  * //   regularizer "my-penalty" has an unknown option "coeficient"; its options are "coefficient", "biases" (did you mean "coefficient"?)
  * ```
  */
@@ -59,24 +64,24 @@ export { BernoulliLayer, BIAS_INIT_EPSILON } from './units/bernoulli.js';
 export { GaussianLayer, type GaussianVariance } from './units/gaussian.js';
 export { MultinomialLayer } from './units/multinomial.js';
 export { ReLULayer } from './units/relu.js';
-export { unitTypes } from './units/registry.js';
+export { builtinUnitTypes } from './units/registry.js';
 
 // connections
 export type { Connection } from './connections/connection.js';
 export { DenseConnection, type ConnectionSpec, type WeightInit } from './connections/dense.js';
-export { connectionTypes, type ConnectionFactory } from './connections/registry.js';
+export { builtinConnectionTypes, type ConnectionFactory } from './connections/registry.js';
 
 // models
-export { EnergyModel, type ModelSpec, type GradientSet, type LayerStates } from './models/energy-model.js';
+export { EnergyModel, type ModelOptions, type ModelSpec, type GradientSet, type LayerStates } from './models/energy-model.js';
 export { RBM, createLayer, type RBMOptions, type LayerOptions, type SampleOptions } from './models/rbm.js';
-export { modelKinds, buildModel, type ModelFactory } from './models/registry.js';
+export { builtinModelKinds, buildModel, type ModelFactory, type BuildModelOptions, type BuildStep } from './models/registry.js';
 export { mapRows, forEachChunk, rowsView, CHUNK_ROWS } from './models/host-data.js';
 
 // samplers
 export { Chain } from './samplers/chain.js';
 export { GibbsSampler, type GibbsOptions } from './samplers/gibbs.js';
 export { UnsupportedModelError, checkSampleRequest, type Sampler, type SamplerFactory, type SamplerSpec, type SampleRequest, type CheckedSampleRequest } from './samplers/sampler.js';
-export { samplerTypes } from './samplers/registry.js';
+export { builtinSamplers } from './samplers/registry.js';
 export { GibbsModelSampler } from './samplers/gibbs-model-sampler.js';
 export { GlauberModelSampler, type GlauberModelSamplerOptions } from './samplers/glauber-model-sampler.js';
 export { ParallelDynamicsModelSampler, type ParallelDynamicsModelSamplerOptions } from './samplers/parallel-dynamics-model-sampler.js';
@@ -84,14 +89,14 @@ export { ParallelDynamicsModelSampler, type ParallelDynamicsModelSamplerOptions 
 // estimators
 export type { Estimator, EstimatorSpec, StepObserver, StepContext, UnitMasks } from './estimators/estimator.js';
 export { ContrastiveDivergence, type ContrastiveDivergenceOptions, type StatisticSource } from './estimators/contrastive-divergence.js';
-export { estimatorTypes, type EstimatorFactory } from './estimators/registry.js';
-export { ParallelTempering, TEMPERABLE_UNIT_TYPES, checkBetas, temperingBetas, type ParallelTemperingOptions, type BetaSpacing } from './estimators/parallel-tempering.js';
+export { builtinEstimators, type EstimatorFactory } from './estimators/registry.js';
+export { ParallelTempering, checkBetas, temperingBetas, type ParallelTemperingOptions, type BetaSpacing } from './estimators/parallel-tempering.js';
 
 // optimizers
 export type { Optimizer, OptimizerSpec, Hyperparameters } from './optimizers/optimizer.js';
 export { SGD, type SGDOptions } from './optimizers/sgd.js';
 export { Adam, type AdamOptions } from './optimizers/adam.js';
-export { optimizerTypes, type OptimizerFactory } from './optimizers/registry.js';
+export { builtinOptimizers, type OptimizerFactory } from './optimizers/registry.js';
 
 // regularizers
 export type { Regularizer, RegularizerSpec, RegularizerContext } from './regularizers/regularizer.js';
@@ -100,7 +105,7 @@ export { L1WeightDecay } from './regularizers/l1.js';
 export { MaxNorm } from './regularizers/max-norm.js';
 export { Dropout, type DropoutOptions } from './regularizers/dropout.js';
 export { SparsityTarget, type SparsityOptions } from './regularizers/sparsity.js';
-export { regularizerTypes, type RegularizerFactory } from './regularizers/registry.js';
+export { builtinRegularizers, type RegularizerFactory } from './regularizers/registry.js';
 
 // schedules
 export { isSchedule, type Schedule, type ScheduleSpec, type ScheduleClock } from './schedules/schedule.js';
@@ -109,10 +114,11 @@ export { LinearRamp, type LinearRampOptions } from './schedules/linear-ramp.js';
 export { EpochList } from './schedules/epoch-list.js';
 export { StepDecay, type StepDecayOptions } from './schedules/step-decay.js';
 export { ExponentialDecay, type ExponentialDecayOptions } from './schedules/exponential-decay.js';
-export { scheduleTypes, toSchedule, checkScheduleCovers } from './schedules/registry.js';
+export { builtinSchedules, toSchedule, checkScheduleCovers, type ScheduleFactory } from './schedules/registry.js';
 
 // metrics
 export { DeviceSum, type Metric } from './metrics/metric.js';
+export { builtinMetrics, type MetricFactory, type MetricOptions } from './metrics/registry.js';
 export { FreeEnergyMetric } from './metrics/free-energy.js';
 export { ReconstructionErrorMetric } from './metrics/reconstruction-error.js';
 export { MeanActivationMetric } from './metrics/mean-activation.js';
@@ -164,6 +170,7 @@ export {
   loadRBM,
   encodeModel,
   decodeModel,
+  type LoadModelOptions,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   type ModelDocument,
@@ -223,7 +230,7 @@ export { DBM, dbmLayerName, type DBMOptions, type TransformOptions } from './mod
 export { pretrainDBM, type DBMPretrainingOptions, type PretrainedDBM } from './models/dbm-pretraining.js';
 export { MeanFieldPCD, type MeanFieldPCDOptions, type ChainInit } from './estimators/mean-field-pcd.js';
 export { ScaledFieldCD, type ScaledFieldCDOptions } from './estimators/scaled-field-cd.js';
-export { AnnealingPath, ANNEALABLE_UNIT_TYPES, type AnnealingStart, type AnnealingPathOptions } from './samplers/annealing-path.js';
+export { AnnealingPath, type AnnealingStart, type AnnealingPathOptions } from './samplers/annealing-path.js';
 export { annealedImportanceSampling, aisBetas, aisLogLikelihood, type AISOptions, type AISResult, type AISLogLikelihood } from './metrics/ais.js';
 export { addVariationalBound, variationalLowerBound, variationalLowerBoundRows, type VariationalBoundOptions } from './metrics/variational-bound.js';
 

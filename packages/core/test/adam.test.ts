@@ -3,8 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, ReferenceBackend, type RngState, type Tensor } from '@boltzmann/tensor';
-import { Adam, RBM, Trainer, loadModel, optimizerTypes, saveModel, type Estimator, type GradientSet, type ModelParameter } from '@boltzmann/core';
+import { Adam, RBM, Trainer, loadModel, saveModel, type Estimator, type GradientSet, type ModelParameter, defaultComponents } from '@boltzmann/core';
 import { barsAndStripes, repeatRows } from './helpers.js';
+
+/** The built-in component set (read-only). */
+const builtins = defaultComponents();
 
 const be = new ReferenceBackend();
 
@@ -48,7 +51,7 @@ describe('Adam', function () {
     expect(() => b.loadState({ ...saved, extra: new Matrix(1, 1) })).to.throw(/unknown entry "extra"/);
     expect(() => b.loadState({ ...saved, 'm:p.weights': new Matrix(1, 3) })).to.throw(/"m:p.weights" must be 1x2, got 1x3/);
     expect(() => new Adam(be, [], { beta1: 1 })).to.throw(/Adam beta1/);
-    expect(optimizerTypes.get('adam')(RBM.create(be, { visible: 2, hidden: 1 }), { type: 'adam', beta2: 0.99 }).spec()).to.deep.include({ beta2: 0.99 });
+    expect(builtins.optimizers.get('adam')(RBM.create(be, { visible: 2, hidden: 1 }), { type: 'adam', beta2: 0.99 }).spec()).to.deep.include({ beta2: 0.99 });
   });
 
   it('a run saved with its Adam state and resumed from the file equals the uninterrupted run', async function () {

@@ -16,15 +16,18 @@ import {
   ParallelTempering,
   RBM,
   Trainer,
-  estimatorTypes,
   exactLogLikelihood,
   loadModel,
   saveModel,
   temperingBetas,
   type Estimator,
   type EstimatorSpec,
+  defaultComponents,
 } from '@boltzmann/core';
 import { barsAndStripes, binaryStates, energy, randomHostRBM, repeatRows, toParams, type HostRBM } from './helpers.js';
+
+/** The built-in component set (read-only). */
+const builtins = defaultComponents();
 
 const be = new ReferenceBackend();
 const nv = 4;
@@ -210,7 +213,7 @@ describe('parallel tempering', function () {
       const b = await loaded.model.getParams();
       for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).to.deep.equal(Array.from(a[name]!.data));
       // The default ladder: 10 temperatures, linear down to 0.
-      const dflt = estimatorTypes.get('pt')(model, { type: 'pt' }) as ParallelTempering;
+      const dflt = builtins.estimators.get('pt')(model, { type: 'pt' }) as ParallelTempering;
       expect(dflt.betas).to.have.length(10);
       expect(dflt.betas[0]).to.equal(1);
       expect(dflt.betas[9]).to.equal(0);
@@ -223,7 +226,7 @@ describe('parallel tempering', function () {
 
   it('refuses bad options, unsupported unit types and models, and mismatched state, with clear errors', async function () {
     const model = RBM.create(be, { visible: 4, hidden: 3 });
-    const build = (spec: Record<string, unknown>) => () => estimatorTypes.get('pt')(model, { type: 'pt', ...spec }).dispose();
+    const build = (spec: Record<string, unknown>) => () => builtins.estimators.get('pt')(model, { type: 'pt', ...spec }).dispose();
     expect(build({ betas: [] })).to.throw(InvalidValueError, /"betas" is empty: it needs at least one inverse temperature, the first 1/);
     expect(build({ betas: [1, 1.5] })).to.throw(InvalidValueError, /"betas"\[1\] must be a finite number in \[0, 1\], got 1.5/);
     expect(build({ betas: [1, -0.1] })).to.throw(InvalidValueError, /"betas"\[1\] must be a finite number in \[0, 1\], got -0.1/);
@@ -244,7 +247,7 @@ describe('parallel tempering', function () {
     expect(temperingBetas(3, 'linear', 0.4)).to.deep.equal([1, 0.7, 0.4]);
 
     const gaussian = RBM.create(be, { visible: { type: 'gaussian', size: 4 }, hidden: 3 });
-    expect(() => new ParallelTempering(gaussian)).to.throw(InvalidValueError, /cannot temper layer "visible" of gaussian units: it supports bernoulli, multinomial, softmax/);
+    expect(() => new ParallelTempering(gaussian)).to.throw(InvalidValueError, /cannot temper layer "visible" of gaussian units: the unit type does not declare itself temperable/);
     const dbm = DBM.create(be, { layers: [4, 3, 2] });
     expect(() => new ParallelTempering(dbm, { betas: [1, 0.5] })).to.throw(InvalidValueError, /needs every hidden layer connected only to the visible layer/);
     expect(() => new Trainer(model, { estimator: { type: 'pt' }, regularizers: [{ type: 'dropout' }] })).to.throw(InvalidValueError, /does not support/);

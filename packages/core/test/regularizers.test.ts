@@ -9,9 +9,12 @@ import {
   RngStreams,
   SparsityTarget,
   Trainer,
-  regularizerTypes,
+  defaultComponents,
 } from '@boltzmann/core';
 import { matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
+
+/** The built-in component set (read-only). */
+const builtins = defaultComponents();
 
 const be = new ReferenceBackend();
 /** The weight tensor of an RBM. */
@@ -37,8 +40,8 @@ describe('L1 weight decay', function () {
     be.fill(grads.tensors[2]!, 1);
     new L1WeightDecay(0.1).addGradient({ model: rbm, grads });
     expect(grads.tensors.map(read)).to.deep.equal([[0, 0], [0, 0], [1.1, 0.9, 1, 1.1]]);
-    expect(regularizerTypes.get('l1')({ type: 'l1', coefficient: 0.2 }).spec()).to.deep.equal({ type: 'l1', coefficient: 0.2, roles: ['weights'] });
-    expect(() => regularizerTypes.get('l1')({ type: 'l1', coeficient: 0.2 })).to.throw(InvalidValueError, /regularizer "l1" has an unknown option "coeficient"; its options are "coefficient", "roles" \(did you mean "coefficient"\?\)/);
+    expect(builtins.regularizers.get('l1')({ type: 'l1', coefficient: 0.2 }).spec()).to.deep.equal({ type: 'l1', coefficient: 0.2, roles: ['weights'] });
+    expect(() => builtins.regularizers.get('l1')({ type: 'l1', coeficient: 0.2 })).to.throw(InvalidValueError, /regularizer "l1" has an unknown option "coeficient"; its options are "coefficient", "roles" \(did you mean "coefficient"\?\)/);
   });
 });
 

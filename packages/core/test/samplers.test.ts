@@ -10,16 +10,19 @@ import {
   GibbsModelSampler,
   RBM,
   empiricalDistribution,
-  samplerTypes,
   totalVariation,
   UnsupportedModelError,
   type EnergyModel,
   type Sampler,
   type SamplerSpec,
+  defaultComponents,
 } from '@boltzmann/core';
 import { InvalidValueError, Matrix, ShapeError } from '@boltzmann/tensor';
 import { bruteDistribution, randomBM, type HostBM } from './general-bm-reference.js';
 import { matrix64, randomHostRBM, toParams, type HostRBM } from './helpers.js';
+
+/** The built-in component set (read-only). */
+const builtins = defaultComponents();
 
 const be = new CpuBackend({ precision: 'float64' });
 
@@ -67,7 +70,7 @@ function columnMeans(m: Matrix): number[] {
 }
 
 function make(model: EnergyModel, spec: SamplerSpec): Sampler {
-  return samplerTypes.get(spec.type)(model, spec);
+  return builtins.samplers.get(spec.type)(model, spec);
 }
 
 function expectBinary(m: Matrix): void {
@@ -86,8 +89,8 @@ describe('samplers: the registry and its built-ins', function () {
   const bmVisible = visibleMarginal(hostBM, 3);
 
   it('lists the built-ins; an unknown name lists the registered ones', function () {
-    expect(samplerTypes.names()).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
-    expect(() => samplerTypes.get('metropolis')).to.throw(InvalidValueError, /unknown sampler "metropolis"; registered: .*gibbs, glauber, parallel-dynamics/);
+    expect(builtins.samplers.names()).to.include.members(['gibbs', 'glauber', 'parallel-dynamics']);
+    expect(() => builtins.samplers.get('metropolis')).to.throw(InvalidValueError, /unknown sampler "metropolis"; registered: .*gibbs, glauber, parallel-dynamics/);
   });
 
   it('references differ: the RBM and the lateral machine have visible distributions far from uniform and from each other', function () {
@@ -172,7 +175,7 @@ describe('samplers: the registry and its built-ins', function () {
 
     it('refuses non-Bernoulli units and bad temperatures, and suggests misspelt options', function () {
       const gaussian = RBM.create(be, { visible: { type: 'gaussian', size: 3 }, hidden: 2 });
-      expect(() => make(gaussian, { type: 'glauber' })).to.throw(UnsupportedModelError, /sampler "glauber" needs 0\/1 \(bernoulli\) units; layer "visible" has gaussian units/);
+      expect(() => make(gaussian, { type: 'glauber' })).to.throw(UnsupportedModelError, /sampler "glauber" needs two-valued units \(0\/1 or -1\/\+1 with energy -bias \. x, declared as twoValued\); layer "visible" has gaussian units/);
       gaussian.dispose();
       expect(() => make(rbm, { type: 'glauber', temperature: -1 })).to.throw(InvalidValueError, /sampler "glauber" temperature must be a finite number in \[0, Infinity\], got -1/);
       expect(() => make(rbm, { type: 'glauber', temprature: 1 })).to.throw(InvalidValueError, /sampler "glauber" has an unknown option "temprature"; its options are "temperature" \(did you mean "temperature"\?\)/);

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend, rngState } from '@boltzmann/tensor';
-import { ContrastiveDivergence, EpochList, ExponentialDecay, RBM, StepDecay, Trainer, scheduleTypes, toSchedule } from '@boltzmann/core';
+import { ContrastiveDivergence, EpochList, ExponentialDecay, RBM, StepDecay, Trainer, toSchedule, defaultComponents } from '@boltzmann/core';
 import { randomBinary, randomHostRBM, toParams } from './helpers.js';
+
+/** The built-in component set (read-only). */
+const builtins = defaultComponents();
 
 const be = new ReferenceBackend();
 const at = (epoch: number, step = 0) => ({ epoch, step });
@@ -30,7 +33,7 @@ describe('schedules: per-epoch list, step decay, exponential decay', function ()
       for (const e of [0, 1, 2]) expect(again.value(at(e)), s.spec().type).to.equal(s.value(at(e)));
     }
     expect(toSchedule([0.3, 0.2], 'learningRate').value(at(1))).to.equal(0.2);
-    expect(scheduleTypes.names()).to.include.members(['constant', 'linear', 'list', 'step-decay', 'exponential']);
+    expect(builtins.schedules.names()).to.include.members(['constant', 'linear', 'list', 'step-decay', 'exponential']);
     expect(() => new EpochList([])).to.throw(InvalidValueError, /non-empty/);
     expect(() => new EpochList([0.1, NaN])).to.throw(InvalidValueError, /value 1 must be a finite number/);
     expect(() => new StepDecay({ initial: 1, factor: 0.5, every: 0 })).to.throw(InvalidValueError, /every/);

@@ -223,7 +223,7 @@ describe('monitorSupport', function () {
     const reasons = (m: Parameters<typeof monitorSupport>[0]) => Object.entries(monitorSupport(m)).filter(([, r]) => r !== undefined).map(([k, r]) => `${k}: ${r}`);
     expect(reasons(RBM.create(be, { visible: 3, hidden: 2 }))).to.deep.equal([]);
     expect(reasons(RBM.create(be, { visible: { type: 'gaussian', size: 3 }, hidden: 2 }))).to.deep.equal([
-      'pseudoLogLikelihood: the pseudo-log-likelihood flips binary units (v -> 1 - v), and layer "visible" holds gaussian units',
+      'pseudoLogLikelihood: the pseudo-log-likelihood flips binary units (v -> 1 - v, or -v for spins), and layer "visible" holds gaussian units, which declare no two values (twoValued)',
     ]);
     const dbm = reasons(DBM.create(be, { layers: [3, 2, 2] }));
     expect(dbm.map((r) => r.split(':')[0])).to.deep.equal(['freeEnergy', 'pseudoLogLikelihood', 'meanHiddenActivation']);

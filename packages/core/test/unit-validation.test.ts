@@ -73,7 +73,7 @@ describe('unit-range violations give clear errors', function () {
 
   it('the pseudo-likelihood (a flip of binary units) is refused for other units, and the trainer leaves it out by default', async function () {
     const rbm = RBM.create(be, { visible: { type: 'gaussian', size: 2 }, hidden: 2 });
-    expect(() => new PseudoLikelihoodMetric(rbm)).to.throw(InvalidValueError, 'the pseudo-log-likelihood flips binary units (v -> 1 - v); layer "visible" holds gaussian units');
+    expect(() => new PseudoLikelihoodMetric(rbm)).to.throw(InvalidValueError, 'the pseudo-log-likelihood flips binary units (v -> 1 - v, or -v for spins); layer "visible" holds gaussian units, which declare no two values (twoValued)');
     const [report] = await new Trainer(rbm, { batchSize: 2 }).fit(rows([[0.5, -1], [2, 0]]), { epochs: 1 });
     expect(report!.pseudoLogLikelihood).to.equal(undefined);
     expect(report!.freeEnergy!.train).to.be.a('number');

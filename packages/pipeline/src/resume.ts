@@ -1,4 +1,4 @@
-import { loadModel } from '@boltzmann/core';
+import { loadModel, type LoadModelOptions } from '@boltzmann/core';
 import { FormatError, type Backend } from '@boltzmann/tensor';
 import type { TrainingSession } from './session.js';
 
@@ -8,9 +8,10 @@ import type { TrainingSession } from './session.js';
  * optimizer state, persistent chains, RNG states and counters. Give it the same data and epoch
  * count as the interrupted session and `train` ends with exactly the parameters the
  * uninterrupted run would have had. A file without training state is a FormatError.
+ * `options.components`: the set its types come from (default the built-ins).
  */
-export function resumeSession(path: string, backend: Backend, rest: Omit<TrainingSession, 'model' | 'trainer'>): TrainingSession {
-  const { model, trainer } = loadModel(path, backend);
+export function resumeSession(path: string, backend: Backend, rest: Omit<TrainingSession, 'model' | 'trainer'>, options: LoadModelOptions = {}): TrainingSession {
+  const { model, trainer } = loadModel(path, backend, options);
   if (trainer === undefined) {
     model.dispose();
     throw new FormatError(`model file "${path}" holds no training state to resume from (it was saved without a trainer)`);

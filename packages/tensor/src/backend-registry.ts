@@ -26,6 +26,11 @@ export function registerBackend(entry: BackendEntry): void {
   entries.set(entry.name, entry);
 }
 
+/** The registered backends, best first (what a component set's built-in backends start from). */
+export function registeredBackends(): BackendEntry[] {
+  return [...entries.values()].sort((a, b) => b.priority - a.priority);
+}
+
 /** Names of the registered backends, best first. */
 export function listBackends(): string[] {
   return [...entries.values()].sort((a, b) => b.priority - a.priority).map((e) => e.name);

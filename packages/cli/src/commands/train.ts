@@ -76,22 +76,18 @@ export const trainCommand: Command = {
       args,
       io,
     );
+    const spec = savedSpec(prepared);
+    if (args.options['dry-run'] === true) {
+      io.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
+      return 0;
+    }
+    const out = resolve(io.cwd, spec.output.dir);
+    mkdirSync(out, { recursive: true });
+    const run = await resolveRun(prepared.container, prepared.spec, { ...(resume === undefined ? {} : { resume: resolve(io.cwd, resume) }), baseDir: prepared.baseDir });
     try {
-      const spec = savedSpec(prepared);
-      if (args.options['dry-run'] === true) {
-        io.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
-        return 0;
-      }
-      const out = resolve(io.cwd, spec.output.dir);
-      mkdirSync(out, { recursive: true });
-      const run = await resolveRun(prepared.container, prepared.spec, { ...(resume === undefined ? {} : { resume: resolve(io.cwd, resume) }), baseDir: prepared.baseDir });
-      try {
-        return await trainRun(run, spec, out, args, io);
-      } finally {
-        run.dispose();
-      }
+      return await trainRun(run, spec, out, args, io);
     } finally {
-      prepared.container.dispose();
+      run.dispose();
     }
   },
 };

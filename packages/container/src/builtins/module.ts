@@ -1,41 +1,36 @@
-import {
-  connectionTypes,
-  estimatorTypes,
-  modelKinds,
-  optimizerTypes,
-  regularizerTypes,
-  samplerTypes,
-  scheduleTypes,
-  unitTypes,
-  type Registry,
-} from '@boltzmann/core';
+import { builtinComponents, type Registry } from '@boltzmann/core';
 import { ContainerModule } from 'inversify';
 import { Tokens, type Named } from '../tokens.js';
-import { registeredBackendBindings } from './backends.js';
 import { builtinDataSources } from './data-sources.js';
-import { builtinMetrics } from './metrics.js';
 
-function fromRegistry<F>(registry: Registry<F>): Named<F>[] {
-  return registry.names().map((name) => ({ name, factory: registry.get(name) }));
+/** Calls `use` with each entry of `registry` as a binding. */
+function each<F>(registry: Registry<F>, use: (binding: Named<F>) => void): void {
+  for (const name of registry.names()) use({ name, factory: registry.get(name) });
 }
 
 /**
- * Binds the built-in components: whatever core's registries and the tensor backend registry
- * hold when the module is loaded (so code that registered into them directly is seen too),
- * core's metrics and the data sources of @boltzmann/data.
+ * Binds the built-in components under the kind tokens, as a plugin binds its own: core's
+ * built-in set (`builtinComponents()`: unit types, connections, model kinds, estimators,
+ * samplers, optimizers, regularizers, schedules, metrics, and the backends the imported
+ * backend packages registered; "auto" is left out, as each container makes its own over its
+ * set) and the data sources of @boltzmann/data.
  */
 export function builtinModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    for (const b of fromRegistry(unitTypes)) bind(Tokens.unitType).toConstantValue(b);
-    for (const b of fromRegistry(connectionTypes)) bind(Tokens.connection).toConstantValue(b);
-    for (const b of fromRegistry(modelKinds)) bind(Tokens.modelKind).toConstantValue(b);
-    for (const b of fromRegistry(estimatorTypes)) bind(Tokens.estimator).toConstantValue(b);
-    for (const b of fromRegistry(samplerTypes)) bind(Tokens.sampler).toConstantValue(b);
-    for (const b of fromRegistry(optimizerTypes)) bind(Tokens.optimizer).toConstantValue(b);
-    for (const b of fromRegistry(regularizerTypes)) bind(Tokens.regularizer).toConstantValue(b);
-    for (const b of fromRegistry(scheduleTypes)) bind(Tokens.schedule).toConstantValue(b);
-    for (const b of builtinMetrics) bind(Tokens.metric).toConstantValue(b);
-    for (const b of registeredBackendBindings()) bind(Tokens.backend).toConstantValue(b);
+    const c = builtinComponents();
+    each(c.unitTypes, (b) => bind(Tokens.unitType).toConstantValue(b));
+    each(c.connections, (b) => bind(Tokens.connection).toConstantValue(b));
+    each(c.modelKinds, (b) => bind(Tokens.modelKind).toConstantValue(b));
+    each(c.estimators, (b) => bind(Tokens.estimator).toConstantValue(b));
+    each(c.samplers, (b) => bind(Tokens.sampler).toConstantValue(b));
+    each(c.optimizers, (b) => bind(Tokens.optimizer).toConstantValue(b));
+    each(c.regularizers, (b) => bind(Tokens.regularizer).toConstantValue(b));
+    each(c.schedules, (b) => bind(Tokens.schedule).toConstantValue(b));
+    each(c.metrics, (b) => bind(Tokens.metric).toConstantValue(b));
+    for (const name of c.backends.names().filter((n) => n !== 'auto')) {
+      const entry = c.backends.get(name);
+      bind(Tokens.backend).toConstantValue({ name, factory: entry.create, priority: entry.priority, available: () => entry.available() });
+    }
     for (const b of builtinDataSources) bind(Tokens.dataSource).toConstantValue(b);
   });
 }

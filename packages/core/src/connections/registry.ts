@@ -17,8 +17,8 @@ function checkConnectionSpec(spec: ConnectionSpec): void {
   checkSpec('connection', spec, [], ['type', 'name', 'from', 'to'], `connection "${spec.name}" (${spec.type})`);
 }
 
-/** Connection types by name (see `unitTypes`). */
-export const connectionTypes = new Registry<ConnectionFactory>('connection type')
+/** The built-in connection types by name (a fresh registry; see `builtinComponents`). */
+export const builtinConnectionTypes = (): Registry<ConnectionFactory> => new Registry<ConnectionFactory>('connection type')
   .register(DenseConnection.type, (backend, spec, from, to, init) => {
     checkConnectionSpec(spec);
     return new DenseConnection(backend, spec.name, from, to, init);

@@ -10,15 +10,6 @@ import { chainFromState } from './chain-state.js';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver } from './estimator.js';
 import { stepCountAt, stepCountSpec } from './step-count.js';
 
-/**
- * Unit types that parallel tempering can temper: a layer's energy is -input . x (up to a base
- * measure that does not depend on the parameters), so its conditional at inverse temperature
- * beta is its conditional at beta * input. Gaussian units are not (tempering changes their
- * variance, which no input expresses), nor are ReLU units (approximate log-partition) or
- * unsampled ones. A plugin unit type with that property may add its name here.
- */
-export const TEMPERABLE_UNIT_TYPES: Set<string> = new Set(['bernoulli', 'multinomial', 'softmax']);
-
 /** How {@link ParallelTempering} spaces its inverse temperatures between 1 and `minBeta`. */
 export type BetaSpacing = 'linear' | 'geometric';
 
@@ -116,7 +107,7 @@ interface SwapBuffers {
  * pair and step. With betas [1] no swap is proposed and the step is PCD-k's, random draw for
  * random draw (so `{ type: "pt", betas: [1] }` trains exactly as `{ type: "pcd" }`).
  *
- * Layers must be of a {@link TEMPERABLE_UNIT_TYPES} type. `swapAcceptance()` reads the
+ * Every layer must declare itself `temperable` (see `UnitLayer`). `swapAcceptance()` reads the
  * acceptance rate of each neighbouring pair (to tune the ladder: rates near 0 mean betas too
  * far apart). Dropout is not supported.
  */
@@ -156,9 +147,9 @@ export class ParallelTempering implements Estimator {
       this.betas = temperingBetas(options.temperatures ?? DEFAULT_TEMPERATURES, options.spacing ?? 'linear', options.minBeta);
     }
     for (const layer of model.layers) {
-      if (!TEMPERABLE_UNIT_TYPES.has(layer.type)) {
+      if (layer.temperable !== true) {
         throw new InvalidValueError(
-          `parallel tempering cannot temper layer "${layer.name}" of ${layer.type} units: it supports ${[...TEMPERABLE_UNIT_TYPES].join(', ')} (energies linear in the state, so beta scales the input)`,
+          `parallel tempering cannot temper layer "${layer.name}" of ${layer.type} units: the unit type does not declare itself temperable (an energy -input . x, so that beta scales the input)`,
         );
       }
     }

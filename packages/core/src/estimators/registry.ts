@@ -21,11 +21,11 @@ const OPTIONS = {
 } as const;
 
 /**
- * Estimators by name: "cd" (CD-k), "pcd" (persistent CD-k), "wake-dream" (general Boltzmann
+ * The built-in estimators by name (a fresh registry; see `builtinComponents`): "cd" (CD-k), "pcd" (persistent CD-k), "wake-dream" (general Boltzmann
  * machines), "mean-field-pcd" (DBMs), "scaled-field-cd" (greedy DBM pretraining) and "pt"
  * (parallel tempering; also registered as "parallel-tempering", its spec saying "pt").
  */
-export const estimatorTypes = new Registry<EstimatorFactory>('estimator')
+export const builtinEstimators = (): Registry<EstimatorFactory> => new Registry<EstimatorFactory>('estimator')
   .register('cd', (model, spec) => new ContrastiveDivergence(model, { ...checkSpec<ContrastiveDivergenceOptions>('estimator', spec, OPTIONS.cd), persistent: false }))
   .register('pcd', (model, spec) => new ContrastiveDivergence(model, { ...checkSpec<ContrastiveDivergenceOptions>('estimator', spec, OPTIONS.cd), persistent: true }))
   .register('wake-dream', (model, spec) => new WakeDream(model, checkSpec<WakeDreamOptions>('estimator', spec, OPTIONS['wake-dream'])))

@@ -40,7 +40,7 @@ interface Moments {
  * pair of units, dlog p(data)/dM_ij = <s_i s_j>_clamped - <s_i s_j>_free, and for every bias
  * <s_i>_clamped - <s_i>_free. The clamped (wake) phase holds the visible units at each data
  * vector and averages over the hidden ones given it; the free (dream) phase averages over the
- * machine running freely. Works on any model of Bernoulli layers with dense and lateral
+ * machine running freely. Works on any model of two-valued layers with dense and lateral
  * connections (a `BoltzmannMachine`; an RBM or DBM too), visible = layer 0.
  *
  * Expectations are exact by enumeration, or Glauber estimates: the wake phase samples the
@@ -65,10 +65,13 @@ export class WakeDream implements Estimator {
   private chainTensor: Tensor | undefined;
   private readonly offsets: number[];
   private readonly visibleUnits: number;
+  /** The units' "off" value (0, or -1 for spins); "on" is 1. */
+  private readonly low: number;
   private readonly units: number;
 
   constructor(readonly model: EnergyModel, options: WakeDreamOptions = {}) {
-    checkQuadraticModel(model, 'wake/dream learning');
+    const values = checkQuadraticModel(model, 'wake/dream learning');
+    this.low = values === 'spin' ? -1 : 0;
     const expectations = options.expectations ?? 'exact';
     if (expectations !== 'exact' && expectations !== 'gibbs') throw new InvalidValueError(`expectations must be "exact" or "gibbs", got ${String(expectations)}`);
     this.expectations = expectations;
@@ -100,7 +103,7 @@ export class WakeDream implements Estimator {
   }
 
   private gradientsFrom(data: Matrix, energy: QuadraticEnergy, grads: GradientSet, rng: RngState): void {
-    checkBinary(data);
+    checkStates(data, this.low);
     const wake = this.expectations === 'exact' ? this.exactWake(energy, data) : this.sampledWake(energy, data, rng);
     const dream = this.expectations === 'exact' ? this.exactDream(energy) : this.sampledDream(energy, rng);
     this.writeGradients(wake, dream, grads);
@@ -148,7 +151,7 @@ export class WakeDream implements Estimator {
     const key = nextKey(rng);
     for (let r = 0; r < data.rows; r++) {
       init.data.set(data.row(r), r * n);
-      for (let j = nv; j < n; j++) init.data[r * n + j] = uniformAt(key, r * n + j) < 0.5 ? 0 : 1;
+      for (let j = nv; j < n; j++) init.data[r * n + j] = uniformAt(key, r * n + j) < 0.5 ? this.low : 1;
     }
     const sampler = new GlauberSampler(energy, { clamped: range(0, nv), rng });
     const chains = sampler.createChains(data.rows, init);
@@ -226,7 +229,7 @@ export class WakeDream implements Estimator {
     const m = state['chain.all'];
     if (names.length !== 1 || !(m instanceof Matrix)) throw new InvalidValueError(`wake/dream state holds "chain.all" only, got ${names.join(', ')}`);
     if (m.cols !== this.units) throw new ShapeError(`wake/dream chains must have ${this.units} columns, got ${m.cols}`);
-    checkBinary(m);
+    checkStates(m, this.low);
     const chains = new GlauberChains(m.rows, this.units);
     chains.states.set(m.toFloat64().data);
     this.dreamChains = chains;
@@ -243,10 +246,10 @@ function range(from: number, to: number): Uint32Array {
   return Uint32Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
-/** Wake/dream statistics need states: every value must be exactly 0 or 1. */
-function checkBinary(m: Matrix): void {
+/** Wake/dream statistics need states: every value must be exactly `low` or 1. */
+function checkStates(m: Matrix, low: number): void {
   for (let k = 0; k < m.data.length; k++) {
     const x = m.data[k]!;
-    if (x !== 0 && x !== 1) throw new InvalidValueError(`wake/dream learning needs binary data (0 or 1), got ${x} at row ${Math.floor(k / m.cols)}, col ${k % m.cols}`);
+    if (x !== low && x !== 1) throw new InvalidValueError(`wake/dream learning needs binary data (${low} or 1), got ${x} at row ${Math.floor(k / m.cols)}, col ${k % m.cols}`);
   }
 }

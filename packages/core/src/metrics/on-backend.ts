@@ -8,7 +8,7 @@ import { buildModel } from '../models/registry.js';
  */
 export async function onBackend<T>(model: EnergyModel, backend: Backend | undefined, fn: (m: EnergyModel) => Promise<T>): Promise<T> {
   if (backend === undefined || backend === model.backend) return fn(model);
-  const copy = buildModel(backend, model.spec());
+  const copy = buildModel(backend, model.spec(), { components: model.components });
   try {
     copy.setParams(await model.getParams());
     return await fn(copy);

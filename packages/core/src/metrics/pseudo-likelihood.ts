@@ -13,7 +13,8 @@ export function flipIndices(rng: CounterRng, rows: number, cols: number): Uint32
 
 /**
  * Pseudo-log-likelihood exactly as scikit-learn's `BernoulliRBM.score_samples`: flip one
- * visible unit per row (v_i -> 1 - v_i at a random i) and score
+ * visible unit per row (v_i -> 1 - v_i at a random i; for -1/+1 spins v_i -> -v_i: any visible
+ * layer that declares itself `twoValued`) and score
  *   n_visible * log sigmoid(F(v_flipped) - F(v)) = -n_visible * softplus(-(F(v_flipped) - F(v))).
  * A stochastic estimate of sum_i log p(v_i | v_-i). Its indices come from a seeded stream;
  * `update` draws the next indices, `updateWithIndices` takes given ones.
@@ -24,12 +25,15 @@ export class PseudoLikelihoodMetric implements Metric {
   private rng: CounterRng;
   private readonly masks = new Map<number, Matrix>();
   private readonly states: (Tensor | undefined)[];
+  /** The visible units' "off" value (0, or -1 for spins); "on" is 1. */
+  private readonly low: number;
 
   constructor(readonly model: EnergyModel, readonly options: { seed?: number } = {}) {
     const visible = model.layers[0]!;
-    if (visible.type !== 'bernoulli') {
-      throw new InvalidValueError(`the pseudo-log-likelihood flips binary units (v -> 1 - v); layer "${visible.name}" holds ${visible.type} units`);
+    if (visible.twoValued === undefined) {
+      throw new InvalidValueError(`the pseudo-log-likelihood flips binary units (v -> 1 - v, or -v for spins); layer "${visible.name}" holds ${visible.type} units, which declare no two values (twoValued)`);
     }
+    this.low = visible.twoValued === 'spin' ? -1 : 0;
     this.sum = new DeviceSum(model.backend);
     this.rng = new CounterRng(options.seed ?? 0);
     this.states = model.layers.map(() => undefined);
@@ -59,9 +63,9 @@ export class PseudoLikelihoodMetric implements Metric {
     const mask = this.mask(rows, cols, indices);
     const maskTensor = ws.get('metric:pll-mask', rows, cols);
     be.write(maskTensor, mask);
-    // flipped = v + mask * (1 - 2v): v_i -> 1 - v_i where the mask is 1.
+    // flipped = v + mask * (low + high - 2v): v_i -> low + high - v_i (its other value) where the mask is 1.
     const flipped = ws.get('metric:pll-flipped', rows, cols);
-    be.affine(batch, -2, 1, flipped);
+    be.affine(batch, -2, this.low + 1, flipped);
     be.binary('mul', flipped, maskTensor, flipped);
     be.binary('add', batch, flipped, flipped);
     const f = ws.get('metric:pll-f', rows, 1);

@@ -8,8 +8,8 @@ import { ParallelDynamics } from '../samplers/parallel-dynamics.js';
 import { BernoulliLayer } from '../units/bernoulli.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel } from './energy-model.js';
-import { graphQuadraticEnergy } from './graph-energy.js';
+import { EnergyModel, type ModelOptions } from './energy-model.js';
+import { checkQuadraticModel, graphQuadraticEnergy } from './graph-energy.js';
 import { QuadraticEnergy } from './quadratic-energy.js';
 
 /** Options of `BoltzmannMachine.create`. */
@@ -65,14 +65,12 @@ export class BoltzmannMachine extends EnergyModel {
     return 'boltzmann-machine';
   }
 
-  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: { seed?: number } = {}) {
+  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: ModelOptions = {}) {
     super(backend, layers, connections, options);
     if (layers.length < 1 || layers.length > 2 || layers[0]!.name !== 'visible' || (layers.length === 2 && layers[1]!.name !== 'hidden')) {
       throw new InvalidValueError(`a Boltzmann machine has the layers "visible" and optionally "hidden", got ${layers.map((l) => `"${l.name}"`).join(', ')}`);
     }
-    for (const l of layers) {
-      if (l.type !== BernoulliLayer.type) throw new InvalidValueError(`layer "${l.name}" of a Boltzmann machine has ${l.type} units; it takes 0/1 (bernoulli) units`);
-    }
+    checkQuadraticModel(this, 'a Boltzmann machine');
     for (const c of connections) {
       const ok = c.type === LateralConnection.type ? c.from === c.to : c.type === DenseConnection.type && c.from === layers[0] && c.to === layers[1];
       if (!ok) throw new InvalidValueError(`connection "${c.name}" (${c.type}, ${c.from.name} -> ${c.to.name}) does not belong in a Boltzmann machine: it takes lateral connections within a layer and a dense visible -> hidden one`);

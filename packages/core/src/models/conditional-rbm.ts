@@ -9,7 +9,7 @@ import { Trainer } from '../training/trainer.js';
 import { UnsampledLayer } from '../units/unsampled.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel } from './energy-model.js';
+import { EnergyModel, type ModelOptions } from './energy-model.js';
 import { createLayer, type LayerOptions } from './rbm.js';
 
 /** Options of `ConditionalRBM.create`. */
@@ -76,7 +76,7 @@ export class ConditionalRBM extends EnergyModel {
   /** Units per frame. */
   readonly frameSize: number;
 
-  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: { seed?: number } = {}) {
+  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: ModelOptions = {}) {
     super(backend, layers, connections, options);
     const [visible, hidden, history] = layers;
     const names = connections.map((c) => `${c.from.name}->${c.to.name}`).sort().join(', ');

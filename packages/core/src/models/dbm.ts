@@ -1,14 +1,13 @@
 import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
-import { connectionTypes } from '../connections/registry.js';
+import { componentsOf, defaultComponents } from '../components.js';
 import { RngStreams } from '../rng-streams.js';
 import type { Chain } from '../samplers/chain.js';
 import { GibbsModelSampler } from '../samplers/gibbs-model-sampler.js';
 import { MeanField, type MeanFieldOptions } from '../samplers/mean-field.js';
-import { unitTypes } from '../units/registry.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel } from './energy-model.js';
+import { EnergyModel, type ModelOptions } from './energy-model.js';
 import { createLayer, type LayerOptions, type RBM, type SampleOptions } from './rbm.js';
 
 /** Options of `DBM.create`. */
@@ -46,7 +45,7 @@ export class DBM extends EnergyModel {
     return 'dbm';
   }
 
-  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: { seed?: number } = {}) {
+  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: ModelOptions = {}) {
     if (layers.length < 2) throw new InvalidValueError(`a DBM needs at least two layers (visible and one hidden), got ${layers.length}`);
     if (connections.length !== layers.length - 1) {
       throw new InvalidValueError(`a DBM of ${layers.length} layers has ${layers.length - 1} connections (one between each pair of consecutive layers), got ${connections.length}`);
@@ -80,7 +79,7 @@ export class DBM extends EnergyModel {
     const connections = layers.slice(1).map((to, i) => {
       const from = layers[i]!;
       const spec = { type: 'dense', name: `${from.name}-${to.name}`, from: from.name, to: to.name };
-      return connectionTypes.get('dense')(backend, spec, from, to, weights ? { weights: weights[i]! } : { std, rng });
+      return defaultComponents().connections.get('dense')(backend, spec, from, to, weights ? { weights: weights[i]! } : { std, rng });
     });
     return new DBM(backend, layers, connections, { seed });
   }
@@ -115,16 +114,17 @@ export class DBM extends EnergyModel {
     const middle = (i: number) => i > 0 && i < n - 1;
     const factor = (i: number) => (middle(i) ? 0.5 : 1);
     const layerSpecs = [rbms[0]!.visible.spec(), ...rbms.map((r) => r.hidden.spec())].map((s, l) => ({ ...s, name: dbmLayerName(l) }));
-    const layers = layerSpecs.map((s) => unitTypes.get(s.type)(backend, s));
+    const components = componentsOf(rbms[0]!);
+    const layers = layerSpecs.map((s) => components.unitTypes.get(s.type)(backend, s));
     const connections = rbms.map((r, i) => {
       const from = layers[i]!;
       const to = layers[i + 1]!;
       const weights = r.connection.parameters.find((p) => p.role === 'weights');
       if (r.connection.parameters.length !== 1 || weights === undefined) throw new InvalidValueError(`RBM ${i}'s connection "${r.connection.name}" is not a dense weight matrix`);
       const w = scaled(params[i]![`${r.connection.name}.${weights.name}`]!, factor(i));
-      return connectionTypes.get('dense')(backend, { type: 'dense', name: `${from.name}-${to.name}`, from: from.name, to: to.name }, from, to, { weights: w });
+      return components.connections.get('dense')(backend, { type: 'dense', name: `${from.name}-${to.name}`, from: from.name, to: to.name }, from, to, { weights: w });
     });
-    const dbm = new DBM(backend, layers, connections, { seed: options.seed ?? 0 });
+    const dbm = new DBM(backend, layers, connections, { seed: options.seed ?? 0, components: rbms[0]!.components });
     const values: Record<string, Matrix> = {};
     const first = rbms[0]!.visible;
     for (const p of first.parameters) values[`${dbmLayerName(0)}.${p.name}`] = params[0]![`${first.name}.${p.name}`]!;

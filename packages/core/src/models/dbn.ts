@@ -1,5 +1,5 @@
 import { InvalidValueError, type Backend, type Matrix } from '@boltzmann/tensor';
-import { FeedForwardNet, type Activation, type ClassifierEpoch, type ClassifierFitOptions, type NetLayer } from '../classifiers/feed-forward-net.js';
+import { FeedForwardNet, type ClassifierEpoch, type ClassifierFitOptions, type NetLayer } from '../classifiers/feed-forward-net.js';
 import { checkLabels, classCount, type Labels } from '../classifiers/labels.js';
 import { Trainer, type EpochReport, type FitOptions, type TrainerOptions } from '../training/trainer.js';
 import { checkInteger, checkMatrix } from '../validation.js';
@@ -34,9 +34,6 @@ export interface DBNClassifierOptions extends ClassifierFitOptions {
   /** Seed of a new read-out's initial weights (small N(0, 0.01)); default 0. */
   readoutSeed?: number;
 }
-
-/** Hidden unit types that fine-tuning can backpropagate through, with their mean function. */
-const NET_ACTIVATION: Readonly<Record<string, Activation>> = { bernoulli: 'sigmoid', relu: 'relu', gaussian: 'identity' };
 
 /**
  * A deep belief network used as Hinton & Salakhutdinov (2006) and monsta-hd do for
@@ -195,10 +192,10 @@ export class DBN {
   private async stackLayers(): Promise<NetLayer[]> {
     const out: NetLayer[] = [];
     for (const rbm of this.rbms) {
-      const activation = NET_ACTIVATION[rbm.hidden.type];
+      const activation = rbm.hidden.netActivation;
       const bias = rbm.hidden.parameters.find((p) => p.role === 'bias');
       if (activation === undefined || bias === undefined || rbm.hidden.parameters.length !== 1 || rbm.hidden.fieldOffset !== bias.tensor) {
-        throw new InvalidValueError(`fine-tuning needs hidden layers whose mean is f(v W + bias) (bernoulli, relu, unit-variance gaussian); layer "${rbm.hidden.name}" has ${rbm.hidden.type} units`);
+        throw new InvalidValueError(`fine-tuning needs hidden layers whose mean is f(v W + bias), declared as their netActivation (bernoulli, relu, unit-variance gaussian); layer "${rbm.hidden.name}" has ${rbm.hidden.type} units`);
       }
       const weights = rbm.connection.parameters.find((p) => p.role === 'weights')!;
       out.push({ weights: await this.backend.read(weights.tensor), bias: await this.backend.read(bias.tensor), activation });

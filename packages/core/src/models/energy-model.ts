@@ -1,6 +1,8 @@
 import { InvalidValueError, Matrix, ShapeError, assertFinite, rngState, type Backend, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
 import type { ConnectionSpec } from '../connections/dense.js';
+// Type only: components.ts imports the model classes, which extend this one.
+import type { Components } from '../components.js';
 import type { ModelParameter } from '../parameter.js';
 import { RngStreams } from '../rng-streams.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
@@ -38,6 +40,14 @@ interface Link {
   readonly towards: 'to' | 'from';
 }
 
+/** Options every model class takes. */
+export interface ModelOptions {
+  /** Seeds the model's sampling stream; default 0. */
+  seed?: number;
+  /** The component set its layers' types come from; default the built-ins. */
+  components?: Components;
+}
+
 /**
  * A Boltzmann machine as a graph: layers (nodes) and connections (edges).
  * E(x) = sum_l E_l(x_l) - sum_edges interaction(x_a) W interaction(x_b)^T. An RBM is two layers
@@ -56,13 +66,19 @@ export class EnergyModel {
   readonly parameters: readonly ModelParameter[];
   /** The stream `sample()` draws from when no seed is given; saved with the model. */
   sampleRng: RngState;
+  /**
+   * The component set the model was built from; undefined: the built-ins (`componentsOf`).
+   * What rebuilds its layers on another backend (float64 metrics) or as an annealing path,
+   * plugin types included.
+   */
+  readonly components: Components | undefined;
   private readonly links: readonly (readonly Link[])[];
 
   constructor(
     readonly backend: Backend,
     layers: readonly UnitLayer[],
     connections: readonly Connection[],
-    options: { seed?: number } = {},
+    options: ModelOptions = {},
   ) {
     if (layers.length === 0) throw new InvalidValueError('a model needs at least one layer');
     const names = new Set<string>();
@@ -89,6 +105,7 @@ export class EnergyModel {
     );
     this.workspace = new Workspace(backend);
     this.sampleRng = rngState(options.seed ?? 0, RngStreams.sample);
+    this.components = options.components;
   }
 
   /** The layer called `name`; an unknown name lists the layers. */

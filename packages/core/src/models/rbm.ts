@@ -1,13 +1,12 @@
 import { CounterRng, InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { Connection } from '../connections/connection.js';
-import { connectionTypes } from '../connections/registry.js';
 import { RngStreams } from '../rng-streams.js';
 import { GibbsModelSampler } from '../samplers/gibbs-model-sampler.js';
 import { pseudoLogLikelihoodRows } from '../metrics/pseudo-likelihood.js';
-import { unitTypes } from '../units/registry.js';
+import { defaultComponents, type Components } from '../components.js';
 import type { UnitLayer, UnitSpec } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel } from './energy-model.js';
+import { EnergyModel, type ModelOptions } from './energy-model.js';
 import { readSyncFor } from '../host-read.js';
 import { mapRows } from './host-data.js';
 
@@ -46,10 +45,10 @@ export interface SampleOptions {
   binary?: boolean;
 }
 
-/** Builds a layer from `LayerOptions`. */
-export function createLayer(backend: Backend, name: string, options: LayerOptions): UnitLayer {
+/** Builds a layer from `LayerOptions`, its type looked up in `components` (default the built-ins). */
+export function createLayer(backend: Backend, name: string, options: LayerOptions, components: Components = defaultComponents()): UnitLayer {
   const spec: UnitSpec = typeof options === 'number' ? { type: 'bernoulli', name, size: options } : { ...options, type: options.type ?? 'bernoulli', name, size: options.size };
-  return unitTypes.get(spec.type)(backend, spec);
+  return components.unitTypes.get(spec.type)(backend, spec);
 }
 
 /**
@@ -63,7 +62,7 @@ export class RBM extends EnergyModel {
     return 'rbm';
   }
 
-  constructor(backend: Backend, visible: UnitLayer, hidden: UnitLayer, connection: Connection, options: { seed?: number } = {}) {
+  constructor(backend: Backend, visible: UnitLayer, hidden: UnitLayer, connection: Connection, options: ModelOptions = {}) {
     super(backend, [visible, hidden], [connection], options);
     if (connection.from !== visible || connection.to !== hidden) {
       throw new InvalidValueError('the connection of an RBM must go from its visible to its hidden layer');
@@ -86,7 +85,7 @@ export class RBM extends EnergyModel {
       ? { weights: options.weights }
       : { std: checkNumber('weightStd', options.weightStd ?? 0.01, 0), rng: new CounterRng(seed, RngStreams.init) };
     const spec = { type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' };
-    const connection = connectionTypes.get('dense')(backend, spec, visible, hidden, init);
+    const connection = defaultComponents().connections.get('dense')(backend, spec, visible, hidden, init);
     const rbm = new RBM(backend, visible, hidden, connection, { seed });
     try {
       const biases: Record<string, Matrix> = {};

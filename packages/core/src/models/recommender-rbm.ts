@@ -10,7 +10,7 @@ import { BernoulliLayer } from '../units/bernoulli.js';
 import { MultinomialLayer } from '../units/multinomial.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkInteger, checkNumber } from '../validation.js';
-import { EnergyModel } from './energy-model.js';
+import { EnergyModel, type ModelOptions } from './energy-model.js';
 import { groupRatingsByUser, type Ratings, type RatingsByUser } from './ratings.js';
 
 /** Options of `RecommenderRBM.create`. */
@@ -75,7 +75,7 @@ export class RecommenderRBM extends EnergyModel {
   /** K. */
   readonly levelCount: number;
 
-  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: { seed?: number; levels?: readonly number[] } = {}) {
+  constructor(backend: Backend, layers: readonly UnitLayer[], connections: readonly Connection[], options: ModelOptions & { levels?: readonly number[] } = {}) {
     super(backend, layers, connections, options);
     const [visible, hidden] = layers;
     const groupSize = (visible?.spec().groupSize as number | undefined) ?? 0;

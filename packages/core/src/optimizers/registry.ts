@@ -8,7 +8,7 @@ import { checkSpec } from '../validation.js';
 /** Builds an optimizer for a model's parameters from its spec. */
 export type OptimizerFactory = (model: EnergyModel, spec: OptimizerSpec) => Optimizer;
 
-/** Optimizers by name: "sgd" (momentum, optional Nesterov), "adam" (bias-corrected). */
-export const optimizerTypes = new Registry<OptimizerFactory>('optimizer')
+/** The built-in optimizers by name (a fresh registry): "sgd" (momentum, optional Nesterov), "adam" (bias-corrected). */
+export const builtinOptimizers = (): Registry<OptimizerFactory> => new Registry<OptimizerFactory>('optimizer')
   .register(SGD.type, (model, spec) => new SGD(model.backend, model.parameters, { nesterov: checkSpec<SGDOptions>('optimizer', spec, ['nesterov']).nesterov }))
   .register(Adam.type, (model, spec) => new Adam(model.backend, model.parameters, checkSpec<AdamOptions>('optimizer', spec, ['beta1', 'beta2', 'epsilon'])));

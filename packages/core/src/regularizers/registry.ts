@@ -11,8 +11,8 @@ import { SparsityTarget, type SparsityOptions } from './sparsity.js';
 /** Builds a regularizer from its spec. */
 export type RegularizerFactory = (spec: RegularizerSpec) => Regularizer;
 
-/** Regularizers by name: "l2", "l1", "max-norm", "dropout", "sparsity". */
-export const regularizerTypes = new Registry<RegularizerFactory>('regularizer')
+/** The built-in regularizers by name (a fresh registry): "l2", "l1", "max-norm", "dropout", "sparsity". */
+export const builtinRegularizers = (): Registry<RegularizerFactory> => new Registry<RegularizerFactory>('regularizer')
   .register(L2WeightDecay.type, (spec) => new L2WeightDecay(checkSpec<RegularizerSpec>('regularizer', spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
   .register(L1WeightDecay.type, (spec) => new L1WeightDecay(checkSpec<RegularizerSpec>('regularizer', spec, ['coefficient', 'roles'])['coefficient'] as number, (spec['roles'] as ParameterRole[] | undefined) ?? ['weights']))
   .register(MaxNorm.type, (spec) => new MaxNorm(checkSpec<RegularizerSpec>('regularizer', spec, ['maxNorm'])['maxNorm'] as number))

@@ -1,7 +1,7 @@
 import { InvalidValueError, Matrix, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel, LayerStates } from '../models/energy-model.js';
 import { computeScaledInput } from '../models/scaled-input.js';
-import { unitTypes } from '../units/registry.js';
+import { componentsOf } from '../components.js';
 import type { UnitLayer } from '../units/unit-layer.js';
 import { checkNumber } from '../validation.js';
 import { Workspace } from '../workspace.js';
@@ -14,14 +14,6 @@ import { Workspace } from '../workspace.js';
  */
 export type AnnealingStart = 'uniform' | 'base-rate';
 
-/**
- * Unit types whose energy, for fixed scale parameters, is affine in their bias parameters:
- * then the geometric path between two parameter settings stays inside the family, up to a
- * constant that cancels from the importance weights. A plugin unit type with that property
- * may add its name here.
- */
-export const ANNEALABLE_UNIT_TYPES: Set<string> = new Set(['bernoulli', 'multinomial', 'softmax', 'gaussian']);
-
 /** Options of an {@link AnnealingPath}. */
 export interface AnnealingPathOptions {
   start?: AnnealingStart;
@@ -32,7 +24,8 @@ export interface AnnealingPathOptions {
 /**
  * The geometric path p_beta(x) proportional to p_A(x)^(1 - beta) p_B(x)^beta from a base
  * distribution A of independent units (the target's layers with zero weights and base biases,
- * its scale parameters kept) to a target model B, for any model graph of annealable layers:
+ * its scale parameters kept) to a target model B, for any model graph of layers that declare
+ * themselves `annealable`:
  *
  *   E_beta(x) = (1 - beta) sum_l E_A,l(x_l) + beta E_B(x)
  *             = sum_l E_l(x_l; bias (1 - beta) b_A + beta b_B) - beta * (couplings),
@@ -59,8 +52,8 @@ export class AnnealingPath {
       if (layer.approximateLogPartition !== undefined) {
         throw new InvalidValueError(`annealed importance sampling needs exact conditionals and log-partitions; layer "${layer.name}" (${layer.type}): ${layer.approximateLogPartition}`);
       }
-      if (!ANNEALABLE_UNIT_TYPES.has(layer.type)) {
-        throw new InvalidValueError(`annealed importance sampling cannot anneal layer "${layer.name}" of ${layer.type} units: it supports ${[...ANNEALABLE_UNIT_TYPES].join(', ')} (energies affine in their biases)`);
+      if (layer.annealable !== true) {
+        throw new InvalidValueError(`annealed importance sampling cannot anneal layer "${layer.name}" of ${layer.type} units: the unit type does not declare itself annealable (an energy affine in its biases)`);
       }
       for (const p of layer.parameters) {
         if (p.role !== 'bias' && p.role !== 'scale') throw new InvalidValueError(`layer "${layer.name}" has a parameter "${p.name}" of role ${p.role}: annealing interpolates biases and keeps scales only`);
@@ -74,6 +67,8 @@ export class AnnealingPath {
       if (visible.initializeFromData === undefined) throw new InvalidValueError(`layer "${visible.name}" (${visible.type}) cannot set its biases from data means: use the "uniform" start`);
     }
     const be = target.backend;
+    // Fresh layers of the target's types, from the set it was built with (plugin types included).
+    const unitTypes = componentsOf(target).unitTypes;
     const copyLayers = () => target.layers.map((l) => unitTypes.get(l.type)(be, l.spec()));
     this.betaLayers = copyLayers();
     this.baseLayers = copyLayers();

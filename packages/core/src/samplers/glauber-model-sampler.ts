@@ -13,16 +13,18 @@ export interface GlauberModelSamplerOptions {
 
 /**
  * The "glauber" sampler: Glauber dynamics ({@link GlauberSampler}, one random unit at a time,
- * heat bath) over all the units of a model of Bernoulli layers joined by dense and lateral
+ * heat bath) over all the units of a model of two-valued layers (0/1 or -1/+1, see
+ * `UnitLayer.twoValued`) joined by dense and lateral
  * connections (its energy read as one quadratic form, host float64), so any such graph works:
  * RBMs, DBMs, general Boltzmann machines with lateral weights. It satisfies detailed balance
  * with exp(-E/T), so long runs reach the Boltzmann distribution at T (T > 0). A sweep is as many
  * single-unit updates as the model has units.
  *
- * From random units every unit starts 0 or 1 with probability 1/2. From data each visible unit
- * starts at 1 with the probability its row gives (0/1 rows start exactly there) and the other
- * units at random. Rows are float64; the probabilities are p(v_i = 1 | all other units) of the
- * last state, sigmoid(f_i / T).
+ * From random units every unit starts low or high with probability 1/2. From data each visible
+ * unit starts high with the probability its value gives ((x - low) / (high - low): exact values
+ * start there) and the other units at random. Rows are float64; without `binary` they are the
+ * conditional means E[v_i | all other units] of the last state (for 0/1 units p(v_i = 1 | rest)
+ * = sigmoid(f_i / T)).
  */
 export class GlauberModelSampler implements Sampler {
   static readonly type = 'glauber';
@@ -44,12 +46,14 @@ export class GlauberModelSampler implements Sampler {
     const glauber = new GlauberSampler(energy, { temperature: this.temperature, rng });
     const chains = glauber.createChains(count);
     const nv = this.model.layers[0]!.size;
+    const gap = energy.high - energy.low;
     if (init !== undefined) {
       const key = nextKey(rng);
       const state = new Float64Array(energy.size);
       for (let r = 0; r < count; r++) {
         state.set(chains.state(r));
-        for (let i = 0; i < nv; i++) state[i] = uniformAt(key, r * nv + i) < init.data[r * nv + i]! ? energy.high : energy.low;
+        // Each visible unit starts high with the probability its value gives (exact values start there).
+        for (let i = 0; i < nv; i++) state[i] = uniformAt(key, r * nv + i) < (init.data[r * nv + i]! - energy.low) / gap ? energy.high : energy.low;
         chains.setState(r, state);
       }
     }
@@ -57,7 +61,7 @@ export class GlauberModelSampler implements Sampler {
     if (binary) return chains.toMatrix(nv);
     const out = Matrix.zeros(count, nv, 'float64');
     for (let r = 0; r < count; r++) {
-      for (let i = 0; i < nv; i++) out.data[r * nv + i] = glauber.probabilityHigh(chains, r, i);
+      for (let i = 0; i < nv; i++) out.data[r * nv + i] = energy.low + gap * glauber.probabilityHigh(chains, r, i);
     }
     return out;
   }

@@ -13,14 +13,14 @@ const OPTIONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 /**
- * Samplers by name, for drawing samples of a model's visible layer (`boltzmann sample`,
+ * The built-in samplers by name (a fresh registry), for drawing samples of a model's visible layer (`boltzmann sample`,
  * samples.png): "gibbs" (block Gibbs; bipartite graphs, any unit types), "glauber" (one unit
  * at a time at `temperature`; Bernoulli layers with dense and lateral connections, any graph)
  * and "parallel-dynamics" (every unit at once at `temperature`; any model, but not guaranteed
  * to reach the Boltzmann distribution). A factory checks its options and refuses a model it
  * cannot sample, with an InvalidValueError saying why.
  */
-export const samplerTypes = new Registry<SamplerFactory>('sampler')
+export const builtinSamplers = (): Registry<SamplerFactory> => new Registry<SamplerFactory>('sampler')
   .register(GibbsModelSampler.type, (model, spec) => {
     checkSpec('sampler', spec, OPTIONS[GibbsModelSampler.type]);
     return new GibbsModelSampler(model);

@@ -1,4 +1,5 @@
 import { InvalidValueError } from '@boltzmann/tensor';
+import { defaultComponents } from '../components.js';
 import { Registry } from '../registry.js';
 import { checkNumber, checkSpec } from '../validation.js';
 import { Constant } from './constant.js';
@@ -17,8 +18,11 @@ function optionsOf<T>(spec: ScheduleSpec, options: readonly string[]): T {
   return rest as T;
 }
 
-/** Schedules by name: "constant", "linear", "list" (one value per epoch), "step-decay", "exponential". */
-export const scheduleTypes = new Registry<(spec: ScheduleSpec) => Schedule>('schedule')
+/** Builds a schedule from its spec. */
+export type ScheduleFactory = (spec: ScheduleSpec) => Schedule;
+
+/** The built-in schedules by name (a fresh registry): "constant", "linear", "list" (one value per epoch), "step-decay", "exponential". */
+export const builtinSchedules = (): Registry<ScheduleFactory> => new Registry<ScheduleFactory>('schedule')
   .register(Constant.type, (spec) => new Constant(optionsOf<{ value: number }>(spec, ['value']).value))
   .register(LinearRamp.type, (spec) => new LinearRamp(optionsOf<LinearRampOptions>(spec, ['from', 'to', 'start', 'end', 'unit'])))
   .register(EpochList.type, (spec) => new EpochList(optionsOf<{ values: number[] }>(spec, ['values']).values))
@@ -27,13 +31,14 @@ export const scheduleTypes = new Registry<(spec: ScheduleSpec) => Schedule>('sch
 
 /**
  * A number (constant), an array (one value per epoch: an `EpochList`), a schedule, or a
- * schedule's JSON spec, as a schedule. `what` names the hyperparameter in errors.
+ * schedule's JSON spec (built through `schedules`, default the built-ins), as a schedule. `what`
+ * names the hyperparameter in errors.
  */
-export function toSchedule(x: number | readonly number[] | Schedule | ScheduleSpec, what: string): Schedule {
+export function toSchedule(x: number | readonly number[] | Schedule | ScheduleSpec, what: string, schedules: Registry<ScheduleFactory> = defaultComponents().schedules): Schedule {
   if (typeof x === 'number') return new Constant(checkNumber(what, x));
   if (Array.isArray(x)) return new EpochList(x as readonly number[]);
   if (isSchedule(x)) return x;
-  if (x && typeof (x as ScheduleSpec).type === 'string') return scheduleTypes.get((x as ScheduleSpec).type)(x as ScheduleSpec);
+  if (x && typeof (x as ScheduleSpec).type === 'string') return schedules.get((x as ScheduleSpec).type)(x as ScheduleSpec);
   throw new InvalidValueError(`${what} must be a number, an array of per-epoch values, a Schedule or a schedule spec`);
 }
 

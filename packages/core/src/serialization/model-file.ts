@@ -3,6 +3,7 @@ import { BoltzmannError, FormatError, Matrix, rngState, writeFileAtomic, type Ba
 import type { EnergyModel, ModelSpec } from '../models/energy-model.js';
 import { RBM } from '../models/rbm.js';
 import { RecommenderRBM, checkLevels } from '../models/recommender-rbm.js';
+import type { Components } from '../components.js';
 import { buildModel } from '../models/registry.js';
 import { Trainer, type TrainingCheckpoint } from '../training/trainer.js';
 import { decodeArray, encodeArray, type EncodedArray } from './array-codec.js';
@@ -62,6 +63,12 @@ export async function encodeModel(model: EnergyModel, trainer?: Trainer): Promis
   return `${JSON.stringify(doc, null, 1)}\n`;
 }
 
+/** Options of `loadModel` and `decodeModel`. */
+export interface LoadModelOptions {
+  /** The component set the file's types come from (the model and its trainer keep it); default the built-ins. */
+  components?: Components;
+}
+
 /**
  * Saves the model - layer types and sizes, every parameter, the sampling RNG - and, given a
  * trainer, its optimizer state, persistent chains, counters and RNG states, as one JSON file
@@ -74,9 +81,11 @@ export async function saveModel(path: string, model: EnergyModel, trainer?: Trai
 /**
  * Reads a model file onto `backend`. A missing file, a truncated or corrupt one (bad JSON,
  * wrong byte counts, failed checksums), another format version or parameters whose shapes do
- * not fit the layers give a FormatError naming the file and the problem.
+ * not fit the layers give a FormatError naming the file and the problem. The layer, model and
+ * training component types are looked up in `options.components` (default the built-ins; pass
+ * the container's set for a model with plugin types).
  */
-export function loadModel(path: string, backend: Backend): LoadedModel {
+export function loadModel(path: string, backend: Backend, options: LoadModelOptions = {}): LoadedModel {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -85,18 +94,18 @@ export function loadModel(path: string, backend: Backend): LoadedModel {
     if (code === 'ENOENT') throw new FormatError(`model file "${path}" does not exist`);
     throw new FormatError(`cannot read model file "${path}": ${(error as Error).message}`);
   }
-  return decodeModel(text, backend, `model file "${path}"`);
+  return decodeModel(text, backend, `model file "${path}"`, options);
 }
 
 /** `loadModel` for a file that must hold an RBM. */
-export function loadRBM(path: string, backend: Backend): LoadedModel<RBM> {
-  const loaded = loadModel(path, backend);
+export function loadRBM(path: string, backend: Backend, options: LoadModelOptions = {}): LoadedModel<RBM> {
+  const loaded = loadModel(path, backend, options);
   if (!(loaded.model instanceof RBM)) throw new FormatError(`model file "${path}" holds a "${loaded.model.kind}" model, not an RBM`);
   return loaded as LoadedModel<RBM>;
 }
 
 /** Parses the text of a model file (see `loadModel`); `source` names it in errors. */
-export function decodeModel(text: string, backend: Backend, source = 'model file'): LoadedModel {
+export function decodeModel(text: string, backend: Backend, source = 'model file', options: LoadModelOptions = {}): LoadedModel {
   let doc: Partial<ModelDocument>;
   try {
     doc = JSON.parse(text) as Partial<ModelDocument>;
@@ -114,7 +123,7 @@ export function decodeModel(text: string, backend: Backend, source = 'model file
   const { levels, ...spec } = (typeof doc.model === 'object' && doc.model !== null ? doc.model : {}) as Partial<ModelDocument['model']>;
   let model: EnergyModel;
   try {
-    model = buildModel(backend, spec as ModelSpec, { seed: doc.sampleRng?.seed ?? 0 });
+    model = buildModel(backend, spec as ModelSpec, { seed: doc.sampleRng?.seed ?? 0, ...(options.components ? { components: options.components } : {}) });
   } catch (error) {
     throw new FormatError(`${source} describes a model that cannot be built: ${(error as Error).message}`);
   }

@@ -16,8 +16,9 @@ export type MonitorSupport = Readonly<Record<MonitoredMetric, string | undefined
  * - freeEnergy: F(v) has a closed form when every layer besides the visible one can be summed
  *   out given the visible units alone: no connection joins two such layers (a DBM's hidden1 -
  *   hidden2, a lateral hidden-hidden), and none of them holds given inputs ("unsampled").
- * - pseudoLogLikelihood: scikit-learn's estimate flips binary units, so Bernoulli visible units
- *   only, and it compares free energies, so the free energy too.
+ * - pseudoLogLikelihood: scikit-learn's estimate flips a unit to its other value, so visible
+ *   units that declare themselves `twoValued`, and it compares free energies, so the free
+ *   energy too.
  * - reconstructionError: a one-step reconstruction is a block Gibbs sweep, so the layers must
  *   split into two blocks (a layer with lateral weights cannot).
  * - meanHiddenActivation: E[h | v] of layer 1 from the visible units alone, so a layer 1
@@ -28,8 +29,8 @@ export function monitorSupport(model: EnergyModel): MonitorSupport {
   const visible = model.layers[0]!;
   const freeEnergy = freeEnergyObstacle(model);
   let pseudoLogLikelihood: string | undefined;
-  if (visible.type !== 'bernoulli') {
-    pseudoLogLikelihood = `the pseudo-log-likelihood flips binary units (v -> 1 - v), and layer "${visible.name}" holds ${visible.type} units`;
+  if (visible.twoValued === undefined) {
+    pseudoLogLikelihood = `the pseudo-log-likelihood flips binary units (v -> 1 - v, or -v for spins), and layer "${visible.name}" holds ${visible.type} units, which declare no two values (twoValued)`;
   } else if (freeEnergy !== undefined) {
     pseudoLogLikelihood = `the pseudo-log-likelihood compares free energies, and ${freeEnergy}`;
   }

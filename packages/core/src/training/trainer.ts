@@ -1,12 +1,10 @@
 import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type RngState, type Tensor } from '@boltzmann/tensor';
 import type { Estimator, EstimatorSpec, StepContext, StepObserver, UnitMasks } from '../estimators/estimator.js';
-import { estimatorTypes } from '../estimators/registry.js';
+import { componentsOf, type Components } from '../components.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/optimizer.js';
-import { optimizerTypes } from '../optimizers/registry.js';
 import { L2WeightDecay } from '../regularizers/l2.js';
 import type { Regularizer, RegularizerSpec } from '../regularizers/regularizer.js';
-import { regularizerTypes } from '../regularizers/registry.js';
 import { RngStreams } from '../rng-streams.js';
 import { checkScheduleCovers, toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
@@ -32,6 +30,8 @@ export interface TrainerOptions {
   weightDecay?: number;
   /** Further regularizers ("l1", "max-norm", "dropout", "sparsity"...), applied after the weight decay. */
   regularizers?: readonly (Regularizer | RegularizerSpec)[];
+  /** Where estimator, optimizer, regularizer and schedule specs are looked up; default the model's set (`componentsOf`). */
+  components?: Components;
   /** Seed of the Gibbs sampling and of the minibatch order; default 0. */
   seed?: number;
   /** Shuffle the rows every epoch; default true. */
@@ -180,25 +180,26 @@ export class Trainer {
 
   constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
-    this.learningRate = toSchedule(options.learningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate');
-    this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum');
+    const components = options.components ?? componentsOf(model);
+    this.learningRate = toSchedule(options.learningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate', components.schedules);
+    this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum', components.schedules);
     const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
     // Options are checked before the estimator and the optimizer make tensors, so a refusal leaves none behind.
     const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
     this.regularizers = [
       ...(decay > 0 ? [new L2WeightDecay(decay)] : []),
-      ...(options.regularizers ?? []).map((r) => (isSpec<RegularizerSpec>(r) ? regularizerTypes.get(r.type)(r) : r)),
+      ...(options.regularizers ?? []).map((r) => (isSpec<RegularizerSpec>(r) ? components.regularizers.get(r.type)(r) : r)),
     ];
     const masking = this.regularizers.filter((r) => r.unitMasks !== undefined);
     if (masking.length > 1) throw new InvalidValueError(`only one regularizer may mask units (dropout); got ${masking.map((r) => r.type).join(', ')}`);
     const estimator = options.estimator ?? { type: 'cd', k: TRAINING_DEFAULTS.k };
-    this.estimator = isSpec<EstimatorSpec>(estimator) ? estimatorTypes.get(estimator.type)(model, estimator) : estimator;
+    this.estimator = isSpec<EstimatorSpec>(estimator) ? components.estimators.get(estimator.type)(model, estimator) : estimator;
     try {
       if (masking.length === 1 && this.estimator.supportsMasks !== true) {
         throw new InvalidValueError(`regularizer "${masking[0]!.type}" drops units, which the estimator "${this.estimator.type}" does not support (use "cd" or "pcd")`);
       }
       const optimizer = options.optimizer ?? { type: 'sgd', nesterov: false };
-      this.optimizer = isSpec<OptimizerSpec>(optimizer) ? optimizerTypes.get(optimizer.type)(model, optimizer) : optimizer;
+      this.optimizer = isSpec<OptimizerSpec>(optimizer) ? components.optimizers.get(optimizer.type)(model, optimizer) : optimizer;
     } catch (error) {
       if (this.estimator !== estimator) this.estimator.dispose(); // built here from its spec
       throw error;

@@ -26,6 +26,10 @@ export class BernoulliLayer implements UnitLayer {
   readonly parameters: readonly Parameter[];
   /** The mean is sigmoid(input) and a sample reads only the mean: a fusing sampler gets it from one `linear`. */
   readonly meanActivation: UnaryOp = 'sigmoid';
+  readonly temperable = true;
+  readonly annealable = true;
+  readonly twoValued = 'binary';
+  readonly netActivation = 'sigmoid';
 
   constructor(readonly backend: Backend, spec: Pick<UnitSpec, 'name' | 'size'>) {
     if (typeof spec.name !== 'string' || spec.name === '') throw new TypeError('a layer needs a non-empty name');

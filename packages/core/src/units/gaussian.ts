@@ -49,6 +49,10 @@ export class GaussianLayer implements UnitLayer {
   readonly parameters: readonly Parameter[];
   readonly needsSampledStatistics: boolean;
   readonly stateCount = Infinity;
+  /** Affine in the bias for a fixed sigma (annealing keeps the target's sigma). Not temperable: tempering would change the variance. */
+  readonly annealable = true;
+  /** With unit variance the mean is the input itself. */
+  readonly netActivation: 'identity' | undefined;
   /** Rows derived from the parameters, recomputed before each use (the optimizer changes the parameters in place). */
   private readonly derived: { sigma: Tensor; inverseSigma: Tensor; inverseVariance: Tensor; negativeBias: Tensor; biasOverSigma: Tensor; scalar: Tensor };
   /** Scratch for `addEnergyGradient`, which is given no workspace. */
@@ -72,6 +76,7 @@ export class GaussianLayer implements UnitLayer {
       ...(this.logSigma ? [{ name: 'logSigma', role: 'scale' as const, tensor: this.logSigma }] : []),
     ];
     this.needsSampledStatistics = variance === 'learned';
+    this.netActivation = variance === 'unit' ? 'identity' : undefined;
     const row = () => backend.zeros(1, spec.size);
     this.derived = { sigma: row(), inverseSigma: row(), inverseVariance: row(), negativeBias: row(), biasOverSigma: row(), scalar: backend.zeros(1, 1) };
     this.scratch = new Workspace(backend, 2);

@@ -42,6 +42,8 @@ export class MultinomialLayer implements UnitLayer {
   /** 1 x size. */
   readonly bias: Tensor;
   readonly parameters: readonly Parameter[];
+  readonly temperable = true;
+  readonly annealable = true;
   /** Scratch for sampling n > 1 draws. */
   private readonly scratch: Workspace;
 

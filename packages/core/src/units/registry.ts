@@ -7,10 +7,10 @@ import { UnsampledLayer } from './unsampled.js';
 import type { UnitFactory } from './unit-layer.js';
 
 /**
- * Unit types by name. `load()` and the DI container build layers through it; a new unit type
- * registers here (one line) or from a plugin: `unitTypes.register('mytype', factory)`.
+ * The built-in unit types by name (a fresh registry; see `builtinComponents`). A new built-in
+ * unit type registers here (one line); a plugin's registers into its own component set.
  */
-export const unitTypes = new Registry<UnitFactory>('unit type')
+export const builtinUnitTypes = (): Registry<UnitFactory> => new Registry<UnitFactory>('unit type')
   .register(BernoulliLayer.type, (backend, spec) => new BernoulliLayer(backend, spec))
   .register(GaussianLayer.type, (backend, spec) => new GaussianLayer(backend, spec))
   .register(MultinomialLayer.type, (backend, spec) => new MultinomialLayer(backend, spec))

@@ -39,6 +39,7 @@ export class ReLULayer implements UnitLayer {
   readonly bias: Tensor;
   readonly parameters: readonly Parameter[];
   readonly stateCount = Infinity;
+  readonly netActivation = 'relu';
   readonly approximateLogPartition =
     'ReLU units sum out with the stepped-sigmoid approximation -Li2(-e^x) of the log-partition of their infinitely many binary copies (within 1/24 nat per unit), so no exact log Z exists here';
   /** Scratch for sampling. */

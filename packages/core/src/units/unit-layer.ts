@@ -1,4 +1,6 @@
 import type { Backend, Matrix, Precision, RngState, Tensor, UnaryOp } from '@boltzmann/tensor';
+import type { Activation } from '../classifiers/feed-forward-net.js';
+import type { UnitValues } from '../models/quadratic-energy.js';
 import type { Parameter } from '../parameter.js';
 import { checkOptionKeys } from '../validation.js';
 import type { Workspace } from '../workspace.js';
@@ -27,7 +29,12 @@ export interface UnitSpec {
  * All per-row outputs are rows x 1 tensors that the method *adds to* (scaled), so the model can
  * assemble energies and free energies term by term without temporaries.
  *
- * Adding a unit type = one file implementing this + one line in units/registry.ts.
+ * Adding a unit type = one file implementing this + one registration (a line in
+ * units/registry.ts for a built-in, `components.unitTypes.register` or a container binding for
+ * a plugin). What else the type can take part in it declares itself, in the capability fields
+ * below (`temperable`, `annealable`, `twoValued`, `netActivation`, `meanActivation`): every
+ * algorithm checks the capability it needs and never a type name, so a plugin type gets
+ * parallel tempering, AIS or Glauber dynamics by declaring them.
  */
 export interface UnitLayer {
   /** The registered type name ("bernoulli"). */
@@ -71,6 +78,35 @@ export interface UnitLayer {
    * not hold (a ReLU layer's mean is relu(input) but its sample needs the input).
    */
   readonly meanActivation?: UnaryOp;
+
+  // Capabilities: what the type declares it can take part in (all default to "no").
+
+  /**
+   * The layer's energy is -input . x up to a base measure free of parameters, so its
+   * conditional at inverse temperature beta is its conditional at beta * input: parallel
+   * tempering may temper it. (Gaussian units are not: tempering changes their variance.)
+   */
+  readonly temperable?: boolean;
+  /**
+   * For fixed scale parameters the energy is affine in the bias parameters, so the geometric
+   * path between two parameter settings stays in the family (up to a constant that cancels from
+   * the importance weights): annealed importance sampling may anneal it. Every parameter must
+   * have role "bias" or "scale".
+   */
+  readonly annealable?: boolean;
+  /**
+   * Each unit takes one of two values, 0/1 ("binary") or -1/+1 ("spin"), its energy is
+   * -bias . x with the bias as its only parameter, and it sends its state unchanged: the model
+   * is then a quadratic form over its units, which Glauber dynamics, wake/dream learning and
+   * exact state enumeration work on, and the pseudo-likelihood may flip a unit to its other value.
+   */
+  readonly twoValued?: UnitValues;
+  /**
+   * The layer's mean as a feed-forward activation of its input, when it is one (Bernoulli:
+   * "sigmoid", ReLU: "relu", unit-variance Gaussian: "identity"): a DBN can fine-tune a stack
+   * of such layers by backpropagation.
+   */
+  readonly netActivation?: Activation;
 
   /** What the layer sends through its connections for `state` (Bernoulli: the state itself). */
   interaction(state: Tensor, workspace: Workspace): Tensor;
