@@ -335,6 +335,14 @@ describe('container: resolution', function () {
       expect(e.issues[0]!.message).to.match(/earlyStopping.metric "pseudoLogLikelihood": cannot compute pseudoLogLikelihood on this dbm model: .*"h1-h2"/);
     });
 
+    it('early stopping on the pseudo-likelihood of visible units that declare no two values (Gaussian)', async function () {
+      const spec = tinySpec({ training: { earlyStopping: { metric: 'pseudoLogLikelihood' } } });
+      spec.model.layers[0] = { type: 'gaussian', name: 'visible', size: 9 };
+      const e = await specError(resolveRun(container, spec));
+      expect(e.issues[0]!.path).to.equal('training.earlyStopping.metric');
+      expect(e.issues[0]!.message).to.match(/cannot compute pseudoLogLikelihood on this rbm model: the pseudo-log-likelihood flips binary units .*layer "visible" holds gaussian units, which declare no two values/);
+    });
+
     it('resuming from a model file without training state', async function () {
       const plain = await resolveRun(container, tinySpec());
       const file = join(dir, 'plain.json');

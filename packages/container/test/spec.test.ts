@@ -146,7 +146,6 @@ describe('container: run spec', function () {
       ['a non-boolean shuffle', { training: { shuffle: 'yes' } }, 'training.shuffle', /true or false, got "yes"/],
       ['a negative checkpoint interval', { training: { checkpointEvery: -2 } }, 'training.checkpointEvery', /integer >= 0/],
       ['early stopping on an unknown metric', { training: { earlyStopping: { metric: 'accuracy' } } }, 'training.earlyStopping.metric', /one of "pseudoLogLikelihood", "freeEnergyGap"/],
-      ['early stopping on PLL with Gaussian visible units', { model: { layers: [{ type: 'gaussian', name: 'visible', size: 3 }, { type: 'bernoulli', name: 'hidden', size: 2 }] }, training: { earlyStopping: { metric: 'pseudoLogLikelihood' } } }, 'training.earlyStopping.metric', /flips binary units; layer "visible" holds gaussian units: watch "freeEnergyGap" or "reconstructionError"/],
       ['early stopping on held-out data with none held out', { training: { earlyStopping: { metric: 'freeEnergyGap' } }, data: { validationSplit: 0 } }, 'training.earlyStopping.metric', /watches held-out data, but data.validationSplit is 0/],
       ['early stopping with zero patience', { training: { earlyStopping: { patience: 0 } } }, 'training.earlyStopping.patience', /integer >= 1/],
       ['early stopping with an unknown field', { training: { earlyStopping: { wait: 3 } } }, 'training.earlyStopping.wait', /unknown field/],

@@ -110,7 +110,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
     issues.add('plugins', `must be an array of package names or paths, got ${show(spec['plugins'])}`);
   }
   checkModel(spec['model'], catalog, issues);
-  checkTraining(spec['training'], catalog, issues, spec['data'], spec['model']);
+  checkTraining(spec['training'], catalog, issues, spec['data']);
   checkData(spec['data'], catalog, issues);
   if (issues.object(spec['backend'], 'backend', BACKEND_KEYS)) {
     const b = spec['backend'];
@@ -168,7 +168,7 @@ function checkModel(model: unknown, catalog: ComponentCatalog, issues: IssueList
   });
 }
 
-function checkTraining(training: unknown, catalog: ComponentCatalog, issues: IssueList, data: unknown, model: unknown): void {
+function checkTraining(training: unknown, catalog: ComponentCatalog, issues: IssueList, data: unknown): void {
   if (!issues.object(training, 'training', TRAINING_KEYS)) return;
   const t = training;
   issues.integer(t['epochs'], 'training.epochs', 0);
@@ -204,20 +204,15 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
     const path = 'training.earlyStopping';
     const named = es['metric'];
     if (named !== undefined) issues.oneOf(named, `${path}.metric`, STOPPING_METRICS);
-    // The pseudo-likelihood flips binary units, which the visible layer's type settles here. What
-    // the built model gives otherwise (a DBM has no pseudo-likelihood either), and the default
-    // metric that follows from it, are checked by resolveRun.
-    const visible = isPlainObject(model) && Array.isArray(model['layers']) && isPlainObject(model['layers'][0]) ? model['layers'][0] : undefined;
-    const binaryOnly = named === 'pseudoLogLikelihood' && visible !== undefined && visible['type'] !== 'bernoulli';
-    if (binaryOnly) {
-      issues.add(`${path}.metric`, `"pseudoLogLikelihood" flips binary units; layer "${String(visible['name'])}" holds ${String(visible['type'])} units: watch "freeEnergyGap" or "reconstructionError"`);
-    }
+    // Whether the model gives the metric (the pseudo-likelihood needs visible units that declare
+    // two values; a DBM gives none), and the default metric that follows, depend on the built
+    // layers' capabilities: resolveRun checks them.
     const split = es['split'] ?? 'validation';
     issues.oneOf(split, `${path}.split`, ['train', 'validation']);
     if (es['patience'] !== undefined) issues.integer(es['patience'], `${path}.patience`, 1);
     if (es['minDelta'] !== undefined) issues.number(es['minDelta'], `${path}.minDelta`, 0, Infinity);
     if (es['restoreBest'] !== undefined) issues.boolean(es['restoreBest'], `${path}.restoreBest`);
-    if (!binaryOnly && typeof named === 'string' && STOPPING_METRICS.includes(named)) {
+    if (typeof named === 'string' && STOPPING_METRICS.includes(named)) {
       const validationSplit = isPlainObject(data) ? data['validationSplit'] : undefined;
       for (const issue of stoppingMetricIssues(named, split, metricNames, validationSplit)) issues.add(issue.path, issue.message);
     }
