@@ -15,7 +15,8 @@ export type MonitorSupport = Readonly<Record<MonitoredMetric, string | undefined
  *
  * - freeEnergy: F(v) has a closed form when every layer besides the visible one can be summed
  *   out given the visible units alone: no connection joins two such layers (a DBM's hidden1 -
- *   hidden2, a lateral hidden-hidden), and none of them holds given inputs ("unsampled").
+ *   hidden2, a lateral hidden-hidden), and none of them holds given inputs (a layer that
+ *   declares itself `given`, as "unsampled" does).
  * - pseudoLogLikelihood: scikit-learn's estimate flips a unit to its other value, so visible
  *   units that declare themselves `twoValued`, and it compares free energies, so the free
  *   energy too.
@@ -96,7 +97,7 @@ function freeEnergyObstacle(model: EnergyModel): string | undefined {
     const joins = c.from === c.to ? `layer "${c.from.name}" to itself` : `layers "${c.from.name}" and "${c.to.name}"`;
     return `the free energy F(v) has no closed form: connection "${c.name}" joins ${joins}, so they cannot be summed out given the visible units alone`;
   }
-  const given = model.layers.find((l, i) => i > 0 && l.type === 'unsampled');
-  if (given !== undefined) return `the free energy F(v) has no closed form: layer "${given.name}" holds given inputs (unsampled), which cannot be summed out`;
+  const given = model.layers.find((l, i) => i > 0 && l.given === true);
+  if (given !== undefined) return `the free energy F(v) has no closed form: layer "${given.name}" holds given inputs (${given.type}), which cannot be summed out`;
   return undefined;
 }

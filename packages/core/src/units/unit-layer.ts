@@ -107,6 +107,11 @@ export interface UnitLayer {
    * of such layers by backpropagation.
    */
   readonly netActivation?: Activation;
+  /**
+   * The units' values are always given (conditioning inputs, a conditional RBM's history):
+   * never sampled, never summed out, so a free energy that would sum them out does not exist.
+   */
+  readonly given?: boolean;
 
   /** What the layer sends through its connections for `state` (Bernoulli: the state itself). */
   interaction(state: Tensor, workspace: Workspace): Tensor;

@@ -19,6 +19,7 @@ export class UnsampledLayer implements UnitLayer {
   readonly fieldOffset = undefined;
   /** Not enumerable: exact metrics must leave it clamped. */
   readonly stateCount = Infinity;
+  readonly given = true;
 
   constructor(readonly backend: Backend, spec: UnitSpec) {
     if (typeof spec.name !== 'string' || spec.name === '') throw new TypeError('a layer needs a non-empty name');
