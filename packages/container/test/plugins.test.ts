@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { PluginError, SpecError, Tokens, createContainer, loadPlugin, resolveRun, scoreExtraMetrics, validateSpec } from '@boltzmann/container';
 import { L2WeightDecay, buildModel, checkOptionKeys, checkSampleRequest, defaultComponents, type EnergyModel, type Sampler, type SamplerSpec } from '@boltzmann/core';
+import { CpuBackend } from '@boltzmann/backend-cpu';
 import { ContainerModule } from 'inversify';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 
@@ -189,6 +190,31 @@ describe('container: plugins', function () {
     it('without the plugin the name is unknown, and the error lists the registered samplers', async function () {
       const container = await createContainer({ optionalBackends: false });
       expect(() => validateSpec(tiny({ type: 'constant' }), container.catalog)).to.throw(SpecError, /output\.samples\.sampler\.type: unknown sampler "constant"; registered: gibbs, glauber, parallel-dynamics/);
+    });
+  });
+
+  describe('a plugin backend', function () {
+    const backendPlugin = new ContainerModule(({ bind }) => {
+      bind(Tokens.backend).toConstantValue({ name: 'reference', factory: () => new ReferenceBackend(), priority: 1000 });
+      bind(Tokens.backend).toConstantValue({ name: 'absent', factory: () => new ReferenceBackend(), priority: 2000, available: () => false });
+    });
+
+    it('"auto" picks the available backend of highest priority in its own container; other containers keep the CPU one', async function () {
+      const container = await createContainer({ modules: [backendPlugin], optionalBackends: false });
+      expect(container.catalog.names('backend')).to.include.members(['absent', 'auto', 'cpu', 'reference']);
+      expect(container.catalog.factory('backend', 'auto')()).to.be.instanceOf(ReferenceBackend);
+      expect(() => container.catalog.factory('backend', 'absent')()).to.throw(InvalidValueError, 'backend "absent" is not available on this machine');
+      const plain = await createContainer({ optionalBackends: false });
+      expect(plain.catalog.names('backend')).to.not.include('reference');
+      expect(plain.catalog.factory('backend', 'auto')()).to.be.instanceOf(CpuBackend);
+    });
+
+    it('a plugin cannot bind "auto"', async function () {
+      const auto = new ContainerModule(({ bind }) => {
+        bind(Tokens.backend).toConstantValue({ name: 'auto', factory: () => new ReferenceBackend() });
+      });
+      const error = await rejection(createContainer({ modules: [auto], optionalBackends: false }));
+      expect(error.message).to.match(/cannot bind a backend named "auto"/);
     });
   });
 
