@@ -1,4 +1,4 @@
-import { InvalidValueError, registeredBackends, type BackendEntry } from '@boltzmann/tensor';
+import { InvalidValueError, registeredBackends, type Backend, type BackendEntry, type BackendOptions } from '@boltzmann/tensor';
 import { builtinConnectionTypes, type ConnectionFactory } from './connections/registry.js';
 import { builtinEstimators, type EstimatorFactory } from './estimators/registry.js';
 import { builtinMetrics, type MetricFactory } from './metrics/registry.js';
@@ -108,7 +108,7 @@ export function withAutoBackend(backends: Registry<BackendEntry>): Registry<Back
  * Creates the backend `name` of a set; one that is not available on this machine is refused
  * with the reason. Unknown names list the registered ones.
  */
-export function createBackendFrom(components: Components, name: string, options?: Parameters<BackendEntry['create']>[0]): ReturnType<BackendEntry['create']> {
+export function createBackendFrom(components: Components, name: string, options?: BackendOptions): Backend {
   const entry = components.backends.get(name);
   if (!entry.available()) throw new InvalidValueError(`backend "${name}" is not available on this machine`);
   return entry.create(options);
