@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Registry, withAutoBackend, type Components } from '@boltzmann/core';
+import { Registry, createBackendFrom, withAutoBackend, type Components } from '@boltzmann/core';
 import { InvalidValueError, type BackendEntry } from '@boltzmann/tensor';
 import { injectable, multiInject, optional } from 'inversify';
 import {
@@ -87,11 +87,8 @@ export class ComponentCatalog {
   /** The factory bound for `name`; an unknown name gives an error listing the registered ones. */
   factory<K extends ComponentKind>(kind: K, name: string): FactoryOf<K> {
     if (kind === 'backend') {
-      const entry = this.components.backends.get(name);
-      const create: FactoryOf<'backend'> = (options) => {
-        if (!entry.available()) throw new InvalidValueError(`backend "${name}" is not available on this machine`);
-        return entry.create(options);
-      };
+      this.components.backends.get(name); // an unknown name fails here, listing the registered ones
+      const create: FactoryOf<'backend'> = (options) => createBackendFrom(this.components, name, options);
       return create as FactoryOf<K>;
     }
     return this.registry(kind).get(name) as FactoryOf<K>;
