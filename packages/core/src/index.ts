@@ -231,7 +231,10 @@ export { pretrainDBM, type DBMPretrainingOptions, type PretrainedDBM } from './m
 export { MeanFieldPCD, type MeanFieldPCDOptions, type ChainInit } from './estimators/mean-field-pcd.js';
 export { ScaledFieldCD, type ScaledFieldCDOptions } from './estimators/scaled-field-cd.js';
 export { AnnealingPath, type AnnealingStart, type AnnealingPathOptions } from './samplers/annealing-path.js';
-export { annealedImportanceSampling, aisBetas, aisLogLikelihood, type AISOptions, type AISResult, type AISLogLikelihood } from './metrics/ais.js';
+export { annealedImportanceSampling, aisBetas, aisLogLikelihood, DEFAULT_AIS_BETAS, SMALL_EFFECTIVE_SAMPLE_FRACTION, type AISOptions, type AISResult, type AISLogLikelihood } from './metrics/ais.js';
+export { reverseAnnealedImportanceSampling, type ReverseAISOptions, type ReverseAISResult } from './metrics/reverse-ais.js';
+export { logPartitionSandwich, logLikelihoodSandwich, type SandwichOptions, type LogZSandwich, type LogLikelihoodSandwich } from './metrics/log-z-sandwich.js';
+export { summedOutBlock, type SumOut } from './samplers/annealing-chains.js';
 export { addVariationalBound, variationalLowerBound, variationalLowerBoundRows, type VariationalBoundOptions } from './metrics/variational-bound.js';
 
 // classifiers and deep belief networks (greedy stacks, softmax read-out, fine-tuning by backpropagation)

@@ -1,5 +1,6 @@
-import { InvalidValueError, Matrix, rngState, type Backend, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, type Backend } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
+import { AnnealingChains, type SumOut } from '../samplers/annealing-chains.js';
 import { AnnealingPath, type AnnealingStart } from '../samplers/annealing-path.js';
 import { checkInteger } from '../validation.js';
 import { negativeFreeEnergyRows } from './free-energy-rows.js';
@@ -8,7 +9,7 @@ import { onBackend } from './on-backend.js';
 /** Options of {@link annealedImportanceSampling}. */
 export interface AISOptions {
   /**
-   * The intermediate distributions: their count K (default 10,000), spread by {@link aisBetas},
+   * The intermediate distributions: their count K (default 14,500, Salakhutdinov & Murray's), spread by {@link aisBetas},
    * or an explicit schedule 0 = beta_0 <= beta_1 <= ... <= beta_K = 1.
    */
   betas?: number | ArrayLike<number>;
@@ -23,11 +24,12 @@ export interface AISOptions {
   /**
    * Which block of the graph's two-colouring is summed out analytically at every step: "odd"
    * (the block without the visible layer: an RBM's hidden layer, a DBM's odd layers), "even"
-   * (the visible layer's block: a DBM's v, h2, h4...; Salakhutdinov & Hinton's choice for a
-   * 2-hidden-layer DBM, annealing over h1 alone) or "auto" (default): the block with more units,
-   * so the chains move in the smaller space, which lowers the variance of the weights.
+   * (the visible layer's block: a DBM's v, h2, h4...) or "auto" (default), the published recipes:
+   * an RBM sums out its hidden units and the chains move on the visible ones, from the base-rate
+   * model (Salakhutdinov & Murray 2008); a deeper model sums out its larger block (a 2-layer DBM:
+   * v and h2, annealing over h1 alone, as Salakhutdinov & Hinton 2009).
    */
-  sumOut?: 'odd' | 'even' | 'auto';
+  sumOut?: SumOut;
   /** Seed of the annealing runs; default 0. */
   seed?: number;
   /**
@@ -57,7 +59,19 @@ export interface AISResult {
   start: AnnealingStart;
   /** The layers summed out analytically (the chains sampled the others). */
   summedOut: string[];
+  /** The chains' last states (runs x size), by layer name, for the layers that were sampled: with the weights, approximate samples of the model. */
+  finalStates: Record<string, Matrix>;
+  /**
+   * Effective sample size of the importance weights, (sum w)^2 / sum w^2, between 1 and `runs`:
+   * near 1 when one run carries the estimate, which then is probably too low.
+   */
+  effectiveSampleSize: number;
+  /** Why the estimate may not be trusted (a small effective sample size), in words; empty when none. */
+  warnings: string[];
 }
+
+/** An effective sample size below this fraction of the runs draws a warning. */
+export const SMALL_EFFECTIVE_SAMPLE_FRACTION = 0.1;
 
 /**
  * K + 1 inverse temperatures from 0 to 1 spaced as Salakhutdinov & Murray (2008) do for MNIST
@@ -85,12 +99,12 @@ export function aisBetas(count: number): Float64Array {
 }
 
 /** The schedule from the option: a count or an explicit list (validated). */
-function schedule(betas: number | ArrayLike<number> | undefined): Float64Array {
+export function aisSchedule(betas: number | ArrayLike<number> | undefined): Float64Array {
   if (betas === undefined || typeof betas === 'number') {
     if (betas !== undefined && !(Number.isInteger(betas) && betas >= 1)) {
       throw new InvalidValueError(`AIS needs at least one intermediate distribution: betas must be an integer >= 1, got ${betas}`);
     }
-    return aisBetas(betas ?? 10000);
+    return aisBetas(betas ?? DEFAULT_AIS_BETAS);
   }
   const b = Float64Array.from(betas);
   if (b.length < 2) throw new InvalidValueError(`an AIS schedule needs at least two betas (0 and 1), got ${b.length}`);
@@ -101,8 +115,11 @@ function schedule(betas: number | ArrayLike<number> | undefined): Float64Array {
   return b;
 }
 
+/** Default number of intermediate distributions: Salakhutdinov & Murray's 14,500. */
+export const DEFAULT_AIS_BETAS = 14500;
+
 /** Column means of host data in float64. */
-function columnMeans(m: Matrix): Float64Array {
+export function columnMeans(m: Matrix): Float64Array {
   const out = new Float64Array(m.cols);
   for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) out[c]! += m.data[r * m.cols + c]!;
   for (let c = 0; c < m.cols; c++) out[c]! /= m.rows;
@@ -114,15 +131,20 @@ function columnMeans(m: Matrix): Float64Array {
  * blocks, by annealed importance sampling (Neal 2001; Salakhutdinov & Murray 2008;
  * Salakhutdinov & Hinton 2009) along the geometric path of `AnnealingPath` from independent
  * units ("uniform" or "base-rate" start) to the model. The state holds one block's layers; the
- * other block (`sumOut`; by default the larger) is summed out analytically in every unnormalised probability, and
- * the transitions are block Gibbs sweeps at each beta. log w_i = sum_k log p*_{k}(x_k) -
+ * other block (`sumOut`) is summed out analytically in every unnormalised probability, and the
+ * transitions are block Gibbs sweeps at each beta. log w_i = sum_k log p*_{k}(x_k) -
  * log p*_{k-1}(x_k), accumulated per run and summed on the host in float64; log Z-hat =
- * log Z_A + log mean exp(log w) by log-sum-exp, with a +-3 sigma interval on Z-hat.
- * AIS tends to underestimate log Z when the schedule is too short (Jensen's inequality).
+ * log Z_A + log mean exp(log w) by log-sum-exp, with a +-3 sigma interval on Z-hat and the
+ * effective sample size of the weights (`warnings` says when it is small).
+ *
+ * The defaults are the published recipe: 14,500 betas dense near 1, an RBM's chains on its
+ * visible units with the hidden ones summed out, and the base-rate start when `data` (the
+ * training data) is given. E[log Z-hat] <= log Z: AIS errs low, and its interval measures only
+ * the spread of the weights, not that bias; `logPartitionSandwich` adds a bound from above.
  * Bad input (no betas, no runs, an unknown start, base-rate without data) throws.
  */
 export async function annealedImportanceSampling(model: EnergyModel, options: AISOptions = {}): Promise<AISResult> {
-  const betas = schedule(options.betas);
+  const betas = aisSchedule(options.betas);
   const runs = checkInteger('AIS runs', options.runs ?? 100);
   const gibbsSteps = checkInteger('gibbsSteps', options.gibbsSteps ?? 1);
   const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
@@ -138,130 +160,73 @@ export async function annealedImportanceSampling(model: EnergyModel, options: AI
   return onBackend(model, options.backend, async (m) => {
     const path = new AnnealingPath(m, { start, visibleMeans });
     try {
-      const { logWeights, summed } = await runAnnealing(m, path, betas, { runs, gibbsSteps, seed, flushEvery, sumOut });
-      return { ...summarise(await path.baseLogPartition(), logWeights, betas.length - 1, start), summedOut: summed.map((l) => m.layers[l]!.name) };
+      const { logWeights, summed, finalStates } = await runAnnealing(path, betas, { runs, gibbsSteps, seed, flushEvery, sumOut });
+      const estimate = importanceEstimate(await path.baseLogPartition(), logWeights);
+      return { ...estimate, logWeights, runs, betas: betas.length - 1, start, summedOut: summed.map((l) => m.layers[l]!.name), finalStates, warnings: weightWarnings('AIS', estimate.effectiveSampleSize, runs) };
     } finally {
       path.dispose();
     }
   });
 }
 
-/** The annealing runs themselves: returns log w of each run (summed on the host at each flush, read with await). */
+/** The forward annealing runs: x_1 ~ p_0, then alternately the weight increment at each step and a transition. */
 async function runAnnealing(
-  model: EnergyModel,
   path: AnnealingPath,
   betas: Float64Array,
-  o: { runs: number; gibbsSteps: number; seed: number; flushEvery: number; sumOut: 'odd' | 'even' | 'auto' },
-): Promise<{ logWeights: Float64Array; summed: readonly number[] }> {
-  const be = model.backend;
-  const [b0, b1] = model.bipartition();
-  const units = (block: readonly number[]) => block.reduce((n, l) => n + model.layers[l]!.size, 0);
-  const odd = o.sumOut === 'odd' || (o.sumOut === 'auto' && units(b1!) >= units(b0!));
-  const summed = odd ? b1! : b0!;
-  const kept = odd ? b0! : b1!;
-  const rng = rngState(o.seed, 6);
-  const all: Tensor[] = [];
-  const make = (cols: number, rows = o.runs) => {
-    const t = be.zeros(rows, cols);
-    all.push(t);
-    return t;
-  };
-  const layers = model.layers;
-  const states = layers.map((l) => make(l.size));
-  const inputs = layers.map((l) => make(l.size));
-  const means = layers.map((l) => make(l.size));
-  const fields = layers.map((l) => make(l.size));
-  const previous = layers.map((l) => make(l.size));
-  const increment = make(1);
-  const sum = make(1);
-  const logWeights = new Float64Array(o.runs);
-  const ws = path.workspace;
-  const flush = async () => {
-    const s = (await be.read(sum)).data;
-    for (let i = 0; i < o.runs; i++) logWeights[i]! += s[i]!;
-    be.fill(sum, 0);
-  };
-  const draw = (l: number) => {
-    path.betaLayers[l]!.mean(inputs[l]!, means[l]!);
-    path.betaLayers[l]!.sample(inputs[l]!, means[l]!, rng, states[l]!);
-  };
+  o: { runs: number; gibbsSteps: number; seed: number; flushEvery: number; sumOut: SumOut },
+): Promise<{ logWeights: Float64Array; summed: readonly number[]; finalStates: Record<string, Matrix> }> {
+  const chains = new AnnealingChains(path, o.runs, { sumOut: o.sumOut, seed: o.seed, stream: 6 });
   try {
-    // x_1 ~ p_0: the kept layers from the base distribution (zero field).
-    path.setBeta(0);
-    for (const l of kept) {
-      path.inputAt(l, undefined, inputs[l]!);
-      draw(l);
-    }
+    chains.startFromBase();
     const K = betas.length - 1;
     for (let k = 1; k <= K; k++) {
-      const lo = betas[k - 1]!;
-      const hi = betas[k]!;
-      // log p*_k(x_k) - log p*_{k-1}(x_k): the kept layers' own energies, then the summed-out layers' log-partitions.
-      be.fill(increment, 0);
-      for (const l of kept) {
-        path.baseLayers[l]!.addEnergy(states[l]!, increment, hi - lo, ws);
-        layers[l]!.addEnergy(states[l]!, increment, lo - hi, ws);
-      }
-      for (const s of summed) path.field(s, states, fields[s]!);
-      path.setBeta(lo);
-      for (const s of summed) {
-        path.inputAt(s, fields[s]!, previous[s]!);
-        path.betaLayers[s]!.addLogPartition(previous[s]!, increment, -1, ws);
-      }
-      path.setBeta(hi);
-      for (const s of summed) {
-        path.inputAt(s, fields[s]!, inputs[s]!);
-        path.betaLayers[s]!.addLogPartition(inputs[s]!, increment, 1, ws);
-      }
-      be.axpby(1, sum, 1, increment, sum);
-      if (k % o.flushEvery === 0 || k === K) await flush();
-      if (k === K) break;
-      // x_{k+1} ~ T_k(x_k): block Gibbs at beta_k (the summed-out layers' inputs are already those of x_k).
-      for (let g = 0; g < o.gibbsSteps; g++) {
-        for (const s of summed) {
-          if (g > 0) {
-            path.field(s, states, fields[s]!);
-            path.inputAt(s, fields[s]!, inputs[s]!);
-          }
-          draw(s);
-        }
-        for (const l of kept) {
-          path.field(l, states, fields[l]!);
-          path.inputAt(l, fields[l]!, inputs[l]!);
-          draw(l);
-        }
-      }
+      chains.increment(betas[k - 1]!, betas[k]!);
+      if (k % o.flushEvery === 0 || k === K) await chains.flush();
+      // x_{k+1} ~ T_k(x_k): block Gibbs at beta_k.
+      if (k < K) chains.sweep(betas[k]!, o.gibbsSteps);
     }
-    return { logWeights, summed };
+    const finalStates = await Promise.all(chains.kept.map(async (l) => [path.target.layers[l]!.name, await path.target.backend.read(chains.states[l]!)] as const));
+    return { logWeights: chains.logWeights, summed: chains.summed, finalStates: Object.fromEntries(finalStates) };
   } finally {
-    for (const t of all) be.dispose(t);
+    chains.dispose();
   }
 }
 
-/** log Z-hat and its +-3 sigma interval from the log weights, in float64 by log-sum-exp. */
-function summarise(logZBase: number, logWeights: Float64Array, betas: number, start: AnnealingStart): Omit<AISResult, 'summedOut'> {
+/** log Z-hat = offset + log mean exp(log w), its +-3 sigma interval and the effective sample size, in float64 by log-sum-exp. */
+export function importanceEstimate(offset: number, logWeights: Float64Array): { logZ: number; lower: number; upper: number; logZBase: number; effectiveSampleSize: number } {
   const n = logWeights.length;
   let max = -Infinity;
   for (const x of logWeights) if (x > max) max = x;
   if (!Number.isFinite(max)) throw new InvalidValueError(`AIS produced a non-finite log weight (${max}): the model's parameters or the schedule are degenerate`);
   let mean = 0;
-  for (const x of logWeights) mean += Math.exp(x - max);
+  let squares = 0;
+  for (const x of logWeights) {
+    const w = Math.exp(x - max);
+    mean += w;
+    squares += w * w;
+  }
+  const effectiveSampleSize = (mean * mean) / squares;
   mean /= n;
   let variance = 0;
   for (const x of logWeights) variance += (Math.exp(x - max) - mean) ** 2;
   variance = n > 1 ? variance / (n - 1) : 0;
   const sigma = Math.sqrt(variance / n);
-  const offset = logZBase + max;
+  const at = offset + max;
   return {
-    logZ: offset + Math.log(mean),
-    lower: mean - 3 * sigma > 0 ? offset + Math.log(mean - 3 * sigma) : -Infinity,
-    upper: offset + Math.log(mean + 3 * sigma),
-    logZBase,
-    logWeights,
-    runs: n,
-    betas,
-    start,
+    logZ: at + Math.log(mean),
+    lower: mean - 3 * sigma > 0 ? at + Math.log(mean - 3 * sigma) : -Infinity,
+    upper: at + Math.log(mean + 3 * sigma),
+    logZBase: offset,
+    effectiveSampleSize,
   };
+}
+
+/** The warning a small effective sample size deserves, if any. */
+export function weightWarnings(what: string, effectiveSampleSize: number, runs: number): string[] {
+  if (runs < 2 || effectiveSampleSize >= SMALL_EFFECTIVE_SAMPLE_FRACTION * runs) return [];
+  return [
+    `${what}: the effective sample size of the importance weights is ${effectiveSampleSize.toFixed(1)} of ${runs} runs: a few runs carry the estimate, which is then probably too low; use more betas (intermediate distributions) or more runs`,
+  ];
 }
 
 /** An AIS log-likelihood estimate: the mean over rows, with the interval that log Z's interval gives. */

@@ -1,5 +1,6 @@
 import { InvalidValueError, Matrix, type Backend, type Precision, type Tensor } from '@boltzmann/tensor';
 import type { EnergyModel } from '../models/energy-model.js';
+import { binaryPairsApply, binaryPairsLogPartition } from './exact-binary-pairs.js';
 import { negativeFreeEnergyRows } from './free-energy-rows.js';
 import { onBackend } from './on-backend.js';
 
@@ -7,8 +8,14 @@ import { onBackend } from './on-backend.js';
 export interface ExactOptions {
   /** Refuse models whose smaller block has more joint states than this; default 2^25 (25 binary units). */
   maxStates?: number;
-  /** States per backend call; default 4096. */
+  /** States per backend call of the general route (through free energies); default 4096. */
   chunkRows?: number;
+  /**
+   * Binary models (Bernoulli layers only) take the pairwise route by default (the enumerated
+   * units split in two halves, combined pair by pair); false forces the general route, one free
+   * energy per enumerated state. Both give log Z to float64 rounding.
+   */
+  pairs?: boolean;
   /**
    * Compute on this backend instead of the model's (a copy of the parameters goes there):
    * pass a float64 backend to get float64 free energies for a float32 model.
@@ -22,7 +29,9 @@ export const MAX_EXACT_STATES = 2 ** 25;
 /**
  * log Z = log sum_x exp(-E(x)) exactly: enumerate every joint state of the block of layers
  * with fewer states (for an RBM, the smaller layer) and sum the other block out analytically,
- * log Z = logsumexp_s(-F(s)). Free energies come from the model's backend (float64 when the
+ * log Z = logsumexp_s(-F(s)). A binary model (Bernoulli layers only) takes a faster route with
+ * the same result: the enumerated units split into two halves whose tables come from the
+ * backend's matrix product, combined pair by pair in float64 (a 784 x 20 RBM in seconds). Free energies come from the model's backend (float64 when the
  * backend is, or pass a float64 `backend`); the log-sum-exp runs in float64 on the host. Refuses, naming the sizes, when the
  * smaller block has more than `maxStates` states or units without a finite state space, and
  * refuses models with a layer whose log-partition is approximate (`approximateLogPartition`, ReLU).
@@ -74,6 +83,11 @@ async function logPartitionOn(model: EnergyModel, options: ExactOptions): Promis
   const found = enumeratedBlock(model, options.maxStates ?? MAX_EXACT_STATES);
   if (typeof found === 'string') throw new InvalidValueError(found);
   const { block, total } = found;
+  const summed = model.layers.map((_, l) => l).filter((l) => !block.includes(l));
+  if (options.pairs !== false && binaryPairsApply(model, block, summed)) {
+    const fast = await binaryPairsLogPartition(model, block, summed);
+    if (fast !== undefined) return fast;
+  }
   const chunkRows = options.chunkRows ?? 4096;
 
   const be = model.backend;
