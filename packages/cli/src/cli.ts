@@ -2,6 +2,7 @@ import { BoltzmannError } from '@boltzmann/tensor';
 import { UsageError, commandHelp, parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { convertCommand } from './commands/convert.js';
 import { logzCommand } from './commands/logz.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
@@ -9,7 +10,7 @@ import { transformCommand } from './commands/transform.js';
 import { processIO, type CliIO } from './io.js';
 
 /** Every subcommand, in the order the help lists them. */
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand, convertCommand];
 
 /** `boltzmann --help`. */
 export function mainHelp(): string {

@@ -12,7 +12,7 @@ import {
   type DataSourceSpec,
   type RunSpec,
 } from '@boltzmann/container';
-import { RBM, loadModel, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
+import { BernoulliLayer, RBM, isRawRBMDescription, loadModel, loadRawRBM, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
 import { InvalidValueError, Matrix, PRECISION_CHOICES, type Backend, type PrecisionChoice } from '@boltzmann/tensor';
 import type { OptionDef, ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
@@ -241,13 +241,15 @@ export interface OpenedModel {
   dispose(): void;
 }
 
-/** Loads a model file onto a new backend, its types (plugins' included) from the container's component set. */
+/** Loads a model file, native or a raw RBM description (INTEROP.md), onto a new backend, its types (plugins' included) from the container's component set. */
 export function openModel(file: string, prepared: PreparedSpec, io: CliIO): OpenedModel {
   const { container, spec } = prepared;
   let backend: Backend | undefined;
   try {
     backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
-    const loaded = loadModel(resolve(io.cwd, file), backend, { components: container.components });
+    const path = resolve(io.cwd, file);
+    // Either format: the native model file, or a raw RBM description (INTEROP.md) from another program.
+    const loaded = isRawRBMDescription(path) ? { model: loadRawRBM(path, backend), trainer: undefined } : loadModel(path, backend, { components: container.components });
     loaded.trainer?.dispose();
     const owned = backend;
     return {
@@ -278,4 +280,17 @@ export function describeBackend(backend: Backend): string {
 /** "rbm: visible 784 bernoulli, hidden 256 bernoulli". */
 export function describeModel(model: EnergyModel): string {
   return `${model.kind}: ${model.layers.map((l) => `${l.name} ${l.size} ${l.type}`).join(', ')}`;
+}
+
+/**
+ * A warning when rows with grey levels (values strictly between 0 and 1) are scored under
+ * Bernoulli visible units: their "log-likelihood" is not that of any binary data, and numbers
+ * from such rows are not comparable with published ones. Undefined when nothing to say.
+ */
+export function greyLevelWarning(model: EnergyModel, rows: Matrix, what: string): string | undefined {
+  if (!(model.layers[0] instanceof BernoulliLayer)) return undefined;
+  let grey = 0;
+  for (const x of rows.data) if (x > 0 && x < 1) grey++;
+  if (grey === 0) return undefined;
+  return `${what} has grey levels (${grey} of ${rows.data.length} values strictly between 0 and 1) scored under Bernoulli visible units, so its log-likelihood is not that of binary data; binarize it with the data source's "binarize" option, e.g. --data '{"type":"mnist","binarize":0.5}'`;
 }

@@ -29,7 +29,14 @@ interface Report {
   data?: string;
   rows?: number;
   logLikelihood?: number;
-  logLikelihoodInterval?: [number, number | null];
+  logLikelihoodSandwich?: [number, number];
+  logZSandwich?: [number, number];
+  logZReverse?: number;
+  sidesAgree?: boolean;
+  effectiveSampleSize?: number;
+  precision?: string;
+  warnings?: string[];
+  dataWarning?: string;
   variationalLowerBound?: number;
   variationalLowerBoundInterval?: [number, number | null];
 }
@@ -169,10 +176,14 @@ describe('cli: logz', function () {
   });
 
   describe('ais', function () {
-    it('an RBM: the exact log Z lies inside the +-3 sigma interval of the estimate', async function () {
+    it('an RBM: the exact log Z lies inside the +-3 sigma interval of the estimate and inside the sandwich, in float64', async function () {
       const r = await report(['logz', 'rbm.json', '--method', 'ais', '--betas', '1000', '--runs', '100', '--seed', '3']);
-      expect(r).to.include({ method: 'ais', runs: 100, betas: 1000, start: 'uniform', seed: 3 });
-      expect(r.summedOut).to.deep.equal(['visible']);
+      expect(r).to.include({ method: 'ais', runs: 100, betas: 1000, start: 'uniform', seed: 3, precision: 'float64', sidesAgree: true });
+      expect(r.summedOut).to.deep.equal(['hidden']);
+      expect(exactRbm).to.be.within(r.logZSandwich![0], r.logZSandwich![1]);
+      expect(r.logZSandwich![1] - r.logZSandwich![0]).to.be.below(4);
+      expect(r.effectiveSampleSize).to.be.within(10, 100);
+      expect(r.warnings).to.deep.equal([]);
       const [lower, upper] = r.logZInterval!;
       expect(lower).to.be.a('number');
       expect(exactRbm).to.be.within(lower!, upper);
@@ -197,13 +208,14 @@ describe('cli: logz', function () {
       expect(exact.variationalLowerBound!).to.be.within(bLow, bHigh!);
     });
 
-    it('an RBM with --data: the AIS log-likelihood is -F - log Z-hat, its interval holds the exact one', async function () {
+    it('an RBM with --data: the AIS log-likelihood is -F - log Z-hat, the sandwich holds the exact one', async function () {
       const r = await report(['logz', 'rbm.json', '--method', 'ais', '--betas', '1000', '--runs', '100', '--data', 'csv:rbm-rows.csv', '--limit', '20']);
       expect(r).to.include({ start: 'data', rows: 20 });
       expect(r.data).to.match(/^first 20 of 30 rows of 12 columns from .*rbm-rows\.csv$/);
       const negF = rbmRows.slice(0, 20).reduce((acc, v) => acc - freeEnergy(rbm, v), 0) / 20;
       expect(r.logLikelihood!).to.be.closeTo(negF - r.logZ, 1e-4);
-      expect(negF - exactRbm).to.be.within(r.logLikelihoodInterval![0], r.logLikelihoodInterval![1]!);
+      expect(negF - exactRbm).to.be.within(r.logLikelihoodSandwich![0], r.logLikelihoodSandwich![1]);
+      expect(r.logLikelihoodSandwich![0]).to.be.closeTo(negF - r.logZSandwich![1], 1e-9);
       const uniform = await report(['logz', 'rbm.json', '--method', 'ais', '--betas', '100', '--runs', '10', '--data', 'csv:rbm-rows.csv', '--start', 'uniform']);
       expect(uniform.start).to.equal('uniform');
     });
@@ -217,7 +229,55 @@ describe('cli: logz', function () {
       expect(b.logZ).to.equal(a.logZ);
       expect(c.logZ).to.not.equal(a.logZ);
       const text = await cli(args);
-      expect(text.stdout).to.match(/^log Z = [0-9.]+ \(ais, rbm: visible 12 bernoulli, hidden 8 bernoulli\)\n {2}\+-3 sigma interval \[[0-9.]+, [0-9.]+\]; 20 runs, 200 betas, uniform start, summed out: visible, seed 1\n$/);
+      expect(text.stdout).to.match(
+        /^log Z = [0-9.]+ \(ais, rbm: visible 12 bernoulli, hidden 8 bernoulli\)\n {2}between [0-9.]+ and [0-9.]+: AIS from below, reverse AIS from above \(estimate [0-9.]+\); (the sides agree|THE SIDES DISAGREE \(see the warning\))\n {2}\+-3 sigma interval \[[0-9.]+, [0-9.]+\]; 20 runs, 200 betas, uniform start, summed out: hidden, effective sample size [0-9.]+, float64, seed 1\n$/,
+      );
+    });
+  });
+
+  describe('other programs\' models (raw interop format) and grey-level data', function () {
+    it('convert writes the raw format and back; logz, evaluate and transform read either, with the same numbers', async function () {
+      expect((await cli(['convert', 'rbm.json', 'raw/rbm.json'])).stdout).to.match(/^wrote .*raw\/rbm\.json: raw RBM description \(float64 arrays beside it\) of rbm: visible 12 bernoulli, hidden 8 bernoulli\n$/);
+      const raw = await report(['logz', 'raw/rbm.json', '--data', 'csv:rbm-rows.csv']);
+      const native = await report(['logz', 'rbm.json', '--data', 'csv:rbm-rows.csv']);
+      expect([raw.logZ, raw.logLikelihood]).to.deep.equal([native.logZ, native.logLikelihood]);
+      expect((await cli(['convert', 'raw/rbm.json', 'back.json'])).code).to.equal(0);
+      expect((await report(['logz', 'back.json'])).logZ).to.equal(native.logZ);
+      expect((await cli(['evaluate', 'raw/rbm.json', '--data', 'csv:rbm-rows.csv'])).stdout).to.match(/exact log-likelihood\s+-[0-9.]+/);
+      expect((await cli(['transform', 'raw/rbm.json', '--data', 'csv:rbm-rows.csv', '--out', 'f.csv'])).stdout).to.match(/30 x 8 features/);
+      expect((await cli(['convert', 'raw/rbm.json', 'x.json', '--dtype', 'float32'])).stderr).to.match(/--dtype chooses the values of raw output/);
+      expect((await cli(['convert', 'dbm.json', 'x.json'])).stderr).to.match(/"convert" needs an RBM; the model file holds a "dbm" model/);
+    });
+
+    it('a weights file declared with the transposed shape is refused, naming the fix', async function () {
+      // 12 x 8 weights written hidden x visible (as scikit-learn's components_) but declared [8, 12] without "transpose".
+      const w = new Float64Array(96);
+      rbm.W.forEach((row, i) => row.forEach((x, j) => (w[j * 12 + i] = x)));
+      writeFileSync(join(dir, 'W.bin'), Buffer.from(w.buffer));
+      writeFileSync(join(dir, 'b.bin'), Buffer.from(Float64Array.from(rbm.b).buffer));
+      writeFileSync(join(dir, 'c.bin'), Buffer.from(Float64Array.from(rbm.c).buffer));
+      const description = (weights: object) => ({
+        format: 'boltzmann.ts/raw-rbm',
+        version: 1,
+        visible: { type: 'bernoulli', size: 12 },
+        hidden: { type: 'bernoulli', size: 8 },
+        arrays: { 'visible-hidden.weights': { file: 'W.bin', dtype: 'float64', ...weights }, 'visible.bias': { file: 'b.bin', dtype: 'float64', shape: [12] }, 'hidden.bias': { file: 'c.bin', dtype: 'float64', shape: [8] } },
+      });
+      writeFileSync(join(dir, 'wrong.json'), JSON.stringify(description({ shape: [8, 12] })));
+      const r = await cli(['logz', 'wrong.json']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/array "visible-hidden.weights" of raw RBM description ".*wrong\.json" has shape \[8,12\], but the model needs 12x8: that is the transpose; .* add "transpose": true/);
+      writeFileSync(join(dir, 'right.json'), JSON.stringify(description({ shape: [8, 12], transpose: true })));
+      expect((await report(['logz', 'right.json'])).logZ).to.be.closeTo(exactRbm, 1e-9);
+    });
+
+    it('grey-level data scored under Bernoulli visible units draws a warning naming the binarize option', async function () {
+      writeFileSync(join(dir, 'grey.csv'), rbmRows.map((row) => row.map((x) => (x ? 0.8 : 0.1)).join(',')).join('\n'));
+      const r = await cli(['logz', 'rbm.json', '--data', 'csv:grey.csv', '--json']);
+      expect(r.code).to.equal(0);
+      expect(r.stderr).to.match(/^warning: --data has grey levels \(360 of 360 values strictly between 0 and 1\) scored under Bernoulli visible units.*binarize it with the data source's "binarize" option/);
+      expect((await cli(['logz', 'rbm.json', '--data', 'csv:rbm-rows.csv'])).stderr).to.equal('');
+      expect((await cli(['evaluate', 'rbm.json', '--data', 'csv:grey.csv'])).stderr).to.match(/warning: the evaluation data has grey levels/);
     });
   });
 

@@ -177,7 +177,7 @@ export {
   type LoadedModel,
 } from './serialization/model-file.js';
 export { encodeArray, decodeArray, crc32, type EncodedArray } from './serialization/array-codec.js';
-export { loadRawRBM, saveRawRBM, RAW_RBM_FORMAT, RAW_RBM_VERSION, type RawArray, type RawRBMDescription } from './serialization/raw-arrays.js';
+export { isRawRBMDescription, loadRawRBM, saveRawRBM, RAW_RBM_FORMAT, RAW_RBM_VERSION, type RawArray, type RawRBMDescription } from './serialization/raw-arrays.js';
 
 // general Boltzmann machines (lateral weights, Glauber and parallel dynamics, wake/dream learning)
 export { QuadraticEnergy, checkSymmetricZeroDiagonal, type UnitValues, type QuadraticEnergyOptions } from './models/quadratic-energy.js';

@@ -3,8 +3,11 @@ import {
   MeanActivationMetric,
   PseudoLikelihoodMetric,
   ReconstructionErrorMetric,
+  DEFAULT_AIS_BETAS,
   exactLogLikelihood,
   exactLogZObstacle,
+  logLikelihoodSandwich,
+  logPartitionSandwich,
   forEachChunk,
   monitorSupport,
   type EnergyModel,
@@ -13,8 +16,9 @@ import {
 } from '@boltzmann/core';
 import { InvalidValueError, createBackend, type Matrix } from '@boltzmann/tensor';
 import type { ParsedArgs } from '../args.js';
+import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeModel, evaluationRows, numberOption, openModel, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
+import { Options, describeModel, evaluationRows, greyLevelWarning, numberOption, openModel, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
 import type { CliIO } from '../io.js';
 
 /** Default cap on the states enumerated for the exact log-likelihood (20 binary units). */
@@ -33,6 +37,12 @@ export interface Evaluation {
   meanHiddenActivation?: number;
   /** Mean exact log p(v), when the smaller block of layers is small enough to enumerate. */
   exactLogLikelihood?: number;
+  /** With --ais (an RBM too large to enumerate): the mean log p(v) between the ends of the log Z sandwich. */
+  logLikelihoodSandwich?: [number, number];
+  /** With --ais: log Z from below (AIS) and from above (reverse AIS), their gap in nats and the effective sample size. */
+  logZ?: { ais: number; reverse: number; lower: number; upper: number; gap: number; agree: boolean; effectiveSampleSize: number; betas: number; runs: number };
+  /** What to read before trusting the numbers (also printed to stderr). */
+  warnings?: string[];
   /** Why each metric left out was not computed, by name. */
   skipped: Record<string, string>;
 }
@@ -42,7 +52,7 @@ export interface Evaluation {
  * CPU); each metric the model does not allow is skipped with the reason rather than failing or
  * scoring nonsense.
  */
-export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: number, maxStates: number): Promise<Evaluation> {
+export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: number, maxStates: number, ais?: { betas: number; runs: number }): Promise<Evaluation> {
   model.layers[0]!.validate(rows, 'evaluation data');
   const score = async (metric: Metric): Promise<number> => {
     try {
@@ -69,6 +79,25 @@ export async function evaluateModel(model: EnergyModel, rows: Matrix, seed: numb
   const exact = await exactMean(model, rows, maxStates);
   if (typeof exact === 'number') result.exactLogLikelihood = exact;
   else result.skipped['exactLogLikelihood'] = exact.skipped;
+  const warnings: string[] = [];
+  const grey = greyLevelWarning(model, rows, 'the evaluation data');
+  if (grey !== undefined) warnings.push(grey);
+  if (ais !== undefined && typeof exact !== 'number') {
+    if (model.bipartition()[0]!.length !== 1) result.skipped['logLikelihoodSandwich'] = 'the AIS sandwich needs an RBM (a DBM: boltzmann logz --data gives AIS log Z and the variational bound)';
+    else {
+      const float64 = createBackend('cpu', { precision: 'float64' });
+      try {
+        const s = await logPartitionSandwich(model, { baseRate: rows, betas: ais.betas, runs: ais.runs, seed, backend: float64 });
+        const ll = await logLikelihoodSandwich(model, rows, s, { backend: float64 });
+        result.logLikelihoodSandwich = [ll.lower, ll.upper];
+        result.logZ = { ais: s.lowerEstimate, reverse: s.upperEstimate, lower: s.lower, upper: s.upper, gap: s.gap, agree: s.agree, effectiveSampleSize: s.forward.effectiveSampleSize, betas: s.forward.betas, runs: s.forward.runs };
+        warnings.push(...s.warnings);
+      } finally {
+        float64.destroy();
+      }
+    }
+  }
+  if (warnings.length > 0) result.warnings = warnings;
   return result;
 }
 
@@ -99,6 +128,9 @@ export const evaluateCommand: Command = {
       Options.split,
       Options.limit,
       { name: 'max-states', kind: 'integer', value: 'N', help: `enumerate at most N states for the exact log-likelihood (default ${EXACT_STATES})` },
+      { name: 'ais', kind: 'boolean', help: 'an RBM too large to enumerate: also the log-likelihood between the two sides of the AIS sandwich (float64; minutes for a large model)' },
+      { name: 'betas', kind: 'integer', value: 'N', help: `--ais: intermediate distributions (default ${DEFAULT_AIS_BETAS})` },
+      { name: 'runs', kind: 'integer', value: 'N', help: '--ais: forward runs, each starting one reverse chain (default 100)' },
       Options.json,
       Options.backend,
       Options.precision,
@@ -116,7 +148,13 @@ export const evaluateCommand: Command = {
     const opened = openModel(modelFile, prepared, io);
     try {
       const data = await evaluationRows(prepared, args, io);
-      const result = await evaluateModel(opened.model, data.rows, prepared.spec.seed, numberOption(args, 'max-states') ?? EXACT_STATES);
+      const wantsAis = args.options['ais'] === true;
+      if (!wantsAis && (args.options['betas'] !== undefined || args.options['runs'] !== undefined)) throw new UsageError('--betas and --runs are options of --ais');
+      const betas = numberOption(args, 'betas') ?? DEFAULT_AIS_BETAS;
+      const runs = numberOption(args, 'runs') ?? 100;
+      if (betas < 1 || runs < 2) throw new UsageError(`--betas must be at least 1 and --runs at least 2, got ${betas} and ${runs}`);
+      const result = await evaluateModel(opened.model, data.rows, prepared.spec.seed, numberOption(args, 'max-states') ?? EXACT_STATES, wantsAis ? { betas, runs } : undefined);
+      for (const w of result.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
       if (args.options['json'] === true) {
         io.stdout.write(`${JSON.stringify({ model: modelFile, data: data.description, ...result }, null, 2)}\n`);
         return 0;
@@ -134,6 +172,11 @@ export const evaluateCommand: Command = {
         ['mean hidden activation', show('meanHiddenActivation')],
         ['exact log-likelihood', show('exactLogLikelihood')],
       ];
+      if (result.logLikelihoodSandwich) {
+        const z = result.logZ!;
+        lines.push(['log-likelihood (AIS)', `between ${fmt(result.logLikelihoodSandwich[0])} and ${fmt(result.logLikelihoodSandwich[1])}`]);
+        lines.push(['log Z', `between ${fmt(z.lower)} and ${fmt(z.upper)} (AIS ${fmt(z.ais)} from below, reverse AIS ${fmt(z.reverse)} from above, ${z.agree ? 'agreeing' : `DISAGREEING by ${fmt(z.gap)} nats`}; effective sample size ${z.effectiveSampleSize.toFixed(1)} of ${z.runs}, ${z.betas} betas)`]);
+      } else if (result.skipped['logLikelihoodSandwich']) lines.push(['log-likelihood (AIS)', `n/a (${result.skipped['logLikelihoodSandwich']})`]);
       for (const [k, v] of lines) io.stdout.write(`${k.padEnd(24)}${v}\n`);
       return 0;
     } finally {

@@ -1,6 +1,8 @@
 import {
-  aisLogLikelihood,
+  DEFAULT_AIS_BETAS,
   annealedImportanceSampling,
+  logLikelihoodSandwich,
+  logPartitionSandwich,
   exactLogLikelihood,
   exactLogPartition,
   exactLogZObstacle,
@@ -12,13 +14,13 @@ import { createBackend, type Matrix } from '@boltzmann/tensor';
 import type { ParsedArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeModel, evaluationRows, numberOption, openModel, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
+import { Options, describeModel, evaluationRows, greyLevelWarning, numberOption, openModel, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
 import type { CliIO } from '../io.js';
 
 /** Default cap on enumerated states (25 binary units, core's MAX_EXACT_STATES). */
 const DEFAULT_MAX_STATES = 2 ** 25;
 /** Default number of AIS intermediate distributions (core's default). */
-const DEFAULT_BETAS = 10000;
+const DEFAULT_BETAS = DEFAULT_AIS_BETAS;
 /** Default number of AIS runs (core's default). */
 const DEFAULT_RUNS = 100;
 
@@ -32,6 +34,22 @@ export interface LogZReport {
   logZ: number;
   /** AIS: log(Z-hat -+ 3 sigma). */
   logZInterval?: [number, number];
+  /** AIS, an RBM: [lower, upper] ends of log Z between AIS (from below) and reverse AIS (from above). */
+  logZSandwich?: [number, number];
+  /** AIS, an RBM: the reverse estimate (errs high). */
+  logZReverse?: number;
+  /** AIS, an RBM: whether the two sides agree within 1 nat. */
+  sidesAgree?: boolean;
+  /** AIS: the effective sample size of the importance weights (1 .. runs). */
+  effectiveSampleSize?: number;
+  /** AIS: the backend precision the estimate ran in. */
+  precision?: string;
+  /** AIS: what to read before trusting the numbers (also printed to stderr). */
+  warnings?: string[];
+  /** AIS, an RBM with --data: the mean log-likelihood between the sandwich's ends. */
+  logLikelihoodSandwich?: [number, number];
+  /** Grey levels scored under Bernoulli visible units (also printed to stderr). */
+  dataWarning?: string;
   /** AIS: the runs, the intermediate distributions, the start ("uniform" or "data") and the layers summed out. */
   runs?: number;
   betas?: number;
@@ -43,8 +61,6 @@ export interface LogZReport {
   rows?: number;
   /** With --data, a model whose hidden layers all touch the visible layer (an RBM): mean log p(v), exact or the AIS estimate. */
   logLikelihood?: number;
-  /** AIS: the log-likelihood interval that log Z's interval gives. */
-  logLikelihoodInterval?: [number, number];
   /** With --data, any other model (a DBM): the mean-field lower bound on the mean log p(v), with this log Z. */
   variationalLowerBound?: number;
   /** AIS: the bound's interval that log Z's interval gives. */
@@ -83,8 +99,8 @@ export const logzCommand: Command = {
       Options.plugin,
     ],
     details: [
-      'Exact log Z is for small models: one whose smaller block of layers (an RBM\'s smaller layer, a DBM\'s odd or even layers) has up to about 25 binary units. AIS (Salakhutdinov & Murray 2008) anneals from independent units to the model; it runs on the model\'s backend (--backend, --precision) and sums the importance weights in float64. The interval is log(Z-hat -+ 3 sigma), sigma the standard error of Z-hat over the runs; its lower end is -Infinity (null in JSON) when Z-hat - 3 sigma <= 0. Too few betas bias log Z low.',
-      'With --data (all its rows, or the first --limit): an RBM\'s mean log p(v) = -F(v) - log Z, exact or with the AIS log Z; a DBM\'s mean-field lower bound on it. The seed is --seed, else the spec\'s (spec.json beside the model).',
+      'Exact log Z is for small models: one whose smaller block of layers (an RBM\'s smaller layer, a DBM\'s odd or even layers) has up to about 25 binary units. AIS follows Salakhutdinov & Murray (2008): an RBM\'s chains move on its visible units with the hidden ones summed out, from the base-rate model of the --data column means, over 14,500 betas dense near 1; a DBM\'s on its odd layers. It runs in float64 on the CPU unless --precision is given (then on the model\'s backend in that precision) and sums the importance weights in float64. AIS errs low, and its +-3 sigma interval (lower end -Infinity, null in JSON, when Z-hat - 3 sigma <= 0) only measures the spread of the weights: an RBM therefore also gets reverse AIS from the forward runs\' final states, which errs high, and log Z is printed between the two sides, with a warning when they differ by more than 1 nat or when the effective sample size of the weights is small.',
+      'With --data (all its rows, or the first --limit): an RBM\'s mean log p(v) = -F(v) - log Z, exact or between the ends the log Z sandwich gives; a DBM\'s mean-field lower bound on it. Grey-level data under Bernoulli visible units draws a warning: binarize it with the source\'s "binarize" option. The seed is --seed, else the spec\'s (spec.json beside the model). The model may be a native model file or a raw RBM description (INTEROP.md).',
       'Example: boltzmann logz out/model.json --method ais --betas 20000 --runs 200 --data mnist --limit 1000',
     ],
   },
@@ -120,11 +136,17 @@ export const logzCommand: Command = {
       }
       const data = hasData ? await evaluationRows(prepared, args, io) : undefined;
       if (data) model.layers[0]!.validate(data.rows, `--data ${data.description}`);
-      const report = method === 'exact' ? await exactReport(model, modelFile, maxStates, data?.rows) : await aisReport(model, modelFile, { betas, runs, start, seed: prepared.spec.seed }, data?.rows);
+      const report =
+        method === 'exact'
+          ? await exactReport(model, modelFile, maxStates, data?.rows)
+          : await aisReport(model, modelFile, { betas, runs, start, seed: prepared.spec.seed, float64: precisionOption(args) === undefined }, data?.rows);
       if (data) {
         report.data = data.description;
         report.rows = data.rows.rows;
+        const grey = greyLevelWarning(model, data.rows, '--data');
+        if (grey !== undefined) report.dataWarning = grey;
       }
+      for (const w of [...(report.warnings ?? []), ...(report.dataWarning ? [report.dataWarning] : [])]) io.stderr.write(`warning: ${w}\n`);
       if (args.options['json'] === true) io.stdout.write(`${JSON.stringify(report)}\n`);
       else io.stdout.write(formatReport(report, describeModel(model)));
       return 0;
@@ -156,39 +178,51 @@ async function exactReport(model: EnergyModel, file: string, maxStates: number, 
 async function aisReport(
   model: EnergyModel,
   file: string,
-  o: { betas: number; runs: number; start: 'uniform' | 'data'; seed: number },
+  o: { betas: number; runs: number; start: 'uniform' | 'data'; seed: number; float64: boolean },
   rows: Matrix | undefined,
 ): Promise<LogZReport> {
-  const ais: AISResult = await annealedImportanceSampling(model, {
-    betas: o.betas,
-    runs: o.runs,
-    seed: o.seed,
-    start: o.start === 'data' ? 'base-rate' : 'uniform',
-    ...(o.start === 'data' && rows !== undefined ? { data: rows } : {}),
-  });
-  const report: LogZReport = {
-    model: file,
-    method: 'ais',
-    logZ: ais.logZ,
-    logZInterval: [ais.lower, ais.upper],
-    runs: ais.runs,
-    betas: ais.betas,
-    start: o.start,
-    summedOut: ais.summedOut,
-    seed: o.seed,
-  };
-  if (rows === undefined) return report;
-  if (freeEnergyLikelihood(model)) {
-    const ll = await aisLogLikelihood(model, rows, { logZ: ais });
-    report.logLikelihood = ll.mean;
-    report.logLikelihoodInterval = [ll.lower, ll.upper];
-  } else {
-    const bound = await variationalLowerBound(model, rows, { logZ: ais.logZ });
-    report.variationalLowerBound = bound;
-    // The bound is linear in log Z: log Z's upper end gives the lower end.
-    report.variationalLowerBoundInterval = [bound + ais.logZ - ais.upper, bound + ais.logZ - ais.lower];
+  // Evaluation in float64 unless --precision asks otherwise: a float32 backend would round every increment.
+  const float64 = o.float64 ? createBackend('cpu', { precision: 'float64' }) : undefined;
+  try {
+    const common = { betas: o.betas, runs: o.runs, seed: o.seed, ...(float64 ? { backend: float64 } : {}) };
+    const baseRate = o.start === 'data' ? rows : undefined;
+    // An RBM gets both sides (reverse AIS needs chains on the visible layer alone); a DBM AIS from below.
+    const sandwich = freeEnergyLikelihood(model) ? await logPartitionSandwich(model, { ...common, ...(baseRate ? { baseRate } : {}) }) : undefined;
+    const ais: AISResult = sandwich?.forward ?? (await annealedImportanceSampling(model, { ...common, start: baseRate ? 'base-rate' : 'uniform', ...(baseRate ? { data: baseRate } : {}) }));
+    const report: LogZReport = {
+      model: file,
+      method: 'ais',
+      logZ: ais.logZ,
+      logZInterval: [ais.lower, ais.upper],
+      effectiveSampleSize: ais.effectiveSampleSize,
+      runs: ais.runs,
+      betas: ais.betas,
+      start: o.start,
+      summedOut: ais.summedOut,
+      seed: o.seed,
+      precision: o.float64 ? 'float64' : model.backend.precision,
+      warnings: sandwich?.warnings ?? ais.warnings,
+    };
+    if (sandwich) {
+      report.logZSandwich = [sandwich.lower, sandwich.upper];
+      report.logZReverse = sandwich.upperEstimate;
+      report.sidesAgree = sandwich.agree;
+    }
+    if (rows === undefined) return report;
+    if (sandwich) {
+      const ll = await logLikelihoodSandwich(model, rows, sandwich, float64 ? { backend: float64 } : {});
+      report.logLikelihood = ll.upperEstimate;
+      report.logLikelihoodSandwich = [ll.lower, ll.upper];
+    } else {
+      const bound = await variationalLowerBound(model, rows, { logZ: ais.logZ, ...(float64 ? { backend: float64 } : {}) });
+      report.variationalLowerBound = bound;
+      // The bound is linear in log Z: log Z's upper end gives the lower end.
+      report.variationalLowerBoundInterval = [bound + ais.logZ - ais.upper, bound + ais.logZ - ais.lower];
+    }
+    return report;
+  } finally {
+    float64?.destroy();
   }
-  return report;
 }
 
 /** The text form: log Z first (the exact form is one line), then the interval and the data's score. */
@@ -198,11 +232,14 @@ function formatReport(r: LogZReport, model: string): string {
   if (r.method === 'exact') lines.push(`log Z = ${r.logZ} (exact, ${model})`);
   else {
     lines.push(`log Z = ${r.logZ} (ais, ${model})`);
-    lines.push(`  +-3 sigma interval ${interval(r.logZInterval!)}; ${r.runs} runs, ${r.betas} betas, ${r.start} start, summed out: ${r.summedOut!.join(', ')}, seed ${r.seed}`);
+    if (r.logZSandwich) {
+      lines.push(`  between ${r.logZSandwich[0]} and ${r.logZSandwich[1]}: AIS from below, reverse AIS from above (estimate ${r.logZReverse}); ${r.sidesAgree ? 'the sides agree' : 'THE SIDES DISAGREE (see the warning)'}`);
+    }
+    lines.push(`  +-3 sigma interval ${interval(r.logZInterval!)}; ${r.runs} runs, ${r.betas} betas, ${r.start} start, summed out: ${r.summedOut!.join(', ')}, effective sample size ${r.effectiveSampleSize!.toFixed(1)}, ${r.precision}, seed ${r.seed}`);
   }
   if (r.logLikelihood !== undefined) {
     lines.push(`log-likelihood = ${r.logLikelihood} (${r.method === 'exact' ? 'exact' : 'ais estimate'}: mean -F(v) - log Z over ${r.data})`);
-    if (r.logLikelihoodInterval) lines.push(`  from the log Z interval ${interval(r.logLikelihoodInterval)}`);
+    if (r.logLikelihoodSandwich) lines.push(`  between ${r.logLikelihoodSandwich[0]} and ${r.logLikelihoodSandwich[1]} (from the log Z sandwich)`);
   }
   if (r.variationalLowerBound !== undefined) {
     lines.push(`variational lower bound = ${r.variationalLowerBound} (mean-field bound on the mean log p(v) with the ${r.method} log Z, over ${r.data})`);

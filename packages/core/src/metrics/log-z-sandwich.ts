@@ -34,7 +34,11 @@ export interface SandwichOptions {
 
 /** log Z bounded from both sides. */
 export interface LogZSandwich {
-  /** The lower side's end: AIS's log(Z-hat - 3 sigma) (-Infinity when its weights are too spread to say). */
+  /**
+   * The lower side's end: AIS's log(Z-hat - 3 sigma), or, when the weights are too spread for
+   * that to be higher, log Z-hat - log 20 (AIS exceeds log Z by more than log 20 with probability
+   * below 5%, by Markov's inequality, whatever its weights).
+   */
   lower: number;
   /** The upper side's end: reverse AIS's estimate + 3 standard errors. */
   upper: number;
@@ -82,7 +86,7 @@ export async function logPartitionSandwich(model: EnergyModel, options: Sandwich
     );
   }
   return {
-    lower: forward.lower,
+    lower: Math.max(forward.lower, forward.logZ - Math.log(20)),
     upper: reverse.upper,
     lowerEstimate: forward.logZ,
     upperEstimate: reverse.logZ,

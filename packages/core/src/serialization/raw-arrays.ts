@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { FormatError, Matrix, writeFileAtomic, type Backend } from '@boltzmann/tensor';
 import { RBM } from '../models/rbm.js';
@@ -73,6 +73,29 @@ export function loadRawRBM(path: string, backend: Backend): RBM {
 }
 
 /**
+ * Whether `path` is a raw RBM description (a JSON object whose "format" is RAW_RBM_FORMAT), so
+ * that a program taking "a model file" can read either format. False for anything else,
+ * unreadable files included (the native loader then reports the problem).
+ */
+export function isRawRBMDescription(path: string): boolean {
+  let text: string;
+  try {
+    // A description is a few hundred bytes; a bigger file is some other format (not read whole here).
+    if (statSync(path).size > 1 << 20) return false;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  if (!text.trimStart().startsWith('{') || !text.includes(RAW_RBM_FORMAT)) return false;
+  try {
+    const doc = JSON.parse(text) as { format?: unknown } | null;
+    return typeof doc === 'object' && doc !== null && doc.format === RAW_RBM_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Writes an RBM as raw arrays: `<path>` (the JSON description) and one file per parameter
  * beside it, `<name of path without .json>.<parameter>.bin`, in `dtype` (default: float32), with
  * biases as [n] and weights as [visible, hidden], row-major. Each file is written atomically.
@@ -136,7 +159,9 @@ function readArray(entry: RawArray, folder: string, rows: number, cols: number, 
   const [storedRows, storedCols] = shape.length === 1 ? [1, shape[0]!] : [shape[0]!, shape[1]!];
   const [r, c] = transpose ? [storedCols, storedRows] : [storedRows, storedCols];
   if (r !== rows || c !== cols) {
-    throw new FormatError(`${what} has shape ${JSON.stringify(shape)}${transpose ? ' (transposed)' : ''}, but the model needs ${rows}x${cols}`);
+    // Same byte count, other layout: the layer sizes tell a transposed declaration apart (unless they are equal).
+    const hint = r === cols && c === rows ? (transpose ? ': drop "transpose": true, the file holds visible x hidden already' : ': that is the transpose; if the file holds hidden x visible weights (scikit-learn\'s components_, PyTorch\'s Linear weight), declare the shape as stored and add "transpose": true') : '';
+    throw new FormatError(`${what} has shape ${JSON.stringify(shape)}${transpose ? ' (transposed)' : ''}, but the model needs ${rows}x${cols}${hint}`);
   }
   const offset = entry.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0) throw new FormatError(`${what} has offset ${JSON.stringify(entry.offset)}; expected a whole number of bytes`);
