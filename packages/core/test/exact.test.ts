@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { BernoulliLayer, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition, exactLogZObstacle } from '@boltzmann/core';
+import { BernoulliLayer, BoltzmannMachine, DenseConnection, EnergyModel, RBM, exactLogLikelihood, exactLogLikelihoodRows, exactLogPartition, exactLogZObstacle } from '@boltzmann/core';
 import { binaryStates, bruteFreeEnergy, bruteLogZ, energy, matrix64, randomBinary, randomHostRBM, toParams } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -144,15 +144,40 @@ describe('the model graph beyond an RBM (a 3-layer chain)', function () {
     model.setParams({ 'v.bias': matrix64([biases[0]!]), 'h1.bias': matrix64([biases[1]!]), 'h2.bias': matrix64([biases[2]!]) }, { partial: true });
     expect(model.bipartition()).to.deep.equal([[0, 2], [1]]);
     const terms: number[] = [];
+    const perV = new Map<string, number[]>();
     for (const v of binaryStates(3)) for (const a of binaryStates(2)) for (const b of binaryStates(3)) {
       let e = 0;
       [v, a, b].forEach((x, l) => x.forEach((xi, i) => (e -= biases[l]![i]! * xi)));
       v.forEach((vi, i) => a.forEach((aj, j) => (e -= vi * host[0]!.W[i]![j]! * aj)));
       a.forEach((ai, i) => b.forEach((bj, j) => (e -= ai * host[1]!.W[i]![j]! * bj)));
       terms.push(-e);
+      perV.set(v.join(), [...(perV.get(v.join()) ?? []), -e]);
     }
-    const m = Math.max(...terms);
-    const want = m + Math.log(terms.reduce((s, x) => s + Math.exp(x - m), 0));
+    const lse = (xs: number[]) => {
+      const m = Math.max(...xs);
+      return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
+    };
+    const want = lse(terms);
     expect(await exactLogPartition(model)).to.be.closeTo(want, 1e-12);
+    // The exact per-row log-likelihood of a DBM: h2 enumerated beside each row, h1 summed out.
+    const rows = [[1, 0, 1], [0, 0, 0], [1, 1, 1], [0, 1, 0]];
+    const got = await exactLogLikelihoodRows(model, matrix64(rows));
+    rows.forEach((v, r) => expect(got[r]).to.be.closeTo(lse(perV.get(v.join())!) - want, 1e-12));
+    expect((await rejectionOf(exactLogLikelihoodRows(model, matrix64(rows), { maxStates: 4 }))).message).to.match(/would enumerate 8 states of "h2" \(3 bernoulli units\) for every row; the limit is 4: use variationalLowerBound/);
+  });
+
+  it('a general Boltzmann machine (lateral weights): the refusal names the function that enumerates it', async function () {
+    const bm = BoltzmannMachine.create(be, { visible: 3, hidden: 2, seed: 1 });
+    expect((await rejectionOf(exactLogPartition(bm as EnergyModel))).message).to.match(/exactBoltzmannLogPartition\(await graphQuadraticEnergy\(model\)\)/);
+    expect(exactLogZObstacle(bm as EnergyModel)).to.match(/exactBoltzmannLogLikelihood for data/);
   });
 });
+
+async function rejectionOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}

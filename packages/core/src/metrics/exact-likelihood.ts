@@ -62,7 +62,10 @@ function enumeratedBlock(model: EnergyModel, maxStates: number): { block: number
   try {
     blocks = model.bipartition();
   } catch (error) {
-    if (error instanceof InvalidValueError) return error.message;
+    // A general Boltzmann machine (lateral weights, odd cycles): every unit is enumerated instead.
+    if (error instanceof InvalidValueError) {
+      return `${error.message}; exact log Z of a general Boltzmann machine enumerates all its units: exactBoltzmannLogPartition(await graphQuadraticEnergy(model)) (and exactBoltzmannLogLikelihood for data), up to about 25 units`;
+    }
     throw error;
   }
   const counts = blocks.map((b) => b.reduce((n, l) => n * model.layers[l]!.stateCount, 1));
@@ -155,8 +158,9 @@ function enumerateJoint(
 }
 
 /**
- * Exact mean log-likelihood (1/n) sum_rows log p(v) = -F(v) - log Z of host data, for models
- * whose hidden layers all hang off the visible layer (an RBM). Pass `logZ` to reuse one.
+ * Exact mean log-likelihood (1/n) sum_rows log p(v) = log p*(v) - log Z of host data: an RBM's
+ * log p*(v) = -F(v); a DBM's enumerates the layers of the visible block (h2, h4...) beside each
+ * row, within `maxStates`. Pass `logZ` to reuse one.
  */
 export async function exactLogLikelihood(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number } = {}): Promise<number> {
   const rows = await exactLogLikelihoodRows(model, data, options);
@@ -174,9 +178,58 @@ export async function exactLogLikelihoodRows(model: EnergyModel, data: Matrix, o
 async function logLikelihoodRowsOn(model: EnergyModel, data: Matrix, options: ExactOptions & { logZ?: number }): Promise<Float64Array> {
   refuseApproximateLayers(model);
   const [dataBlock] = model.bipartition();
-  if (dataBlock!.length !== 1) throw new InvalidValueError('exact log-likelihood needs every other layer to hang off the visible layer (an RBM)');
+  const clampedWith = dataBlock!.filter((l) => l !== 0);
   const logZ = options.logZ ?? (await logPartitionOn(model, options));
-  const out = await negativeFreeEnergyRows(model, data);
+  const out = clampedWith.length === 0 ? await negativeFreeEnergyRows(model, data) : await deepNegativeFreeEnergyRows(model, data, clampedWith, options.maxStates ?? MAX_EXACT_STATES);
   for (let i = 0; i < out.length; i++) out[i]! -= logZ;
   return out;
+}
+
+/**
+ * log p*(v) of each row for a model whose visible block holds other layers too (a DBM: v, h2,
+ * h4...): those layers' joint states are enumerated beside each row, the other block summed out
+ * (-F(v, h_even)), and combined by log-sum-exp in float64. Refuses beyond `maxStates` states.
+ */
+async function deepNegativeFreeEnergyRows(model: EnergyModel, data: Matrix, clampedWith: readonly number[], maxStates: number): Promise<Float64Array> {
+  const layers = clampedWith.map((l) => model.layers[l]!);
+  const total = layers.reduce((n, l) => n * l.stateCount, 1);
+  const describe = layers.map((l) => `"${l.name}" (${l.size} ${l.type} units)`).join(', ');
+  if (!Number.isFinite(total) || layers.some((l) => l.enumerateStates === undefined)) {
+    throw new InvalidValueError(`an exact log-likelihood of this model needs the layers beside the visible one in its block, ${describe}, to be discrete and enumerable`);
+  }
+  if (total > maxStates) throw new InvalidValueError(`an exact log-likelihood would enumerate ${total} states of ${describe} for every row; the limit is ${maxStates}: use variationalLowerBound with an AIS log Z`);
+  const be = model.backend;
+  const states: (Tensor | undefined)[] = model.layers.map(() => undefined);
+  const owned: Tensor[] = [];
+  try {
+    let radix = 1;
+    for (const l of clampedWith) {
+      const layer = model.layers[l]!;
+      const t = be.upload(enumerateJoint(layer.enumerateStates!.bind(layer), layer.stateCount, radix, 0, total, be.precision));
+      owned.push(t);
+      states[l] = t;
+      radix *= layer.stateCount;
+    }
+    const visible = be.zeros(total, data.cols);
+    const f = be.zeros(total, 1);
+    owned.push(visible, f);
+    states[0] = visible;
+    const out = new Float64Array(data.rows);
+    const repeated = Matrix.zeros(total, data.cols, be.precision);
+    for (let r = 0; r < data.rows; r++) {
+      const row = data.data.subarray(r * data.cols, (r + 1) * data.cols);
+      for (let i = 0; i < total; i++) repeated.data.set(row, i * data.cols);
+      be.write(visible, repeated);
+      model.freeEnergy(states, f);
+      const values = (await be.read(f)).data;
+      let max = -Infinity;
+      for (const x of values) max = Math.max(max, -x);
+      let sum = 0;
+      for (const x of values) sum += Math.exp(-x - max);
+      out[r] = max + Math.log(sum);
+    }
+    return out;
+  } finally {
+    for (const t of owned) be.dispose(t);
+  }
 }
