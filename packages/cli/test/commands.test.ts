@@ -12,8 +12,8 @@ import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { decodeNpy, runCli, type MetricsDocument } from '@boltzmann/cli';
 import { createContainer, loadRunData, validateSpec } from '@boltzmann/container';
-import { BoltzmannMachine, DBM, decodeModel, loadModel, saveModel } from '@boltzmann/core';
-import type { Matrix } from '@boltzmann/tensor';
+import { BoltzmannMachine, DBM, decodeModel, exactLogLikelihood, loadModel, saveModel } from '@boltzmann/core';
+import { Matrix } from '@boltzmann/tensor';
 import { bruteLogZ, freeEnergy, hiddenMeans, hostParams, memoryIO, pngSize } from './helpers.js';
 
 const examplePlugin = fileURLToPath(new URL('../../../examples/custom-unit-plugin', import.meta.url));
@@ -330,11 +330,15 @@ describe('cli: commands', function () {
       expect(text).to.match(/\npseudo-log-likelihood {3}n\/a \(the pseudo-log-likelihood flips binary units/);
     });
 
-    it('a DBM: free energy, pseudo-likelihood, hidden activation and exact log-likelihood skipped; reconstruction error scored', async function () {
-      const dbm = DBM.create(new CpuBackend(), { layers: [9, 4, 3], seed: 1 });
+    it('a DBM: free energy, pseudo-likelihood and hidden activation skipped; reconstruction error and the exact log-likelihood (h2 enumerated per row) scored', async function () {
+      const dbm = DBM.create(new CpuBackend(), { layers: [9, 4, 3], seed: 1, weightStd: 1 });
       await saveModel(join(dir, 'dbm.json'), dbm);
       const r = JSON.parse((await ok(['evaluate', 'dbm.json', '--data', 'csv:eval-rows.csv', '--json'])).stdout) as Result;
-      expect(Object.keys(r.skipped)).to.have.members(['freeEnergy', 'pseudoLogLikelihood', 'meanHiddenActivation', 'exactLogLikelihood']);
+      expect(Object.keys(r.skipped)).to.have.members(['freeEnergy', 'pseudoLogLikelihood', 'meanHiddenActivation']);
+      const dbm64 = DBM.create(new CpuBackend({ precision: 'float64' }), { layers: [9, 4, 3] });
+      dbm64.setParams(await dbm.getParams());
+      const rows = new Matrix(rowsCsv.length, 9, Float64Array.from(rowsCsv.flatMap((line) => line.split(',').map(Number))));
+      expect(r['exactLogLikelihood'] as number).to.be.closeTo(await exactLogLikelihood(dbm64, rows), 1e-9);
       expect(r.skipped['freeEnergy']).to.match(/connection "hidden1-hidden2" joins layers "hidden1" and "hidden2"/);
       expect(Number.isFinite(r['reconstructionError'])).to.equal(true);
       expect(r['rows']).to.equal(3);
