@@ -38,6 +38,10 @@ import {
   aisLogLikelihood,
   annealedImportanceSampling,
   exactLogLikelihood,
+  exactLogPartition,
+  logLikelihoodSandwich,
+  logPartitionSandwich,
+  reverseAnnealedImportanceSampling,
   pretrainDBM,
   pseudoLogLikelihood,
   variationalLowerBound,
@@ -362,6 +366,10 @@ describe('tensor accounting: a training step leaks no tensor, and disposing free
         await annealedImportanceSampling(dbm, { betas: 20, runs: 5, seed: 1 });
         await aisLogLikelihood(rbm, data, { betas: 20, runs: 5, seed: 1 });
         await variationalLowerBound(dbm, data, { logZ: 0 });
+        await reverseAnnealedImportanceSampling(rbm, data, { betas: 20, seed: 1 });
+        await logLikelihoodSandwich(rbm, data, await logPartitionSandwich(rbm, { baseRate: data, betas: 20, runs: 5, seed: 1 }));
+        await exactLogLikelihood(dbm, data);
+        await exactLogPartition(rbm, { pairs: false });
       });
       rbm.dispose();
       dbm.dispose();
