@@ -128,7 +128,7 @@ describe('cli: commands', function () {
       await ok(['train', 'spec.json', '--epochs', '3', '--out', 'resumed', '--quiet']);
       const r = await ok(['train', '--resume', 'resumed/model.json', '--epochs', '5']);
       expect(r.stderr).to.match(/resuming at epoch 3 of 5/);
-      const params = (file: string) => decodeModel(readFileSync(join(dir, file), 'utf8'), new CpuBackend()).model.getParams();
+      const params = (file: string) => decodeModel(readFileSync(join(dir, file)), new CpuBackend()).model.getParams();
       const [a, b] = [await params('straight/model.json'), await params('resumed/model.json')];
       for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).to.deep.equal(Array.from(a[name]!.data));
       const doc = readJson<MetricsDocument>(join(dir, 'resumed', 'metrics.json'));
@@ -148,7 +148,7 @@ describe('cli: commands', function () {
       // Epoch 1's value is that of the parameters after epoch 1 (the 1-epoch run's model), on all 160 training rows.
       const container = await createContainer({ optionalBackends: false });
       const train = (await loadRunData(container, validateSpec(spec, container.catalog))).train;
-      const p1 = hostParams(await decodeModel(readFileSync(join(dir, 'extra1', 'model.json'), 'utf8'), new CpuBackend({ precision: 'float64' })).model.getParams());
+      const p1 = hostParams(await decodeModel(readFileSync(join(dir, 'extra1', 'model.json')), new CpuBackend({ precision: 'float64' })).model.getParams());
       let mean = 0;
       for (let r = 0; r < train.rows; r++) for (const h of hiddenMeans(p1, train.row(r))) mean += h / (train.rows * 4);
       expect(doc.epochs[0]!.extra!['meanHiddenActivation']!.train).to.be.closeTo(mean, 1e-6);
@@ -183,7 +183,7 @@ describe('cli: commands', function () {
     before(async function () {
       if (!existsSync(join(dir, 'run', 'model.json'))) await ok(['train', 'spec.json', '--quiet']);
       rows = await heldOut();
-      p = hostParams(await decodeModel(readFileSync(join(dir, 'run', 'model.json'), 'utf8'), new CpuBackend({ precision: 'float64' })).model.getParams());
+      p = hostParams(await decodeModel(readFileSync(join(dir, 'run', 'model.json')), new CpuBackend({ precision: 'float64' })).model.getParams());
     });
 
     it('evaluate scores the held-out rows: free energy and exact log-likelihood match enumeration', async function () {

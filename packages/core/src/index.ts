@@ -164,18 +164,21 @@ export {
 export { monitorSupport, checkMonitorable, resolveMonitor, type MonitorSupport, type MonitoredMetric, type MonitorChoice, type ResolvedMonitor } from './training/monitoring.js';
 
 // serialization
+export { saveModel, loadModel, loadRBM } from './serialization/model-file.js';
 export {
-  saveModel,
-  loadModel,
-  loadRBM,
   encodeModel,
   decodeModel,
   type LoadModelOptions,
+  writeModel,
+  memoryReader,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   type ModelDocument,
   type LoadedModel,
-} from './serialization/model-file.js';
+  type ByteSink,
+  type ByteReader,
+} from './serialization/model-codec.js';
+export { MODEL_MAGIC, MODEL_HEADER_LIMIT, type ModelHeader, type ArrayEntry } from './serialization/model-format.js';
 export { encodeArray, decodeArray, crc32, type EncodedArray } from './serialization/array-codec.js';
 export { isRawRBMDescription, loadRawRBM, saveRawRBM, RAW_RBM_FORMAT, RAW_RBM_VERSION, type RawArray, type RawRBMDescription } from './serialization/raw-arrays.js';
 

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, ReferenceBackend, type RngState, type Tensor } from '@boltzmann/tensor';
 import { Adam, RBM, Trainer, loadModel, saveModel, type Estimator, type GradientSet, type ModelParameter, defaultComponents } from '@boltzmann/core';
+import { modelDocument } from './model-files.js';
 import { barsAndStripes, repeatRows } from './helpers.js';
 
 /** The built-in component set (read-only). */
@@ -66,7 +67,7 @@ describe('Adam', function () {
       await trainer.fit(data, { epochs: 2 });
       const file = join(dir, 'adam.json');
       await saveModel(file, rbm, trainer);
-      expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).training.optimizer)).to.include.members(['step', 'm:visible-hidden.weights', 'v:hidden.bias']);
+      expect(Object.keys(modelDocument(file).training.optimizer)).to.include.members(['step', 'm:visible-hidden.weights', 'v:hidden.bias']);
       const { model, trainer: resumed } = loadModel(file, be);
       expect((resumed!.optimizer as Adam).t).to.equal(trainer.step);
       await resumed!.fit(data, { epochs: 2 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { modelDocument, modelText } from './model-files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CounterRng, DivergenceError, FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
@@ -156,7 +157,7 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
     const dir = mkdtempSync(join(tmpdir(), 'recommender-levels-'));
     const file = join(dir, 'rec.json');
     await saveModel(file, rbm);
-    const good = readFileSync(file, 'utf8');
+    const good = modelText(file);
     expect(JSON.parse(good).model.levels).to.deep.equal(levels);
 
     const loaded = loadModel(file, be).model as RecommenderRBM;
@@ -170,7 +171,7 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
     expect(Array.from(onDefaultLevels)).to.not.deep.equal(Array.from(expected));
     // Saving the loaded model again gives the same file.
     await saveModel(join(dir, 'again.json'), loaded);
-    expect(readFileSync(join(dir, 'again.json'), 'utf8')).to.equal(good);
+    expect(modelText(join(dir, 'again.json'))).to.equal(good);
 
     // A file without "levels" (written before the key existed) still loads, on levels 1..K.
     const old = JSON.parse(good);
@@ -198,7 +199,7 @@ describe('recommender RBM (softmax visible units over rating levels, missing rat
     // Only a recommender has rating levels.
     const plain = join(dir, 'rbm.json');
     await saveModel(plain, RBM.create(be, { visible: 3, hidden: 2 }));
-    const doc = JSON.parse(readFileSync(plain, 'utf8'));
+    const doc = modelDocument(plain);
     expect(doc.model.levels).to.equal(undefined);
     doc.model.levels = [1, 2];
     writeFileSync(plain, JSON.stringify(doc));

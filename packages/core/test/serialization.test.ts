@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, ReferenceBackend } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { RBM, Trainer, encodeArray, loadModel, loadRBM, saveModel } from '@boltzmann/core';
+import { MODEL_MAGIC, RBM, Trainer, encodeArray, loadModel, loadRBM, saveModel } from '@boltzmann/core';
+import { modelDocument, modelText } from './model-files.js';
 import { barsAndStripes, repeatRows } from './helpers.js';
 import { asymmetricLateral, diagonalLateral, lateralModel } from './lateral-weights.js';
 
@@ -40,9 +41,9 @@ describe('model files', function () {
     await saveModel(again, model, resumed);
     expect(readFileSync(again).equals(readFileSync(file))).to.equal(true);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
-    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(Array.from(readFileSync(file).subarray(0, 8))).to.deep.equal(Array.from(MODEL_MAGIC));
+    const doc = modelDocument(file);
     expect(doc.format).to.equal('boltzmann.ts/model');
-    expect(doc.version).to.equal(1);
     expect(doc.model.layers).to.deep.equal([{ type: 'bernoulli', name: 'visible', size: 9 }, { type: 'bernoulli', name: 'hidden', size: 5 }]);
     expect(doc.parameters['visible-hidden.weights'].shape).to.deep.equal([9, 5]);
     expect(Object.keys(doc.training.optimizer)).to.include('velocity:visible-hidden.weights');
@@ -79,7 +80,7 @@ describe('model files', function () {
       const { rbm, trainer } = await trained();
       const file = join(dir, 'good.json');
       await saveModel(file, rbm, trainer);
-      good = readFileSync(file, 'utf8');
+      good = modelText(file); // edited as a version 1 (JSON) file, which loads through the same checks
     });
 
     function expectBad(text: string, pattern: RegExp): void {
@@ -98,7 +99,7 @@ describe('model files', function () {
       expectBad('{"hello": 1}', /not a boltzmann\.ts model file/);
     });
     it('another format version', function () {
-      expectBad(good.replace('"version": 1', '"version": 2'), /format version 2; .* reads version 1/);
+      expectBad(good.replace('"version": 1', '"version": 3'), /format version 3 in a JSON file; .* reads JSON files of version 1 and binary ones of version 2/);
     });
     it('a corrupted byte inside an array', function () {
       const doc = JSON.parse(good);
@@ -153,7 +154,7 @@ describe('model files', function () {
         const model = lateralModel(be, kind);
         const file = join(dir, `lateral-${kind}.json`);
         await saveModel(file, model);
-        const good = readFileSync(file, 'utf8');
+        const good = modelText(file);
         const loaded = loadModel(file, be).model;
         expect(loaded.kind).to.equal(kind);
         expect(Array.from((await loaded.getParams())['visible-visible.weights']!.data)).to.deep.equal(Array.from((await model.getParams())['visible-visible.weights']!.data));
@@ -176,7 +177,7 @@ describe('model files', function () {
     await trainer.fit(data.toFloat32(), { epochs: 2 });
     const file = join(dir, 'f32.json');
     await saveModel(file, rbm, trainer);
-    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    const doc = modelDocument(file);
     expect(doc.parameters['visible-hidden.weights'].dtype).to.equal('float32');
     const { model, trainer: resumed } = loadModel(file, cpu);
     const a = await rbm.getParams();

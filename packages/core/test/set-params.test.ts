@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, InvalidValueError, Matrix, ReferenceBackend } from '@boltzmann/tensor';
 import { LateralConnection, encodeArray, loadModel, saveModel } from '@boltzmann/core';
+import { modelDocument } from './model-files.js';
 import { asymmetricLateral, diagonalLateral, lateralModel, symmetricLateral } from './lateral-weights.js';
 
 const be = new ReferenceBackend();
@@ -22,7 +23,7 @@ describe('EnergyModel.setParams runs the connections\' parameter checks (lateral
     const file = join(dir, `${kind}.json`);
     const model = lateralModel(be, kind);
     await saveModel(file, model);
-    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    const doc = modelDocument(file);
     doc.parameters['visible-visible.weights'] = encodeArray(weights);
     writeFileSync(file, JSON.stringify(doc));
     try {

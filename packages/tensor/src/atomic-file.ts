@@ -1,18 +1,30 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** Temp files being written by this process, removed by `removeTempFilesInFlight` (on exit). */
+const inFlight = new Set<string>();
+
+/** `.<name>.<pid>.<time>.tmp`: the pid says which process wrote it, so a later run can tell a dead writer's leftovers. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/;
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+}
+
 /**
- * Writes `data` to `path` so that a reader sees either the old file or the whole new one,
- * never a half-written file: write a temp file beside it, fsync, then rename over.
+ * Writes `path` so that a reader sees either the old file or the whole new one, never a
+ * half-written file: `write` fills a temp file beside it (given its descriptor), then the file
+ * is fsynced and renamed over `path`. On any failure the temp file is removed and the error
+ * rethrown; if the process exits meanwhile, `removeTempFilesInFlight` (run on exit by the CLI)
+ * removes it, and a killed process's leftovers are removed by `removeStaleTempFiles`.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+export async function writeFileAtomicWith(path: string, write: (fd: number) => Promise<void> | void): Promise<void> {
+  const temp = tempPathFor(path);
   let fd: number | undefined;
+  inFlight.add(temp);
   try {
     fd = openSync(temp, 'w');
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    await write(fd);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -21,5 +33,78 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
     throw error;
+  } finally {
+    inFlight.delete(temp);
   }
+}
+
+/** Writes all of `bytes` at the file position `position` (or the current one when null). */
+export function writeAll(fd: number, bytes: Uint8Array, position: number | null = null): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const n = writeSync(fd, bytes, offset, bytes.length - offset, position === null ? null : position + offset);
+    offset += n;
+  }
+}
+
+/**
+ * Writes `data` to `path` so that a reader sees either the old file or the whole new one,
+ * never a half-written file: write a temp file beside it, fsync, then rename over.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const temp = tempPathFor(path);
+  let fd: number | undefined;
+  inFlight.add(temp);
+  try {
+    fd = openSync(temp, 'w');
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  } finally {
+    inFlight.delete(temp);
+  }
+}
+
+/** Removes the temp files this process is writing now (for an exit in the middle of a write). */
+export function removeTempFilesInFlight(): void {
+  for (const temp of inFlight) rmSync(temp, { force: true });
+  inFlight.clear();
+}
+
+/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files in `dir` left by atomic writes of processes that no longer run (a run
+ * killed with SIGKILL mid-write). Returns the names removed. Files of live processes are kept.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (m === null || processAlive(Number(m[2]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -47,9 +47,13 @@ export class DenseConnection implements Connection {
       this.weights = backend.upload(w);
     } else {
       checkNumber(`weight std of "${name}"`, init.std, 0);
-      const w = Matrix.zeros(from.size, to.size, backend.precision);
-      init.rng.normals(w.data, 0, init.std);
-      this.weights = backend.upload(w);
+      if (init.std === 0) {
+        this.weights = backend.zeros(from.size, to.size); // a loaded model's weights: no host copy, no draws
+      } else {
+        const w = Matrix.zeros(from.size, to.size, backend.precision);
+        init.rng.normals(w.data, 0, init.std);
+        this.weights = backend.upload(w);
+      }
     }
     this.parameters = [{ name: 'weights', role: 'weights', tensor: this.weights }];
   }

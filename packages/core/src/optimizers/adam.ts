@@ -22,6 +22,8 @@ export interface AdamOptions {
 export class Adam implements Optimizer {
   static readonly type = 'adam';
   readonly type = Adam.type;
+  /** Kingma & Ba's step size: SGD's 0.05 makes Adam's normalised steps far too large. */
+  readonly defaultLearningRate = 0.001;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;

@@ -19,6 +19,11 @@ export interface OptimizerSpec {
  */
 export interface Optimizer {
   readonly type: string;
+  /**
+   * The learning rate a trainer uses when none is given (Adam's 0.001; SGD leaves it to the
+   * trainer's 0.05): defaults that fit the optimizer.
+   */
+  readonly defaultLearningRate?: number;
   /** params[i] moves against grads[i]. */
   step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void;
   spec(): OptimizerSpec;

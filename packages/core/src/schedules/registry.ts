@@ -55,3 +55,28 @@ export function checkScheduleCovers(what: string, schedule: Schedule, endEpoch: 
     );
   }
 }
+
+/** The keys of the built-in schedules' specs that hold values of the hyperparameter itself. */
+const VALUE_KEYS = ['value', 'from', 'to', 'initial'];
+
+/**
+ * Throws unless every value a schedule's spec names (a constant's `value`, a ramp's `from` and
+ * `to`, a decay's `initial`, each entry of a list) lies in [lo, hi]: a learning rate of -1 or a
+ * momentum of 2 is refused, whether it comes from a run spec, an option or a model file.
+ * (Decays only shrink towards 0 from `initial`: a step decay's factor above 1 grows, and is
+ * refused when hi is finite.)
+ */
+export function checkScheduleRange(what: string, schedule: Schedule, lo: number, hi: number): void {
+  const spec = schedule.spec();
+  const values: [string, unknown][] = VALUE_KEYS.filter((k) => k in spec).map((k) => [k, spec[k]]);
+  if (Array.isArray(spec['values'])) (spec['values'] as unknown[]).forEach((v, i) => values.push([`values[${i}]`, v]));
+  for (const [key, v] of values) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+      throw new InvalidValueError(`${what} schedule ("${spec.type}") has ${key} ${String(v)}; ${what} values must lie in [${lo}, ${hi}]`);
+    }
+  }
+  const factor = spec['factor'];
+  if (Number.isFinite(hi) && typeof factor === 'number' && factor > 1) {
+    throw new InvalidValueError(`${what} schedule ("${spec.type}") has factor ${factor} > 1, which grows past ${hi}`);
+  }
+}

@@ -67,6 +67,14 @@ export function encodeArray(m: Matrix): EncodedArray {
   };
 }
 
+/** The bytes an encoded array's base64 data stands for (without decoding it); -1 when it is not base64. */
+export function encodedByteLength(x: unknown): number {
+  const data = (x as { data?: unknown } | null)?.data;
+  if (typeof data !== 'string' || data.length % 4 !== 0) return -1;
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  return (data.length / 4) * 3 - padding;
+}
+
 /** Decodes and verifies one array; `what` names it in errors ("parameter visible.bias in model.json"). */
 export function decodeArray(x: unknown, what: string): Matrix {
   if (typeof x !== 'object' || x === null) throw new FormatError(`${what} is not an array object`);

@@ -6,7 +6,7 @@ import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/op
 import { L2WeightDecay } from '../regularizers/l2.js';
 import type { Regularizer, RegularizerSpec } from '../regularizers/regularizer.js';
 import { RngStreams } from '../rng-streams.js';
-import { checkScheduleCovers, toSchedule } from '../schedules/registry.js';
+import { checkScheduleCovers, checkScheduleRange, toSchedule } from '../schedules/registry.js';
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
@@ -16,7 +16,7 @@ import { trainingLoop, type TrainingRows } from './training-loop.js';
 
 /** Options of a Trainer; every one has a default that learns (see TRAINING_DEFAULTS). */
 export interface TrainerOptions {
-  /** Step size (on batch-mean gradients): a number, a per-epoch array or a schedule; default 0.05. */
+  /** Step size (on batch-mean gradients): a number, a per-epoch array or a schedule; default the optimizer's (Adam 0.001), else 0.05. */
   learningRate?: number | readonly number[] | Schedule | ScheduleSpec;
   /** Momentum: a number, a per-epoch array or a schedule; default 0.5 in the first epoch, then 0.9. */
   momentum?: number | readonly number[] | Schedule | ScheduleSpec;
@@ -181,8 +181,11 @@ export class Trainer {
   constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
     const components = options.components ?? componentsOf(model);
-    this.learningRate = toSchedule(options.learningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate', components.schedules);
+    // Without a learning rate the optimizer's own applies (Adam's 0.001), set once it is built.
+    const givenRate = options.learningRate === undefined ? undefined : toSchedule(options.learningRate, 'learningRate', components.schedules);
+    if (givenRate !== undefined) checkScheduleRange('learningRate', givenRate, 0, Infinity);
     this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum', components.schedules);
+    checkScheduleRange('momentum', this.momentum, 0, 1);
     const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
     // Options are checked before the estimator and the optimizer make tensors, so a refusal leaves none behind.
     const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
@@ -204,6 +207,7 @@ export class Trainer {
       if (this.estimator !== estimator) this.estimator.dispose(); // built here from its spec
       throw error;
     }
+    this.learningRate = givenRate ?? toSchedule(this.optimizer.defaultLearningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate', components.schedules);
     this.masks = masking[0]?.unitMasks;
     for (const r of this.regularizers) r.attach?.(model);
     this.config = {
