@@ -19,6 +19,8 @@ export interface CsvOptions {
   precision?: Precision;
   /** The name used in error messages for text passed to parseCsv. Default '<csv>'. */
   name?: string;
+  /** readCsv reads at most this many bytes (default MAX_INPUT_BYTES, 1 GiB): `/dev/zero` or an endless pipe is an error, not a hang. */
+  maxBytes?: number;
 }
 
 /** A numeric table read from CSV. */
@@ -43,7 +45,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * may be wrapped in double quotes; quoted delimiters are not supported.
  */
 export function readCsv(source: ByteSource, options: CsvOptions = {}): CsvTable {
-  const { bytes, name } = readSourceBytes(source, options.name);
+  const { bytes, name } = readSourceBytes(source, options.name, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
   return parseCsv(new TextDecoder('utf-8').decode(bytes), { ...options, name });
 }
 

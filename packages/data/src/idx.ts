@@ -61,7 +61,8 @@ export interface ReadIdxOptions {
  * data are an error too: nothing is silently ignored.
  */
 export function readIdx(source: ByteSource, options: ReadIdxOptions = {}): IdxTensor {
-  const { bytes, name, gzipped } = readSourceBytes(source, options.name);
+  // A gzipped file decompresses no further than its header's dimensions say (a bomb stops there).
+  const { bytes, name, gzipped } = readSourceBytes(source, options.name, { declaredBytes: declaredIdxBytes });
   const where = gzipped ? ' of the decompressed data' : '';
   const fail = (offset: number, problem: string): never => {
     throw new FormatError(`${name}: ${problem} (at byte offset ${offset}${where})`);
@@ -102,6 +103,18 @@ export function readIdx(source: ByteSource, options: ReadIdxOptions = {}): IdxTe
     fail(headerLength + dataBytes, `${available - dataBytes} unexpected bytes after the data declared by dimensions [${dims.join(', ')}] of ${dtype}`);
   }
   return { dtype, dims, data: decodeElements(view, headerLength, count, dtype) };
+}
+
+/** The total size (header + data) an IDX header declares, or undefined when `prefix` is too short or not IDX. */
+function declaredIdxBytes(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 4 || prefix[0] !== 0 || prefix[1] !== 0) return undefined;
+  const info = BY_CODE.get(prefix[2]!);
+  const rank = prefix[3]!;
+  if (info === undefined || rank === 0 || prefix.length < 4 + 4 * rank) return undefined;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let count = 1;
+  for (let i = 0; i < rank; i++) count *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * rank + count * info.size;
 }
 
 function decodeElements(view: DataView, start: number, count: number, dtype: IdxDtype): IdxArray {
