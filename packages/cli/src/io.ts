@@ -13,8 +13,19 @@ export interface CliIO {
   readonly stderr: TextSink;
   /** Relative paths (spec, plugins, --out) start here. */
   readonly cwd: string;
-  /** Aborted on Ctrl-C: `train` stops between two steps and keeps its last checkpoint. */
+  /**
+   * Aborted on SIGINT/SIGTERM while a command catches them (see `catchSignals`), with the
+   * signal's name as its reason: `train` stops after the step in progress and saves a final
+   * checkpoint.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Routes SIGINT/SIGTERM to `signal` (a second one exits at once) until the returned function
+   * is called. Outside such a stretch the signals keep their default action and end the process
+   * at once, whatever it is computing (sampling, log Z): nothing is half-written, since every
+   * output is written atomically. Absent in-process (tests abort `signal` themselves).
+   */
+  readonly catchSignals?: () => () => void;
 }
 
 /** The real process's streams and working directory. */

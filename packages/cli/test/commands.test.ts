@@ -4,7 +4,7 @@
  * to an uninterrupted run, evaluate / transform / logz against float64 references, sample
  * sizes, plugins from the command line, and the errors and exit codes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -413,7 +413,7 @@ describe('cli: commands', function () {
       expect(j.stderr).to.match(/FormatError: spec file ".*broken\.json" is not valid JSON/);
     });
 
-    it('an abort (Ctrl-C) stops training between two steps: exit 130, the metrics so far are written', async function () {
+    it('an abort (Ctrl-C) stops training between two steps: exit 130, a final checkpoint and the metrics so far are written', async function () {
       const controller = new AbortController();
       let err = '';
       const io = {
@@ -424,10 +424,12 @@ describe('cli: commands', function () {
         signal: controller.signal,
       };
       expect(await runCli(['train', 'spec.json', '--out', 'aborted', '--epochs', '3'], io)).to.equal(130);
-      expect(err).to.match(/interrupted; /);
+      expect(err).to.match(/interrupted at step \d+; resume with: boltzmann train --resume aborted\/model\.json/);
       const doc = readJson<MetricsDocument>(join(dir, 'aborted', 'metrics.json'));
       expect(doc.epochs.map((e) => e.epoch)).to.deep.equal([1]);
       expect(existsSync(join(dir, 'aborted', 'samples.png'))).to.equal(false);
+      expect(loadModel(join(dir, 'aborted', 'model.json'), new CpuBackend()).trainer!.epoch).to.be.at.least(1);
+      expect(readdirSync(join(dir, 'aborted')).filter((f) => f.startsWith('.'))).to.deep.equal([]); // no lock, staging or temp file left
     });
 
     it('a missing model file (1), an unknown log Z method (2), too many states for exact log Z (1)', async function () {

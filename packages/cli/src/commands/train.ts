@@ -1,16 +1,17 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
 import { evenlySpaced, saveModel, type SplitValue } from '@boltzmann/core';
 import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
-import type { ParsedArgs } from '../args.js';
+import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { Options, describeBackend, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
 import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
 import { plotSvg } from '../outputs/svg-plot.js';
+import { RunFolder, folderOfModel } from '../run-folder.js';
 
 /** The files `train` writes into the output directory. */
 export const TRAIN_OUTPUTS = {
@@ -43,7 +44,8 @@ export const trainCommand: Command = {
       Options.precision,
       Options.sampler,
       Options.plugin,
-      { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs' },
+      { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs (or --epochs), writing beside FILE (or into --out)' },
+      { name: 'allow-changes', kind: 'boolean', help: 'with --resume: let --data, --limit, --backend and --precision differ from the resumed run (recorded in the new spec.json)' },
       { name: 'quiet', kind: 'boolean', help: 'no progress output' },
       { name: 'dry-run', kind: 'boolean', help: 'check the spec and print it in full (defaults filled in) without training' },
     ],
@@ -55,6 +57,7 @@ export const trainCommand: Command = {
   },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const resume = stringOption(args, 'resume');
+    if (resume !== undefined) checkResumeOptions(args);
     const specFile = resume !== undefined ? specFileFor(resume, args.positionals[0], io) : args.positionals[0];
     const data = stringOption(args, 'data');
     const sampler = stringOption(args, 'sampler');
@@ -81,13 +84,21 @@ export const trainCommand: Command = {
       io.stdout.write(`${JSON.stringify(spec, null, 2)}\n`);
       return 0;
     }
-    const out = resolve(io.cwd, spec.output.dir);
-    mkdirSync(out, { recursive: true });
-    const run = await resolveRun(prepared.container, prepared.spec, { ...(resume === undefined ? {} : { resume: resolve(io.cwd, resume) }), baseDir: prepared.baseDir });
+    // A resumed run writes beside the model it resumes (or where --out says), never into the output.dir its old spec names.
+    const resumePath = resume === undefined ? undefined : resolve(io.cwd, resume);
+    const outOption = stringOption(args, 'out');
+    const out = resumePath !== undefined && outOption === undefined ? folderOfModel(resumePath) : resolve(io.cwd, spec.output.dir);
+    const recorded: RunSpec = { ...spec, output: { ...spec.output, dir: resumePath !== undefined && outOption === undefined ? relative(io.cwd, out) || '.' : spec.output.dir } };
+    const folder = RunFolder.acquire(out, `boltzmann train${resume === undefined ? '' : ' --resume'}`, { keepStaging: resumePath !== undefined && resumePath.startsWith(join(out, '.partial')) });
     try {
-      return await trainRun(run, spec, out, args, io);
+      const run = await resolveRun(prepared.container, prepared.spec, { ...(resumePath === undefined ? {} : { resume: resumePath }), baseDir: prepared.baseDir });
+      try {
+        return await trainRun(run, recorded, folder, args, io);
+      } finally {
+        run.dispose();
+      }
     } finally {
-      run.dispose();
+      folder.release();
     }
   },
 };
@@ -97,8 +108,26 @@ function savedSpec(prepared: PreparedSpec): RunSpec {
   return { ...prepared.spec, plugins: prepared.container.plugins.map((p) => p.specifier) };
 }
 
-async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: ParsedArgs, io: CliIO): Promise<number> {
-  const file = (name: string) => join(out, name);
+/**
+ * Options that would make a resumed run another run: the training config comes from the model
+ * file (so --learning-rate, --batch-size, --seed, --hidden and a spec file are refused), and the
+ * data and backend stay those of the run unless --allow-changes says otherwise.
+ */
+function checkResumeOptions(args: ParsedArgs): void {
+  const fixed = ['learning-rate', 'batch-size', 'seed', 'hidden', 'sampler'].filter((o) => args.options[o] !== undefined);
+  if (fixed.length > 0) {
+    throw new UsageError(`--resume continues the run saved in the model file, whose training settings it keeps: ${fixed.map((o) => `--${o}`).join(', ')} would make it another run (start a new run instead)`);
+  }
+  if (args.positionals[0] !== undefined) throw new UsageError('--resume takes the spec saved beside the model (spec.json); a spec file argument would make it another run');
+  const changes = ['data', 'limit', 'backend', 'precision'].filter((o) => args.options[o] !== undefined);
+  if (changes.length > 0 && args.options['allow-changes'] !== true) {
+    throw new UsageError(`${changes.map((o) => `--${o}`).join(', ')} would change the resumed run (the same minibatches no longer follow); add --allow-changes to do it anyway (the new spec.json records it)`);
+  }
+}
+
+async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args: ParsedArgs, io: CliIO): Promise<number> {
+  // Everything is written into the staging folder and moved into the output folder together at the end.
+  const file = (name: string) => folder.staged(name);
   const show = (p: string) => {
     const r = relative(io.cwd, p);
     return r === '' ? '.' : r.startsWith('..') ? p : r;
@@ -107,9 +136,12 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   const say = (line: string) => {
     if (!quiet) io.stderr.write(`${line}\n`);
   };
+  for (const note of folder.notes) say(`${show(folder.dir)}: ${note}`);
   writeFileAtomic(file(TRAIN_OUTPUTS.spec), `${JSON.stringify(spec, null, 2)}\n`);
   const jsonl = file(TRAIN_OUTPUTS.jsonl);
-  if (!run.resumed) rmSync(jsonl, { force: true }); // a fresh run starts a fresh log
+  // A resumed run continues the log of the run it resumes (a fresh run starts a fresh one).
+  const previousLog = folder.final(TRAIN_OUTPUTS.jsonl);
+  if (run.resumed && !existsSync(jsonl) && existsSync(previousLog)) copyFileSync(previousLog, jsonl);
   const earlier = previousReports(jsonl, run.trainer.epoch).map((r) => epochRecord(r));
 
   say(`model: ${describeModel(run.model)}; backend ${describeBackend(run.backend)}`);
@@ -136,6 +168,8 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
   let lastCheckpoint: string | undefined;
 
   let outcome: 'done' | 'interrupted';
+  // SIGINT/SIGTERM abort io.signal while the loop runs (a second one exits at once); afterwards they end the process.
+  const uncatchSignals = io.catchSignals?.();
   try {
     outcome = await new Promise<'done' | 'interrupted'>((resolveRun, reject) => {
       events$.subscribe({
@@ -165,6 +199,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
     });
     await Promise.all(pending);
   } finally {
+    uncatchSignals?.();
     await Promise.allSettled(pending);
     extras.dispose();
   }
@@ -188,11 +223,25 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
     writeFileAtomic(file(TRAIN_OUTPUTS.plot), plotSvg(metricsPanels(records)));
     written.push(TRAIN_OUTPUTS.jsonl, TRAIN_OUTPUTS.metrics, TRAIN_OUTPUTS.plot);
   };
+  const modelFile = folder.final(TRAIN_OUTPUTS.model);
   if (outcome === 'interrupted') {
     logger.close();
+    const reason = io.signal?.reason;
+    let saved = false;
+    if (run.trainer.step > 0) {
+      try {
+        // The loop stopped between two steps: a final checkpoint of that state resumes exactly there (mid-epoch included).
+        await saveModel(file(TRAIN_OUTPUTS.model), run.model, run.trainer);
+        saved = true;
+      } catch (error) {
+        say(`could not save a final checkpoint: ${(error as Error).message}`);
+      }
+    }
     writeMetrics();
-    say(`interrupted; ${lastCheckpoint ? `resume with: boltzmann train --resume ${show(lastCheckpoint)}` : 'no checkpoint was written yet'}`);
-    return 130;
+    folder.commit();
+    const resumable = saved || lastCheckpoint !== undefined;
+    say(`interrupted${typeof reason === 'string' ? ` (${reason})` : ''} at step ${run.trainer.step}; ${resumable ? `resume with: boltzmann train --resume ${show(modelFile)}` : 'no checkpoint was written'}`);
+    return reason === 'SIGTERM' ? 143 : 130;
   }
 
   await saveModel(file(TRAIN_OUTPUTS.model), run.model, run.trainer);
@@ -211,7 +260,8 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, out: string, args: Pars
     await writeSamples(file(TRAIN_OUTPUTS.samples), run.sampler, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape);
     written.push(TRAIN_OUTPUTS.samples);
   }
-  io.stdout.write(`wrote ${written.map((w) => show(file(w))).join(', ')}\n`);
+  folder.commit();
+  io.stdout.write(`wrote ${written.map((w) => show(folder.final(w))).join(', ')}\n`);
   return 0;
 }
 

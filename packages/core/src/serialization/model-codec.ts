@@ -140,7 +140,7 @@ function assertFiniteState(m: Matrix, a: PlannedArray): void {
 /** The model file's bytes in memory (for small models and browsers; `saveModel` streams to disk instead). */
 export async function encodeModel(model: EnergyModel, trainer?: Trainer): Promise<Uint8Array> {
   const chunks: [Uint8Array, number][] = [];
-  const size = await writeModel({ write: (bytes, position) => void chunks.push([bytes.slice(), position]) }, model, trainer);
+  const size = await writeModel({ write: (bytes, position) => void chunks.push([new Uint8Array(bytes), position]) }, model, trainer);
   const out = new Uint8Array(size);
   for (const [bytes, position] of chunks) out.set(bytes, position);
   return out;
@@ -198,7 +198,7 @@ function decodeVersion2(reader: ByteReader, backend: Backend, source: string, op
   const array = (entry: ArrayEntry, what: string): Matrix => {
     const width = dtypeWidth(entry.dtype);
     const raw = reader.read(start + entry.offset, entryBytes(entry));
-    const bytes = reader.owned === true && raw.byteOffset === 0 ? raw : raw.slice();
+    const bytes = reader.owned === true && raw.byteOffset === 0 ? raw : new Uint8Array(raw); // a copy (Buffer.slice would not copy)
     const got = hex(crc32(bytes));
     if (got !== entry.crc32) throw new FormatError(`${what} fails its checksum (crc32 ${got}, header says ${entry.crc32}): the file is corrupt`);
     if (!littleEndian) for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
