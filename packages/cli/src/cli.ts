@@ -35,8 +35,11 @@ export function mainHelp(): string {
  * to `io.stderr`, never thrown.
  */
 export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  // --debug (anywhere) adds the stack to an error's line.
+  const debug = argv.includes('--debug');
+  if (debug) argv = argv.filter((a) => a !== '--debug');
   const [first, ...rest] = argv;
-  if (first === undefined) return runCommand(trainCommand, [], io);
+  if (first === undefined) return runCommand(trainCommand, [], io, debug);
   if (first === '--help' || first === '-h' || first === 'help') {
     const named = COMMANDS.find((c) => c.def.name === rest[0]);
     io.stdout.write(named ? commandHelp(named.def) : mainHelp());
@@ -44,14 +47,14 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
   }
   const command = COMMANDS.find((c) => c.def.name === first);
   if (command === undefined) {
-    if (first.startsWith('-')) return runCommand(trainCommand, argv, io); // options for the default command
+    if (first.startsWith('-')) return runCommand(trainCommand, argv, io, debug); // options for the default command
     io.stderr.write(`boltzmann: unknown command "${first}"; commands: ${COMMANDS.map((c) => c.def.name).join(', ')}\n`);
     return 2;
   }
-  return runCommand(command, rest, io);
+  return runCommand(command, rest, io, debug);
 }
 
-async function runCommand(command: Command, argv: readonly string[], io: CliIO): Promise<number> {
+async function runCommand(command: Command, argv: readonly string[], io: CliIO, debug: boolean): Promise<number> {
   const name = command.def.name;
   try {
     const args = parseArgs(command.def, argv);
@@ -65,12 +68,38 @@ async function runCommand(command: Command, argv: readonly string[], io: CliIO):
       io.stderr.write(`boltzmann ${name}: ${error.message}\n`);
       return 2;
     }
+    const stack = debug && error instanceof Error && error.stack !== undefined ? `\n${error.stack}` : '';
     if (error instanceof BoltzmannError) {
-      io.stderr.write(`boltzmann ${name}: ${error.name}: ${error.message}\n`);
+      io.stderr.write(`boltzmann ${name}: ${error.name}: ${error.message}${stack}\n`);
       return 1;
     }
-    // Not one of ours: a bug or an environment problem; the stack helps.
-    io.stderr.write(`boltzmann ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(`boltzmann ${name}: ${operationalError(error)}${stack || (debug ? '' : ' (--debug shows where)')}\n`);
     return 1;
   }
+}
+
+/**
+ * One line for an error that is not the framework's own: a file-system error says what and
+ * where (disk full, a folder where a file was expected...), a stack overflow that the input
+ * nests too deeply; anything else is reported as unexpected.
+ */
+function operationalError(error: unknown): string {
+  if (!(error instanceof Error)) return `unexpected error: ${String(error)}`;
+  const e = error as NodeJS.ErrnoException & { dest?: string };
+  if (typeof e.code === 'string' && typeof e.syscall === 'string') {
+    const where = e.path !== undefined ? ` "${e.path}"${e.dest !== undefined ? ` -> "${e.dest}"` : ''}` : '';
+    const why: Record<string, string> = {
+      ENOSPC: 'no space left on the device',
+      EISDIR: 'is a directory, not a file',
+      ENOTDIR: 'a part of the path is a file, not a directory',
+      EACCES: 'permission denied',
+      EPERM: 'operation not permitted',
+      ENOENT: 'no such file or directory',
+      EROFS: 'read-only file system',
+      EDQUOT: 'disk quota exceeded',
+    };
+    return `cannot ${e.syscall}${where}: ${why[e.code] ?? e.message} (${e.code})`;
+  }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'the input nests too deeply to process (stack overflow)';
+  return `unexpected error: ${error.message}`;
 }

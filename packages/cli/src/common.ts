@@ -24,6 +24,7 @@ export const Options = {
   precision: { name: 'precision', kind: 'string', value: 'P', help: 'float32, float64, bfloat16-mixed (CPU: bfloat16 matrix products, float32 everything else; an error where the processor lacks bfloat16 instructions) or best-available (bfloat16-mixed where it runs, else float32)' },
   seed: { name: 'seed', kind: 'integer', value: 'N', help: 'seed of every random choice (0 .. 2^32-1)' },
   plugin: { name: 'plugin', kind: 'list', value: 'NAME|PATH', help: 'load a plugin: a package name, or a path to a file or package directory exporting "containerModule"' },
+  trustPlugins: { name: 'trust-plugins', kind: 'boolean', help: 'load the plugins listed in the spec.json beside a model (plugins run code: without this flag, or naming each with --plugin, such a model is refused)' },
   data: {
     name: 'data',
     kind: 'string',
@@ -105,16 +106,30 @@ export interface SpecOverrides {
  * Reads `file` (or takes the defaults), lays it over `defaultSpec()`, applies the overrides,
  * loads the spec's plugins (relative to the spec file) and the --plugin ones, and validates.
  */
-export async function prepareSpec(file: string | undefined, overrides: SpecOverrides, args: ParsedArgs, io: CliIO): Promise<PreparedSpec> {
+export async function prepareSpec(file: string | undefined, overrides: SpecOverrides, args: ParsedArgs, io: CliIO, options: { besideModel?: boolean } = {}): Promise<PreparedSpec> {
   const path = file === undefined ? undefined : resolve(io.cwd, file);
   const baseDir = path === undefined ? io.cwd : dirname(path);
   const merged = mergeSpec(defaultSpec(), path === undefined ? {} : readSpecFile(path)) as Record<string, unknown>;
   applyOverrides(merged, overrides);
   const specPlugins = Array.isArray(merged['plugins']) ? (merged['plugins'] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+  if (options.besideModel === true && path !== undefined) checkTrusted(absolutePlugins(specPlugins, baseDir), args, io, path);
   const backendName = typeof merged['backend'] === 'object' && merged['backend'] !== null ? (merged['backend'] as { name?: unknown }).name : undefined;
   const container = await openContainer(args, io, absolutePlugins(specPlugins, baseDir), typeof backendName === 'string' ? backendName : undefined);
   const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
   return { spec, container, baseDir, file: path };
+}
+
+/**
+ * Opening a model runs no code unless the user allows it: the plugins a spec beside the model
+ * lists load only with --trust-plugins, or when each is named with --plugin.
+ */
+function checkTrusted(plugins: readonly string[], args: ParsedArgs, io: CliIO, specPath: string): void {
+  if (plugins.length === 0 || args.options['trust-plugins'] === true) return;
+  const named = new Set(absolutePlugins(Array.isArray(args.options['plugin']) ? (args.options['plugin'] as string[]) : [], io.cwd));
+  const untrusted = plugins.filter((p) => !named.has(p));
+  if (untrusted.length > 0) {
+    throw new UsageError(`the spec beside the model ("${specPath}") lists plugins, which run code when loaded: ${untrusted.join(', ')}; pass --trust-plugins (or name each with --plugin) if you trust them`);
+  }
 }
 
 function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {

@@ -380,10 +380,15 @@ describe('cli: commands', function () {
       expect(missing.stderr).to.match(/model\.layers\[1\]\.type: unknown unit type "spin-glass"; registered: bernoulli/);
     });
 
-    it('with --plugin a spec trains with the plugin\'s unit type, and later commands find the plugin in spec.json', async function () {
+    it('with --plugin a spec trains with the plugin\'s unit type; later commands load the plugin from spec.json only when trusted', async function () {
       await ok(['train', 'ising.json', '--plugin', examplePlugin, '--quiet']);
       expect(readJson<{ plugins: string[] }>(join(dir, 'ising', 'spec.json')).plugins).to.deep.equal([examplePlugin]);
-      const r = await ok(['evaluate', 'ising/model.json', '--json']);
+      // Opening a model runs no code: the plugin beside it is refused, naming it, until the user trusts it.
+      const refused = await cli(['evaluate', 'ising/model.json', '--json']);
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).to.match(/lists plugins, which run code when loaded: .*custom-unit-plugin; pass --trust-plugins/);
+      await ok(['evaluate', 'ising/model.json', '--json', '--plugin', examplePlugin]);
+      const r = await ok(['evaluate', 'ising/model.json', '--json', '--trust-plugins']);
       expect(Number.isFinite((JSON.parse(r.stdout) as { exactLogLikelihood: number }).exactLogLikelihood)).to.equal(true);
     });
   });

@@ -1,5 +1,14 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { BoltzmannError } from './errors.js';
+
+/** A write error naming the file being written (ENOSPC in the middle of an array names no file by itself). */
+function writeError(path: string, error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || typeof e.syscall !== 'string') return error;
+  const why: Record<string, string> = { ENOSPC: 'no space left on the device', EISDIR: 'it is a directory', ENOTDIR: 'a part of its path is a file', EACCES: 'permission denied', EROFS: 'read-only file system', EDQUOT: 'disk quota exceeded' };
+  return Object.assign(new BoltzmannError(`cannot write "${path}": ${why[e.code] ?? e.message} (${e.code}); the previous file, if any, is unchanged`), { code: e.code });
+}
 
 /** Temp files being written by this process, removed by `removeTempFilesInFlight` (on exit). */
 const inFlight = new Set<string>();
@@ -32,7 +41,7 @@ export async function writeFileAtomicWith(path: string, write: (fd: number) => P
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
-    throw error;
+    throw writeError(path, error);
   } finally {
     inFlight.delete(temp);
   }
@@ -65,7 +74,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
-    throw error;
+    throw writeError(path, error);
   } finally {
     inFlight.delete(temp);
   }

@@ -136,6 +136,7 @@ export const evaluateCommand: Command = {
       Options.precision,
       Options.seed,
       Options.plugin,
+      Options.trustPlugins,
     ],
     details: [
       'Without --data the rows come from the run\'s spec (spec.json beside the model, as `train` writes it, or the given spec, or the defaults), split as in training: the held-out rows unless --split says otherwise.',
@@ -144,7 +145,7 @@ export const evaluateCommand: Command = {
   },
   async run(args: ParsedArgs, io: CliIO): Promise<number> {
     const modelFile = args.positionals[0]!;
-    const prepared = await prepareSpec(specFileFor(modelFile, args.positionals[1], io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io);
+    const prepared = await prepareSpec(specFileFor(modelFile, args.positionals[1], io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io, { besideModel: args.positionals[1] === undefined });
     const opened = openModel(modelFile, prepared, io);
     try {
       const data = await evaluationRows(prepared, args, io);

@@ -97,6 +97,7 @@ export const logzCommand: Command = {
       Options.backend,
       Options.precision,
       Options.plugin,
+      Options.trustPlugins,
     ],
     details: [
       'Exact log Z is for small models: one whose smaller block of layers (an RBM\'s smaller layer, a DBM\'s odd or even layers) has up to about 25 binary units. AIS follows Salakhutdinov & Murray (2008): an RBM\'s chains move on its visible units with the hidden ones summed out, from the base-rate model of the --data column means, over 14,500 betas dense near 1; a DBM\'s on its odd layers. It runs in float64 on the CPU unless --precision is given (then on the model\'s backend in that precision) and sums the importance weights in float64. AIS errs low, and its +-3 sigma interval (lower end -Infinity, null in JSON, when Z-hat - 3 sigma <= 0) only measures the spread of the weights: an RBM therefore also gets reverse AIS from the forward runs\' final states, which errs high, and log Z is printed between the two sides, with a warning when they differ by more than 1 nat or when the effective sample size of the weights is small.',
@@ -121,7 +122,7 @@ export const logzCommand: Command = {
     const start = startText ?? (hasData ? 'data' : 'uniform');
 
     const modelFile = args.positionals[0]!;
-    const prepared = await prepareSpec(specFileFor(modelFile, undefined, io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io);
+    const prepared = await prepareSpec(specFileFor(modelFile, undefined, io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io, { besideModel: true });
     const opened = openModel(modelFile, prepared, io);
     try {
       const model = opened.model;

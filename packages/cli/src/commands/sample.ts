@@ -28,6 +28,7 @@ export const sampleCommand: Command = {
       Options.backend,
       Options.precision,
       Options.plugin,
+      Options.trustPlugins,
     ],
     details: [
       'With --init data the chains start at the rows `evaluate` would score (the held-out rows of the run\'s spec, or --data).',
@@ -49,6 +50,7 @@ export const sampleCommand: Command = {
       { backend: stringOption(args, 'backend'), precision: precisionOption(args), ...(samplerText === undefined ? {} : { sampler: parseSamplerOption(samplerText) }) },
       args,
       io,
+      { besideModel: true },
     );
     const opened = openModel(modelFile, prepared, io);
     try {

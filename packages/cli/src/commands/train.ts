@@ -44,6 +44,7 @@ export const trainCommand: Command = {
       Options.precision,
       Options.sampler,
       Options.plugin,
+      Options.trustPlugins,
       { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs (or --epochs), writing beside FILE (or into --out)' },
       { name: 'allow-changes', kind: 'boolean', help: 'with --resume: let --data, --limit, --backend and --precision differ from the resumed run (recorded in the new spec.json)' },
       { name: 'quiet', kind: 'boolean', help: 'no progress output' },
@@ -78,6 +79,7 @@ export const trainCommand: Command = {
       },
       args,
       io,
+      { besideModel: resume !== undefined },
     );
     const spec = savedSpec(prepared);
     if (args.options['dry-run'] === true) {

@@ -24,6 +24,7 @@ export const transformCommand: Command = {
       Options.precision,
       Options.seed,
       Options.plugin,
+      Options.trustPlugins,
     ],
     details: [
       'CSV: a header h0,h1,... then one line per example, one column per hidden unit.',
@@ -36,7 +37,7 @@ export const transformCommand: Command = {
     const out = resolve(io.cwd, stringOption(args, 'out') ?? 'features.csv');
     const format = stringOption(args, 'format') ?? (extname(out).toLowerCase() === '.npy' ? 'npy' : 'csv');
     if (format !== 'csv' && format !== 'npy') throw new UsageError(`--format must be csv or npy, got "${format}"`);
-    const prepared = await prepareSpec(specFileFor(modelFile, args.positionals[1], io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io);
+    const prepared = await prepareSpec(specFileFor(modelFile, args.positionals[1], io), { backend: stringOption(args, 'backend'), precision: precisionOption(args), seed: numberOption(args, 'seed') }, args, io, { besideModel: args.positionals[1] === undefined });
     const opened = openModel(modelFile, prepared, io);
     try {
       const rbm = requireRBM(opened.model, 'transform');

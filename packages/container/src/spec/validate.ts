@@ -265,6 +265,7 @@ function join(path: string, key: string): string {
 
 function show(x: unknown): string {
   if (x === undefined) return 'nothing';
+  if (typeof x === 'number' && !Number.isFinite(x)) return String(x); // NaN, Infinity (.nan, 1e999): JSON would say null
   const s = JSON.stringify(x);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
