@@ -41,7 +41,7 @@ export { SlidingWindow } from './sliding-window.js';
 // demand (the trainer pulls)
 export { Demand, withDemand, currentDemand } from './demand.js';
 export { demandDriven, pumpIterator, type MaybeAsyncIterator } from './demand-driven.js';
-export { demandAwareOperator, MAX_PENDING_OUTPUTS, type Transducer } from './demand-operator.js';
+export { demandAwareOperator, MAX_PENDING_BYTES, type PendingBound, type Transducer } from './demand-operator.js';
 export { pull, PullQueue, type PullOptions } from './pull.js';
 
 // sources

@@ -12,6 +12,8 @@ export interface PullOptions {
   maxBuffered?: number;
   /** Names the values in errors; default "values". */
   what?: string;
+  /** The option that raises the bound, as the caller's user knows it; default "maxBuffered". */
+  option?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export class PullQueue<T> implements AsyncIterableIterator<T> {
   private readonly stop = new Subject<void>();
   private readonly maxBuffered: number;
   private readonly what: string;
+  private readonly option: string;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
   private finished = false;
   private failure: { error: unknown } | undefined;
@@ -36,6 +39,7 @@ export class PullQueue<T> implements AsyncIterableIterator<T> {
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new InvalidValueError(`maxBuffered must be a positive integer, got ${maxBuffered}`);
     this.maxBuffered = maxBuffered;
     this.what = options.what ?? 'values';
+    this.option = options.option ?? 'maxBuffered';
     this.subscription = withDemand(this.demand, () =>
       source.pipe(takeUntil(this.stop)).subscribe({
         next: (value) => this.push(value),
@@ -94,7 +98,7 @@ export class PullQueue<T> implements AsyncIterableIterator<T> {
         new InvalidValueError(
           `the source pushed more than ${this.maxBuffered} ${this.what} ahead of its consumer: it ignores demand ` +
             '(a plain RxJS source such as from(array), interval or a Subject). Build it with fromArray, fromIterable, ' +
-            'fromMatrix, fromFile or generatorStream, which produce only on demand, or raise maxBuffered',
+            `fromMatrix, fromFile or generatorStream, which produce only on demand, or raise ${this.option}`,
         ),
       );
       this.stop.next();

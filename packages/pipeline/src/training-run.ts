@@ -219,7 +219,7 @@ export class TrainingRun {
       open: (position) => {
         const source = open(position);
         if (!isObservable(source)) throw new InvalidValueError('the session.data function must return an Observable of batches (Matrix or training rows)');
-        return pull(source, { maxBuffered: this.options.maxBufferedBatches, what: 'batches' });
+        return pull(source, { maxBuffered: this.options.maxBufferedBatches, what: 'batches', option: 'maxBufferedBatches' });
       },
     };
     if (this.session.stepsPerEpoch !== undefined) stream.stepsPerEpoch = this.session.stepsPerEpoch;

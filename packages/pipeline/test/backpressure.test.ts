@@ -84,6 +84,27 @@ describe('backpressure: the trainer pulls its batches', function () {
     expect(produced).to.be.below(20);
   });
 
+  it('a plain source through batch() is held to batch\'s maxBufferedBytes, and the error names that option', async function () {
+    let produced = 0;
+    const flood = range(0, 1_000_000).pipe(
+      map(() => {
+        produced += 1;
+        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
+      }),
+    );
+    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
+    let error: unknown;
+    try {
+      // Each batch of 10 rows x 3 float32 columns counts 120 bytes + 64: 10,000 bytes hold 54 of them.
+      await runAll(train({ model, trainer, data: flood.pipe(batch(10, { maxBufferedBytes: 10_000 })), epochs: 1 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(InvalidValueError);
+    expect((error as Error).message).to.match(/^batch holds 55 values \(10120 bytes\) its consumer has not asked for, over its limit of 10000 bytes: .* raise batch\(size, \{ maxBufferedBytes \}\)$/);
+    expect(produced).to.be.below(560);
+  });
+
   it('pull() hands out values one at a time and stops the source when closed', async function () {
     let produced = 0;
     let closed = false;

@@ -1,11 +1,16 @@
 import { InvalidValueError, Matrix, ShapeError, type FloatArray } from '@boltzmann/tensor';
 import type { OperatorFunction } from 'rxjs';
-import { demandAwareOperator } from '../demand-operator.js';
+import { MAX_PENDING_BYTES, demandAwareOperator } from '../demand-operator.js';
 
 /** Options of `batch`. */
 export interface BatchOptions {
   /** Drop a last batch with fewer than `size` rows; default false (it is emitted). */
   dropRemainder?: boolean;
+  /**
+   * Most bytes of batches held for a consumer that has not asked for them (a source that
+   * ignores demand pushing ahead); more is an error, not unbounded memory. Default 64 MiB.
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
@@ -16,6 +21,9 @@ export interface BatchOptions {
  */
 export function batch(size: number, options: BatchOptions = {}): OperatorFunction<Matrix, Matrix> {
   if (!Number.isInteger(size) || size < 1) throw new InvalidValueError(`batch: size must be a positive integer, got ${size}`);
+  const maxBytes = options.maxBufferedBytes ?? MAX_PENDING_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new InvalidValueError(`batch: maxBufferedBytes must be a positive integer, got ${maxBytes}`);
+  const bound = { maxBytes, option: 'batch(size, { maxBufferedBytes })' };
   return demandAwareOperator<Matrix, Matrix>('batch', () => {
     let cols = -1;
     let pending: FloatArray | undefined;
@@ -46,5 +54,5 @@ export function batch(size: number, options: BatchOptions = {}): OperatorFunctio
         return [new Matrix(filled, cols, pending.slice(0, filled * cols))];
       },
     };
-  });
+  }, bound);
 }

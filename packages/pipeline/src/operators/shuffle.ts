@@ -1,6 +1,6 @@
 import { CounterRng, InvalidValueError } from '@boltzmann/tensor';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import { demandAwareOperator, type Transducer } from '../demand-operator.js';
+import { MAX_PENDING_BYTES, demandAwareOperator, type Transducer } from '../demand-operator.js';
 
 /** Options of `shuffle`. */
 export interface ShuffleOptions {
@@ -16,6 +16,8 @@ export interface ShuffleOptions {
   bufferSize?: number;
   /** Most values an exact shuffle collects before it gives up with an error; default 1,000,000. */
   maxItems?: number;
+  /** Most bytes of values held for a consumer that has not asked for them (a source that ignores demand); default 64 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /**
@@ -32,7 +34,12 @@ export function shuffle<T>(options: ShuffleOptions = {}): MonoTypeOperatorFuncti
   new CounterRng(seed, stream); // validates seed and stream now
   if (bufferSize !== undefined && (!Number.isInteger(bufferSize) || bufferSize < 1)) throw new InvalidValueError(`shuffle: bufferSize must be a positive integer, got ${bufferSize}`);
   if (!Number.isInteger(maxItems) || maxItems < 1) throw new InvalidValueError(`shuffle: maxItems must be a positive integer, got ${maxItems}`);
-  return demandAwareOperator<T, T>('shuffle', () => (bufferSize === undefined ? exactShuffle<T>(seed, stream, maxItems) : bufferedShuffle<T>(seed, stream, bufferSize)));
+  const maxBytes = options.maxBufferedBytes ?? MAX_PENDING_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new InvalidValueError(`shuffle: maxBufferedBytes must be a positive integer, got ${maxBytes}`);
+  return demandAwareOperator<T, T>('shuffle', () => (bufferSize === undefined ? exactShuffle<T>(seed, stream, maxItems) : bufferedShuffle<T>(seed, stream, bufferSize)), {
+    maxBytes,
+    option: 'shuffle({ maxBufferedBytes })',
+  });
 }
 
 function exactShuffle<T>(seed: number, stream: number, maxItems: number): Transducer<T, T> {
