@@ -68,6 +68,6 @@ seed: 3
   it('a YAML spec with a bad field is refused by validation naming the field, like JSON', async function () {
     const container = await createContainer();
     const parsed = readSpecFile(write('typo.yaml', 'training:\n  batchSize: 0\n'));
-    expect(() => validateSpec(parsed, container.catalog, { source: 'typo.yaml' })).to.throw(/invalid typo\.yaml:\n {2}training\.batchSize: .*got 0/);
+    expect(() => validateSpec(parsed, container.catalog, { source: 'typo.yaml' })).to.throw(/invalid typo\.yaml: training\.batchSize: .*got 0/);
   });
 });

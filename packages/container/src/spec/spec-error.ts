@@ -7,7 +7,8 @@ export interface SpecIssue {
 }
 
 /**
- * A run spec that cannot run: lists every problem found, each naming its field, e.g.
+ * A run spec that cannot run: lists every problem found, each naming its field (one problem:
+ * one line, `invalid spec.json: training.batchSize: must be ...`), e.g.
  *
  *   invalid spec.json:
  *     training.batchSize: must be an integer >= 1, got 0
@@ -18,6 +19,6 @@ export class SpecError extends InvalidValueError {
     readonly issues: readonly SpecIssue[],
     readonly source = 'run spec',
   ) {
-    super(`invalid ${source}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    super(issues.length === 1 ? `invalid ${source}: ${issues[0]!.path}: ${issues[0]!.message}` : `invalid ${source}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
   }
 }
