@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   createContainer,
   defaultSpec,
+  fillOptimizerDefaults,
   isPathSpecifier,
   loadRunData,
   mergeSpec,
@@ -109,7 +110,9 @@ export interface SpecOverrides {
 export async function prepareSpec(file: string | undefined, overrides: SpecOverrides, args: ParsedArgs, io: CliIO, options: { besideModel?: boolean } = {}): Promise<PreparedSpec> {
   const path = file === undefined ? undefined : resolve(io.cwd, file);
   const baseDir = path === undefined ? io.cwd : dirname(path);
-  const merged = mergeSpec(defaultSpec(), path === undefined ? {} : readSpecFile(path)) as Record<string, unknown>;
+  const given = path === undefined ? {} : readSpecFile(path);
+  const merged = mergeSpec(defaultSpec(), given) as Record<string, unknown>;
+  if (overrides.learningRate === undefined) fillOptimizerDefaults(given, merged);
   applyOverrides(merged, overrides);
   const specPlugins = Array.isArray(merged['plugins']) ? (merged['plugins'] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
   if (options.besideModel === true && path !== undefined) checkTrusted(absolutePlugins(specPlugins, baseDir), args, io, path);

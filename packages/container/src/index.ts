@@ -40,7 +40,7 @@ export { loadPlugin, isPathSpecifier, PluginError, PLUGIN_EXPORT, type LoadedPlu
 export { BoltzmannContainer, createContainer, type CreateContainerOptions } from './boltzmann-container.js';
 
 export type { RunSpec, ModelSection, TrainingSection, DataSection, BackendSection, OutputSection, MetricSpec, EarlyStoppingSpec } from './spec/types.js';
-export { defaultSpec } from './spec/defaults.js';
+export { defaultSpec, fillOptimizerDefaults } from './spec/defaults.js';
 export { mergeSpec } from './spec/merge.js';
 export { validateSpec, metricName } from './spec/validate.js';
 export { SpecError, type SpecIssue } from './spec/spec-error.js';

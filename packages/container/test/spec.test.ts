@@ -53,6 +53,12 @@ describe('container: run spec', function () {
   });
 
   describe('defaults and merging', function () {
+    it('a spec that picks Adam and names no learning rate gets Adam\'s 0.001 (SGD\'s schedule stays the default otherwise)', function () {
+      expect(validateSpec({ training: { optimizer: { type: 'adam' } } }, container.catalog).training.learningRate).to.equal(0.001);
+      expect(validateSpec({ training: { optimizer: { type: 'adam' }, learningRate: 0.01 } }, container.catalog).training.learningRate).to.equal(0.01);
+      expect(validateSpec({}, container.catalog).training.learningRate).to.deep.equal(defaultSpec().training.learningRate);
+    });
+
     it('validating nothing gives defaultSpec(), a fresh object each time', function () {
       expect(validateSpec(undefined, container.catalog)).to.deep.equal(defaultSpec());
       const a = defaultSpec();

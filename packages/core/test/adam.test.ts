@@ -55,6 +55,13 @@ describe('Adam', function () {
     expect(builtins.optimizers.get('adam')(RBM.create(be, { visible: 2, hidden: 1 }), { type: 'adam', beta2: 0.99 }).spec()).to.deep.include({ beta2: 0.99 });
   });
 
+  it('a trainer with Adam and no learning rate uses Adam\'s own 0.001, not SGD\'s 0.05; SGD keeps 0.05', function () {
+    const model = RBM.create(new ReferenceBackend(), { visible: 3, hidden: 2 });
+    expect(new Trainer(model, { optimizer: { type: 'adam' } }).config.learningRate).to.deep.equal({ type: 'constant', value: 0.001 });
+    expect(new Trainer(model, { optimizer: { type: 'adam' }, learningRate: 0.01 }).config.learningRate).to.deep.equal({ type: 'constant', value: 0.01 });
+    expect(new Trainer(model).config.learningRate).to.deep.equal({ type: 'constant', value: 0.05 });
+  });
+
   it('a run saved with its Adam state and resumed from the file equals the uninterrupted run', async function () {
     const dir = mkdtempSync(join(tmpdir(), 'core-adam-'));
     try {

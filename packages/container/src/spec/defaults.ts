@@ -53,3 +53,19 @@ export function defaultSpec(): RunSpec {
     },
   };
 }
+
+/** Learning rates that fit an optimizer, used when a spec picks it and names no learning rate (the default schedule is SGD's). */
+const OPTIMIZER_LEARNING_RATES: Readonly<Record<string, number>> = { adam: 0.001 };
+
+/**
+ * Gives `merged` (a spec laid over the defaults) the learning rate of its optimizer when the
+ * user's own spec `given` picks that optimizer (Adam: 0.001) but no learning rate: SGD's
+ * default schedule would make Adam's normalised steps far too large.
+ */
+export function fillOptimizerDefaults(given: unknown, merged: Record<string, unknown>): void {
+  const training = (given as { training?: { optimizer?: { type?: unknown }; learningRate?: unknown } } | null)?.training;
+  const rate = typeof training?.optimizer?.type === 'string' ? OPTIMIZER_LEARNING_RATES[training.optimizer.type] : undefined;
+  const target = merged['training'];
+  if (rate === undefined || training?.learningRate !== undefined || typeof target !== 'object' || target === null) return;
+  (target as Record<string, unknown>)['learningRate'] = rate;
+}

@@ -3,7 +3,7 @@ import { PRECISION_CHOICES } from '@boltzmann/tensor';
 import { backendLoadFailures } from '../builtins/backends.js';
 import type { ComponentCatalog } from '../catalog.js';
 import { KIND_LABELS, type ComponentKind } from '../tokens.js';
-import { defaultSpec } from './defaults.js';
+import { defaultSpec, fillOptimizerDefaults } from './defaults.js';
 import { isPlainObject, mergeSpec } from './merge.js';
 import { SpecError, type SpecIssue } from './spec-error.js';
 import type { MetricSpec, RunSpec } from './types.js';
@@ -104,6 +104,7 @@ export function validateSpec(input: unknown, catalog: ComponentCatalog, options:
   }
   const issues = new IssueList();
   const spec = merged as Record<string, unknown>;
+  if (typeof spec === 'object' && spec !== null) fillOptimizerDefaults(input, spec);
   issues.object(spec, '(root)', TOP_KEYS);
 
   if (!Array.isArray(spec['plugins']) || !spec['plugins'].every((p) => typeof p === 'string' && p !== '')) {
