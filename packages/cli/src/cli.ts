@@ -31,7 +31,7 @@ export function mainHelp(): string {
 /**
  * Runs the `boltzmann` command line in-process: parses `argv` (without "node" and the script),
  * runs the command and resolves to its exit code: 0 success, 1 an error the framework names
- * (bad spec, corrupt file, divergence...), 2 a usage error, 130 interrupted. Errors are printed
+ * (bad spec, corrupt file, divergence...), 2 a usage error, 130/143 interrupted (SIGINT/SIGTERM). Errors are printed
  * to `io.stderr`, never thrown.
  */
 export async function runCli(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
