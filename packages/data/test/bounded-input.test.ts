@@ -17,9 +17,8 @@ describe('bounded input: decompression and devices stop at a limit', function ()
     expect(bomb.length).to.be.below(200 * 1024);
     const file = join(dir, 'bomb-images-idx3-ubyte.gz');
     writeFileSync(file, bomb);
-    const before = process.memoryUsage().arrayBuffers;
+    // zlib stops at the declared size + 1 (maxOutputLength): the 64 MB are never produced (the child-process corpus in test/ measures memory).
     expect(() => readIdx(file)).to.throw(FormatError, /bomb-images-idx3-ubyte\.gz: decompresses to more than the 112 bytes its header declares/);
-    expect(process.memoryUsage().arrayBuffers - before).to.be.below(16 * 1024 * 1024);
     // The same file with its true size declared reads.
     writeFileSync(file, gzipSync(Buffer.concat([header, Buffer.alloc(100)])));
     expect(readIdx(file).dims).to.deep.equal([10, 10]);
