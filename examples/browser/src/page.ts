@@ -23,8 +23,8 @@ export interface DemoState {
   /** True while training is paused and the loop is waiting for resume. */
   waiting: boolean;
   failure?: string;
-  /** The model file's text, as the download button saves it. */
-  modelText(): Promise<string>;
+  /** The model file's bytes (binary, FORMAT.md), as the download button saves them. */
+  modelBytes(): Promise<Uint8Array>;
   /** Free energies of the first `n` training digits under the current model. */
   freeEnergies(n: number): Promise<number[]>;
 }
@@ -61,7 +61,7 @@ interface PageGlobals {
   };
   location: { search: string };
   URL: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
-  Blob: new (parts: string[], options: { type: string }) => unknown;
+  Blob: new (parts: Uint8Array[], options: { type: string }) => unknown;
   __demo?: DemoState;
 }
 
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     errors: [],
     done: false,
     waiting: false,
-    modelText: () => encodeModel(rbm, trainer),
+    modelBytes: () => encodeModel(rbm, trainer),
     freeEnergies: async (n) => Array.from(await rbm.freeEnergyOf(data.sliceRows(0, Math.min(n, rows)))),
   };
   page.__demo = state;
@@ -198,8 +198,8 @@ async function main(): Promise<void> {
   const download = el('download');
   download.disabled = false;
   download.addEventListener('click', () => {
-    void state.modelText().then((text) => {
-      const url = page.URL.createObjectURL(new page.Blob([text], { type: 'application/json' }));
+    void state.modelBytes().then((bytes) => {
+      const url = page.URL.createObjectURL(new page.Blob([bytes], { type: 'application/octet-stream' }));
       const a = page.document.createElement('a');
       a.href = url;
       a.download = 'rbm-digits.json';
@@ -238,6 +238,6 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
-  page.__demo = { ...(page.__demo ?? { backend: '', epochs: 0, errors: [], waiting: false, modelText: async () => '', freeEnergies: async () => [] }), done: true, failure: message };
+  page.__demo = { ...(page.__demo ?? { backend: '', epochs: 0, errors: [], waiting: false, modelBytes: async () => new Uint8Array(0), freeEnergies: async () => [] }), done: true, failure: message };
   el('status').textContent = `failed: ${message}`;
 });

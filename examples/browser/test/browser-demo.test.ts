@@ -84,11 +84,11 @@ describe('examples/browser: an RBM trained in headless Chromium', function () {
 
     const [download] = await Promise.all([p.waitForEvent('download'), p.click('#download')]);
     expect(download.suggestedFilename()).to.equal('rbm-digits.json');
-    const text = readFileSync((await download.path())!, 'utf8');
+    const bytes = readFileSync((await download.path())!);
     const inPage = await p.evaluate(() => (globalThis as unknown as DemoWindow).__demo!.freeEnergies(40));
 
     const cpu = new CpuBackend({ precision: 'float32' });
-    const { model } = decodeModel(text, cpu, 'the downloaded model');
+    const { model } = decodeModel(bytes, cpu, 'the downloaded model');
     expect(model).to.be.instanceOf(RBM);
     const digits = loadDigits({ split: 'train', count: 40 }).images;
     const inNode = await (model as RBM).freeEnergyOf(digits);
