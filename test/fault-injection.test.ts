@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { CounterRng } from '@boltzmann/tensor';
 
 const BIN = fileURLToPath(new URL('../packages/cli/bin/boltzmann.mjs', import.meta.url));
-const EPOCHS = 30;
+const EPOCHS = 60;
 
 interface Outcome {
   code: number | null;
@@ -22,15 +22,15 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs the CLI; with `kill`, sends that signal `delayMs` after training has started (the "model:" line). */
-function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; delayMs: number }): Promise<Outcome> {
+/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process (so it lands inside training). */
+function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let armed = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (kill && !armed && stderr.includes('model: ')) {
+      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
         armed = true;
         setTimeout(() => child.kill(kill.signal), kill.delayMs);
       }
@@ -80,11 +80,12 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
     let finished = false;
     for (let i = 0; i < 20 && !finished; i++) {
       const signal = signals[i % signals.length]!;
-      const delayMs = Math.floor(rng.uniform() * 700);
+      const afterEpochs = 1 + Math.floor(rng.uniform() * 3);
+      const delayMs = Math.floor(rng.uniform() * 30);
       // Resume from what the last run left: its staged checkpoint (killed), else its committed model (signalled), else start afresh.
       const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
       const args = from === undefined ? ['train', 'spec.json', '--out', 'faults'] : ['train', '--resume', from];
-      const r = await run(dir, args, { signal, delayMs });
+      const r = await run(dir, args, { signal, afterEpochs, delayMs });
       seen[signal as keyof typeof seen] += 1;
       if (r.code === 0) finished = true; // the run ended before the signal came
       else if (r.code === 130 || r.code === 143) {
