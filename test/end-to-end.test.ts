@@ -1,5 +1,5 @@
 /**
- * Cross-package integration: the installed `boltzmann` command run as a real child process
+ * Cross-package integration: the `boltzmann` command (from its sources) run as a real child process
  * (train -> evaluate -> sample on a spec file, and a bad spec), and the same RBM trained on
  * every backend that runs here agreeing with the float64 reference backend.
  */
@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { GpuBackend, modeAvailable } from '@boltzmann/backend-gpu';
@@ -15,11 +16,14 @@ import { RBM, Trainer, exactLogLikelihood, loadModel, saveModel } from '@boltzma
 import { barsAndStripes } from '@boltzmann/data';
 import { Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
 
-const bin = fileURLToPath(new URL('../packages/cli/bin/boltzmann.mjs', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** The command from its sources: tsx with the repository's tsconfig, packages by their source condition. */
+const sourceCommand = ['--conditions=@boltzmann/source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(root, 'packages/cli/src/main.ts')];
 
 /** Runs the command in `cwd` as a user would; returns its exit code and output. */
 function boltzmann(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
+  const r = spawnSync(process.execPath, [...sourceCommand, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

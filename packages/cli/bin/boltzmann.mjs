@@ -1,9 +1,4 @@
 #!/usr/bin/env node
-// The installed `boltzmann` command: registers tsx (no build step) and runs the TypeScript entry.
-// tsx reads the workspace's tsconfig.json (decorators for inversify), not the one of the
-// directory the user runs the command from.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
-
-register({ tsconfig: fileURLToPath(new URL('../../../tsconfig.json', import.meta.url)) });
-await import('../src/main.ts');
+// The installed `boltzmann` command: the compiled CLI. Inside the repository, run the sources
+// with `npm start` or `tsx --conditions=@boltzmann/source packages/cli/src/main.ts`.
+import '../dist/main.js';

@@ -9,12 +9,12 @@
  * run later on a queue and which have no synchronous readback.
  */
 import { expect } from 'chai';
-import type { Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../src/backend.js';
-import { roundArrayToBfloat16 } from '../src/bfloat16.js';
-import { ShapeError } from '../src/errors.js';
-import { Matrix } from '../src/matrix.js';
-import { ReferenceBackend } from '../src/reference-backend.js';
-import { CounterRng, rngState } from '../src/rng.js';
+import type { Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../backend.js';
+import { roundArrayToBfloat16 } from '../bfloat16.js';
+import { ShapeError } from '../errors.js';
+import { Matrix } from '../matrix.js';
+import { ReferenceBackend } from '../reference-backend.js';
+import { CounterRng, rngState } from '../rng.js';
 
 /** Options of {@link describeBackendConformance}. */
 export interface ConformanceOptions {
