@@ -1,13 +1,12 @@
 /**
  * gpu.js finds WebGPU through the browser global `navigator.gpu`. Node has none, so in Node it
- * comes from the `webgpu` package (Dawn's node binding), loaded on demand. Dawn keeps the
+ * comes from the `webgpu` package (Dawn's node binding), loaded on demand by the loader that
+ * the package's Node entry registers (dawn-node.ts; browsers never load it). Dawn keeps the
  * process alive while a `navigator.gpu` it created is referenced, so the global is reference
  * counted: installed by the first user, removed (and the shared device destroyed) by the last.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-
-interface DawnBinding {
+/** What Dawn's node binding exports. */
+export interface DawnBinding {
   create(flags: string[]): object;
   globals: Record<string, unknown>;
 }
@@ -23,15 +22,20 @@ let bindingError: string | undefined;
 let users = 0;
 /** What we installed, so release() undoes exactly that. */
 let installed: 'navigator' | 'gpu' | undefined;
+let dawnLoader: (() => DawnBinding) | undefined;
+
+/** Registers how to load Dawn where the environment has no `navigator.gpu` (the Node entry does). */
+export function provideDawnLoader(loader: () => DawnBinding): void {
+  dawnLoader = loader;
+}
 
 /** Loads Dawn's node binding once; the reason it failed otherwise. */
 function loadDawn(): DawnBinding | string {
   if (binding) return binding;
   if (bindingError !== undefined) return bindingError;
+  if (dawnLoader === undefined) return 'this environment has no WebGPU (navigator.gpu)';
   try {
-    const require = createRequire(import.meta.url);
-    const root = dirname(require.resolve('webgpu/package.json'));
-    binding = require(join(root, 'dist', `${process.platform}-${process.arch}.dawn.node`)) as DawnBinding;
+    binding = dawnLoader();
     return binding;
   } catch (e) {
     bindingError = `the "webgpu" package (Dawn) does not load: ${(e as Error).message.split('\n')[0]}`;

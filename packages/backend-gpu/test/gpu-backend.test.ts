@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CounterRng, InvalidValueError, Matrix, ReferenceBackend, ShapeError, createBackend, listBackends, nextKey, rngState, uniformAt, type Backend } from '@boltzmann/tensor';
 import { describeBackendConformance, expectClose } from '@boltzmann/tensor/testing';
-import { AUTO_ORDER, GpuBackend, probeGpuModes, type GpuMode, type ModeProbe } from '../src/index.js';
+import { AUTO_ORDER, GpuBackend, probeGpuModes, type GpuMode, type ModeProbe } from '../src/node.js';
 import { GpuBackend as GpuBackendWithHarness } from '../src/gpu-backend.js';
 import { describeAsyncChecks } from './async-checks.js';
 import { FakeDevice } from './fake-device.js';

@@ -164,7 +164,6 @@ export {
 export { monitorSupport, checkMonitorable, resolveMonitor, type MonitorSupport, type MonitoredMetric, type MonitorChoice, type ResolvedMonitor } from './training/monitoring.js';
 
 // serialization
-export { saveModel, loadModel, loadRBM } from './serialization/model-file.js';
 export {
   encodeModel,
   decodeModel,
@@ -180,7 +179,6 @@ export {
 } from './serialization/model-codec.js';
 export { MODEL_MAGIC, MODEL_HEADER_LIMIT, type ModelHeader, type ArrayEntry } from './serialization/model-format.js';
 export { encodeArray, decodeArray, crc32, type EncodedArray } from './serialization/array-codec.js';
-export { isRawRBMDescription, loadRawRBM, saveRawRBM, RAW_RBM_FORMAT, RAW_RBM_VERSION, type RawArray, type RawRBMDescription } from './serialization/raw-arrays.js';
 
 // general Boltzmann machines (lateral weights, Glauber and parallel dynamics, wake/dream learning)
 export { QuadraticEnergy, checkSymmetricZeroDiagonal, type UnitValues, type QuadraticEnergyOptions } from './models/quadratic-energy.js';

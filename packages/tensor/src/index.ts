@@ -10,4 +10,3 @@ export * from './rng.js';
 export * from './backend.js';
 export * from './reference-backend.js';
 export * from './backend-registry.js';
-export * from './atomic-file.js';
