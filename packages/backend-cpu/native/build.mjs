@@ -2,7 +2,8 @@
 /**
  * Builds the native matrix-product addon into native/build/boltzmann_gemm.node with the system
  * C++ compiler (g++ or $CXX) and the Node-API headers that ship with Node. Run by the root
- * package's postinstall; safe to run by hand (`node packages/backend-cpu/native/build.mjs`).
+ * package's postinstall, by prebuild.mjs when the package is packed, and by install.mjs where
+ * no prebuilt binary fits; safe to run by hand (`node packages/backend-cpu/native/build.mjs`).
  *
  * It never fails the install: without a compiler or headers, or when the build or its smoke
  * test fails, it prints a warning and exits 0, and the CPU backend falls back to WebAssembly or
@@ -142,7 +143,9 @@ async function main() {
   }
   // Link beside the target and rename, so a process loading the addon never sees half a file.
   const partial = `${target}.${process.pid}.tmp`;
-  const link = spawnSync(compiler, ['-shared', '-pthread', '-o', partial, ...objects], { encoding: 'utf8' });
+  // libstdc++ linked statically on Linux, so the binary (also shipped prebuilt, see prebuild.mjs) needs only glibc.
+  const staticRuntime = process.platform === 'linux' && compilerAccepts(compiler, ['-static-libstdc++', '-static-libgcc']) ? ['-static-libstdc++', '-static-libgcc'] : [];
+  const link = spawnSync(compiler, ['-shared', '-pthread', ...staticRuntime, '-o', partial, ...objects], { encoding: 'utf8' });
   if (link.status !== 0) giveUp(`linking failed: ${(link.stderr || '').trim().split('\n').slice(0, 8).join('\n')}`);
   const smoke = smokeTest(partial);
   if (smoke.status !== 0) {

@@ -4,20 +4,22 @@
  */
 import { InvalidValueError, type FloatArray, type Precision } from '@boltzmann/tensor';
 import type { Gemm } from './gemm.js';
-import { bfloat16Hardware, nativeBf16Gemm, nativeGemm } from './gemm-native.js';
+import { bfloat16Hardware, nativeBf16Gemm, nativeGemm, nativeGemmUnavailableReason } from './gemm-native.js';
 import { TsGemm } from './gemm-ts.js';
-import { wasmGemm } from './gemm-wasm.js';
+import { wasmGemm, wasmGemmUnavailableReason } from './gemm-wasm.js';
 
 /** One way to get a Gemm; `create` returns undefined where it cannot run (no build, no SIMD...). */
 export interface GemmCandidate {
   readonly name: string;
   create(): Gemm | undefined;
+  /** Why `create` returns undefined here ('' when it does not); `boltzmann info` prints it. */
+  unavailableReason?(): string;
 }
 
 /** Fastest first. A native or WebAssembly kernel is added here with one line. */
 export const gemmCandidates: readonly GemmCandidate[] = [
-  { name: 'native', create: () => nativeGemm() },
-  { name: 'wasm-simd', create: () => wasmGemm() },
+  { name: 'native', create: () => nativeGemm(), unavailableReason: nativeGemmUnavailableReason },
+  { name: 'wasm-simd', create: () => wasmGemm(), unavailableReason: wasmGemmUnavailableReason },
   { name: 'ts-blocked', create: () => new TsGemm() },
 ];
 

@@ -46,3 +46,9 @@ registerBackend({
   available: () => true,
   create: (options) => new CpuBackend({ precision: options?.precision }),
 });
+/**
+ * What the CPU backend runs here and why (`boltzmann info` prints it): the native addon's
+ * origin (prebuilt in the package or compiled on this machine), micro-kernels, SIMD level and
+ * threads, and per kind of kernel the one picked and the faster ones passed over, with reasons.
+ */
+export { describeCpuKernels, type CpuKernelReport, type KernelChoice, type NativeAddonReport } from './kernel-report.js';

@@ -1,8 +1,12 @@
 /**
- * Loads the native addon (packages/backend-cpu/native, built by native/build.mjs at install
- * time) once per thread. Where it was not built or cannot load, `nativeAddon()` is null and
- * `nativeAddonUnavailableReason()` says why.
+ * Loads the native addon once per thread, from the first of these that loads (the
+ * node-gyp-build convention): native/build/boltzmann_gemm.node, compiled on this machine by
+ * native/build.mjs (the repository's install, or the package's install script where no
+ * prebuilt binary fits), then prebuilds/<platform>-<arch>/boltzmann_gemm.node, shipped in the
+ * npm package. Where none loads, `nativeAddon()` is null and `nativeAddonUnavailableReason()`
+ * says why.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -25,11 +29,14 @@ export interface NativeAddon {
   square(set: number, src: Float32Array, dst: Float32Array, n: number): void;
 }
 
-/** Where native/build.mjs puts the addon. */
+/** Where native/build.mjs puts the addon it compiles. */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../native/build/boltzmann_gemm.node', import.meta.url));
+/** Where the npm package carries the addon prebuilt for this platform (native/prebuild.mjs puts it there at pack time). */
+export const PREBUILT_ADDON_PATH = fileURLToPath(new URL(`../prebuilds/${process.platform}-${process.arch}/boltzmann_gemm.node`, import.meta.url));
 
 let loaded: NativeAddon | null | undefined;
 let loadError = '';
+let loadedFrom = '';
 
 /** The addon, loaded once; null when it is not built, fails to load, or BOLTZMANN_NATIVE=0. */
 export function nativeAddon(): NativeAddon | null {
@@ -39,18 +46,33 @@ export function nativeAddon(): NativeAddon | null {
     loadError = 'disabled by BOLTZMANN_NATIVE=0';
     return loaded;
   }
-  try {
-    const candidate = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as Partial<NativeAddon>;
-    const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
-    if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
-      loadError = `${NATIVE_ADDON_PATH} is out of date (it lacks part of the expected interface); rebuild it with "node packages/backend-cpu/native/build.mjs --force"`;
-    } else {
+  const failures: string[] = [];
+  for (const file of [NATIVE_ADDON_PATH, PREBUILT_ADDON_PATH]) {
+    if (!existsSync(file)) continue;
+    try {
+      const candidate = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
+      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+      if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
+        failures.push(`${file} is out of date (it lacks part of the expected interface); rebuild it with "node native/build.mjs --force" in the backend-cpu package`);
+        continue;
+      }
       loaded = candidate as NativeAddon;
+      loadedFrom = file;
+      return loaded;
+    } catch (error) {
+      failures.push(`${file} could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
     }
-  } catch (error) {
-    loadError = `${NATIVE_ADDON_PATH} could not be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); build it with "node packages/backend-cpu/native/build.mjs"`;
   }
+  loadError =
+    failures.length > 0
+      ? `${failures.join('; ')}; build it with "node native/build.mjs" in the backend-cpu package`
+      : `no native addon for ${process.platform}-${process.arch}: no prebuilt binary in the package and none compiled (native/build.mjs needs a C++ compiler and the Node.js headers)`;
   return loaded;
+}
+
+/** The file the addon was loaded from ('' when it did not load). */
+export function nativeAddonFile(): string {
+  return nativeAddon() === null ? '' : loadedFrom;
 }
 
 /** Why `nativeAddon()` is null ('' when it loaded). */

@@ -3,6 +3,7 @@ import { UsageError, commandHelp, parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { convertCommand } from './commands/convert.js';
+import { infoCommand } from './commands/info.js';
 import { logzCommand } from './commands/logz.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
@@ -10,7 +11,7 @@ import { transformCommand } from './commands/transform.js';
 import { processIO, type CliIO } from './io.js';
 
 /** Every subcommand, in the order the help lists them. */
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand, convertCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand, convertCommand, infoCommand];
 
 /** `boltzmann --help`. */
 export function mainHelp(): string {

@@ -13,6 +13,7 @@ import {
   type DataSourceSpec,
   type RunSpec,
 } from '@boltzmann/container';
+import { CpuBackend, nativeGemmUnavailableReason } from '@boltzmann/backend-cpu';
 import { BernoulliLayer, RBM, isRawRBMDescription, loadModel, loadRawRBM, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
 import { InvalidValueError, Matrix, PRECISION_CHOICES, type Backend, type PrecisionChoice } from '@boltzmann/tensor';
 import type { OptionDef, ParsedArgs } from './args.js';
@@ -251,6 +252,19 @@ function concatRows(a: Matrix, b: Matrix): Matrix {
   return new Matrix(a.rows + b.rows, a.cols, all);
 }
 
+let fallbackNoted = false;
+
+/**
+ * One line on stderr, once per process, when a float32 CPU backend runs without the native
+ * matrix product (the WebAssembly or TypeScript one is several times slower), with the reason.
+ */
+export function noteNativeFallback(backend: Backend, io: CliIO): void {
+  if (fallbackNoted || !(backend instanceof CpuBackend) || backend.precision !== 'float32' || backend.gemm.name.startsWith('native-')) return;
+  fallbackNoted = true;
+  const why = nativeGemmUnavailableReason() || 'the native kernel was not selected';
+  io.stderr.write(`boltzmann: note: the CPU backend is not using its native kernel (${why}); it runs ${backend.gemm.name}, several times slower; "boltzmann info" says more\n`);
+}
+
 /** A saved model loaded onto the spec's (or --backend's) backend; its training state is freed. */
 export interface OpenedModel {
   readonly model: EnergyModel;
@@ -265,6 +279,7 @@ export function openModel(file: string, prepared: PreparedSpec, io: CliIO): Open
   let backend: Backend | undefined;
   try {
     backend = container.catalog.factory('backend', spec.backend.name)({ precision: spec.backend.precision });
+    noteNativeFallback(backend, io);
     const path = resolve(io.cwd, file);
     // Either format: the native model file, or a raw RBM description (INTEROP.md) from another program.
     const loaded = isRawRBMDescription(path) ? { model: loadRawRBM(path, backend), trainer: undefined } : loadModel(path, backend, { components: container.components });

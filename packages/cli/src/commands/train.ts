@@ -6,7 +6,7 @@ import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent,
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeBackend, describeModel, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
+import { Options, describeBackend, describeModel, noteNativeFallback, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
 import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
@@ -146,6 +146,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
   if (run.resumed && !existsSync(jsonl) && existsSync(previousLog)) copyFileSync(previousLog, jsonl);
   const earlier = previousReports(jsonl, run.trainer.epoch).map((r) => epochRecord(r));
 
+  noteNativeFallback(run.backend, io);
   say(`model: ${describeModel(run.model)}; backend ${describeBackend(run.backend)}`);
   say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
   if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
