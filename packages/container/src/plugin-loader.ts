@@ -84,17 +84,21 @@ function entryOfPath(path: string, specifier: string): string {
   throw new PluginError(`plugin "${specifier}": directory ${path} has no entry (no package.json "exports"/"main", no src/index.ts, index.ts or index.js)`);
 }
 
-/** The "." entry of a package.json "exports" field (a string, or an object with import/default). */
+/**
+ * The "." entry of a package.json "exports" field: a string, or conditions (nested ones too,
+ * e.g. `{ "import": { "types": ..., "default": ... } }`) of which import, node or default is taken.
+ */
 function exportsEntry(exports: unknown): string | undefined {
-  if (typeof exports === 'string') return exports;
-  if (typeof exports !== 'object' || exports === null) return undefined;
-  const root = (exports as Record<string, unknown>)['.'] ?? exports;
-  if (typeof root === 'string') return root;
-  if (typeof root === 'object' && root !== null) {
-    for (const condition of ['import', 'node', 'default']) {
-      const e = (root as Record<string, unknown>)[condition];
-      if (typeof e === 'string') return e;
-    }
+  if (typeof exports !== 'object' || exports === null) return conditionTarget(exports);
+  return conditionTarget((exports as Record<string, unknown>)['.'] ?? exports);
+}
+
+function conditionTarget(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  if (typeof target !== 'object' || target === null) return undefined;
+  for (const condition of ['import', 'node', 'default']) {
+    const entry = conditionTarget((target as Record<string, unknown>)[condition]);
+    if (entry !== undefined) return entry;
   }
   return undefined;
 }
