@@ -75,14 +75,14 @@ for (const p of selected) {
   const stamp = path.join(stampDir, `${p.name.replace('/', '+')}.sha256`);
   const dist = path.join(p.dir, 'dist');
   const rel = path.relative(ROOT, p.dir);
+  const license = path.join(ROOT, 'LICENSE');
+  if (existsSync(license)) copyFileSync(license, path.join(p.dir, 'LICENSE'));
   if (!force && existsSync(dist) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) continue;
   rmSync(dist, { recursive: true, force: true });
   rmSync(stamp, { force: true });
   const started = Date.now();
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(p.dir, 'tsconfig.build.json')], { cwd: p.dir, stdio: 'inherit' });
   if (r.status !== 0) fail(`tsc failed for ${rel} (exit ${r.status})`);
-  const license = path.join(ROOT, 'LICENSE');
-  if (existsSync(license)) copyFileSync(license, path.join(p.dir, 'LICENSE'));
   mkdirSync(stampDir, { recursive: true });
   writeFileSync(stamp, hash);
   console.log(`built ${rel}/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
