@@ -10,7 +10,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { expect } from 'chai';
 import { ROOT, workspacePackages } from '../scripts/workspaces.mjs';
 
@@ -44,6 +44,63 @@ function pathWithoutCompiler(dir: string): string {
   symlinkSync(join(dirname(npmCli), 'npx-cli.js'), join(bin, 'npx'));
   symlinkSync('/bin/sh', join(bin, 'sh'));
   return bin;
+}
+
+interface LockEntry {
+  version?: string;
+  resolved?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/**
+ * A package-lock.json for a project that depends on the given tarballs: the tarballs as file
+ * dependencies, and every registry package they need copied from the repository's own lock
+ * (same versions, same integrity). npm then installs from its cache by integrity alone, with
+ * no registry request: `npm install` of the repository fetched the tarballs but no package
+ * metadata, so resolving version ranges afresh would need the network.
+ */
+function lockFromRepository(tarballs: ReadonlyMap<string, string>, from: string): object {
+  const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const manifests = new Map(workspacePackages().map((p) => [p.name, p.manifest as LockEntry]));
+  const packages: Record<string, LockEntry> = {};
+  const rel = (file: string) => `file:${relative(from, file)}`;
+  packages[''] = { name: 'packaging-check', dependencies: Object.fromEntries([...tarballs].map(([name, file]) => [name, rel(file)])) };
+  const pending: [string, string][] = [];
+  const needs = (at: string, e: LockEntry) => {
+    for (const dep of Object.keys({ ...e.dependencies, ...e.optionalDependencies, ...e.peerDependencies })) if (!tarballs.has(dep)) pending.push([at, dep]);
+  };
+  for (const [name, file] of tarballs) {
+    const m = manifests.get(name)!;
+    const entry: LockEntry = { version: m.version, resolved: rel(file) };
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bin'] as const) if (m[field]) entry[field] = m[field];
+    const scripts = (m['scripts'] as Record<string, string> | undefined) ?? {};
+    if (['preinstall', 'install', 'postinstall'].some((s) => s in scripts)) entry['hasInstallScript'] = true;
+    packages[`node_modules/${name}`] = entry;
+    needs(`node_modules/${name}`, entry);
+  }
+  while (pending.length > 0) {
+    const [at, dep] = pending.pop()!;
+    // Node's lookup: the nearest node_modules folder up from the dependent that holds it.
+    let key: string | undefined;
+    for (let dir = at; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir === '' ? '' : `${dir}/`}node_modules/${dep}`;
+      if (repoLock.packages[candidate] && !repoLock.packages[candidate]!['link']) {
+        key = candidate;
+        break;
+      }
+      if (dir === '') break;
+    }
+    if (key === undefined) {
+      throw new Error(`${dep} (needed by ${at}) is not in the repository's package-lock.json`);
+    }
+    if (packages[key]) continue;
+    packages[key] = repoLock.packages[key]!;
+    needs(key, packages[key]!);
+  }
+  return { name: 'packaging-check', lockfileVersion: 3, requires: true, packages };
 }
 
 const APP = `// Plain JavaScript against the installed packages: no tsx, no tsconfig.
@@ -134,8 +191,9 @@ describe('packaging: the packages installed from their tarballs, outside the rep
 
     app = join(work, 'app');
     mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packaging-check', private: true, type: 'module' }));
-    expectSuccess(npm(app, ['install', '--offline', ...tarballs.values()]), 'npm install --offline of the tarballs');
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packaging-check', private: true, type: 'module', dependencies: Object.fromEntries([...tarballs].map(([n, f]) => [n, `file:${relative(app, f)}`])) }));
+    writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lockFromRepository(tarballs, app), null, 2));
+    expectSuccess(npm(app, ['install', '--offline']), 'npm install --offline of the tarballs');
   });
 
   after(function () {
@@ -226,13 +284,16 @@ describe('packaging: the packages installed from their tarballs, outside the rep
   it('backend-cpu installed on its own, with no C++ compiler on PATH, runs the prebuilt native kernel', function () {
     const alone = join(work, 'cpu-alone');
     mkdirSync(alone);
-    writeFileSync(join(alone, 'package.json'), JSON.stringify({ name: 'cpu-alone', private: true, type: 'module' }));
+    const deps = new Map(['@boltzmann/tensor', '@boltzmann/backend-cpu'].map((n) => [n, tarballs.get(n)!]));
+    // The install script is allowed to run, so a compile would be attempted if the prebuilt binary did not fit.
+    const allowScripts = { '@boltzmann/backend-cpu': true };
+    writeFileSync(join(alone, 'package.json'), JSON.stringify({ name: 'packaging-check', private: true, type: 'module', allowScripts, dependencies: Object.fromEntries([...deps].map(([n, f]) => [n, `file:${relative(alone, f)}`])) }));
+    writeFileSync(join(alone, 'package-lock.json'), JSON.stringify(lockFromRepository(deps, alone), null, 2));
     const bin = pathWithoutCompiler(work);
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin };
     delete env['CXX'];
     expect(run('sh', ['-c', 'command -v g++ c++ cc gcc clang || true'], { env }).stdout.trim()).to.equal('');
-    // The install script is allowed to run, so a compile would be attempted if the prebuilt binary did not fit.
-    const installed = npm(alone, ['install', '--offline', '--allow-scripts=@boltzmann/backend-cpu', tarballs.get('@boltzmann/tensor')!, tarballs.get('@boltzmann/backend-cpu')!], env);
+    const installed = npm(alone, ['install', '--offline'], env);
     expectSuccess(installed, 'npm install of tensor and backend-cpu');
     expect(installed.stdout + installed.stderr).not.to.match(/not built|WARNING/);
     const pkg = join(alone, 'node_modules', '@boltzmann', 'backend-cpu');
