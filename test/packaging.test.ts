@@ -75,7 +75,7 @@ function lockFromRepository(tarballs: ReadonlyMap<string, string>, from: string)
   for (const [name, file] of tarballs) {
     const m = manifests.get(name)!;
     const entry: LockEntry = { version: m.version, resolved: rel(file) };
-    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bin'] as const) if (m[field]) entry[field] = m[field];
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bin'] as const) if (m[field]) (entry as Record<string, unknown>)[field] = m[field];
     const scripts = (m['scripts'] as Record<string, string> | undefined) ?? {};
     if (['preinstall', 'install', 'postinstall'].some((s) => s in scripts)) entry['hasInstallScript'] = true;
     packages[`node_modules/${name}`] = entry;
