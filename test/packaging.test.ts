@@ -97,7 +97,9 @@ function lockFromRepository(tarballs: ReadonlyMap<string, string>, from: string)
       throw new Error(`${dep} (needed by ${at}) is not in the repository's package-lock.json`);
     }
     if (packages[key]) continue;
-    packages[key] = repoLock.packages[key]!;
+    // The repository's dev / devOptional flags describe its own tree, not this one.
+    const { dev: _dev, devOptional: _devOptional, ...entry } = repoLock.packages[key]!;
+    packages[key] = entry;
     needs(key, packages[key]!);
   }
   return { name: 'packaging-check', lockfileVersion: 3, requires: true, packages };
