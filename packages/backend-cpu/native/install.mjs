@@ -22,5 +22,9 @@ function prebuiltLoads() {
   return spawnSync(process.execPath, ['-e', script], { stdio: 'ignore' }).status === 0;
 }
 
-// build.mjs reports its own failures as warnings and exits 0: the install goes on either way.
-if (!prebuiltLoads()) spawnSync(process.execPath, [path.join(here, 'build.mjs'), '--quiet'], { stdio: 'inherit' });
+if (prebuiltLoads()) {
+  console.log(`boltzmann native gemm: the prebuilt addon for ${process.platform}-${process.arch} loads here; nothing to compile`);
+} else {
+  // build.mjs reports its own failures as warnings and exits 0: the install goes on either way.
+  spawnSync(process.execPath, [path.join(here, 'build.mjs'), '--quiet'], { stdio: 'inherit' });
+}
