@@ -252,15 +252,13 @@ function concatRows(a: Matrix, b: Matrix): Matrix {
   return new Matrix(a.rows + b.rows, a.cols, all);
 }
 
-let fallbackNoted = false;
-
 /**
- * One line on stderr, once per process, when a float32 CPU backend runs without the native
- * matrix product (the WebAssembly or TypeScript one is several times slower), with the reason.
+ * One line on stderr when a float32 CPU backend runs without the native matrix product (the
+ * WebAssembly or TypeScript one is several times slower), with the reason. Each command calls
+ * it once, for the backend its model runs on.
  */
 export function noteNativeFallback(backend: Backend, io: CliIO): void {
-  if (fallbackNoted || !(backend instanceof CpuBackend) || backend.precision !== 'float32' || backend.gemm.name.startsWith('native-')) return;
-  fallbackNoted = true;
+  if (!(backend instanceof CpuBackend) || backend.precision !== 'float32' || backend.gemm.name.startsWith('native-')) return;
   const why = nativeGemmUnavailableReason() || 'the native kernel was not selected';
   io.stderr.write(`boltzmann: note: the CPU backend is not using its native kernel (${why}); it runs ${backend.gemm.name}, several times slower; "boltzmann info" says more\n`);
 }

@@ -10,7 +10,7 @@ describe('cli: --help', function () {
     const m = memoryIO('/');
     expect(await runCli(['--help'], m.io)).to.equal(0);
     expect(m.stdout()).to.match(/^Usage: boltzmann <command>/);
-    for (const name of ['train', 'evaluate', 'sample', 'transform', 'logz', 'convert']) expect(m.stdout()).to.match(new RegExp(`\\n  ${name} +\\S`));
+    for (const name of ['train', 'evaluate', 'sample', 'transform', 'logz', 'convert', 'info']) expect(m.stdout()).to.match(new RegExp(`\\n  ${name} +\\S`));
   });
 
   for (const command of COMMANDS) {
