@@ -5,6 +5,7 @@
  * prints this; a new kind of kernel (another precision, another op) is one more `KernelChoice`.
  */
 import type { Precision } from '@boltzmann/tensor';
+import { bfloat16Hardware } from './gemm-native.js';
 import { gemmCandidates, probeArray } from './gemm-select.js';
 import { nativeAddon, nativeAddonFile, nativeAddonUnavailableReason, PREBUILT_ADDON_PATH } from './native-addon.js';
 
@@ -28,6 +29,8 @@ export interface NativeAddonReport {
   readonly reason?: string;
   /** Matrix-product micro-kernels this processor runs, fastest first. */
   readonly gemmKernels: readonly string[];
+  /** bfloat16-mixed product kernels, hardware first, then the portable emulation. */
+  readonly bf16Kernels: readonly string[];
   /** Element-wise kernel sets this processor runs, fastest first. */
   readonly elementwiseSets: readonly string[];
   /** Threads one product may use. */
@@ -58,6 +61,14 @@ function gemmChoice(precision: Precision): KernelChoice {
   return { role: `matrix product, ${precision}`, chosen: 'none', passedOver };
 }
 
+/** The bfloat16-mixed product: the hardware kernel, or none (it never falls back silently). */
+function bfloat16Choice(): KernelChoice {
+  const hardware = bfloat16Hardware();
+  return 'kernel' in hardware
+    ? { role: 'matrix product, bfloat16-mixed', chosen: `native-${hardware.kernel}`, passedOver: [] }
+    : { role: 'matrix product, bfloat16-mixed', chosen: 'none', passedOver: [{ name: 'native bfloat16', reason: hardware.why }] };
+}
+
 function elementwiseChoice(): KernelChoice {
   const sets = nativeAddon()?.elementwise ?? [];
   const chosen = sets[0];
@@ -72,9 +83,9 @@ export function describeCpuKernels(): CpuKernelReport {
   const file = nativeAddonFile();
   const native: NativeAddonReport =
     addon === null
-      ? { loaded: false, reason: nativeAddonUnavailableReason(), gemmKernels: [], elementwiseSets: [], threads: 0 }
-      : { loaded: true, origin: file === PREBUILT_ADDON_PATH ? 'prebuilt' : 'compiled', file, gemmKernels: addon.kernels, elementwiseSets: addon.elementwise, threads: addon.maxThreads };
-  const choices = [gemmChoice('float32'), gemmChoice('float64'), elementwiseChoice()];
+      ? { loaded: false, reason: nativeAddonUnavailableReason(), gemmKernels: [], bf16Kernels: [], elementwiseSets: [], threads: 0 }
+      : { loaded: true, origin: file === PREBUILT_ADDON_PATH ? 'prebuilt' : 'compiled', file, gemmKernels: addon.kernels, bf16Kernels: addon.bf16Kernels, elementwiseSets: addon.elementwise, threads: addon.maxThreads };
+  const choices = [gemmChoice('float32'), gemmChoice('float64'), elementwiseChoice(), bfloat16Choice()];
   const f32 = choices[0]!.chosen;
   const simd = f32.startsWith('native-') ? (/avx512|avx2/.exec(f32)?.[0] ?? 'none') : f32.startsWith('wasm-simd') ? 'wasm-simd128' : 'none';
   return { native, simd, choices };

@@ -1,7 +1,7 @@
 /** `boltzmann info` against what the CPU backend really picks here, and the fallback notice. */
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { CpuBackend, TsGemm, gemmCandidates, nativeGemm, nativeGemmUnavailableReason } from '@boltzmann/backend-cpu';
+import { CpuBackend, TsGemm, bfloat16Hardware, gemmCandidates, nativeGemm, nativeGemmUnavailableReason } from '@boltzmann/backend-cpu';
 import { runCli, type InfoReport } from '@boltzmann/cli';
 import { noteNativeFallback } from '../src/common.js';
 import { memoryIO } from './helpers.js';
@@ -37,6 +37,9 @@ describe('cli: info', function () {
     expect(f64!.passedOver).to.have.length(ahead.length);
     for (const p of f64!.passedOver) expect(p.reason, p.name).to.be.a('string').and.not.equal('');
     expect(elementwise!.role).to.equal('sigmoid and axpby, float32');
+    const bf16 = report.cpu.choices[3]!;
+    const hardware = bfloat16Hardware();
+    expect(bf16).to.deep.include({ role: 'matrix product, bfloat16-mixed', chosen: 'kernel' in hardware ? `native-${hardware.kernel}` : 'none' });
     expect(text).to.include(`matrix product, float32: ${f32!.chosen}`);
   });
 

@@ -81,6 +81,7 @@ export function formatInfo(r: InfoReport): string {
   lines.push(n.loaded ? `  native addon: ${n.origin}, ${n.file}` : `  native addon: not loaded: ${n.reason}`);
   if (n.loaded) {
     lines.push(`  native matrix-product kernels (fastest first): ${n.gemmKernels.join(', ')}`);
+    lines.push(`  native bfloat16-mixed kernels: ${n.bf16Kernels.join(', ')}`);
     lines.push(`  native element-wise kernels: ${n.elementwiseSets.join(', ')}`);
     lines.push(`  threads: ${n.threads}`);
   }
