@@ -7,7 +7,7 @@
 import type { Precision } from '@boltzmann/tensor';
 import { bfloat16Hardware } from './gemm-native.js';
 import { gemmCandidates, probeArray } from './gemm-select.js';
-import { nativeAddon, nativeAddonFile, nativeAddonUnavailableReason, PREBUILT_ADDON_PATH } from './native-addon.js';
+import { nativeAddon, nativeAddonFile, nativeAddonUnavailableReason, prebuiltAddonPath } from './native-addon.js';
 
 /** One kind of kernel: the one in use and the faster ones not taken. */
 export interface KernelChoice {
@@ -84,7 +84,7 @@ export function describeCpuKernels(): CpuKernelReport {
   const native: NativeAddonReport =
     addon === null
       ? { loaded: false, reason: nativeAddonUnavailableReason(), gemmKernels: [], bf16Kernels: [], elementwiseSets: [], threads: 0 }
-      : { loaded: true, origin: file === PREBUILT_ADDON_PATH ? 'prebuilt' : 'compiled', file, gemmKernels: addon.kernels, bf16Kernels: addon.bf16Kernels, elementwiseSets: addon.elementwise, threads: addon.maxThreads };
+      : { loaded: true, origin: file === prebuiltAddonPath() ? 'prebuilt' : 'compiled', file, gemmKernels: addon.kernels, bf16Kernels: addon.bf16Kernels, elementwiseSets: addon.elementwise, threads: addon.maxThreads };
   const choices = [gemmChoice('float32'), gemmChoice('float64'), elementwiseChoice(), bfloat16Choice()];
   const f32 = choices[0]!.chosen;
   const simd = f32.startsWith('native-') ? (/avx512|avx2/.exec(f32)?.[0] ?? 'none') : f32.startsWith('wasm-simd') ? 'wasm-simd128' : 'none';

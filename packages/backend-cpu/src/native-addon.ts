@@ -31,8 +31,14 @@ export interface NativeAddon {
 
 /** Where native/build.mjs puts the addon it compiles. */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../native/build/boltzmann_gemm.node', import.meta.url));
-/** Where the npm package carries the addon prebuilt for this platform (native/prebuild.mjs puts it there at pack time). */
-export const PREBUILT_ADDON_PATH = fileURLToPath(new URL(`../prebuilds/${process.platform}-${process.arch}/boltzmann_gemm.node`, import.meta.url));
+/**
+ * Where the npm package carries the addon prebuilt for this platform (native/prebuild.mjs puts
+ * it there at pack time). A function, so importing this module reads no `process` (a page that
+ * bundles the CPU backend has none).
+ */
+export function prebuiltAddonPath(): string {
+  return fileURLToPath(new URL(`../prebuilds/${process.platform}-${process.arch}/boltzmann_gemm.node`, import.meta.url));
+}
 
 let loaded: NativeAddon | null | undefined;
 let loadError = '';
@@ -47,8 +53,14 @@ export function nativeAddon(): NativeAddon | null {
     return loaded;
   }
   const failures: string[] = [];
-  for (const file of [NATIVE_ADDON_PATH, PREBUILT_ADDON_PATH]) {
-    if (!existsSync(file)) continue;
+  let files: string[] = [];
+  try {
+    files = [NATIVE_ADDON_PATH, prebuiltAddonPath()].filter((f) => existsSync(f));
+  } catch (error) {
+    // not Node (a page that bundles the CPU backend): no files, no addon
+    failures.push(`the native addon cannot be looked for here (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+  }
+  for (const file of files) {
     try {
       const candidate = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
       const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
@@ -65,7 +77,7 @@ export function nativeAddon(): NativeAddon | null {
   }
   loadError =
     failures.length > 0
-      ? `${failures.join('; ')}; build it with "node native/build.mjs" in the backend-cpu package`
+      ? `${failures.join('; ')}${files.length > 0 ? '; build it with "node native/build.mjs" in the backend-cpu package' : ''}`
       : `no native addon for ${process.platform}-${process.arch}: no prebuilt binary in the package and none compiled (native/build.mjs needs a C++ compiler and the Node.js headers)`;
   return loaded;
 }
