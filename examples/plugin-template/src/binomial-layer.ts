@@ -14,6 +14,10 @@ const MEAN_BOUND = 1e-3;
 export class BinomialLayer implements UnitLayer {
   static readonly type = 'binomial';
   readonly type = BinomialLayer.type;
+  /** Energy -input . x - log C(n, x): tempering scales the input only, so it may be tempered. */
+  readonly temperable = true;
+  /** The energy is affine in the bias (its only parameter), so AIS may anneal it. */
+  readonly annealable = true;
   readonly name: string;
   readonly size: number;
   /** Copies per unit: the largest count. */

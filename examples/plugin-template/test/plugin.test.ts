@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { ContainerModule } from 'inversify';
 import '@boltzmann/backend-cpu';
 import { Tokens, createContainer, resolveRun, validateSpec, type BoltzmannContainer, type Dataset } from '@boltzmann/container';
-import { buildModel, exactLogPartition, type EnergyModel, type RBM } from '@boltzmann/core';
+import { buildModel, exactLogPartition, type Components, type EnergyModel, type RBM } from '@boltzmann/core';
 import { CounterRng, Matrix, ReferenceBackend, rngState, type Backend } from '@boltzmann/tensor';
 import { BinomialLayer, HiddenEntropyMetric, SmoothL1 } from '../src/index.js';
 
@@ -53,7 +53,7 @@ function logSumExp(xs: number[]): number {
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
 }
 
-function binomialRBM(backend: Backend, p: Host, trials: number): EnergyModel {
+function binomialRBM(backend: Backend, p: Host, trials: number, components: Components): EnergyModel {
   const model = buildModel(backend, {
     kind: 'rbm',
     layers: [
@@ -61,7 +61,7 @@ function binomialRBM(backend: Backend, p: Host, trials: number): EnergyModel {
       { type: 'bernoulli', name: 'hidden', size: p.c.length },
     ],
     connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }],
-  });
+  }, { components });
   const m64 = (rows: number[][]) => new Matrix(rows.length, rows[0]!.length, Float64Array.from(rows.flat()));
   model.setParams({ 'visible.bias': m64([p.b]), 'hidden.bias': m64([p.c]), 'visible-hidden.weights': m64(p.W) });
   return model;
@@ -93,9 +93,6 @@ describe('examples/plugin-template', function () {
   before(async function () {
     container = await createContainer({ plugins: [pluginEntry], modules: [countsModule], optionalBackends: false });
   });
-  after(function () {
-    container.dispose();
-  });
 
   it('binds "binomial", "smooth-l1" and "hiddenEntropy" in the container', function () {
     expect(container.catalog.names('unitType')).to.include('binomial');
@@ -108,7 +105,7 @@ describe('examples/plugin-template', function () {
     for (const [nv, nh, trials] of [[1, 1, 1], [2, 3, 3], [3, 2, 4]] as const) {
       it(`free energy of every visible state and exact log Z: ${nv} binomial(${trials}) x ${nh} bernoulli`, async function () {
         const p = randomHost(nv, nh, nv * 100 + nh * 10 + trials, 1.1);
-        const model = binomialRBM(be, p, trials) as RBM;
+        const model = binomialRBM(be, p, trials, container.components) as RBM;
         const vs = states(nv, trials + 1);
         const hs = states(nh, 2);
         const f = await model.freeEnergyOf(new Matrix(vs.length, nv, Float64Array.from(vs.flat())));
@@ -152,7 +149,7 @@ describe('examples/plugin-template', function () {
   it('smooth-l1 adds the gradient of its penalty (finite differences)', async function () {
     const be = new ReferenceBackend();
     const p = randomHost(3, 4, 11, 0.05);
-    const model = binomialRBM(be, p, 2);
+    const model = binomialRBM(be, p, 2, container.components);
     const reg = new SmoothL1(0.3, 0.02);
     const grads = model.parameters.map((q) => be.zeros(q.tensor.rows, q.tensor.cols));
     reg.addGradient({ model, grads: { tensors: grads, byLayer: [], byConnection: [] } });
@@ -180,7 +177,7 @@ describe('examples/plugin-template', function () {
   it('hiddenEntropy is the mean binary entropy of E[h | v] (float64)', async function () {
     const be = new ReferenceBackend();
     const p = randomHost(3, 2, 5, 1.5);
-    const model = binomialRBM(be, p, 3);
+    const model = binomialRBM(be, p, 3, container.components);
     const metric = new HiddenEntropyMetric(model);
     const rows = [[0, 1, 3], [2, 2, 0], [3, 0, 1], [1, 1, 1], [0, 0, 0]];
     metric.reset();

@@ -36,11 +36,6 @@ export function listBackends(): string[] {
   return [...entries.values()].sort((a, b) => b.priority - a.priority).map((e) => e.name);
 }
 
-/** The registered backends, best first (for reports such as `boltzmann info`). */
-export function backendEntries(): readonly BackendEntry[] {
-  return [...entries.values()].sort((a, b) => b.priority - a.priority);
-}
-
 /**
  * Creates a backend by name; "auto" picks the available one with the highest priority.
  * Unknown names give an error listing what is registered.

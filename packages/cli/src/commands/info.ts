@@ -1,5 +1,4 @@
 import { describeCpuKernels, type CpuKernelReport } from '@boltzmann/backend-cpu';
-import { backendEntries } from '@boltzmann/tensor';
 import { cpus } from 'node:os';
 import type { ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -43,31 +42,27 @@ async function gpuReasons(): Promise<Map<string, string>> {
 /** Gathers the report: the container (with --plugin's) registers every backend it can import. */
 export async function infoReport(args: ParsedArgs, io: CliIO): Promise<InfoReport> {
   const container = await openContainer(args, io, [], 'auto');
-  try {
-    const reasons = await gpuReasons();
-    const registry = new Map(backendEntries().map((e) => [e.name, e]));
-    const backends: BackendInfo[] = container.catalog
-      .all('backend')
-      .filter((b) => b.name !== 'auto')
-      .map((b) => {
-        const entry = registry.get(b.name);
-        const available = entry ? entry.available() : (b.available?.() ?? true);
-        const reason = reasons.get(b.name);
-        return { name: b.name, priority: entry?.priority ?? b.priority ?? 0, available, ...(available || reason === undefined ? {} : { reason }) };
-      })
-      .sort((a, b) => b.priority - a.priority);
-    return {
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      cpus: cpus().length,
-      backends,
-      auto: backends.find((b) => b.available)?.name,
-      unloadedBackendPackages: Object.fromEntries(container.backendLoadFailures),
-      cpu: describeCpuKernels(),
-    };
-  } finally {
-    container.dispose();
-  }
+  const reasons = await gpuReasons();
+  const registry = container.components.backends;
+  const backends: BackendInfo[] = registry
+    .names()
+    .filter((name) => name !== 'auto')
+    .map((name) => {
+      const entry = registry.get(name);
+      const available = entry.available();
+      const reason = reasons.get(name);
+      return { name, priority: entry.priority, available, ...(available || reason === undefined ? {} : { reason }) };
+    })
+    .sort((a, b) => b.priority - a.priority);
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    backends,
+    auto: backends.find((b) => b.available)?.name,
+    unloadedBackendPackages: Object.fromEntries(container.backendLoadFailures),
+    cpu: describeCpuKernels(),
+  };
 }
 
 /** The report as text, one fact per line. */
