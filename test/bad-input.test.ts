@@ -10,13 +10,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { encodeArray, loadModel } from '@boltzmann/core';
 import { Matrix, ReferenceBackend } from '@boltzmann/tensor';
+import { CLI_MAIN, SOURCE_NODE_OPTIONS, sourceEnv } from './cli-from-source.js';
 
-const BIN = fileURLToPath(new URL('../packages/cli/bin/boltzmann.mjs', import.meta.url));
 /** Peak resident memory allowed to a child: the runtime and the library take about 150-250 MB; a bomb or a built huge model would take GBs. */
 const MAX_RSS_MB = 600;
 
@@ -31,10 +31,10 @@ interface Result {
 function cli(cwd: string, args: string[]): Promise<Result> {
   const wrapper = `import { writeSync } from 'node:fs';
 process.on('exit', () => writeSync(2, '\\nmaxrss=' + process.resourceUsage().maxRSS + '\\n'));
-await import(${JSON.stringify(BIN)});`;
+await import(${JSON.stringify(pathToFileURL(CLI_MAIN).href)});`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', wrapper, '--', 'boltzmann', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...SOURCE_NODE_OPTIONS, '--input-type=module', '-e', wrapper, '--', 'boltzmann', ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);

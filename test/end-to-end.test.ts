@@ -7,23 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { GpuBackend, modeAvailable } from '@boltzmann/backend-gpu';
 import { RBM, Trainer, exactLogLikelihood, loadModel, saveModel } from '@boltzmann/core';
 import { barsAndStripes } from '@boltzmann/data';
 import { Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
+import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-/** The command from its sources: tsx with the repository's tsconfig, packages by their source condition. */
-const sourceCommand = ['--conditions=@boltzmann/source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(root, 'packages/cli/src/main.ts')];
 
 /** Runs the command in `cwd` as a user would; returns its exit code and output. */
 function boltzmann(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
-  const r = spawnSync(process.execPath, [...sourceCommand, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), encoding: 'utf8', timeout: 120_000 });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

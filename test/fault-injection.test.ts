@@ -10,10 +10,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CounterRng } from '@boltzmann/tensor';
+import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
 
-const BIN = fileURLToPath(new URL('../packages/cli/bin/boltzmann.mjs', import.meta.url));
 const EPOCHS = 60;
 
 interface Outcome {
@@ -25,7 +24,7 @@ interface Outcome {
 /** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process (so it lands inside training). */
 function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let armed = false;
     child.stderr.on('data', (chunk: Buffer) => {

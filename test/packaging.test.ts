@@ -152,7 +152,6 @@ const run = await resolveRun(container, validateSpec(spec, container.catalog));
 const reports = await run.trainer.fit(run.data.train, { epochs: run.remainingEpochs, monitor: run.monitor });
 console.log(JSON.stringify({ visible: run.model.layers[0] instanceof BinomialLayer, epochs: reports.length }));
 run.dispose();
-container.dispose();
 `;
 
 const BROWSER_ENTRY = `import { Matrix, ReferenceBackend } from '@boltzmann/tensor';
