@@ -153,7 +153,7 @@ describe('CpuBackend precision choices', function () {
       let message = 'no error';
       try { new CpuBackend({ precision: 'bfloat16-mixed' }); } catch (e) { message = e.message; }
       console.log(JSON.stringify({ message, best: new CpuBackend({ precision: 'best-available' }).precision }));`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, BOLTZMANN_NATIVE: '0' } });
+    const child = spawnSync(process.execPath, ['--conditions=@boltzmann/source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, BOLTZMANN_NATIVE: '0' } });
     expect(child.status, child.stderr).to.equal(0);
     const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { message: string; best: string };
     expect(result.message).to.match(/^CpuBackend: precision "bfloat16-mixed" is not available here: the native addon is unavailable: disabled by BOLTZMANN_NATIVE=0\. Use "best-available"/);
