@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { expect } from 'chai';
 import { ROOT, workspacePackages } from '../scripts/workspaces.mjs';
+import { modelDocument } from '../packages/core/test/model-files.js';
 
 interface Run {
   code: number;
@@ -262,7 +263,7 @@ describe('packaging: the packages installed from their tarballs, outside the rep
     expectSuccess(r, 'npx boltzmann train plugin-spec.json');
     const metrics = JSON.parse(readFileSync(join(app, 'out-plugin', 'metrics.json'), 'utf8')) as unknown;
     expect(JSON.stringify(metrics)).to.match(/"hiddenEntropy"/);
-    const saved = JSON.parse(readFileSync(join(app, 'out-plugin', 'model.json'), 'utf8')) as { model: { layers: { type: string }[] } };
+    const saved = modelDocument(join(app, 'out-plugin', 'model.json')) as { model: { layers: { type: string }[] } };
     expect(saved.model.layers[0]!.type).to.equal('binomial');
 
     writeFileSync(join(app, 'plugin-app.mjs'), PLUGIN_APP);
