@@ -65,6 +65,25 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('one SIGKILL, SIGTERM or SIGINT inside training, then resume: the uninterrupted run\'s model, byte for byte, and no temp file, lock or staging folder', async function () {
+    const reference = join(dir, 'ref', 'model.json');
+    if (!existsSync(reference)) expect((await run(dir, ['train', 'spec.json'])).code).to.equal(0);
+    const expected = readFileSync(reference);
+    for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
+      for (const delayMs of [0, 15]) {
+        const name = `single-${signal}-${delayMs}`;
+        const out = join(dir, name);
+        const r = await run(dir, ['train', 'spec.json', '--out', name], { signal, afterEpochs: 2, delayMs });
+        expect(r.code === 0, `${name}: the run ended before the signal`).to.equal(false);
+        const staged = join(out, '.partial', 'model.json');
+        const resumed = await run(dir, ['train', '--resume', existsSync(staged) ? staged : join(out, 'model.json')]);
+        expect(resumed.code, resumed.stderr).to.equal(0);
+        expect(readFileSync(join(out, 'model.json')).equals(expected), `${name}: final model equals the uninterrupted one`).to.equal(true);
+        expect(allFiles(out).filter((f) => f.startsWith('.') || f.includes('/.') || f.endsWith('.tmp')), name).to.deep.equal([]);
+      }
+    }
+  });
+
   // Pending: in about one run in three the chained interruptions end with a model that differs
   // from the uninterrupted one (single interruptions of each kind resume byte-identical; which
   // chain of signals and timings breaks it is not yet found). Kept here, skipped, so the suite
