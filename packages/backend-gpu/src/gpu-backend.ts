@@ -1,4 +1,7 @@
 import {
+  checkOpFinite,
+  checkOpShape,
+  opGroupCount,
   InvalidValueError,
   Matrix,
   ShapeError,
@@ -226,20 +229,8 @@ export class GpuBackend implements Backend {
     return x;
   }
 
-  private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number): void {
-    if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
-  }
 
-  private finite(op: string, what: string, v: number): void {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidValueError(`${op}: ${what} must be a finite number, got ${v}`);
-  }
 
-  private groupCount(op: string, a: Tensor, groupSize: number): number {
-    if (!Number.isInteger(groupSize) || groupSize <= 0 || a.cols % groupSize !== 0) {
-      throw new ShapeError(`${op}: group size ${groupSize} does not divide ${a.cols} columns`);
-    }
-    return a.cols / groupSize;
-  }
 
   // --- kernel execution ------------------------------------------------------------------
 
@@ -397,7 +388,7 @@ export class GpuBackend implements Backend {
   // --- memory ----------------------------------------------------------------------------
 
   zeros(rows: number, cols: number, value = 0): Tensor {
-    this.finite('zeros', 'value', value);
+    checkOpFinite('zeros', 'value', value);
     const t = this.alloc(rows, cols);
     this.launch(kernels.fillKernel(rows, cols), t, [value]);
     return t;
@@ -412,7 +403,7 @@ export class GpuBackend implements Backend {
 
   write(t: Tensor, m: Matrix): void {
     const o = this.own(t, 'write', 'target');
-    this.sameShape('write', 'matrix', m, o.rows, o.cols);
+    checkOpShape('write', 'matrix', m, o.rows, o.cols);
     this.writeData(o, m);
   }
 
@@ -487,20 +478,20 @@ export class GpuBackend implements Backend {
   copy(src: Tensor, out: Tensor): void {
     const s = this.own(src, 'copy', 'src');
     const o = this.own(out, 'copy', 'out');
-    this.sameShape('copy', 'out', o, s.rows, s.cols);
+    checkOpShape('copy', 'out', o, s.rows, s.cols);
     this.launch(kernels.copyKernel(s.rows, s.cols), o, [s]);
   }
 
   fill(out: Tensor, value: number): void {
     const o = this.own(out, 'fill', 'out');
-    this.finite('fill', 'value', value);
+    checkOpFinite('fill', 'value', value);
     this.launch(kernels.fillKernel(o.rows, o.cols), o, [value]);
   }
 
   gatherRows(src: Tensor, indices: Uint32Array, out: Tensor): void {
     const s = this.own(src, 'gatherRows', 'src');
     const o = this.own(out, 'gatherRows', 'out');
-    this.sameShape('gatherRows', 'out', o, indices.length, s.cols);
+    checkOpShape('gatherRows', 'out', o, indices.length, s.cols);
     if (s.rows > EMULATED_INDEX_LIMIT) throw new InvalidValueError(`gatherRows: src has ${s.rows} rows; row indices travel as float32, exact only below ${EMULATED_INDEX_LIMIT}`);
     const rows = new Float32Array(indices.length);
     for (let i = 0; i < indices.length; i++) {
@@ -518,14 +509,14 @@ export class GpuBackend implements Backend {
     const B = this.own(b, 'matmul', 'b');
     const O = this.own(out, 'matmul', 'out');
     const { transposeA = false, transposeB = false, alpha = 1, beta = 0 } = options;
-    this.finite('matmul', 'alpha', alpha);
-    this.finite('matmul', 'beta', beta);
+    checkOpFinite('matmul', 'alpha', alpha);
+    checkOpFinite('matmul', 'beta', beta);
     const m = transposeA ? A.cols : A.rows;
     const k = transposeA ? A.rows : A.cols;
     const kb = transposeB ? B.cols : B.rows;
     const n = transposeB ? B.rows : B.cols;
     if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
-    this.sameShape('matmul', 'out', O, m, n);
+    checkOpShape('matmul', 'out', O, m, n);
     const accumulate = beta !== 0;
     const args: LaunchArgument[] = accumulate ? [A, B, alpha, O, beta] : [A, B, alpha];
     this.launch(kernels.matmulKernel(m, k, n, transposeA, transposeB, accumulate), O, args);
@@ -543,8 +534,8 @@ export class GpuBackend implements Backend {
     const kw = transposeW ? W.cols : W.rows;
     const n = transposeW ? W.rows : W.cols;
     if (k !== kw) throw new ShapeError(`linear: x has ${k} columns but w${transposeW ? ' transposed' : ''} has ${kw} rows`);
-    this.sameShape('linear', 'bias', Bias, 1, n);
-    this.sameShape('linear', 'out', O, X.rows, n);
+    checkOpShape('linear', 'bias', Bias, 1, n);
+    checkOpShape('linear', 'out', O, X.rows, n);
     this.launch(kernels.linearKernel(X.rows, k, n, transposeW, activation), O, [X, W, Bias]);
   }
 
@@ -554,7 +545,7 @@ export class GpuBackend implements Backend {
     if (!kernels.isUnaryOp(op)) throw new InvalidValueError(`unary: unknown op "${String(op)}"`);
     const A = this.own(a, `unary ${op}`, 'a');
     const O = this.own(out, `unary ${op}`, 'out');
-    this.sameShape(`unary ${op}`, 'out', O, A.rows, A.cols);
+    checkOpShape(`unary ${op}`, 'out', O, A.rows, A.cols);
     this.launch(kernels.unaryKernel(op, A.rows, A.cols), O, [A]);
   }
 
@@ -563,8 +554,8 @@ export class GpuBackend implements Backend {
     const A = this.own(a, `binary ${op}`, 'a');
     const B = this.own(b, `binary ${op}`, 'b');
     const O = this.own(out, `binary ${op}`, 'out');
-    this.sameShape(`binary ${op}`, 'b', B, A.rows, A.cols);
-    this.sameShape(`binary ${op}`, 'out', O, A.rows, A.cols);
+    checkOpShape(`binary ${op}`, 'b', B, A.rows, A.cols);
+    checkOpShape(`binary ${op}`, 'out', O, A.rows, A.cols);
     this.launch(kernels.binaryKernel(op, A.rows, A.cols), O, [A, B]);
   }
 
@@ -572,19 +563,19 @@ export class GpuBackend implements Backend {
     const X = this.own(x, 'axpby', 'x');
     const Y = this.own(y, 'axpby', 'y');
     const O = this.own(out, 'axpby', 'out');
-    this.finite('axpby', 'alpha', alpha);
-    this.finite('axpby', 'beta', beta);
-    this.sameShape('axpby', 'y', Y, X.rows, X.cols);
-    this.sameShape('axpby', 'out', O, X.rows, X.cols);
+    checkOpFinite('axpby', 'alpha', alpha);
+    checkOpFinite('axpby', 'beta', beta);
+    checkOpShape('axpby', 'y', Y, X.rows, X.cols);
+    checkOpShape('axpby', 'out', O, X.rows, X.cols);
     this.launch(kernels.axpbyKernel(X.rows, X.cols), O, [alpha, X, beta, Y]);
   }
 
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void {
     const A = this.own(a, 'affine', 'a');
     const O = this.own(out, 'affine', 'out');
-    this.finite('affine', 'scale', scale);
-    this.finite('affine', 'shift', shift);
-    this.sameShape('affine', 'out', O, A.rows, A.cols);
+    checkOpFinite('affine', 'scale', scale);
+    checkOpFinite('affine', 'shift', shift);
+    checkOpShape('affine', 'out', O, A.rows, A.cols);
     this.launch(kernels.affineKernel(A.rows, A.cols), O, [A, scale, shift]);
   }
 
@@ -592,9 +583,9 @@ export class GpuBackend implements Backend {
     const A = this.own(a, op, 'a');
     const V = this.own(v, op, kind === 'mulCol' ? 'col' : 'row');
     const O = this.own(out, op, 'out');
-    this.sameShape(op, 'out', O, A.rows, A.cols);
-    if (kind === 'mulCol') this.sameShape(op, 'col', V, A.rows, 1);
-    else this.sameShape(op, 'row', V, 1, A.cols);
+    checkOpShape(op, 'out', O, A.rows, A.cols);
+    if (kind === 'mulCol') checkOpShape(op, 'col', V, A.rows, 1);
+    else checkOpShape(op, 'row', V, 1, A.cols);
     this.launch(kernels.broadcastKernel(kind, A.rows, A.cols), O, [A, V]);
   }
 
@@ -612,9 +603,9 @@ export class GpuBackend implements Backend {
 
   softmaxGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'softmaxGroups', 'a');
-    const groups = this.groupCount('softmaxGroups', A, groupSize);
+    const groups = opGroupCount('softmaxGroups', A, groupSize);
     const O = this.own(out, 'softmaxGroups', 'out');
-    this.sameShape('softmaxGroups', 'out', O, A.rows, A.cols);
+    checkOpShape('softmaxGroups', 'out', O, A.rows, A.cols);
     const lse = this.scratch('lse', A.rows, groups);
     this.launch(kernels.logSumExpKernel(A.rows, A.cols, groupSize), lse, [A]);
     this.launch(kernels.softmaxKernel(A.rows, A.cols, groupSize), O, [A, lse]);
@@ -622,9 +613,9 @@ export class GpuBackend implements Backend {
 
   logSumExpGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'logSumExpGroups', 'a');
-    const groups = this.groupCount('logSumExpGroups', A, groupSize);
+    const groups = opGroupCount('logSumExpGroups', A, groupSize);
     const O = this.own(out, 'logSumExpGroups', 'out');
-    this.sameShape('logSumExpGroups', 'out', O, A.rows, groups);
+    checkOpShape('logSumExpGroups', 'out', O, A.rows, groups);
     this.launch(kernels.logSumExpKernel(A.rows, A.cols, groupSize), O, [A]);
   }
 
@@ -633,9 +624,9 @@ export class GpuBackend implements Backend {
   sumColumns(a: Tensor, out: Tensor, alpha = 1, beta = 0): void {
     const A = this.own(a, 'sumColumns', 'a');
     const O = this.own(out, 'sumColumns', 'out');
-    this.finite('sumColumns', 'alpha', alpha);
-    this.finite('sumColumns', 'beta', beta);
-    this.sameShape('sumColumns', 'out', O, 1, A.cols);
+    checkOpFinite('sumColumns', 'alpha', alpha);
+    checkOpFinite('sumColumns', 'beta', beta);
+    checkOpShape('sumColumns', 'out', O, 1, A.cols);
     const accumulate = beta !== 0;
     this.launch(kernels.sumColumnsKernel(A.rows, A.cols, accumulate), O, accumulate ? [A, alpha, O, beta] : [A, alpha]);
   }
@@ -643,7 +634,7 @@ export class GpuBackend implements Backend {
   sumRows(a: Tensor, out: Tensor): void {
     const A = this.own(a, 'sumRows', 'a');
     const O = this.own(out, 'sumRows', 'out');
-    this.sameShape('sumRows', 'out', O, A.rows, 1);
+    checkOpShape('sumRows', 'out', O, A.rows, 1);
     this.launch(kernels.rowReduceKernel('sumRows', A.rows, A.cols), O, [A]);
   }
 
@@ -713,11 +704,11 @@ export class GpuBackend implements Backend {
     const O = this.own(out, 'sampleBernoulli', 'out');
     let P: GpuTensor | number;
     if (typeof p === 'number') {
-      this.finite('sampleBernoulli', 'p', p);
+      checkOpFinite('sampleBernoulli', 'p', p);
       P = p;
     } else {
       P = this.own(p, 'sampleBernoulli', 'p');
-      this.sameShape('sampleBernoulli', 'p', P, O.rows, O.cols);
+      checkOpShape('sampleBernoulli', 'p', P, O.rows, O.cols);
     }
     const key = nextKey(rng);
     this.launchRandom(O, O.rows * O.cols, (strategy) => ({
@@ -729,14 +720,14 @@ export class GpuBackend implements Backend {
   sampleGaussian(mean: Tensor, std: number | Tensor, rng: RngState, out: Tensor): void {
     const M = this.own(mean, 'sampleGaussian', 'mean');
     const O = this.own(out, 'sampleGaussian', 'out');
-    this.sameShape('sampleGaussian', 'out', O, M.rows, M.cols);
+    checkOpShape('sampleGaussian', 'out', O, M.rows, M.cols);
     let S: GpuTensor | number;
     if (typeof std === 'number') {
-      this.finite('sampleGaussian', 'std', std);
+      checkOpFinite('sampleGaussian', 'std', std);
       S = std;
     } else {
       S = this.own(std, 'sampleGaussian', 'std');
-      this.sameShape('sampleGaussian', 'std', S, 1, O.cols);
+      checkOpShape('sampleGaussian', 'std', S, 1, O.cols);
     }
     const key = nextKey(rng);
     this.launchRandom(O, O.rows * O.cols, (strategy) => ({
@@ -748,9 +739,9 @@ export class GpuBackend implements Backend {
 
   sampleCategorical(p: Tensor, groupSize: number, rng: RngState, out: Tensor): void {
     const P = this.own(p, 'sampleCategorical', 'p');
-    const groups = this.groupCount('sampleCategorical', P, groupSize);
+    const groups = opGroupCount('sampleCategorical', P, groupSize);
     const O = this.own(out, 'sampleCategorical', 'out');
-    this.sameShape('sampleCategorical', 'out', O, P.rows, P.cols);
+    checkOpShape('sampleCategorical', 'out', O, P.rows, P.cols);
     const key = nextKey(rng);
     const choice = this.scratch('choice', P.rows, groups);
     this.launchRandom(choice, P.rows * groups, (strategy) => ({

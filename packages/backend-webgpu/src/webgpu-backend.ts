@@ -1,5 +1,8 @@
 /// <reference types="@webgpu/types" />
 import {
+  checkOpFinite,
+  checkOpShape,
+  opGroupCount,
   InvalidValueError,
   Matrix,
   ShapeError,
@@ -138,20 +141,8 @@ export class WebGpuBackend implements Backend {
     return x;
   }
 
-  private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number): void {
-    if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
-  }
 
-  private finite(op: string, what: string, v: number): void {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidValueError(`${op}: ${what} must be a finite number, got ${v}`);
-  }
 
-  private groupCount(op: string, a: Tensor, groupSize: number): number {
-    if (!Number.isInteger(groupSize) || groupSize <= 0 || a.cols % groupSize !== 0) {
-      throw new ShapeError(`${op}: group size ${groupSize} does not divide ${a.cols} columns`);
-    }
-    return a.cols / groupSize;
-  }
 
   private notAliased(op: string, out: WebGpuTensor, ...inputs: WebGpuTensor[]): void {
     if (inputs.includes(out)) throw new InvalidValueError(`${op}: out must be a different tensor from the operands`);
@@ -236,7 +227,7 @@ export class WebGpuBackend implements Backend {
   // --- memory ------------------------------------------------------------------------------
 
   zeros(rows: number, cols: number, value = 0): Tensor {
-    this.finite('zeros', 'value', value);
+    checkOpFinite('zeros', 'value', value);
     return this.alloc(rows, cols, value);
   }
 
@@ -248,7 +239,7 @@ export class WebGpuBackend implements Backend {
   write(t: Tensor, m: Matrix): void {
     const o = this.own(t, 'write', 'target');
     if (!(m instanceof Matrix)) throw new InvalidValueError('write: expected a Matrix');
-    this.sameShape('write', 'matrix', m, o.rows, o.cols);
+    checkOpShape('write', 'matrix', m, o.rows, o.cols);
     this.stream.write(o.buffer, m.data instanceof Float32Array ? m.data : Float32Array.from(m.data));
   }
 
@@ -287,13 +278,13 @@ export class WebGpuBackend implements Backend {
   copy(src: Tensor, out: Tensor): void {
     const s = this.own(src, 'copy', 'src');
     const o = this.own(out, 'copy', 'out');
-    this.sameShape('copy', 'out', o, s.rows, s.cols);
+    checkOpShape('copy', 'out', o, s.rows, s.cols);
     if (s !== o) this.stream.copy(s.buffer, o.buffer, s.size * 4);
   }
 
   fill(out: Tensor, value: number): void {
     const o = this.own(out, 'fill', 'out');
-    this.finite('fill', 'value', value);
+    checkOpFinite('fill', 'value', value);
     this.elementwise('fill', 'P.f0', o, [], [value]);
   }
 
@@ -301,7 +292,7 @@ export class WebGpuBackend implements Backend {
     const s = this.own(src, 'gatherRows', 'src');
     const o = this.own(out, 'gatherRows', 'out');
     if (!(indices instanceof Uint32Array)) throw new InvalidValueError('gatherRows: indices must be a Uint32Array');
-    this.sameShape('gatherRows', 'out', o, indices.length, s.cols);
+    checkOpShape('gatherRows', 'out', o, indices.length, s.cols);
     for (let i = 0; i < indices.length; i++) {
       if (indices[i]! >= s.rows) throw new ShapeError(`gatherRows: row ${indices[i]} (index ${i}) is outside ${s.rows} rows`);
     }
@@ -318,14 +309,14 @@ export class WebGpuBackend implements Backend {
     const B = this.own(b, 'matmul', 'b');
     const O = this.own(out, 'matmul', 'out');
     const { transposeA = false, transposeB = false, alpha = 1, beta = 0 } = options;
-    this.finite('matmul', 'alpha', alpha);
-    this.finite('matmul', 'beta', beta);
+    checkOpFinite('matmul', 'alpha', alpha);
+    checkOpFinite('matmul', 'beta', beta);
     const m = transposeA ? A.cols : A.rows;
     const k = transposeA ? A.rows : A.cols;
     const kb = transposeB ? B.cols : B.rows;
     const n = transposeB ? B.rows : B.cols;
     if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
-    this.sameShape('matmul', 'out', O, m, n);
+    checkOpShape('matmul', 'out', O, m, n);
     this.notAliased('matmul', O, A, B);
     this.product(A, B, O, m, k, n, transposeA, transposeB, { kind: 'matmul', accumulate: beta !== 0 }, [alpha, beta]);
   }
@@ -342,8 +333,8 @@ export class WebGpuBackend implements Backend {
     const kw = transposeW ? W.cols : W.rows;
     const n = transposeW ? W.rows : W.cols;
     if (k !== kw) throw new ShapeError(`linear: x has ${k} columns but w${transposeW ? ' transposed' : ''} has ${kw} rows`);
-    this.sameShape('linear', 'bias', Bias, 1, n);
-    this.sameShape('linear', 'out', O, X.rows, n);
+    checkOpShape('linear', 'bias', Bias, 1, n);
+    checkOpShape('linear', 'out', O, X.rows, n);
     this.notAliased('linear', O, X, W);
     this.product(X, W, O, X.rows, k, n, false, transposeW, { kind: 'linear', activation }, [], this.detached(Bias, O));
   }
@@ -362,7 +353,7 @@ export class WebGpuBackend implements Backend {
     if (!isUnary(op)) throw new InvalidValueError(`unary: unknown op "${String(op)}"`);
     const A = this.own(a, `unary ${op}`, 'a');
     const O = this.own(out, `unary ${op}`, 'out');
-    this.sameShape(`unary ${op}`, 'out', O, A.rows, A.cols);
+    checkOpShape(`unary ${op}`, 'out', O, A.rows, A.cols);
     this.elementwise(`u-${op}`, 'op(x0)', O, [[A, 'full']], [], 0, `fn op(x: f32) -> f32 { return ${UNARY_WGSL[op]}; }`);
   }
 
@@ -371,8 +362,8 @@ export class WebGpuBackend implements Backend {
     const A = this.own(a, `binary ${op}`, 'a');
     const B = this.own(b, `binary ${op}`, 'b');
     const O = this.own(out, `binary ${op}`, 'out');
-    this.sameShape(`binary ${op}`, 'b', B, A.rows, A.cols);
-    this.sameShape(`binary ${op}`, 'out', O, A.rows, A.cols);
+    checkOpShape(`binary ${op}`, 'b', B, A.rows, A.cols);
+    checkOpShape(`binary ${op}`, 'out', O, A.rows, A.cols);
     this.elementwise(`b-${op}`, 'op(x0, x1)', O, [[A, 'full'], [B, 'full']], [], 0, `fn op(a: f32, b: f32) -> f32 { return ${BINARY_WGSL[op]}; }`);
   }
 
@@ -380,19 +371,19 @@ export class WebGpuBackend implements Backend {
     const X = this.own(x, 'axpby', 'x');
     const Y = this.own(y, 'axpby', 'y');
     const O = this.own(out, 'axpby', 'out');
-    this.finite('axpby', 'alpha', alpha);
-    this.finite('axpby', 'beta', beta);
-    this.sameShape('axpby', 'y', Y, X.rows, X.cols);
-    this.sameShape('axpby', 'out', O, X.rows, X.cols);
+    checkOpFinite('axpby', 'alpha', alpha);
+    checkOpFinite('axpby', 'beta', beta);
+    checkOpShape('axpby', 'y', Y, X.rows, X.cols);
+    checkOpShape('axpby', 'out', O, X.rows, X.cols);
     this.elementwise('axpby', 'P.f0 * x0 + P.f1 * x1', O, [[X, 'full'], [Y, 'full']], [alpha, beta]);
   }
 
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void {
     const A = this.own(a, 'affine', 'a');
     const O = this.own(out, 'affine', 'out');
-    this.finite('affine', 'scale', scale);
-    this.finite('affine', 'shift', shift);
-    this.sameShape('affine', 'out', O, A.rows, A.cols);
+    checkOpFinite('affine', 'scale', scale);
+    checkOpFinite('affine', 'shift', shift);
+    checkOpShape('affine', 'out', O, A.rows, A.cols);
     this.elementwise('affine', 'P.f0 * x0 + P.f1', O, [[A, 'full']], [scale, shift]);
   }
 
@@ -400,9 +391,9 @@ export class WebGpuBackend implements Backend {
     const A = this.own(a, op, 'a');
     const V = this.own(v, op, kind);
     const O = this.own(out, op, 'out');
-    this.sameShape(op, 'out', O, A.rows, A.cols);
-    if (kind === 'col') this.sameShape(op, 'col', V, A.rows, 1);
-    else this.sameShape(op, 'row', V, 1, A.cols);
+    checkOpShape(op, 'out', O, A.rows, A.cols);
+    if (kind === 'col') checkOpShape(op, 'col', V, A.rows, 1);
+    else checkOpShape(op, 'row', V, 1, A.cols);
     this.elementwise(op, expression, O, [[A, 'full'], [V, kind]]);
   }
 
@@ -427,17 +418,17 @@ export class WebGpuBackend implements Backend {
 
   softmaxGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'softmaxGroups', 'a');
-    this.groupCount('softmaxGroups', A, groupSize);
+    opGroupCount('softmaxGroups', A, groupSize);
     const O = this.own(out, 'softmaxGroups', 'out');
-    this.sameShape('softmaxGroups', 'out', O, A.rows, A.cols);
+    checkOpShape('softmaxGroups', 'out', O, A.rows, A.cols);
     this.groupOp('softmax', A, O, groupSize);
   }
 
   logSumExpGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'logSumExpGroups', 'a');
-    const groups = this.groupCount('logSumExpGroups', A, groupSize);
+    const groups = opGroupCount('logSumExpGroups', A, groupSize);
     const O = this.own(out, 'logSumExpGroups', 'out');
-    this.sameShape('logSumExpGroups', 'out', O, A.rows, groups);
+    checkOpShape('logSumExpGroups', 'out', O, A.rows, groups);
     this.groupOp('logSumExp', A, O, groupSize);
   }
 
@@ -446,9 +437,9 @@ export class WebGpuBackend implements Backend {
   sumColumns(a: Tensor, out: Tensor, alpha = 1, beta = 0): void {
     const A = this.own(a, 'sumColumns', 'a');
     const O = this.own(out, 'sumColumns', 'out');
-    this.finite('sumColumns', 'alpha', alpha);
-    this.finite('sumColumns', 'beta', beta);
-    this.sameShape('sumColumns', 'out', O, 1, A.cols);
+    checkOpFinite('sumColumns', 'alpha', alpha);
+    checkOpFinite('sumColumns', 'beta', beta);
+    checkOpShape('sumColumns', 'out', O, 1, A.cols);
     const source = this.detached(A, O);
     this.dispatch(sumColumnsKernel(beta !== 0), [A.rows, A.cols], [alpha, beta], [O.buffer, source.buffer], [Math.ceil(A.cols / 32)]);
   }
@@ -456,7 +447,7 @@ export class WebGpuBackend implements Backend {
   sumRows(a: Tensor, out: Tensor): void {
     const A = this.own(a, 'sumRows', 'a');
     const O = this.own(out, 'sumRows', 'out');
-    this.sameShape('sumRows', 'out', O, A.rows, 1);
+    checkOpShape('sumRows', 'out', O, A.rows, 1);
     const source = this.detached(A, O);
     const x = Math.min(A.rows, MAX_GRID);
     this.dispatch(sumRowsKernel(), [A.rows, A.cols, 0, x], [], [O.buffer, source.buffer], [x, Math.ceil(A.rows / x)]);
@@ -487,11 +478,11 @@ export class WebGpuBackend implements Backend {
   sampleBernoulli(p: Tensor | number, rng: RngState, out: Tensor): void {
     const O = this.own(out, 'sampleBernoulli', 'out');
     if (typeof p === 'number') {
-      this.finite('sampleBernoulli', 'p', p);
+      checkOpFinite('sampleBernoulli', 'p', p);
       this.elementwise('bernoulli-s', 'select(0.0, 1.0, uniform_at(P.u2, i) < P.f0)', O, [], [p], nextKey(rng));
     } else {
       const P = this.own(p, 'sampleBernoulli', 'p');
-      this.sameShape('sampleBernoulli', 'p', P, O.rows, O.cols);
+      checkOpShape('sampleBernoulli', 'p', P, O.rows, O.cols);
       this.elementwise('bernoulli-t', 'select(0.0, 1.0, uniform_at(P.u2, i) < x0)', O, [[P, 'full']], [], nextKey(rng));
     }
   }
@@ -499,24 +490,24 @@ export class WebGpuBackend implements Backend {
   sampleGaussian(mean: Tensor, std: number | Tensor, rng: RngState, out: Tensor): void {
     const M = this.own(mean, 'sampleGaussian', 'mean');
     const O = this.own(out, 'sampleGaussian', 'out');
-    this.sameShape('sampleGaussian', 'out', O, M.rows, M.cols);
+    checkOpShape('sampleGaussian', 'out', O, M.rows, M.cols);
     // element i draws uniforms 2i and 2i + 1
     if (2 * O.size > 0xffffffff) throw new ShapeError(`sampleGaussian: ${O.size} values exceed the 2^31 element indices of one random op`);
     if (typeof std === 'number') {
-      this.finite('sampleGaussian', 'std', std);
+      checkOpFinite('sampleGaussian', 'std', std);
       this.elementwise('gauss-s', 'x0 + P.f0 * normal_at(P.u2, i)', O, [[M, 'full']], [std], nextKey(rng));
     } else {
       const S = this.own(std, 'sampleGaussian', 'std');
-      this.sameShape('sampleGaussian', 'std', S, 1, O.cols);
+      checkOpShape('sampleGaussian', 'std', S, 1, O.cols);
       this.elementwise('gauss-t', 'x0 + x1 * normal_at(P.u2, i)', O, [[M, 'full'], [S, 'row']], [], nextKey(rng));
     }
   }
 
   sampleCategorical(p: Tensor, groupSize: number, rng: RngState, out: Tensor): void {
     const P = this.own(p, 'sampleCategorical', 'p');
-    this.groupCount('sampleCategorical', P, groupSize);
+    opGroupCount('sampleCategorical', P, groupSize);
     const O = this.own(out, 'sampleCategorical', 'out');
-    this.sameShape('sampleCategorical', 'out', O, P.rows, P.cols);
+    checkOpShape('sampleCategorical', 'out', O, P.rows, P.cols);
     this.groupOp('categorical', P, O, groupSize, nextKey(rng));
   }
 

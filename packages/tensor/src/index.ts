@@ -8,5 +8,6 @@ export * from './matrix.js';
 export * from './bfloat16.js';
 export * from './rng.js';
 export * from './backend.js';
+export * from './op-arguments.js';
 export * from './reference-backend.js';
 export * from './backend-registry.js';
