@@ -28,22 +28,50 @@ function tempPathFor(path: string): string {
  * removes it, and a killed process's leftovers are removed by `removeStaleTempFiles`.
  */
 export async function writeFileAtomicWith(path: string, write: (fd: number) => Promise<void> | void): Promise<void> {
-  const temp = tempPathFor(path);
-  let fd: number | undefined;
-  inFlight.add(temp);
+  const file = new TempFile(path);
   try {
-    fd = openSync(temp, 'w');
-    await write(fd);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
+    await write(file.fd);
+    file.commit();
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw writeError(path, error);
-  } finally {
-    inFlight.delete(temp);
+    file.abandon(error);
+  }
+}
+
+/** The temp file beside `path` that an atomic write fills, tracked until it is renamed over `path` or removed. */
+class TempFile {
+  private readonly temp: string;
+  private open: number | undefined;
+
+  constructor(private readonly path: string) {
+    this.temp = tempPathFor(path);
+    inFlight.add(this.temp);
+    try {
+      this.open = openSync(this.temp, 'w');
+    } catch (error) {
+      this.abandon(error);
+    }
+  }
+
+  get fd(): number {
+    return this.open!;
+  }
+
+  /** fsync, close, rename over the target. */
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.open = undefined;
+    renameSync(this.temp, this.path);
+    inFlight.delete(this.temp);
+  }
+
+  /** Closes and removes the temp file, then throws the write error naming the target. */
+  abandon(error: unknown): never {
+    if (this.open !== undefined) closeSync(this.open);
+    this.open = undefined;
+    rmSync(this.temp, { force: true });
+    inFlight.delete(this.temp);
+    throw writeError(this.path, error);
   }
 }
 
@@ -61,22 +89,12 @@ export function writeAll(fd: number, bytes: Uint8Array, position: number | null 
  * never a half-written file: write a temp file beside it, fsync, then rename over.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = tempPathFor(path);
-  let fd: number | undefined;
-  inFlight.add(temp);
+  const file = new TempFile(path);
   try {
-    fd = openSync(temp, 'w');
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
+    writeAll(file.fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    file.commit();
   } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw writeError(path, error);
-  } finally {
-    inFlight.delete(temp);
+    file.abandon(error);
   }
 }
 
