@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DivergenceError, InvalidValueError, ReferenceBackend } from '@boltzmann/tensor';
-import { BIAS_INIT_EPSILON, BoltzmannMachine, ConditionalRBM, DBM, RBM, Trainer, monitorSupport } from '@boltzmann/core';
+import { BIAS_INIT_EPSILON, BoltzmannMachine, ConditionalRBM, DBM, RBM, Trainer, decodeModel, encodeModel, monitorSupport } from '@boltzmann/core';
 import { matrix64, randomBinary } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -66,6 +66,29 @@ describe('Trainer', function () {
     trainer.trainStep = (batch, options) => step(batch, options).then(() => void (trainer.step === 7 && mid.abort()));
     expect(await trainer.fit(data, { epochs: 1, signal: mid.signal })).to.deep.equal([]);
     expect([trainer.epoch, trainer.step]).to.deep.equal([2, 7]);
+  });
+
+  it("stopped after any step, an epoch's last included, the saved state resumes to the uninterrupted run's bytes", async function () {
+    const data = randomBinary(7, 5, 3);
+    const options = { batchSize: 3, seed: 4, learningRate: 0.1, estimator: { type: 'pcd', chains: 4 } } as const;
+    const fresh = () => RBM.create(be, { visible: 5, hidden: 3, seed: 2 });
+    const straight = fresh();
+    const straightTrainer = new Trainer(straight, options);
+    await straightTrainer.fit(data, { epochs: 3 });
+    const expected = await encodeModel(straight, straightTrainer);
+    for (let stopAfter = 1; stopAfter < 9; stopAfter++) {
+      const model = fresh();
+      const trainer = new Trainer(model, options);
+      const controller = new AbortController();
+      const step = trainer.trainStep.bind(trainer);
+      trainer.trainStep = (batch, o) => step(batch, o).then(() => void (trainer.step === stopAfter && controller.abort()));
+      await trainer.fit(data, { epochs: 3, signal: controller.signal });
+      expect(trainer.step).to.equal(stopAfter);
+      const loaded = decodeModel(await encodeModel(model, trainer), be);
+      await loaded.trainer!.fit(data, { epochs: 3 - loaded.trainer!.epoch });
+      const bytes = await encodeModel(loaded.model, loaded.trainer!);
+      expect(Buffer.from(bytes).equals(Buffer.from(expected)), `stopped after step ${stopAfter}`).to.equal(true);
+    }
   });
 
   it('held-out scores are reported beside the training ones', async function () {

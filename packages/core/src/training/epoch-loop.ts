@@ -158,6 +158,9 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
       if (!(offset > 0 && offset < steps)) offset = 0;
       await learner.checkFinite(`before epoch ${learner.epoch + 1}`);
       while (learner.epoch < until) {
+        // Stopped at an epoch boundary: leave before the next epoch draws its row order, or a
+        // checkpoint of this state would resume with that order already drawn (a skipped one).
+        if (aborted()) return 'cancelled';
         const startedAt = performance.now();
         learner.startEpoch(steps);
         const order = offset > 0 ? orderOfEpochInProgress(learner, n) : learner.shuffle ? learner.shuffleRng.permutation(n) : identity(n);
@@ -208,6 +211,7 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
       if (steps === undefined) {
         // One stream per epoch, from open to done.
         while (learner.epoch < until) {
+          if (aborted()) return 'cancelled';
           const startedAt = performance.now();
           learner.startEpoch(undefined);
           iterator = stream.open({ epoch: learner.epoch, step: learner.step });
@@ -230,6 +234,7 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
       let offset = learner.step - learner.epoch * steps;
       if (!(offset > 0 && offset < steps)) offset = 0;
       while (learner.epoch < until) {
+        if (aborted()) return 'cancelled';
         const startedAt = performance.now();
         learner.startEpoch(steps);
         for (let b = offset; b < steps; b++) {
