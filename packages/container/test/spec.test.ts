@@ -167,6 +167,10 @@ describe('container: run spec', function () {
       ['an unknown sampler, with a suggestion and the list', { output: { samples: { sampler: { type: 'glaber' } } } }, 'output.samples.sampler.type', /unknown sampler "glaber" \(did you mean "glauber"\?\); registered: gibbs, glauber, parallel-dynamics/],
       ['a sampler given as a string', { output: { samples: { sampler: 'glauber' } } }, 'output.samples.sampler', /must be an object, got "glauber"/],
       ['negative filters', { output: { filters: -1 } }, 'output.filters', /integer in \[0, 10000\]/],
+      ['events to an unknown broker', { output: { events: { type: 'kafka', url: 'kafka://h' } } }, 'output.events.type', /must be "redis-stream" or "nats-jetstream", got "kafka"/],
+      ['events with an unknown field', { output: { events: { type: 'redis-stream', url: 'redis://127.0.0.1:6379', stream: 'a', subject: 'b' } } }, 'output.events.subject', /unknown field; fields of a redis-stream sink: type, url, stream, maxLen, include, buffer, run/],
+      ['events to a URL of another broker', { output: { events: { type: 'nats-jetstream', url: 'redis://h:1', subject: 'a' } } }, 'output.events.url', /must be a nats:\/\/ or tls:\/\/ URL, got "redis:\/\/h:1"/],
+      ['events with an unknown event type', { output: { events: { type: 'redis-stream', url: 'redis://h:1', stream: 'a', include: ['epoch'] } } }, 'output.events.include', /non-empty array of event types \("started", "batch-end"/],
     ];
     for (const [what, input, path, message] of cases) {
       it(what, function () {

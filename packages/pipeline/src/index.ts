@@ -62,3 +62,23 @@ export { collectRows } from './operators/collect.js';
 export { JsonlLogger, readJsonl, type JsonlLoggerOptions } from './consumers/jsonl-logger.js';
 export { MetricsCollector, type Series, type EpochSeriesName, type StepSeriesName } from './consumers/metrics-collector.js';
 export { ProgressBar, formatReport, formatDuration, type ProgressBarOptions, type TextSink } from './consumers/progress-bar.js';
+
+// event sinks (a run's events on a broker) and following them
+export { EventPublisher, type EventTransport, type EventPublisherOptions, type PublishReport } from './sinks/event-publisher.js';
+export { encodeEventMessage, decodeEventMessage, type EventMessage, type RunFailedEvent } from './sinks/event-message.js';
+export { redisStreamSink, connectRedis, REDIS_EVENT_FIELD, type RedisStreamSinkOptions, type RedisClient } from './sinks/redis-stream-sink.js';
+export { natsJetStreamSink, ensureStream, type NatsJetStreamSinkOptions } from './sinks/nats-jetstream-sink.js';
+export { connectNats } from './sinks/nats-connection.js';
+export { BrokerError } from './sinks/broker-error.js';
+export {
+  openEventSink,
+  eventSinkIssues,
+  checkEventSinkSpec,
+  parseEventAddress,
+  eventAddress,
+  EVENT_TYPES,
+  type EventSinkSpec,
+  type EventChannel,
+  type SinkSpecIssue,
+} from './sinks/event-sink-spec.js';
+export { followRun, type FollowRunOptions, type FollowedItem } from './sinks/follow-run.js';

@@ -50,6 +50,7 @@ export function defaultSpec(): RunSpec {
       samples: { count: 100, steps: 1000, init: 'data', sampler: { type: 'gibbs' } },
       filters: 100,
       reconstructions: 50,
+      events: null,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ConnectionSpec, EstimatorSpec, OptimizerSpec, RegularizerSpec, SamplerSpec, ScheduleSpec, UnitSpec } from '@boltzmann/core';
 import type { PrecisionChoice } from '@boltzmann/tensor';
+import type { EventSinkSpec } from '@boltzmann/pipeline';
 import type { DataSourceSpec } from '../tokens.js';
 
 /**
@@ -120,4 +121,11 @@ export interface OutputSection {
   filters: number;
   /** reconstructions.png: this many held-out examples beside their reconstructions. */
   reconstructions: number;
+  /**
+   * Publish the run's training events to a broker as they happen (null: don't), so
+   * `boltzmann watch` or a dashboard follows the run: `{ "type": "redis-stream", "url",
+   * "stream" }` or `{ "type": "nats-jetstream", "url", "subject" }`, with `maxLen`, `include`,
+   * `buffer` and `run` (the pipeline's `EventSinkSpec`).
+   */
+  events: EventSinkSpec | null;
 }

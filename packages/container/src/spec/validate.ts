@@ -1,4 +1,5 @@
 import { suggestName } from '@boltzmann/core';
+import { eventSinkIssues } from '@boltzmann/pipeline';
 import { PRECISION_CHOICES } from '@boltzmann/tensor';
 import { backendLoadFailures } from '../builtins/backends.js';
 import type { ComponentCatalog } from '../catalog.js';
@@ -13,7 +14,7 @@ const MODEL_KEYS = ['kind', 'layers', 'connections', 'weightStd'];
 const TRAINING_KEYS = Object.keys(defaultSpec().training);
 const DATA_KEYS = ['source', 'validationSplit', 'limit'];
 const BACKEND_KEYS = ['name', 'precision'];
-const OUTPUT_KEYS = ['dir', 'samples', 'filters', 'reconstructions'];
+const OUTPUT_KEYS = ['dir', 'samples', 'filters', 'reconstructions', 'events'];
 const EARLY_STOPPING_KEYS = ['metric', 'split', 'patience', 'minDelta', 'restoreBest'];
 const STOPPING_METRICS = ['pseudoLogLikelihood', 'freeEnergyGap', 'reconstructionError', 'meanHiddenActivation'];
 
@@ -253,6 +254,7 @@ function checkOutput(output: unknown, catalog: ComponentCatalog, issues: IssueLi
   }
   issues.integer(output['filters'], 'output.filters', 0, 10000);
   issues.integer(output['reconstructions'], 'output.reconstructions', 0, 10000);
+  if (output['events'] !== null) for (const issue of eventSinkIssues(output['events'], 'output.events')) issues.add(issue.path, issue.message);
 }
 
 /** The name of a metric entry. */
