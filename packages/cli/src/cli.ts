@@ -8,10 +8,11 @@ import { logzCommand } from './commands/logz.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
 import { transformCommand } from './commands/transform.js';
+import { watchCommand } from './commands/watch.js';
 import { processIO, type CliIO } from './io.js';
 
 /** Every subcommand, in the order the help lists them. */
-export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand, convertCommand, infoCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, sampleCommand, transformCommand, logzCommand, convertCommand, watchCommand, infoCommand];
 
 /** `boltzmann --help`. */
 export function mainHelp(): string {

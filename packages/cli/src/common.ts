@@ -16,6 +16,7 @@ import {
 import { CpuBackend, nativeGemmUnavailableReason } from '@boltzmann/backend-cpu';
 import { BernoulliLayer, RBM, isRawRBMDescription, loadModel, loadRawRBM, type EnergyModel, type SamplerSpec } from '@boltzmann/core';
 import { InvalidValueError, Matrix, PRECISION_CHOICES, type Backend, type PrecisionChoice } from '@boltzmann/tensor';
+import { parseEventAddress, type EventChannel, type EventSinkSpec } from '@boltzmann/pipeline';
 import type { OptionDef, ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
 import type { CliIO } from './io.js';
@@ -102,6 +103,8 @@ export interface SpecOverrides {
   data?: DataSourceSpec;
   /** Replaces `output.samples.sampler` whole. */
   sampler?: SamplerSpec;
+  /** Replaces `output.events` whole. */
+  events?: EventSinkSpec;
 }
 
 /**
@@ -121,6 +124,15 @@ export async function prepareSpec(file: string | undefined, overrides: SpecOverr
   const container = await openContainer(args, io, absolutePlugins(specPlugins, baseDir), typeof backendName === 'string' ? backendName : undefined);
   const spec = validateSpec(merged, container.catalog, { source: file ?? 'default spec' });
   return { spec, container, baseDir, file: path };
+}
+
+/** `--events ADDRESS`: redis://HOST:PORT/STREAM or nats://HOST:PORT/SUBJECT. */
+export function parseEventsOption(text: string, option = '--events'): EventChannel {
+  try {
+    return parseEventAddress(text);
+  } catch (error) {
+    throw new UsageError(`${option}: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -153,6 +165,7 @@ function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
   if (o.limit !== undefined) section('data')['limit'] = o.limit;
   if (o.data !== undefined) section('data')['source'] = o.data;
   if (o.out !== undefined) section('output')['dir'] = o.out;
+  if (o.events !== undefined) section('output')['events'] = o.events;
   if (o.sampler !== undefined) {
     const output = section('output');
     const samples = output['samples'];

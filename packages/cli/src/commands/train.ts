@@ -2,11 +2,11 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
 import { evenlySpaced, saveModel, type SplitValue } from '@boltzmann/core';
-import { JsonlLogger, ProgressBar, train, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
+import { JsonlLogger, ProgressBar, eventAddress, openEventSink, train, type EventPublisher, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { Options, describeBackend, describeModel, noteNativeFallback, numberOption, parseDataOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
+import { Options, describeBackend, describeModel, noteNativeFallback, numberOption, parseDataOption, parseEventsOption, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption, type PreparedSpec } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, writeFilters, writeReconstructions, writeSamples } from '../outputs/images.js';
 import { METRICS_FORMAT, epochRecord, metricsPanels, previousReports, type EpochRecord, type MetricsDocument } from '../outputs/metrics-files.js';
@@ -45,6 +45,7 @@ export const trainCommand: Command = {
       Options.sampler,
       Options.plugin,
       Options.trustPlugins,
+      { name: 'events', kind: 'string', value: 'ADDRESS', help: 'publish the run\'s events to a broker as it trains (output.events): redis://HOST:PORT/STREAM or nats://HOST:PORT/SUBJECT; follow them with "boltzmann watch ADDRESS"' },
       { name: 'resume', kind: 'string', value: 'FILE', help: 'continue the run saved in FILE (a model.json written by train) up to the spec\'s epochs (or --epochs), writing beside FILE (or into --out)' },
       { name: 'allow-changes', kind: 'boolean', help: 'with --resume: let --data, --limit, --backend and --precision differ from the resumed run (recorded in the new spec.json)' },
       { name: 'quiet', kind: 'boolean', help: 'no progress output' },
@@ -62,6 +63,7 @@ export const trainCommand: Command = {
     const specFile = resume !== undefined ? specFileFor(resume, args.positionals[0], io) : args.positionals[0];
     const data = stringOption(args, 'data');
     const sampler = stringOption(args, 'sampler');
+    const events = stringOption(args, 'events');
     const prepared = await prepareSpec(
       specFile,
       {
@@ -76,6 +78,7 @@ export const trainCommand: Command = {
         precision: precisionOption(args),
         ...(data === undefined ? {} : { data: parseDataOption(data) }),
         ...(sampler === undefined ? {} : { sampler: parseSamplerOption(sampler) }),
+        ...(events === undefined ? {} : { events: parseEventsOption(events) }),
       },
       args,
       io,
@@ -162,6 +165,10 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
   if (io.signal !== undefined) options.signal = io.signal;
   const events$ = train({ model: run.model, trainer: run.trainer, data: run.data.trainRows, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs }, options);
 
+  // Events to a broker: one that cannot be reached fails the run here, before training.
+  const sink = spec.output.events;
+  const publisher: EventPublisher | undefined = sink === null ? undefined : await openEventSink(sink);
+  if (sink !== null && publisher !== undefined) say(`events: publishing to ${eventAddress(sink)} (run ${publisher.run}); follow with: boltzmann watch ${eventAddress(sink)}`);
   const logger = new JsonlLogger(jsonl, { mode: 'atomic' });
   const bar = quiet ? undefined : new ProgressBar({ stream: io.stderr });
   const extras = new ExtraMetricScorer(run);
@@ -187,10 +194,12 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
           if (event.type === 'finished') summary = event.summary;
           logger.next(event);
           bar?.next(event);
+          publisher?.next(event);
         },
         error: (error: unknown) => {
           logger.error(error);
           bar?.error(error);
+          publisher?.error(error);
           reject(error);
         },
         complete: () => {
@@ -205,6 +214,10 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
     uncatchSignals?.();
     await Promise.allSettled(pending);
     extras.dispose();
+    if (publisher !== undefined) {
+      const sent = await publisher.close();
+      say(`events: ${sent.published} published${sent.dropped > 0 ? `, ${sent.dropped} dropped` : ''}${sent.firstError === undefined ? '' : ` (the broker said: ${sent.firstError})`}`);
+    }
   }
 
   const written: string[] = [];
