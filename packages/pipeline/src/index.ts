@@ -44,6 +44,10 @@ export { demandDriven, pumpIterator, type MaybeAsyncIterator } from './demand-dr
 export { demandAwareOperator, MAX_PENDING_BYTES, type PendingBound, type Transducer } from './demand-operator.js';
 export { pull, PullQueue, type PullOptions } from './pull.js';
 
+// brokers (training from a message broker, exactly once with the checkpoints)
+export { isBrokerSource, type BrokerSource, type BrokerBatch, type BrokerOpenOptions, type BrokerSourceSpec, type RefusedMessage, type SourcePosition, type JsonValue } from './brokers/broker-source.js';
+export { decodeRow, encodeRow, checkRowEncoding, RowDecodeError, ROW_ENCODINGS, type RowEncoding } from './brokers/row-encoding.js';
+
 // sources
 export { fromIterable, fromArray } from './sources/from-iterable.js';
 export { fromMatrix, type FromMatrixOptions } from './sources/from-matrix.js';
