@@ -241,7 +241,11 @@ export async function evaluationRows(prepared: PreparedSpec, args: ParsedArgs, i
   if (dataText !== undefined) {
     if (stringOption(args, 'split') !== undefined) throw new UsageError('--split picks rows of the spec\'s data; with --data every row is used');
     const source = parseDataOption(dataText);
-    const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd });
+    const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd, columns: spec.model.layers[0]!.size });
+    if ('stream' in set) {
+      await set.stream.close();
+      throw new UsageError(`--data ${source.type}: a stream source (${set.description}) holds no rows to work on here; give resident data`);
+    }
     const rows = limit === undefined || limit >= set.data.rows ? set.data : set.data.sliceRows(0, limit);
     return { rows, description: rows === set.data ? set.description : `first ${rows.rows} of ${set.description}`, imageShape: set.imageShape };
   }

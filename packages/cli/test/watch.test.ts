@@ -82,11 +82,11 @@ describe('cli: train --events and watch', function () {
     const port = await freePort();
     const trained = await cli(['train', 'spec.json', '--events', `redis://127.0.0.1:${port}/x`, '--out', 'c']);
     expect(trained.code).to.equal(1);
-    expect(trained.stderr).to.match(new RegExp(`boltzmann train: BrokerError: cannot reach redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(trained.stderr).to.match(new RegExp(`boltzmann train: BrokerError: cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
     expect(existsSync(join(dir, 'c', 'model.json'))).to.equal(false);
     const watched = await cli(['watch', `nats://127.0.0.1:${port}/x`]);
     expect(watched.code).to.equal(1);
-    expect(watched.stderr).to.match(new RegExp(`boltzmann watch: BrokerError: cannot reach nats at nats://127\\.0\\.0\\.1:${port}: `));
+    expect(watched.stderr).to.match(new RegExp(`boltzmann watch: BrokerError: cannot reach NATS at nats://127\\.0\\.0\\.1:${port}: `));
   });
 
   it('watch waiting for a run stops on SIGINT with 130; a bad address is a usage error', async function () {

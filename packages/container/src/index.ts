@@ -32,10 +32,12 @@ export {
   type DataSourceSpec,
   type DataSourceContext,
   type Dataset,
+  type StreamDataset,
 } from './tokens.js';
 export { ComponentCatalog } from './catalog.js';
 export { builtinModule } from './builtins/module.js';
 export { builtinDataSources } from './builtins/data-sources.js';
+export { redisStreamSource } from './builtins/redis-stream.js';
 export { loadPlugin, isPathSpecifier, PluginError, PLUGIN_EXPORT, type LoadedPlugin } from './plugin-loader.js';
 export { BoltzmannContainer, createContainer, type CreateContainerOptions } from './boltzmann-container.js';
 
@@ -45,4 +47,4 @@ export { mergeSpec } from './spec/merge.js';
 export { validateSpec, metricName } from './spec/validate.js';
 export { SpecError, type SpecIssue } from './spec/spec-error.js';
 export { readSpecFile } from './spec/read.js';
-export { resolveRun, loadRunData, createRunBackend, buildSampler, scoreExtraMetrics, type ResolveOptions, type ResolvedRun, type RunData, type ExtraMetric } from './resolve.js';
+export { resolveRun, loadRunData, createRunBackend, buildSampler, scoreExtraMetrics, type ResolveOptions, type ResolvedRun, type RunData, type StreamRunData, type ExtraMetric } from './resolve.js';

@@ -15,14 +15,14 @@ import {
   type ScheduleSpec,
   type TrainingRows,
 } from '@boltzmann/core';
-import { checkStoppingMetric, defaultStoppingMetric } from '@boltzmann/pipeline';
+import { checkStoppingMetric, defaultStoppingMetric, isBrokerSource, type BrokerSource } from '@boltzmann/pipeline';
 import { CounterRng, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
 import type { BoltzmannContainer } from './boltzmann-container.js';
 import type { ComponentCatalog } from './catalog.js';
 import { SpecError } from './spec/spec-error.js';
 import type { MetricSpec, RunSpec } from './spec/types.js';
 import { metricName, stoppingMetricIssues } from './spec/validate.js';
-import type { Dataset } from './tokens.js';
+import type { Dataset, StreamDataset } from './tokens.js';
 
 /** The stream of the seeded train / validation split. */
 const SPLIT_STREAM = 20;
@@ -42,6 +42,11 @@ export interface ResolveOptions {
   resume?: string;
   /** Relative data paths start here (the spec file's directory); default the working directory. */
   baseDir?: string;
+  /**
+   * Accept a stream source (a message broker: `data` is then a `StreamRunData`); without it a
+   * spec naming one is a SpecError at "data.source", and `data` is always resident rows.
+   */
+  streams?: boolean;
 }
 
 /** The examples of a run, split. */
@@ -58,6 +63,20 @@ export interface RunData {
   /** [height, width] when the rows are images. */
   readonly imageShape: readonly [number, number] | undefined;
   readonly description: string;
+  /** Resident data has no stream (see `StreamRunData`). */
+  readonly stream?: undefined;
+}
+
+/** The rows of a run on a stream source (a message broker): nothing resident, nothing held out. */
+export interface StreamRunData {
+  /** The source, not yet opened (the run opens it at the position its trainer saved). */
+  readonly stream: BrokerSource;
+  readonly train?: undefined;
+  readonly validation?: undefined;
+  readonly trainRows?: undefined;
+  /** [height, width] when the rows are images. */
+  readonly imageShape: readonly [number, number] | undefined;
+  readonly description: string;
 }
 
 /** A metric listed in the spec that the Trainer does not score itself (a plugin's, or core's with options). */
@@ -70,13 +89,13 @@ export interface ExtraMetric {
 }
 
 /** A run spec turned into objects: everything the `train` command (or a pipeline) needs. */
-export interface ResolvedRun {
+export interface ResolvedRun<D extends RunData | StreamRunData = RunData> {
   /** The validated spec it came from. */
   readonly spec: RunSpec;
   readonly backend: Backend;
   readonly model: EnergyModel;
   readonly trainer: Trainer;
-  readonly data: RunData;
+  readonly data: D;
   /** What `Trainer.fit`'s `monitor` option should be for the listed metrics. */
   readonly monitor: { freeEnergy: boolean; pseudoLikelihood: boolean; rows: number };
   /** Listed metrics to score at each epoch end besides the Trainer's (see `scoreExtraMetrics`). */
@@ -113,15 +132,22 @@ export interface ResolvedRun {
  * ("training.regularizers[0]: ...", "output.samples.sampler: ..."); a sampler that cannot
  * sample the model leaves `sampler` undefined and says why in `samplesSkipped`.
  */
-export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions = {}): Promise<ResolvedRun> {
+export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions & { streams: true }): Promise<ResolvedRun<RunData | StreamRunData>>;
+export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options?: ResolveOptions & { streams?: false }): Promise<ResolvedRun>;
+export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, options: ResolveOptions = {}): Promise<ResolvedRun<RunData | StreamRunData>> {
   const catalog = container.catalog;
   const backend = createRunBackend(container, spec);
   const cleanup: (() => void)[] = [() => backend.destroy()];
   try {
-    const dataset = await loadDataset(container, spec, options);
+    const loaded = await loadDataset(container, spec, options);
+    if (isStream(loaded)) {
+      cleanup.push(() => void loaded.stream.close());
+      if (options.streams !== true) throw new SpecError([{ path: 'data.source', message: `"${spec.data.source.type}" is a stream source (${loaded.description}); this caller trains on resident rows only (resolveRun with { streams: true } takes streams)` }]);
+    }
     const visible = spec.model.layers[0]!;
-    if (dataset.data.cols !== visible.size) {
-      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${dataset.data.cols} columns (${dataset.description}) but layer "${visible.name}" has ${visible.size} units` }]);
+    checkStepsPerEpoch(spec, loaded);
+    if (!isStream(loaded) && loaded.data.cols !== visible.size) {
+      throw new SpecError([{ path: 'model.layers[0].size', message: `the data has ${loaded.data.cols} columns (${loaded.description}) but layer "${visible.name}" has ${visible.size} units` }]);
     }
 
     let model: EnergyModel;
@@ -141,12 +167,19 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       trainer = buildTrainer(catalog, model, spec);
       cleanup.push(() => trainer.dispose());
     }
-    // The model says what its examples are (windows of a sequence, ratings with unrated items), then they are split.
-    const data = splitData(dataset, at('data', () => model.rowsForTraining(dataset.data)), spec);
-    at('model.layers[0]', () => {
-      model.layers[0]!.validate(data.train, 'training data', data.trainRows.mask);
-      if (data.validation) model.layers[0]!.validate(data.validation, 'validation data', data.validationMask);
-    });
+    let data: RunData | StreamRunData;
+    if (isStream(loaded)) {
+      // Each batch is checked as it arrives (a row out of the visible units' range is refused alone).
+      data = { stream: loaded.stream, imageShape: loaded.imageShape, description: loaded.description };
+    } else {
+      // The model says what its examples are (windows of a sequence, ratings with unrated items), then they are split.
+      const split = splitData(loaded, at('data', () => model.rowsForTraining(loaded.data)), spec);
+      at('model.layers[0]', () => {
+        model.layers[0]!.validate(split.train, 'training data', split.trainRows.mask);
+        if (split.validation) model.layers[0]!.validate(split.validation, 'validation data', split.validationMask);
+      });
+      data = split;
+    }
     let sampler: Sampler | undefined;
     let samplesSkipped: string | undefined;
     try {
@@ -159,6 +192,8 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
     // Built-in metrics listed by name that the model cannot give are skipped with the reason, not scored into an error.
     const support = monitorSupport(model);
     const skippedMetrics = spec.training.metrics.flatMap((m) => {
+      // Metrics scored on kept rows (a plugin's, or core's with options) have none to score with a stream.
+      if (data.stream !== undefined && !(typeof m === 'string' && isMonitored(m))) return [{ name: metricName(m), reason: 'a stream source keeps no rows to score it on' }];
       const reason = typeof m === 'string' && isMonitored(m) ? support[m] : undefined;
       return reason === undefined ? [] : [{ name: m as string, reason }];
     });
@@ -175,7 +210,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       if (heldOut) cleanup.push(() => heldOut.dispose());
       return [{ name, metric, heldOut }];
     });
-    const run: ResolvedRun = {
+    const run: ResolvedRun<RunData | StreamRunData> = {
       spec,
       backend,
       model,
@@ -206,7 +241,7 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
  * default is taken as if the pseudo-likelihood were monitored, so a model that gives it must
  * list it ("needs "pseudoLogLikelihood" in training.metrics") rather than fall back.
  */
-function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData, monitor: { freeEnergy: boolean }, support: MonitorSupport): void {
+function checkEarlyStopping(spec: RunSpec, model: EnergyModel, data: RunData | StreamRunData, monitor: { freeEnergy: boolean }, support: MonitorSupport): void {
   const es = spec.training.earlyStopping;
   if (es === null) return;
   at('training.earlyStopping.metric', () => {
@@ -241,14 +276,44 @@ export function createRunBackend(container: BoltzmannContainer, spec: RunSpec): 
  */
 export async function loadRunData(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string } = {}): Promise<RunData> {
   const dataset = await loadDataset(container, spec, options);
+  if (isStream(dataset)) {
+    await dataset.stream.close();
+    throw new SpecError([{ path: 'data.source', message: `"${spec.data.source.type}" is a stream source (${dataset.description}), which holds no rows to score here: give resident data (--data)` }]);
+  }
   return splitData(dataset, { visible: dataset.data }, spec);
 }
 
-/** The rows of the spec's data source, checked, unsplit. */
-async function loadDataset(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string }): Promise<Dataset> {
+/** The rows of the spec's data source, checked, unsplit; or its stream. */
+async function loadDataset(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string }): Promise<Dataset | StreamDataset> {
   return atAsync('data.source', async () =>
-    checkDataset(await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd() })),
+    checkDataset(
+      await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd(), columns: spec.model.layers[0]!.size }),
+    ),
   );
+}
+
+function isStream(x: Dataset | StreamDataset): x is StreamDataset {
+  return 'stream' in x;
+}
+
+/**
+ * A stream source counts epochs in `training.stepsPerEpoch` steps, acknowledges its messages at
+ * checkpoints and holds nothing out; resident data has its own epochs. Each mismatch is a
+ * SpecError at its field.
+ */
+function checkStepsPerEpoch(spec: RunSpec, data: Dataset | StreamDataset): void {
+  const type = spec.data.source.type;
+  const t = spec.training;
+  if (!isStream(data)) {
+    if (t.stepsPerEpoch !== null) throw new SpecError([{ path: 'training.stepsPerEpoch', message: `is for stream sources; "${type}" data has ceil(rows / batchSize) steps per epoch (remove it)` }]);
+    return;
+  }
+  const issues = [];
+  if (t.stepsPerEpoch === null) issues.push({ path: 'training.stepsPerEpoch', message: `is required with the stream source "${type}" (a stream has no end, so an epoch is this many steps of batchSize rows)` });
+  if (t.checkpointEvery < 1) issues.push({ path: 'training.checkpointEvery', message: `must be at least 1 with the stream source "${type}": its messages are acknowledged once a checkpoint holding them is written` });
+  if (spec.data.validationSplit !== 0) issues.push({ path: 'data.validationSplit', message: `must be 0 with the stream source "${type}", which keeps no rows to hold out` });
+  if (spec.data.limit !== null) issues.push({ path: 'data.limit', message: `is for resident data; a run on the stream source "${type}" trains epochs x stepsPerEpoch x batchSize rows` });
+  if (issues.length > 0) throw new SpecError(issues);
 }
 
 /** The spec's model through core's `buildModel` with the container's set; a failing part is a SpecError at its field. */
@@ -322,7 +387,11 @@ function splitData(dataset: Dataset, rows: TrainingRows, spec: RunSpec): RunData
   };
 }
 
-function checkDataset(x: Dataset): Dataset {
+function checkDataset(x: Dataset | StreamDataset): Dataset | StreamDataset {
+  if (typeof x === 'object' && x !== null && isStream(x)) {
+    if (!isBrokerSource(x.stream)) throw new TypeError('the data source returned a { stream } that is not a broker source');
+    return x;
+  }
   if (typeof x !== 'object' || x === null || !(x.data instanceof Matrix)) throw new TypeError('the data source returned no { data: Matrix, description }');
   assertFinite('the data', x.data);
   return x;

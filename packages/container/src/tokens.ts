@@ -9,6 +9,7 @@ import type {
   ScheduleFactory,
   UnitFactory,
 } from '@boltzmann/core';
+import type { BrokerSource } from '@boltzmann/pipeline';
 import type { Backend, BackendOptions, Matrix } from '@boltzmann/tensor';
 import type { ServiceIdentifier } from 'inversify';
 
@@ -46,6 +47,20 @@ export interface Dataset {
   readonly description: string;
 }
 
+/**
+ * Rows that arrive while the run trains, from a message broker (a Redis stream...): no end and
+ * no rows held in memory, read exactly once with respect to the run's checkpoints. A run on
+ * one counts its epochs in `training.stepsPerEpoch` steps and holds out no rows.
+ */
+export interface StreamDataset {
+  /** The source, not yet opened (the run opens it at the position its checkpoint saved). */
+  readonly stream: BrokerSource;
+  /** Height and width when each row is an image. */
+  readonly imageShape?: readonly [number, number];
+  /** Where the rows come from, for logs. */
+  readonly description: string;
+}
+
 /** The JSON description of a data source: its registered type and the type's options. */
 export interface DataSourceSpec {
   type: string;
@@ -58,10 +73,12 @@ export interface DataSourceContext {
   readonly seed: number;
   /** Relative paths in the source's options are relative to this directory (the spec file's). */
   readonly baseDir: string;
+  /** Values per row the model takes (its visible layer's size): what a stream source's rows must have. */
+  readonly columns: number;
 }
 
-/** Loads or generates a data set from its spec. */
-export type DataSourceFactory = (spec: DataSourceSpec, context: DataSourceContext) => Dataset | Promise<Dataset>;
+/** Loads or generates a data set from its spec, or opens a stream of rows (a message broker). */
+export type DataSourceFactory = (spec: DataSourceSpec, context: DataSourceContext) => Dataset | StreamDataset | Promise<Dataset | StreamDataset>;
 
 /** A unit type ("bernoulli"), built through core's `UnitFactory`. */
 export type UnitTypeBinding = Named<UnitFactory>;

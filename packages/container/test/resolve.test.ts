@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { SpecError, createContainer, loadRunData, resolveRun, scoreExtraMetrics, validateSpec, type BoltzmannContainer, type ResolvedRun } from '@boltzmann/container';
+import { SpecError, createContainer, loadRunData, resolveRun, scoreExtraMetrics, validateSpec, type BoltzmannContainer, type Dataset, type ResolvedRun } from '@boltzmann/container';
 import { ParallelTempering, RBM, saveModel } from '@boltzmann/core';
 import { defaultStoppingMetric } from '@boltzmann/pipeline';
 import type { Matrix } from '@boltzmann/tensor';
@@ -92,7 +92,7 @@ describe('container: resolution', function () {
       expect(rowKeys(a.validation!)).to.deep.equal(rowKeys(b.validation!));
       expect(rowKeys(a.validation!)).to.not.deep.equal(rowKeys(c.validation!));
       // The seed also draws the 100 patterns, so compare a's rows with its own source.
-      const all = await container.catalog.factory('dataSource', 'bars-and-stripes')({ type: 'bars-and-stripes', size: 3, count: 100 }, { seed: 7, baseDir: dir });
+      const all = await container.catalog.factory('dataSource', 'bars-and-stripes')({ type: 'bars-and-stripes', size: 3, count: 100 }, { seed: 7, baseDir: dir, columns: 9 }) as Dataset;
       expect([...rowKeys(a.train), ...rowKeys(a.validation!)].sort()).to.deep.equal(rowKeys(all.data).sort());
       expect(a.imageShape).to.deep.equal([3, 3]);
       const limited = await loadRunData(container, tinySpec({ data: { limit: 41 } }));

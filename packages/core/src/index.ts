@@ -145,6 +145,7 @@ export {
   type SplitValue,
   type StepOptions,
 } from './training/trainer.js';
+export { checkSourcePosition, MAX_SOURCE_POSITION_BYTES, type SourcePosition, type JsonValue } from './training/source-position.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
 export { EpochMonitor, evenlySpaced, type MonitorOptions } from './training/epoch-monitor.js';

@@ -44,6 +44,11 @@ export { demandDriven, pumpIterator, type MaybeAsyncIterator } from './demand-dr
 export { demandAwareOperator, MAX_PENDING_BYTES, type PendingBound, type Transducer } from './demand-operator.js';
 export { pull, PullQueue, type PullOptions } from './pull.js';
 
+// brokers (training from a message broker, exactly once with the checkpoints)
+export { isBrokerSource, type BrokerSource, type BrokerBatch, type BrokerOpenOptions, type BrokerSourceSpec, type RefusedMessage, type SourcePosition, type JsonValue } from './brokers/broker-source.js';
+export { RedisStreamSource, REDIS_STREAM, checkRedisStreamOptions, compareIds, type RedisStreamOptions } from './brokers/redis-stream-source.js';
+export { decodeRow, encodeRow, checkRowEncoding, RowDecodeError, ROW_ENCODINGS, type RowEncoding } from './brokers/row-encoding.js';
+
 // sources
 export { fromIterable, fromArray } from './sources/from-iterable.js';
 export { fromMatrix, type FromMatrixOptions } from './sources/from-matrix.js';
@@ -66,7 +71,7 @@ export { ProgressBar, formatReport, formatDuration, type ProgressBarOptions, typ
 // event sinks (a run's events on a broker) and following them
 export { EventPublisher, type EventTransport, type EventPublisherOptions, type PublishReport } from './sinks/event-publisher.js';
 export { encodeEventMessage, decodeEventMessage, type EventMessage, type RunFailedEvent } from './sinks/event-message.js';
-export { redisStreamSink, connectRedis, REDIS_EVENT_FIELD, type RedisStreamSinkOptions, type RedisClient } from './sinks/redis-stream-sink.js';
+export { redisStreamSink, connectRedis, REDIS_EVENT_FIELD, type RedisStreamSinkOptions } from './sinks/redis-stream-sink.js';
 export { natsJetStreamSink, ensureStream, type NatsJetStreamSinkOptions } from './sinks/nats-jetstream-sink.js';
 export { connectNats } from './sinks/nats-connection.js';
 export { BrokerError } from './sinks/broker-error.js';

@@ -1,6 +1,7 @@
 import { EnergyModel, Trainer, type TrainingRows } from '@boltzmann/core';
 import { InvalidValueError, Matrix, ShapeError } from '@boltzmann/tensor';
 import { isObservable, type Observable } from 'rxjs';
+import { isBrokerSource, type BrokerSource } from './brokers/broker-source.js';
 
 /** Where a stream should start: the trainer's counters when the data is requested. */
 export interface StreamPosition {
@@ -30,11 +31,16 @@ export type DataFactory = (position: StreamPosition) => Observable<Matrix | Trai
  *   Without `stepsPerEpoch` one epoch is one subscription, from subscribe to complete (a cold
  *   source is subscribed again each epoch); with it, one subscription feeds all epochs.
  * - `data` a DataFactory: as an Observable, made afresh for each epoch (or once) from the position.
+ * - `data` a BrokerSource (a Redis stream, a JetStream consumer): one batch of the trainer's
+ *   batch size per step, read only when the trainer takes it, exactly once with respect to the
+ *   checkpoints (its position is saved in them; messages are acknowledged once a checkpoint
+ *   holding them is durable). Needs `stepsPerEpoch` (the stream has no end); `epochs` counts
+ *   those, Infinity trains until cancelled.
  */
 export interface TrainingSession {
   model: EnergyModel;
   trainer: Trainer;
-  data: Matrix | TrainingRows | Observable<Matrix | TrainingRows> | DataFactory;
+  data: Matrix | TrainingRows | Observable<Matrix | TrainingRows> | DataFactory | BrokerSource;
   /** Held-out rows scored at each epoch end (free energy, pseudo-log-likelihood); early stopping watches them. */
   validation?: Matrix;
   /**
@@ -47,10 +53,11 @@ export interface TrainingSession {
   stepsPerEpoch?: number;
 }
 
-/** The three kinds of session data, told apart. */
+/** The kinds of session data, told apart. */
 export type SessionData =
   | { kind: 'matrix'; matrix: Matrix | TrainingRows }
-  | { kind: 'stream'; open: DataFactory };
+  | { kind: 'stream'; open: DataFactory }
+  | { kind: 'broker'; source: BrokerSource };
 
 /**
  * Checks a session and says what is wrong in words: a trainer for another model, a negative or
@@ -89,7 +96,12 @@ export function validateSession(session: TrainingSession): SessionData {
     if (rows.visible.cols !== visible.size) throw new ShapeError(`training data has ${rows.visible.cols} columns but the visible layer has ${visible.size} units`);
     return { kind: 'matrix', matrix: rows };
   }
+  if (isBrokerSource(data)) {
+    if (stepsPerEpoch === undefined) throw new InvalidValueError(`session.stepsPerEpoch is required with a broker source (${data.description}): its stream has no end, so epochs are counted in steps`);
+    if (data.columns !== visible.size) throw new ShapeError(`the rows of ${data.description} have ${data.columns} columns but the visible layer has ${visible.size} units`);
+    return { kind: 'broker', source: data };
+  }
   if (isObservable(data)) return { kind: 'stream', open: () => data as Observable<Matrix | TrainingRows> };
   if (typeof data === 'function') return { kind: 'stream', open: data };
-  throw new InvalidValueError('session.data must be a Matrix, training rows { visible, mask?, given? }, an Observable of batches (Matrix or training rows), or a function (position) => Observable of batches');
+  throw new InvalidValueError('session.data must be a Matrix, training rows { visible, mask?, given? }, an Observable of batches (Matrix or training rows), a function (position) => Observable of batches, or a broker source');
 }

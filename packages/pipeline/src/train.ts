@@ -1,6 +1,7 @@
 import { monitorSupport, resolveMonitor, type MonitorOptions, type MonitorSupport } from '@boltzmann/core';
 import { InvalidValueError } from '@boltzmann/tensor';
 import { Observable } from 'rxjs';
+import type { RefusedMessage } from './brokers/broker-source.js';
 import { Checkpointer, type CheckpointOptions } from './checkpoint.js';
 import { currentDemand } from './demand.js';
 import { EarlyStopping, checkStoppingMetric, defaultStoppingMetric, type EarlyStoppingOptions } from './early-stopping.js';
@@ -31,6 +32,11 @@ export interface TrainOptions {
    * `finished` with reason "cancelled", then the stream completes.
    */
   signal?: AbortSignal;
+  /**
+   * With a broker source: told of each message refused (it did not decode, or its row is out
+   * of the visible units' range) after the source moved it to its dead-letter place.
+   */
+  onRefused?: (message: RefusedMessage) => void;
 }
 
 /** `TrainOptions` checked, with defaults filled in (each run builds its own stateful helpers from them). */
@@ -43,6 +49,7 @@ export interface ResolvedTrainOptions {
   window?: WindowOptions;
   maxBufferedBatches: number;
   signal?: AbortSignal;
+  onRefused?: (message: RefusedMessage) => void;
 }
 
 /**
@@ -94,6 +101,10 @@ export function resolveTrainOptions(session: TrainingSession, options: TrainOpti
   if (options.signal !== undefined) {
     if (!(options.signal instanceof AbortSignal)) throw new InvalidValueError('train() option signal must be an AbortSignal');
     out.signal = options.signal;
+  }
+  if (options.onRefused !== undefined) {
+    if (typeof options.onRefused !== 'function') throw new InvalidValueError('train() option onRefused must be a function');
+    out.onRefused = options.onRefused;
   }
   if (options.checkpoint !== undefined) {
     new Checkpointer(options.checkpoint);

@@ -1,6 +1,7 @@
 import { trainingLoop, type BatchStream, type EpochReport, type LoopEnd, type LoopEvent, type Trainer, type TrainingRows } from '@boltzmann/core';
 import { InvalidValueError, type Matrix, type Tensor } from '@boltzmann/tensor';
 import { isObservable, type Subscriber } from 'rxjs';
+import { BrokerFeed } from './brokers/broker-feed.js';
 import { Checkpointer } from './checkpoint.js';
 import type { Demand } from './demand.js';
 import { EarlyStopping } from './early-stopping.js';
@@ -36,6 +37,8 @@ export class TrainingRun {
   private lastReport: EpochReport | undefined;
   private bestParams: Record<string, Matrix> | undefined;
   private stepCheckpointPending = false;
+  /** The broker source feeding the run (session data of the broker kind). */
+  private feed: BrokerFeed | undefined;
 
   constructor(
     private readonly session: TrainingSession,
@@ -91,8 +94,11 @@ export class TrainingRun {
     activeRuns.set(trainer, this);
     try {
       if (this.options.window) this.window = new WindowEvaluator(trainer.model, trainer.config.seed, this.options.window);
+      if (this.data.kind === 'broker') this.feed = new BrokerFeed(this.data.source, trainer, this.session.model.layers[0]!, this.options.onRefused);
       return await this.run();
     } finally {
+      // Closed last: the run's final checkpoint has acknowledged what it holds.
+      await this.feed?.close();
       this.window?.dispose();
       if (activeRuns.get(trainer) === this) activeRuns.delete(trainer);
     }
@@ -104,7 +110,7 @@ export class TrainingRun {
     const startEpoch = trainer.epoch;
     const startStep = trainer.step;
     const window = this.window;
-    const loop = trainingLoop(trainer, this.data.kind === 'matrix' ? this.data.matrix : this.batchStream(this.data.open), {
+    const loop = trainingLoop(trainer, this.data.kind === 'matrix' ? this.data.matrix : this.data.kind === 'broker' ? this.brokerStream(this.feed!) : this.batchStream(this.data.open), {
       untilEpoch: epochs,
       validation,
       monitor: this.options.monitor,
@@ -153,6 +159,8 @@ export class TrainingRun {
       return undefined;
     }
     if (event.type === 'batch-end') {
+      // The batch just trained is the last one the feed handed out: the trainer now holds its rows.
+      this.feed?.stepDone();
       const { lastOfEpoch, ...rest } = event;
       this.emit(this.lastWindow ? { ...rest, window: this.lastWindow } : rest);
       if (this.checkpointer?.dueAfterStep(trainer)) {
@@ -183,6 +191,8 @@ export class TrainingRun {
     const { model, trainer } = this.session;
     await trainer.checkFinite(`before the checkpoint at step ${trainer.step}`);
     const event = await this.checkpointer!.write(model, trainer, trigger);
+    // Durable now (written atomically): the broker may forget the messages it holds.
+    await this.feed?.checkpointed(trainer.sourcePosition);
     return this.emit(event);
   }
 
@@ -224,6 +234,11 @@ export class TrainingRun {
     };
     if (this.session.stepsPerEpoch !== undefined) stream.stepsPerEpoch = this.session.stepsPerEpoch;
     return stream;
+  }
+
+  /** A broker source as core's `BatchStream`: one batch of the batch size per step, read when the loop asks. */
+  private brokerStream(feed: BrokerFeed): BatchStream<Matrix | TrainingRows> {
+    return { open: () => feed.iterator(this.abort.signal), stepsPerEpoch: this.session.stepsPerEpoch! };
   }
 
   /** Hands an event to the subscriber; false once the consumer has left. */

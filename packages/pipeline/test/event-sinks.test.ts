@@ -46,10 +46,10 @@ function roundTrip(events: TrainingEvent[]): unknown[] {
 async function redisMessages(url: string, stream: string): Promise<EventMessage[]> {
   const client = await connectRedis(url);
   try {
-    const entries = await client.xRange(stream, '-', '+');
-    return (entries ?? []).map((e) => decodeEventMessage(e.message[REDIS_EVENT_FIELD]!, `${stream} ${e.id}`));
+    const entries = await client.xrange(stream, '-', '+');
+    return entries.map(([id, fields]) => decodeEventMessage(fields[fields.indexOf(REDIS_EVENT_FIELD) + 1]!, `${stream} ${id}`));
   } finally {
-    await client.close();
+    client.disconnect();
   }
 }
 
@@ -114,7 +114,7 @@ describe('event sinks: training events on a real broker', function () {
     const publisher = await openEventSink({ type: 'redis-stream', url: redis.url, stream: 'slow', run: 'c', buffer: 20 });
     try {
       // The server answers no write for 3 s: the first send waits, everything else queues.
-      await admin.sendCommand(['CLIENT', 'PAUSE', '3000', 'WRITE']);
+      await admin.call('CLIENT', 'PAUSE', '3000', 'WRITE');
       publisher.next({ type: 'started', epoch: 0, step: 0, epochs: 1 });
       for (let i = 1; i <= 500; i++) {
         publisher.next({ type: 'batch-end', epoch: 1, step: i, batch: i, rows: 1, learningRate: 0.1, momentum: 0 });
@@ -124,8 +124,8 @@ describe('event sinks: training events on a real broker', function () {
       publisher.next({ type: 'finished', summary: { reason: 'completed', epochs: 1, steps: 500, epochsRun: 1, stepsRun: 500, seconds: 1 } });
       expect(publisher.counts.dropped).to.equal(482);
     } finally {
-      await admin.sendCommand(['CLIENT', 'UNPAUSE']);
-      await admin.close();
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
     }
     expect(await publisher.close()).to.deep.equal({ published: 21, dropped: 482 });
     const messages = await redisMessages(redis.url, 'slow');
@@ -190,7 +190,7 @@ describe('event sinks: training events on a real broker', function () {
         (e: unknown) => e,
       );
       expect(error).to.be.instanceOf(BrokerError);
-      expect((error as Error).message).to.match(new RegExp(`^cannot reach ${spec.type === 'redis-stream' ? 'redis' : 'nats'} at ${spec.url}: .*(ECONNREFUSED|refused)`));
+      expect((error as Error).message).to.match(new RegExp(`^cannot reach ${spec.type === 'redis-stream' ? 'Redis' : 'NATS'} at ${spec.url}: .*(ECONNREFUSED|refused)`));
       expect(Date.now() - t0).to.be.below(5000);
     }
   });

@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { resolveRun, type ResolvedRun, type RunSpec } from '@boltzmann/container';
+import { resolveRun, type ResolvedRun, type RunData, type RunSpec, type StreamRunData } from '@boltzmann/container';
 import { evenlySpaced, saveModel, type SplitValue } from '@boltzmann/core';
-import { JsonlLogger, ProgressBar, eventAddress, openEventSink, train, type EventPublisher, type TrainOptions, type TrainingEvent, type TrainingSummary } from '@boltzmann/pipeline';
+import { JsonlLogger, ProgressBar, eventAddress, openEventSink, train, type EventPublisher, type TrainOptions, type TrainingEvent, type TrainingSession, type TrainingSummary } from '@boltzmann/pipeline';
 import { Matrix, writeFileAtomic, type Tensor } from '@boltzmann/tensor';
 import { UsageError, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -96,7 +96,7 @@ export const trainCommand: Command = {
     const recorded: RunSpec = { ...spec, output: { ...spec.output, dir: resumePath !== undefined && outOption === undefined ? relative(io.cwd, out) || '.' : spec.output.dir } };
     const folder = RunFolder.acquire(out, `boltzmann train${resume === undefined ? '' : ' --resume'}`, { keepStaging: resumePath !== undefined && resumePath.startsWith(join(out, '.partial')) });
     try {
-      const run = await resolveRun(prepared.container, prepared.spec, { ...(resumePath === undefined ? {} : { resume: resumePath }), baseDir: prepared.baseDir });
+      const run = await resolveRun(prepared.container, prepared.spec, { ...(resumePath === undefined ? {} : { resume: resumePath }), baseDir: prepared.baseDir, streams: true });
       try {
         return await trainRun(run, recorded, folder, args, io);
       } finally {
@@ -130,7 +130,7 @@ function checkResumeOptions(args: ParsedArgs): void {
   }
 }
 
-async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args: ParsedArgs, io: CliIO): Promise<number> {
+async function trainRun(run: ResolvedRun<RunData | StreamRunData>, spec: RunSpec, folder: RunFolder, args: ParsedArgs, io: CliIO): Promise<number> {
   // Everything is written into the staging folder and moved into the output folder together at the end.
   const file = (name: string) => folder.staged(name);
   const show = (p: string) => {
@@ -151,19 +151,29 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
 
   noteNativeFallback(run.backend, io);
   say(`model: ${describeModel(run.model)}; backend ${describeBackend(run.backend)}`);
-  say(`data: ${run.data.description}: ${run.data.train.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
+  const stream = run.data.stream;
+  const stepsPerEpoch = spec.training.stepsPerEpoch;
+  if (stream !== undefined) say(`data: ${run.data.description}: epochs of ${stepsPerEpoch} steps of ${spec.training.batchSize} rows, read as the trainer takes them`);
+  else say(`data: ${run.data.description}: ${run.data.train!.rows} training rows, ${run.data.validation?.rows ?? 0} held out`);
   if (run.resumed) say(`resuming at epoch ${run.trainer.epoch} of ${spec.training.epochs}`);
   for (const { name, reason } of run.skippedMetrics) say(`not scoring ${name}: ${reason}`);
   if (run.samplesSkipped !== undefined) say(`not drawing ${TRAIN_OUTPUTS.samples}: ${run.samplesSkipped}`);
 
   const options: TrainOptions = { monitor: run.monitor };
-  if (spec.training.checkpointEvery > 0) options.checkpoint = { path: file(TRAIN_OUTPUTS.model), everyEpochs: spec.training.checkpointEvery, final: false };
+  // A stream's messages are acknowledged by the run's checkpoints, its last one included.
+  if (spec.training.checkpointEvery > 0) options.checkpoint = { path: file(TRAIN_OUTPUTS.model), everyEpochs: spec.training.checkpointEvery, final: stream !== undefined };
+  // A refused message is said even with --quiet: it is data that did not train.
+  if (stream !== undefined) options.onRefused = (m) => io.stderr.write(`refused entry ${m.id} of ${stream.description}: ${m.reason}; moved to "${m.deadLetter}"\n`);
   if (spec.training.earlyStopping !== null) options.earlyStopping = { ...spec.training.earlyStopping };
   // Live metrics on the bar: a sliding window scored every 10 steps (only drawn on a terminal).
   if (!quiet && io.stderr.isTTY === true) options.window = { size: 20, every: 10 };
   // An interrupt (io.signal) stops the run between two steps; it still writes its checkpoint and says so.
   if (io.signal !== undefined) options.signal = io.signal;
-  const events$ = train({ model: run.model, trainer: run.trainer, data: run.data.trainRows, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs }, options);
+  const session: TrainingSession =
+    stream !== undefined
+      ? { model: run.model, trainer: run.trainer, data: stream, stepsPerEpoch: stepsPerEpoch!, epochs: spec.training.epochs }
+      : { model: run.model, trainer: run.trainer, data: run.data.trainRows!, ...(run.data.validation ? { validation: run.data.validation } : {}), epochs: spec.training.epochs };
+  const events$ = train(session, options);
 
   // Events to a broker: one that cannot be reached fails the run here, before training.
   const sink = spec.output.events;
@@ -227,7 +237,7 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
       version: 1,
       model: describeModel(run.model),
       data: run.data.description,
-      trainRows: run.data.train.rows,
+      trainRows: run.data.train?.rows ?? 0,
       validationRows: run.data.validation?.rows ?? 0,
       backend: describeBackend(run.backend),
       seed: spec.seed,
@@ -265,14 +275,16 @@ async function trainRun(run: ResolvedRun, spec: RunSpec, folder: RunFolder, args
   writeMetrics();
   const shape = imageShapeFor(run.model.layers[0]!.size, run.data.imageShape);
   if (await writeFilters(file(TRAIN_OUTPUTS.filters), run.model, spec.output.filters, shape)) written.push(TRAIN_OUTPUTS.filters);
-  const shown = run.data.validation ?? run.data.train;
-  if (await writeReconstructions(file(TRAIN_OUTPUTS.reconstructions), run.model, shown, spec.output.reconstructions, shape)) written.push(TRAIN_OUTPUTS.reconstructions);
+  // A stream run keeps no rows: no reconstructions, and chains start at random units.
+  const resident = run.data.stream === undefined ? run.data : undefined;
+  const shown = resident ? (resident.validation ?? resident.train) : undefined;
+  if (shown && (await writeReconstructions(file(TRAIN_OUTPUTS.reconstructions), run.model, shown, spec.output.reconstructions, shape))) written.push(TRAIN_OUTPUTS.reconstructions);
   const { count, steps, init } = spec.output.samples;
   if (run.sampler !== undefined) {
-    const fromData = init === 'data' && run.data.trainRows.mask === undefined;
+    const fromData = init === 'data' && resident !== undefined && resident.trainRows.mask === undefined;
     say(`drawing ${count} samples (${run.sampler.describe(steps)} from ${fromData ? 'held-out examples' : 'random units'})...`);
     // Rows with missing values (a recommender's unrated items) are no states to start chains at.
-    const starts = fromData ? startingRows(shown, run.data.train, count) : undefined;
+    const starts = fromData ? startingRows(shown!, resident.train, count) : undefined;
     await writeSamples(file(TRAIN_OUTPUTS.samples), run.sampler, { count, steps, seed: spec.seed, ...(starts ? { init: starts } : {}) }, shape);
     written.push(TRAIN_OUTPUTS.samples);
   }
@@ -305,11 +317,12 @@ class ExtraMetricScorer {
   private readonly train: Tensor | undefined;
   private readonly validation: Tensor | undefined;
 
-  constructor(private readonly run: ResolvedRun) {
+  constructor(private readonly run: ResolvedRun<RunData | StreamRunData>) {
     const be = run.model.backend;
     const rows = run.monitor.rows;
-    const pick = (m: typeof run.data.train) => be.upload(m.gatherRows(evenlySpaced(m.rows, rows)));
-    this.train = run.extraMetrics.length > 0 ? pick(run.data.train) : undefined;
+    const pick = (m: Matrix) => be.upload(m.gatherRows(evenlySpaced(m.rows, rows)));
+    // A stream run has no extra metrics (resolveRun skips them: no rows are kept).
+    this.train = run.extraMetrics.length > 0 && run.data.train ? pick(run.data.train) : undefined;
     this.validation = run.extraMetrics.length > 0 && run.data.validation ? pick(run.data.validation) : undefined;
   }
 

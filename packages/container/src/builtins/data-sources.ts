@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { barsAndStripes, binarize, idxToImages, loadDigits, loadFashionMnist, readCsv, readIdx, readIdxLabels } from '@boltzmann/data';
 import { CounterRng, InvalidValueError, type Matrix } from '@boltzmann/tensor';
 import type { DataSourceBinding, DataSourceContext, DataSourceSpec, Dataset } from '../tokens.js';
+import { redisStreamSource } from './redis-stream.js';
 
 /** The stream of the data sources' own randomness (sampled binarisation, sampled patterns). */
 const DATA_STREAM = 21;
@@ -19,8 +20,12 @@ const DATA_STREAM = 21;
  * - "bars-and-stripes": MacKay's size x size binary patterns; options `size` (default 4),
  *   `count` (draw this many instead of listing each distinct one).
  *
- * Every source also takes `binarize`: a threshold in [0, 1] (pixel > threshold -> 1) or
+ * Every source above also takes `binarize`: a threshold in [0, 1] (pixel > threshold -> 1) or
  * "sample" (each pixel on with its grey level as probability, seeded by the run's seed).
+ *
+ * Stream sources (rows from a message broker while the run trains, each in its own file):
+ *
+ * - "redis-stream": a Redis stream through a consumer group (`redis-stream.ts`).
  */
 export const builtinDataSources: readonly DataSourceBinding[] = [
   {
@@ -106,6 +111,7 @@ export const builtinDataSources: readonly DataSourceBinding[] = [
       return finish(spec, context, { data, imageShape: [size, size], description: `${data.rows} bars-and-stripes patterns of ${size}x${size}` });
     },
   },
+  redisStreamSource,
 ];
 
 /** Applies the options every source shares (binarize). */

@@ -37,6 +37,7 @@ export function defaultSpec(): RunSpec {
       initVisibleBiasFromData: true,
       earlyStopping: null,
       checkpointEvery: 5,
+      stepsPerEpoch: null,
     },
     data: {
       source: { type: 'mnist' },

@@ -81,6 +81,12 @@ export interface TrainingSection {
   earlyStopping: EarlyStoppingSpec | null;
   /** Save a resumable checkpoint every this many epochs (0: only at the end). */
   checkpointEvery: number;
+  /**
+   * Steps in one epoch, for a stream source (a message broker: no end, so epochs are counted in
+   * steps of `batchSize` rows); required there, null for resident data (whose epochs are
+   * ceil(rows / batchSize) steps).
+   */
+  stepsPerEpoch: number | null;
 }
 
 /** Where the examples come from and how many are held out. */

@@ -201,6 +201,7 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
   issues.boolean(t['shuffle'], 'training.shuffle');
   issues.boolean(t['initVisibleBiasFromData'], 'training.initVisibleBiasFromData');
   issues.integer(t['checkpointEvery'], 'training.checkpointEvery', 0);
+  if (t['stepsPerEpoch'] !== null) issues.integer(t['stepsPerEpoch'], 'training.stepsPerEpoch', 1);
   const es = t['earlyStopping'];
   if (es !== null && issues.object(es, 'training.earlyStopping', EARLY_STOPPING_KEYS)) {
     const path = 'training.earlyStopping';

@@ -4,6 +4,7 @@ import { RBM } from '../models/rbm.js';
 import { RecommenderRBM, checkLevels } from '../models/recommender-rbm.js';
 import type { Components } from '../components.js';
 import { buildModel } from '../models/registry.js';
+import { checkSourcePosition } from '../training/source-position.js';
 import { Trainer, type TrainingCheckpoint } from '../training/trainer.js';
 import { crc32, decodeArray, encodedByteLength, type EncodedArray } from './array-codec.js';
 import {
@@ -316,6 +317,13 @@ function assemble(
       estimator: state(t.estimator, 'estimator'),
       regularizers: state(t.regularizers, 'regularizer'),
     };
+    if (t.sourcePosition !== undefined) {
+      try {
+        checkpoint.sourcePosition = checkSourcePosition(t.sourcePosition, `"training.sourcePosition" in ${source}`);
+      } catch (error) {
+        throw new FormatError((error as Error).message);
+      }
+    }
     return { model, trainer: Trainer.restore(model, checkpoint) };
   } catch (error) {
     model.dispose();

@@ -10,6 +10,7 @@ import { checkScheduleCovers, checkScheduleRange, toSchedule } from '../schedule
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
+import { checkSourcePosition, type SourcePosition } from './source-position.js';
 import { DivergenceGuard } from './divergence-guard.js';
 import type { MonitorOptions } from './epoch-monitor.js';
 import { trainingLoop, type TrainingRows } from './training-loop.js';
@@ -67,6 +68,8 @@ export interface TrainingCheckpoint<T = Tensor> {
   estimator: Record<string, T>;
   /** State of stateful regularizers (a sparsity target's running estimate), keyed "<index>:<name>"; absent in older files. */
   regularizers?: Record<string, T>;
+  /** Where the run stands in a data source outside the process (see `Trainer.sourcePosition`); absent when it trains on other data. */
+  sourcePosition?: SourcePosition;
 }
 
 /** What a training step takes besides the batch. */
@@ -165,6 +168,13 @@ export class Trainer {
   gibbsRng: RngState;
   /** The minibatch-order stream. */
   shuffleRng: CounterRng;
+  /**
+   * Where the run stands in a data source outside the process (a message broker): set by the
+   * code that feeds the trainer after each step, to the position after the rows trained so
+   * far; saved in checkpoints and restored with them, so a resumed run asks the source for
+   * exactly the rows the checkpoint has not seen. Opaque to the trainer; undefined otherwise.
+   */
+  sourcePosition: SourcePosition | undefined = undefined;
   private readonly grads: GradientSet;
   private readonly guard: DivergenceGuard;
   private readonly masks: UnitMasks | undefined;
@@ -253,6 +263,7 @@ export class Trainer {
     trainer.optimizer.loadState(checkpoint.optimizer);
     trainer.estimator.loadState(checkpoint.estimator);
     trainer.loadRegularizerState(checkpoint.regularizers ?? {});
+    if (checkpoint.sourcePosition !== undefined) trainer.sourcePosition = checkSourcePosition(checkpoint.sourcePosition, 'checkpoint sourcePosition');
     trainer.good = { epoch: trainer.epoch, step: trainer.step };
     return trainer;
   }
@@ -267,6 +278,7 @@ export class Trainer {
       optimizer: this.optimizer.state(),
       estimator: this.estimator.state(),
       regularizers: this.regularizerState(),
+      ...(this.sourcePosition === undefined ? {} : { sourcePosition: this.sourcePosition }),
     };
   }
 

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { BrokerError, brokerCause } from './broker-error.js';
 import { connectNats, isStreamNotFound } from './nats-connection.js';
-import { REDIS_EVENT_FIELD, connectRedis } from './redis-stream-sink.js';
+import { REDIS_EVENT_FIELD, connectRedis, redactUrl } from './redis-stream-sink.js';
 
 /** What an event reader yields: a stored message, or the news that everything stored when reading began has been read. */
 export type ReaderItem = { kind: 'message'; id: string; text: string } | { kind: 'caught-up' };
@@ -19,23 +19,30 @@ const POLL_MS = 500;
  */
 export async function* readRedisEvents(url: string, stream: string, from: ReadFrom, signal: AbortSignal): AsyncGenerator<ReaderItem> {
   const client = await connectRedis(url);
+  const fail = (error: unknown) => new BrokerError(`reading redis stream ${stream} at ${redactUrl(url)}: ${brokerCause(error)}`);
   try {
-    const last = await client.xRevRange(stream, '+', '-', { COUNT: 1 });
-    const tail = last?.[0]?.id;
+    let last: [string, string[]][];
+    try {
+      last = (await client.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    } catch (error) {
+      throw fail(error);
+    }
+    const tail = last[0]?.[0];
     let after = from === 'new' ? (tail ?? '0-0') : '0-0';
     let caughtUp = from === 'new' || tail === undefined;
     if (caughtUp) yield { kind: 'caught-up' };
     while (!signal.aborted) {
-      let reply;
+      let reply: [string, [string, string[]][]][] | null;
       try {
-        reply = await client.xRead({ key: stream, id: after }, { COUNT: 500, BLOCK: POLL_MS });
+        reply = (await client.xread('COUNT', 500, 'BLOCK', POLL_MS, 'STREAMS', stream, after)) as [string, [string, string[]][]][] | null;
       } catch (error) {
-        throw new BrokerError(`reading redis stream ${stream} at ${url}: ${brokerCause(error)}`);
+        throw fail(error);
       }
-      for (const { messages } of (reply as { messages: { id: string; message: Record<string, string> }[] }[] | null) ?? []) {
-        for (const { id, message } of messages) {
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
           after = id;
-          yield { kind: 'message', id: `${stream} ${id}`, text: message[REDIS_EVENT_FIELD] ?? '' };
+          const at = fields.indexOf(REDIS_EVENT_FIELD);
+          yield { kind: 'message', id: `${stream} ${id}`, text: at >= 0 && at % 2 === 0 ? (fields[at + 1] ?? '') : '' };
           if (!caughtUp && id === tail) {
             caughtUp = true;
             yield { kind: 'caught-up' };
@@ -49,7 +56,7 @@ export async function* readRedisEvents(url: string, stream: string, from: ReadFr
       }
     }
   } finally {
-    await client.close().catch(() => {});
+    client.disconnect();
   }
 }
 

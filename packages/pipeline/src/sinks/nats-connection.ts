@@ -10,7 +10,7 @@ export async function connectNats(url: string): Promise<NatsConnection> {
   try {
     return await connect({ servers: url, timeout: 5000, maxReconnectAttempts: -1 });
   } catch (error) {
-    throw new BrokerError(`cannot reach nats at ${url}: ${brokerCause(error)}`);
+    throw new BrokerError(`cannot reach NATS at ${url}: ${brokerCause(error)}`);
   }
 }
 

@@ -1,34 +1,39 @@
-import { createClient } from 'redis';
+import type { Redis } from 'ioredis';
 import { BrokerError, brokerCause } from './broker-error.js';
 import type { EventTransport } from './event-publisher.js';
 
-/** A connected node-redis client. */
-export type RedisClient = Awaited<ReturnType<typeof connectRedis>>;
-
 /**
- * Connects to Redis at `url`, failing at once with a BrokerError when it cannot be reached.
- * Once connected, a lost connection is retried in the background (at most every 2 s) and
- * commands issued meanwhile fail at once instead of queueing without bound.
+ * Connects to Redis at `url` (with the npm client `ioredis`, loaded here), failing at once
+ * with a BrokerError when it cannot be reached. Once connected, a lost connection is retried
+ * in the background (at most every 2 s) and commands issued meanwhile fail at once instead of
+ * queueing without bound.
  */
-export async function connectRedis(url: string) {
+export async function connectRedis(url: string): Promise<Redis> {
+  const { default: RedisClient } = await import('ioredis');
   let connected = false;
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * 2 ** retries, 2000) : new BrokerError(`cannot reach redis at ${url}: ${brokerCause(cause)}`)),
-    },
+  const client = new RedisClient(url, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times: number) => (connected ? Math.min(100 * 2 ** times, 2000) : null),
   });
-  // node-redis reports connection trouble as 'error' events; the commands' own rejections say what failed.
-  client.on('error', () => {});
+  let lastError: Error | undefined;
+  // ioredis reports connection trouble as 'error' events; the commands' own rejections say what failed.
+  client.on('error', (error: Error) => (lastError = error));
   try {
     await client.connect();
   } catch (error) {
-    throw error instanceof BrokerError ? error : new BrokerError(`cannot reach redis at ${url}: ${brokerCause(error)}`);
+    client.disconnect();
+    throw new BrokerError(`cannot reach Redis at ${redactUrl(url)}: ${brokerCause(lastError ?? error)}`);
   }
   connected = true;
   return client;
+}
+
+/** The URL without its password (for messages). */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 /** Options of `redisStreamSink`. */
@@ -53,13 +58,17 @@ export async function redisStreamSink(options: RedisStreamSinkOptions): Promise<
   const maxLen = options.maxLen ?? 10000;
   const client = await connectRedis(url);
   return {
-    description: `redis stream ${stream} at ${url}`,
+    description: `redis stream ${stream} at ${redactUrl(url)}`,
     async send(messages) {
-      // Issued in one tick, node-redis pipelines them: one round trip per batch, in order.
-      await Promise.all(messages.map((m) => client.xAdd(stream, '*', { [REDIS_EVENT_FIELD]: m }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })));
+      // One pipeline: one round trip per batch, in order.
+      const pipeline = client.pipeline();
+      for (const m of messages) pipeline.xadd(stream, 'MAXLEN', '~', maxLen, '*', REDIS_EVENT_FIELD, m);
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([error]) => error !== null);
+      if (failed) throw failed[0] as Error;
     },
     async close() {
-      await client.close();
+      await client.quit().catch(() => client.disconnect());
     },
   };
 }

@@ -1,0 +1,39 @@
+import { checkOptionKeys } from '@boltzmann/core';
+import { REDIS_STREAM, RedisStreamSource, type RedisStreamOptions } from '@boltzmann/pipeline';
+import { InvalidValueError } from '@boltzmann/tensor';
+import type { DataSourceBinding, DataSourceSpec } from '../tokens.js';
+
+/** The options of a "redis-stream" source spec (see `RedisStreamOptions`), plus `imageShape`. */
+const OPTIONS = ['url', 'stream', 'group', 'consumer', 'encoding', 'field', 'deadLetter', 'start', 'create', 'claimAfterMs', 'blockMs', 'connectTimeoutMs', 'imageShape'] as const;
+
+/**
+ * "redis-stream": rows from a Redis stream through a consumer group, exactly once with respect
+ * to the run's checkpoints (the pipeline's `RedisStreamSource`):
+ *
+ * ```json
+ * "data": { "source": { "type": "redis-stream", "url": "redis://127.0.0.1:6379", "stream": "digits", "group": "trainers" }, "validationSplit": 0 },
+ * "training": { "stepsPerEpoch": 100, "checkpointEvery": 1 }
+ * ```
+ *
+ * Options: `url`, `stream`, `group` (required); `consumer` ("trainer"), `encoding` ("float32le"
+ * or "json"), `field` ("row"), `deadLetter` ("<stream>:dead"), `start` ("0" or "$": where a new
+ * group starts), `create` (false: a missing stream is an error), `claimAfterMs` (0; null never
+ * claims), `blockMs`, `connectTimeoutMs`, `imageShape` ([height, width] of each row, for the
+ * pictures). Nothing connects until the run starts.
+ */
+export const redisStreamSource: DataSourceBinding = {
+  name: REDIS_STREAM,
+  factory: (spec, context) => {
+    checkOptionKeys(`data source "${REDIS_STREAM}"`, spec, OPTIONS);
+    const { type: _type, imageShape: shape, ...options } = spec as DataSourceSpec & Record<(typeof OPTIONS)[number], unknown>;
+    let imageShape: [number, number] | undefined;
+    if (shape !== undefined) {
+      if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s > 0) || shape[0] * shape[1] !== context.columns) {
+        throw new InvalidValueError(`"imageShape" must be [height, width] with height * width = ${context.columns} (the visible units), got ${JSON.stringify(shape)}`);
+      }
+      imageShape = [shape[0], shape[1]];
+    }
+    const stream = new RedisStreamSource({ ...(options as unknown as RedisStreamOptions), columns: context.columns });
+    return { stream, description: stream.description, ...(imageShape === undefined ? {} : { imageShape }) };
+  },
+};

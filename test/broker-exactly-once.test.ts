@@ -1,0 +1,144 @@
+/**
+ * Exactly once from a message broker: `boltzmann train` reads a Redis stream (a real
+ * redis-server started here) while a producer keeps writing to it, with a checkpoint every
+ * epoch; the trainer is killed (SIGKILL, and SIGTERM/SIGINT, which save and acknowledge) at
+ * seeded moments and resumed from what it left each time. The final model must equal, byte
+ * for byte, an uninterrupted run over the same messages, every produced row must have been
+ * trained (entries read = rows produced = steps x batch size) and the group's pending list
+ * must be empty at the end.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { CounterRng } from '@boltzmann/tensor';
+import { encodeRow } from '@boltzmann/pipeline';
+import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+
+const COLS = 9;
+const BATCH = 4;
+const STEPS_PER_EPOCH = 3;
+const EPOCHS = 25;
+const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process. */
+function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let armed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
+        armed = true;
+        setTimeout(() => child.kill(kill.signal), kill.delayMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** Row i of the produced sequence: a seeded binary pattern. */
+function row(i: number): Buffer {
+  const rng = new CounterRng(99, i);
+  return Buffer.from(encodeRow(Array.from(rng.uniforms(new Float64Array(COLS)), (u) => (u < 0.4 ? 1 : 0)), 'float32le'));
+}
+
+/** Writes rows [from, to) with ids "<i+1>-0" (the same ids in every database). */
+async function produce(redis: Redis, from: number, to: number): Promise<void> {
+  const pipe = redis.pipeline();
+  for (let i = from; i < to; i++) pipe.xadd('digits', `${i + 1}-0`, 'row', row(i));
+  await pipe.exec();
+}
+
+describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a Redis stream, resumed, equals the uninterrupted run', function () {
+  this.timeout(300000);
+  let server: RedisServer;
+  let dir: string;
+
+  before(async function () {
+    server = await startRedisServer();
+    dir = mkdtempSync(join(tmpdir(), 'boltzmann-broker-'));
+    const spec = (db: number, out: string) => ({
+      model: { layers: [{ type: 'bernoulli', name: 'visible', size: COLS }, { type: 'bernoulli', name: 'hidden', size: 5 }] },
+      data: { source: { type: 'redis-stream', url: `${server.url}/${db}`, stream: 'digits', group: 'trainers', blockMs: 200 }, validationSplit: 0 },
+      training: { epochs: EPOCHS, stepsPerEpoch: STEPS_PER_EPOCH, batchSize: BATCH, checkpointEvery: 1, learningRate: 0.1, metrics: [] },
+      output: { dir: out, samples: { count: 2, steps: 2, init: 'random' }, filters: 0, reconstructions: 0 },
+      seed: 3,
+    });
+    writeFileSync(join(dir, 'ref.json'), JSON.stringify(spec(1, 'ref')));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec(0, 'faults')));
+  });
+  after(async function () {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends byte-identical to the uninterrupted run, every row trained once, nothing pending', async function () {
+    const ref = new Redis(`${server.url}/1`);
+    const live = new Redis(`${server.url}/0`);
+    try {
+      // The uninterrupted run (database 1, all rows there from the start) runs beside the interrupted ones.
+      await produce(ref, 0, ROWS);
+      const reference = run(dir, ['train', 'ref.json']);
+
+      // The producer keeps writing while the trainer runs, is killed and resumes.
+      let written = 0;
+      await produce(live, 0, (written = 2 * BATCH));
+      const producer = setInterval(() => {
+        if (written >= ROWS) return clearInterval(producer);
+        const to = Math.min(ROWS, written + 3);
+        void produce(live, written, to);
+        written = to;
+      }, 15);
+
+      const rng = new CounterRng(20261205, 2);
+      const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGINT'];
+      const out = join(dir, 'faults');
+      const staged = join(out, '.partial', 'model.json');
+      const committed = join(out, 'model.json');
+      let killed = 0;
+      let finished = false;
+      for (const signal of signals) {
+        const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
+        const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
+        const r = await run(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
+        if (r.code === 0) {
+          finished = true;
+          break;
+        }
+        if (r.signal === 'SIGKILL') killed += 1;
+        else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
+      }
+      clearInterval(producer);
+      await produce(live, written, ROWS);
+      if (!finished) {
+        const from = existsSync(staged) ? staged : committed;
+        const r = await run(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        expect(r.code, r.stderr).to.equal(0);
+      }
+      expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
+      const uninterrupted = await reference;
+      expect(uninterrupted.code, uninterrupted.stderr).to.equal(0);
+      expect(readFileSync(committed).equals(readFileSync(join(dir, 'ref', 'model.json'))), 'final model equals the uninterrupted one').to.equal(true);
+      const pending = (await live.xpending('digits', 'trainers')) as [number, ...unknown[]];
+      expect(Number(pending[0]), 'pending entries at the end').to.equal(0);
+      const group = ((await live.xinfo('GROUPS', 'digits')) as unknown[][])[0]!;
+      expect(String(group[group.indexOf('last-delivered-id') + 1])).to.equal(`${ROWS}-0`);
+      expect(await live.xlen('digits:dead'), 'no entry refused').to.equal(0);
+    } finally {
+      ref.disconnect();
+      live.disconnect();
+    }
+  });
+});
