@@ -38,6 +38,7 @@ export { ComponentCatalog } from './catalog.js';
 export { builtinModule } from './builtins/module.js';
 export { builtinDataSources } from './builtins/data-sources.js';
 export { redisStreamSource } from './builtins/redis-stream.js';
+export { natsJetStreamSource } from './builtins/nats-jetstream.js';
 export { loadPlugin, isPathSpecifier, PluginError, PLUGIN_EXPORT, type LoadedPlugin } from './plugin-loader.js';
 export { BoltzmannContainer, createContainer, type CreateContainerOptions } from './boltzmann-container.js';
 

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { barsAndStripes, binarize, idxToImages, loadDigits, loadFashionMnist, readCsv, readIdx, readIdxLabels } from '@boltzmann/data';
 import { CounterRng, InvalidValueError, type Matrix } from '@boltzmann/tensor';
 import type { DataSourceBinding, DataSourceContext, DataSourceSpec, Dataset } from '../tokens.js';
+import { natsJetStreamSource } from './nats-jetstream.js';
 import { redisStreamSource } from './redis-stream.js';
 
 /** The stream of the data sources' own randomness (sampled binarisation, sampled patterns). */
@@ -26,6 +27,7 @@ const DATA_STREAM = 21;
  * Stream sources (rows from a message broker while the run trains, each in its own file):
  *
  * - "redis-stream": a Redis stream through a consumer group (`redis-stream.ts`).
+ * - "nats-jetstream": a NATS JetStream stream through a durable pull consumer (`nats-jetstream.ts`).
  */
 export const builtinDataSources: readonly DataSourceBinding[] = [
   {
@@ -112,6 +114,7 @@ export const builtinDataSources: readonly DataSourceBinding[] = [
     },
   },
   redisStreamSource,
+  natsJetStreamSource,
 ];
 
 /** Applies the options every source shares (binarize). */
