@@ -1,0 +1,157 @@
+/**
+ * Exactly once from NATS JetStream: `boltzmann train` reads a JetStream stream (a real
+ * nats-server -js started here) through a durable pull consumer while a producer keeps
+ * publishing, with a checkpoint every epoch; the trainer is killed (SIGKILL, and
+ * SIGTERM/SIGINT, which save and acknowledge) at seeded moments and resumed from what it left
+ * each time. The final model must equal, byte for byte, an uninterrupted run over the same
+ * messages (on a second server, so stream names and sequence numbers are the same), every
+ * produced row must have been trained (messages delivered = rows produced = steps x batch
+ * size) and nothing may be left unacknowledged.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CounterRng } from '@boltzmann/tensor';
+import { encodeRow } from '@boltzmann/pipeline';
+import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
+import { startNatsServer, type NatsServer } from './support/nats-server.js';
+
+const COLS = 9;
+const BATCH = 4;
+const STEPS_PER_EPOCH = 3;
+const EPOCHS = 25;
+const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process. */
+function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let armed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
+        armed = true;
+        setTimeout(() => child.kill(kill.signal), kill.delayMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+/** Row i of the produced sequence: a seeded binary pattern. */
+function row(i: number): Uint8Array {
+  const rng = new CounterRng(99, i);
+  return encodeRow(Array.from(rng.uniforms(new Float64Array(COLS)), (u) => (u < 0.4 ? 1 : 0)), 'float32le');
+}
+
+/** Publishes rows [from, to), one after another (stream sequence i + 1 for row i). */
+async function produce(js: JetStreamClient, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) await js.publish('digits', row(i));
+}
+
+/** A connection to a server with the stream "digits" created on it. */
+async function openStream(server: NatsServer): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
+  const nc = await connect({ servers: server.url });
+  await (await jetstreamManager(nc)).streams.add({ name: 'digits', subjects: ['digits'] });
+  return { nc, js: jetstream(nc) };
+}
+
+describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a NATS JetStream stream, resumed, equals the uninterrupted run', function () {
+  this.timeout(120000);
+  let live: NatsServer;
+  let reference: NatsServer;
+  let dir: string;
+
+  before(async function () {
+    [live, reference] = await Promise.all([startNatsServer(), startNatsServer()]);
+    dir = mkdtempSync(join(tmpdir(), 'boltzmann-broker-'));
+    const spec = (server: NatsServer, out: string) => ({
+      model: { layers: [{ type: 'bernoulli', name: 'visible', size: COLS }, { type: 'bernoulli', name: 'hidden', size: 5 }] },
+      data: { source: { type: 'nats-jetstream', url: server.url, stream: 'digits' }, validationSplit: 0 },
+      training: { epochs: EPOCHS, stepsPerEpoch: STEPS_PER_EPOCH, batchSize: BATCH, checkpointEvery: 1, learningRate: 0.1, metrics: [] },
+      output: { dir: out, samples: { count: 2, steps: 2, init: 'random' }, filters: 0, reconstructions: 0 },
+      seed: 3,
+    });
+    writeFileSync(join(dir, 'ref.json'), JSON.stringify(spec(reference, 'ref')));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec(live, 'faults')));
+  });
+  after(async function () {
+    await Promise.all([live?.stop(), reference?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends byte-identical to the uninterrupted run, every row trained once, nothing unacknowledged', async function () {
+    const ref = await openStream(reference);
+    const fed = await openStream(live);
+    try {
+      // The uninterrupted run (on the second server, all rows there from the start) runs beside the interrupted ones.
+      await produce(ref.js, 0, ROWS);
+      const uninterruptedRun = run(dir, ['train', 'ref.json']);
+
+      // The producer keeps writing while the trainer runs, is killed and resumes.
+      let written = 0;
+      let producing = Promise.resolve();
+      await produce(fed.js, 0, (written = 2 * BATCH));
+      const producer = setInterval(() => {
+        if (written >= ROWS) return clearInterval(producer);
+        const to = Math.min(ROWS, written + 3);
+        const start = written;
+        producing = producing.then(() => produce(fed.js, start, to));
+        written = to;
+      }, 15);
+
+      const rng = new CounterRng(20261205, 2);
+      // Two interruptions keep the test short (each run starts a process); the Redis test runs four.
+      const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM'];
+      const out = join(dir, 'faults');
+      const staged = join(out, '.partial', 'model.json');
+      const committed = join(out, 'model.json');
+      let killed = 0;
+      let finished = false;
+      for (const signal of signals) {
+        const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
+        const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
+        const r = await run(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
+        if (r.code === 0) {
+          finished = true;
+          break;
+        }
+        if (r.signal === 'SIGKILL') killed += 1;
+        else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
+      }
+      clearInterval(producer);
+      await producing;
+      await produce(fed.js, written, ROWS);
+      if (!finished) {
+        const from = existsSync(staged) ? staged : committed;
+        const r = await run(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        expect(r.code, r.stderr).to.equal(0);
+      }
+      expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
+      const uninterrupted = await uninterruptedRun;
+      expect(uninterrupted.code, uninterrupted.stderr).to.equal(0);
+      expect(readFileSync(committed).equals(readFileSync(join(dir, 'ref', 'model.json'))), 'final model equals the uninterrupted one').to.equal(true);
+      const jsm = await jetstreamManager(fed.nc);
+      const consumer = await jsm.consumers.info('digits', 'trainer');
+      expect(consumer.num_ack_pending, 'unacknowledged messages at the end').to.equal(0);
+      expect(consumer.ack_floor.stream_seq, 'messages acknowledged').to.equal(ROWS);
+      expect(consumer.num_pending, 'messages never delivered').to.equal(0);
+      expect((await jsm.streams.info('digits-dead')).state.messages, 'no message refused').to.equal(0);
+    } finally {
+      await ref.nc.close();
+      await fed.nc.close();
+    }
+  });
+});
