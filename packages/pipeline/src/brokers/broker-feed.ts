@@ -1,5 +1,5 @@
 import type { UnitLayer, Trainer } from '@boltzmann/core';
-import { Matrix, type Matrix as MatrixType } from '@boltzmann/tensor';
+import { Matrix } from '@boltzmann/tensor';
 import type { BrokerOpenOptions, BrokerSource, RefusedMessage, SourcePosition } from './broker-source.js';
 
 /**
@@ -23,7 +23,7 @@ export class BrokerFeed {
   ) {}
 
   /** The loop's iterator of batches (one per step); `signal` stops a read waiting for the broker. */
-  iterator(signal: AbortSignal): AsyncIterator<MatrixType> {
+  iterator(signal: AbortSignal): AsyncIterator<Matrix> {
     return {
       next: async () => {
         await this.open();

@@ -41,6 +41,9 @@ export interface RedisStreamOptions {
   connectTimeoutMs?: number;
 }
 
+/** `RedisStreamOptions` checked, defaults filled in. */
+export type ResolvedRedisStreamOptions = Required<Omit<RedisStreamOptions, 'claimAfterMs'>> & { claimAfterMs: number | null };
+
 /** A Redis stream entry as read: its id and its fields (undefined when it was deleted from the stream). */
 interface Entry {
   id: string;
@@ -68,7 +71,7 @@ export class RedisStreamSource implements BrokerSource {
   readonly description: string;
   readonly columns: number;
   readonly encoding: RowEncoding;
-  private readonly options: Required<Omit<RedisStreamOptions, 'claimAfterMs'>> & { claimAfterMs: number | null };
+  private readonly options: ResolvedRedisStreamOptions;
   private client: Redis | undefined;
   private reader: Redis | undefined;
   private saved: string | undefined;
@@ -354,7 +357,7 @@ function redactUrl(url: string): string {
 }
 
 /** Options checked, with defaults; errors name the option ("stream" must be a non-empty string...). */
-export function checkRedisStreamOptions(options: RedisStreamOptions): RedisStreamSource['options'] {
+export function checkRedisStreamOptions(options: RedisStreamOptions): ResolvedRedisStreamOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidValueError('a redis stream source needs options { url, stream, group, columns }');
   const text = (key: keyof RedisStreamOptions, fallback?: string): string => {
     const v = options[key] ?? fallback;
