@@ -37,6 +37,8 @@ export async function bundle(entry: string, define: Record<string, string> = {})
     write: false,
     sourcemap: false,
     logLevel: 'silent',
+    // the packages' TypeScript sources, not their dist/ (which may be older than the sources)
+    conditions: ['@boltzmann/source'],
     // Dawn is only imported in Node (a variable specifier); gpu.js's headless GL never loads in a page
     external: ['webgpu', 'gl'],
     // the CPU backend reads its switches from process.env; a page has none set

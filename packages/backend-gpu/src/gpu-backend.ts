@@ -1,5 +1,6 @@
 import {
   checkOpFinite,
+  checkOpOwner,
   checkOpShape,
   opGroupCount,
   InvalidValueError,
@@ -220,17 +221,8 @@ export class GpuBackend implements Backend {
   // --- validation ------------------------------------------------------------------------
 
   private own(x: Tensor, op: string, what: string): GpuTensor {
-    if (this.destroyed) throw new InvalidValueError(`${op}: backend "${this.name}" was destroyed`);
-    if (!(x instanceof GpuTensor) || x.maker !== this) {
-      const whose = x instanceof GpuTensor && x.owner === this.name ? 'another backend instance of the same name' : `backend "${x.owner}"`;
-      throw new InvalidValueError(`${op}: ${what} is not a tensor of backend "${this.name}" (it belongs to ${whose})`);
-    }
-    if (x.disposed) throw new InvalidValueError(`${op}: ${what} (${x.rows}x${x.cols}) was disposed`);
-    return x;
+    return checkOpOwner(op, what, x, GpuTensor, this, { destroyed: this.destroyed });
   }
-
-
-
 
   // --- kernel execution ------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import {
   checkOpFinite,
+  checkOpOwner,
   checkOpShape,
   opGroupCount,
   InvalidValueError,
@@ -132,17 +133,8 @@ export class WebGpuBackend implements Backend {
   // --- validation --------------------------------------------------------------------------
 
   private own(x: Tensor, op: string, what: string): WebGpuTensor {
-    if (this.destroyed) throw new InvalidValueError(`${op}: backend "${this.name}" was destroyed`);
-    if (!(x instanceof WebGpuTensor) || x.maker !== this) {
-      const whose = x instanceof WebGpuTensor && x.owner === this.name ? 'another backend instance of the same name' : `backend "${x.owner}"`;
-      throw new InvalidValueError(`${op}: ${what} is not a tensor of backend "${this.name}" (it belongs to ${whose})`);
-    }
-    if (x.disposed) throw new InvalidValueError(`${op}: ${what} (${x.rows}x${x.cols}) was disposed`);
-    return x;
+    return checkOpOwner(op, what, x, WebGpuTensor, this, { destroyed: this.destroyed });
   }
-
-
-
 
   private notAliased(op: string, out: WebGpuTensor, ...inputs: WebGpuTensor[]): void {
     if (inputs.includes(out)) throw new InvalidValueError(`${op}: out must be a different tensor from the operands`);

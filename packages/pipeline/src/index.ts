@@ -46,7 +46,7 @@ export { pull, PullQueue, type PullOptions } from './pull.js';
 
 // brokers (training from a message broker, exactly once with the checkpoints)
 export { isBrokerSource, type BrokerSource, type BrokerBatch, type BrokerOpenOptions, type BrokerSourceSpec, type RefusedMessage, type SourcePosition, type JsonValue } from './brokers/broker-source.js';
-export { RedisStreamSource, REDIS_STREAM, checkRedisStreamOptions, compareIds, type RedisStreamOptions } from './brokers/redis-stream-source.js';
+export { RedisStreamSource, REDIS_STREAM, checkRedisStreamOptions, compareIds, type RedisStreamOptions, type ResolvedRedisStreamOptions } from './brokers/redis-stream-source.js';
 export { NatsJetStreamSource, NATS_JETSTREAM, checkNatsJetStreamOptions, type NatsJetStreamOptions } from './brokers/nats-jetstream-source.js';
 export { decodeRow, encodeRow, checkRowEncoding, RowDecodeError, ROW_ENCODINGS, type RowEncoding } from './brokers/row-encoding.js';
 

@@ -94,7 +94,10 @@ export class TrainingRun {
     activeRuns.set(trainer, this);
     try {
       if (this.options.window) this.window = new WindowEvaluator(trainer.model, trainer.config.seed, this.options.window);
-      if (this.data.kind === 'broker') this.feed = new BrokerFeed(this.data.source, trainer, this.session.model.layers[0]!, this.options.onRefused);
+      if (this.data.kind === 'broker') {
+        const lastStep = this.session.epochs * this.session.stepsPerEpoch!;
+        this.feed = new BrokerFeed(this.data.source, trainer, this.session.model.layers[0]!, lastStep, this.options.onRefused);
+      }
       return await this.run();
     } finally {
       // Closed last: the run's final checkpoint has acknowledged what it holds.

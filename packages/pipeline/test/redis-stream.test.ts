@@ -193,6 +193,67 @@ describe('redis stream source (a real redis-server)', function () {
     expect(await redis.xlen(stream)).to.equal(3000 + 3000);
   });
 
+  it('cancelled while waiting for entries: stops at once, its last checkpoint holds the rows trained and acknowledges them; the rest is delivered again', async function () {
+    const stream = name();
+    await produce(redis, stream, plantedRows(25, COLS, 9));
+    const be = cpu();
+    const session = makeSession(be, COLS, 4, { shuffle: false });
+    const source = new RedisStreamSource({ url: server.url, stream, group: 'g', columns: COLS, blockMs: 60000 });
+    const controller = new AbortController();
+    const file = join(tmp.dir, `${stream}.json`);
+    const run$ = train({ ...session, data: source, stepsPerEpoch: 10, epochs: 1 }, { checkpoint: { path: file, everySteps: 100 }, signal: controller.signal });
+    let abortedAt = 0;
+    const events: TrainingEvent[] = [];
+    await new Promise<void>((resolve, reject) =>
+      run$.subscribe({
+        next: (e) => {
+          events.push(e);
+          // the third batch cannot fill (25 entries): the source waits, then the run is cancelled
+          if (e.type === 'batch-end' && e.step === 2) setTimeout(() => ((abortedAt = performance.now()), controller.abort()), 200);
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(performance.now() - abortedAt, 'ms from the abort to the end (a read blocks up to 60 s)').to.be.below(5000);
+    const last = events[events.length - 1]!;
+    expect(last.type === 'finished' && last.summary.reason).to.equal('cancelled');
+    expect(events.find((e) => e.type === 'checkpoint-written')).to.include({ trigger: 'cancelled', step: 2 });
+    expect(loadModel(file, be).trainer!.sourcePosition).to.deep.equal({ type: 'redis-stream', stream, group: 'g', lastId: '20-0' });
+    expect(await pendingCount(redis, stream, 'g')).to.equal(5); // read while waiting, not trained: delivered again
+    await produce(redis, stream, plantedRows(5, COLS, 10), 'float32le', 26);
+    const again = new RedisStreamSource({ url: server.url, stream, group: 'g', columns: COLS });
+    await again.open({ saved: loadModel(file, be).trainer!.sourcePosition! });
+    const next = (await again.next(BATCH))!;
+    expect(next.position['lastId']).to.equal('30-0');
+    expect(Array.from(next.rows.data.subarray(0, 5 * COLS))).to.deep.equal(Array.from(plantedRows(25, COLS, 9).sliceRows(20, 25).data));
+    await again.close();
+  });
+
+  it('a broker lost during the run is the run\'s error, one line naming the URL', async function () {
+    const other = await startRedisServer();
+    try {
+      const client = new Redis(other.url);
+      await produce(client, 'rows', plantedRows(20, COLS, 11));
+      client.disconnect();
+      const session = makeSession(cpu(), COLS, 4, { shuffle: false });
+      const source = new RedisStreamSource({ url: other.url, stream: 'rows', group: 'g', columns: COLS, blockMs: 60000 });
+      const run$ = train({ ...session, data: source, stepsPerEpoch: 5, epochs: 1 });
+      const failure = new Promise<Error>((resolve) =>
+        run$.subscribe({
+          next: (e) => {
+            if (e.type === 'batch-end' && e.step === 2) setTimeout(() => void other.stop(), 100);
+          },
+          error: resolve,
+          complete: () => resolve(new Error('completed')),
+        }),
+      );
+      expect((await failure).message).to.equal(`lost the connection to Redis at ${other.url} (XREADGROUP); resume the run from its last checkpoint`);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('a broker that is down, a missing stream and a key of another type are one-line errors naming the URL and the stream', async function () {
     const { createServer } = await import('node:net');
     const port = await new Promise<number>((resolve) => {

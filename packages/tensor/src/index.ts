@@ -9,5 +9,6 @@ export * from './bfloat16.js';
 export * from './rng.js';
 export * from './backend.js';
 export * from './op-arguments.js';
+export * from './backend-tensor.js';
 export * from './reference-backend.js';
 export * from './backend-registry.js';

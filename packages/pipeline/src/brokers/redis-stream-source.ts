@@ -41,6 +41,9 @@ export interface RedisStreamOptions {
   connectTimeoutMs?: number;
 }
 
+/** `RedisStreamOptions` checked, defaults filled in. */
+export type ResolvedRedisStreamOptions = Required<Omit<RedisStreamOptions, 'claimAfterMs'>> & { claimAfterMs: number | null };
+
 /** A Redis stream entry as read: its id and its fields (undefined when it was deleted from the stream). */
 interface Entry {
   id: string;
@@ -68,7 +71,7 @@ export class RedisStreamSource implements BrokerSource {
   readonly description: string;
   readonly columns: number;
   readonly encoding: RowEncoding;
-  private readonly options: Required<Omit<RedisStreamOptions, 'claimAfterMs'>> & { claimAfterMs: number | null };
+  private readonly options: ResolvedRedisStreamOptions;
   private client: Redis | undefined;
   private reader: Redis | undefined;
   private saved: string | undefined;
@@ -82,6 +85,8 @@ export class RedisStreamSource implements BrokerSource {
   /** Ids handed out and not yet acknowledged, in order. */
   private unacked: string[] = [];
   private inflight: Promise<void> | undefined;
+  /** A read's error, kept for the next call (a read may end after the call that started it has returned). */
+  private failed: { error: unknown } | undefined;
   private opened = false;
   private closed = false;
 
@@ -128,10 +133,15 @@ export class RedisStreamSource implements BrokerSource {
     if (!Number.isInteger(rows) || rows < 1) throw new InvalidValueError(`rows must be a positive integer, got ${rows}`);
     while (this.ids.length < rows) {
       if (this.closed || signal?.aborted) return undefined;
+      if (this.failed !== undefined) throw this.failed.error;
       // One read at a time; one that outlives an abort still lands in the buffer (its entries are pending, not lost).
-      this.inflight ??= this.read(rows - this.ids.length).finally(() => (this.inflight = undefined));
+      this.inflight ??= this.read(rows - this.ids.length).then(
+        () => void (this.inflight = undefined),
+        (error: unknown) => void ((this.failed = { error }), (this.inflight = undefined)),
+      );
       await untilAborted(this.inflight, signal);
     }
+    if (this.failed !== undefined) throw this.failed.error;
     const columns = this.columns;
     const out = new Matrix(rows, columns, this.rows.slice(0, rows * columns));
     this.rows = this.rows.slice(rows * columns);
@@ -153,7 +163,7 @@ export class RedisStreamSource implements BrokerSource {
     this.closed = true;
     // A read waiting for entries is cut off: what it was given stays pending in the group.
     this.reader?.disconnect();
-    await this.inflight?.catch(() => undefined);
+    await this.inflight;
     if (this.client !== undefined && this.client.status === 'ready') await this.client.quit().catch(() => undefined);
     this.client?.disconnect();
   }
@@ -347,7 +357,7 @@ function redactUrl(url: string): string {
 }
 
 /** Options checked, with defaults; errors name the option ("stream" must be a non-empty string...). */
-export function checkRedisStreamOptions(options: RedisStreamOptions): RedisStreamSource['options'] {
+export function checkRedisStreamOptions(options: RedisStreamOptions): ResolvedRedisStreamOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidValueError('a redis stream source needs options { url, stream, group, columns }');
   const text = (key: keyof RedisStreamOptions, fallback?: string): string => {
     const v = options[key] ?? fallback;

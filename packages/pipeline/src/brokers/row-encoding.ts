@@ -17,6 +17,8 @@ export type RowEncoding = 'float32le' | 'json';
 /** The encodings a source accepts, in the order errors list them. */
 export const ROW_ENCODINGS: readonly RowEncoding[] = ['float32le', 'json'];
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Largest JSON row accepted, per column (a number written in full, plus its separator). */
 const JSON_BYTES_PER_COLUMN = 32;
 
@@ -46,6 +48,15 @@ export function decodeRow(payload: Uint8Array, encoding: RowEncoding, columns: n
   if (encoding === 'float32le') {
     const need = 4 * columns;
     if (payload.byteLength !== need) throw new RowDecodeError(`holds ${payload.byteLength} bytes; ${columns} float32 values need ${need}`);
+    if (LITTLE_ENDIAN) {
+      // The bytes are already this machine's float32s: copy them into place, then check them.
+      new Uint8Array(out.buffer, out.byteOffset + 4 * offset, need).set(payload);
+      for (let j = 0; j < columns; j++) {
+        const v = out[offset + j]!;
+        if (v - v !== 0) throw new RowDecodeError(`value ${j} is ${v}`); // NaN or +-Infinity
+      }
+      return;
+    }
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     for (let j = 0; j < columns; j++) {
       const v = view.getFloat32(4 * j, true);

@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import type { Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../backend.js';
 import { roundArrayToBfloat16 } from '../bfloat16.js';
-import { ShapeError } from '../errors.js';
+import { InvalidValueError, ShapeError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { ReferenceBackend } from '../reference-backend.js';
 import { CounterRng, rngState } from '../rng.js';
@@ -28,6 +28,12 @@ export interface ConformanceOptions {
    * from it, since comparing the reference with itself could not fail.
    */
   oracle?: () => Backend;
+  /**
+   * Whether to check that tensors are refused by another instance of the same name, with the
+   * shared messages of `checkOpOwner` (default true). The ReferenceBackend, kept plain, tells
+   * tensors apart by backend name only and opts out.
+   */
+  ownership?: boolean;
 }
 
 /** A float32 `rows` x `cols` matrix of uniforms in [lo, hi) drawn from `rng`. */
@@ -591,6 +597,25 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
     });
 
     // last: it destroys the suite's backend
+    if (options.ownership !== false)
+      test('refuses a tensor of another instance (same name too) or another backend, and a disposed one, naming op and operand', async function (be) {
+      const twin = await makeBackend();
+      const a = be.zeros(2, 3);
+      const foreign = twin.zeros(2, 3);
+      const other = ref.zeros(2, 3);
+      const gone = be.zeros(2, 3);
+      try {
+        expect(() => be.copy(foreign, a)).to.throw(InvalidValueError, /^copy: src is not a tensor of backend ".+" \(it belongs to another backend instance of the same name\)$/);
+        expect(() => be.copy(a, other)).to.throw(InvalidValueError, new RegExp(`^copy: out is not a tensor of backend ".+" \\(it belongs to backend "${ref.name}"\\)$`));
+        be.dispose(gone);
+        expect(() => be.copy(gone, a)).to.throw(InvalidValueError, /^copy: src \(2x3\) was disposed$/);
+      } finally {
+        be.dispose(a);
+        ref.dispose(other);
+        twin.destroy();
+      }
+    });
+
     test('destroy leaves no live tensor', async function (be) {
       be.zeros(2, 3);
       expect(be.memory().numTensors, 'tensors the suite left alive').to.be.above(0);
