@@ -22,10 +22,11 @@ describe('examples/streaming-broker', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs small: the producer writes digits at a steady rate while boltzmann train learns from them, nothing left pending', async function () {
+  it('runs small: the producer writes digits at a steady rate while boltzmann train learns from them and boltzmann watch follows it, nothing left pending', async function () {
     // The example's spec, made small and pointed at this test's server.
     const spec = JSON.parse(readFileSync(SPEC, 'utf8'));
     spec.data.source.url = server.url;
+    spec.output.events.url = server.url;
     spec.data.source.create = true; // the trainer may start before the first row
     spec.model.layers[1].size = 16;
     Object.assign(spec.training, { epochs: 3, stepsPerEpoch: 5, metrics: ['reconstructionError'] });
@@ -35,7 +36,12 @@ describe('examples/streaming-broker', function () {
     const producing = produceDigits({ url: server.url, stream: 'digits', rate: 3000, count: rows });
     let stderr = '';
     const io = { stdout: { write: () => true }, stderr: { write: (s: string) => void (stderr += s) }, cwd: dir };
+    // The third process: watch follows the run's events (it waits for the run to start).
+    let watched = '';
+    const watching = runCli(['watch', 'spec.json'], { stdout: { write: (s: string) => void (watched += s) }, stderr: { write: () => true }, cwd: dir });
     expect(await runCli(['train', 'spec.json', '--out', 'run'], io), stderr).to.equal(0);
+    expect(await watching).to.equal(0);
+    expect(watched).to.match(/epoch 3\/3 .*\n(.*\n)*done: completed, 3 epochs, 15 steps/);
     expect(await producing).to.equal(rows);
     const metrics = JSON.parse(readFileSync(join(dir, 'run', 'metrics.json'), 'utf8'));
     expect(metrics.epochs).to.have.length(3);

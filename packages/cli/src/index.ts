@@ -1,5 +1,5 @@
 /**
- * @boltzmann/cli: the `boltzmann` command (train / evaluate / sample / transform / logz) as a
+ * @boltzmann/cli: the `boltzmann` command (train / evaluate / sample / transform / logz / convert / watch / info) as a
  * library, so it runs in-process (tests, notebooks) as well as from packages/cli/src/main.ts.
  */
 export { runCli, mainHelp, COMMANDS } from './cli.js';
