@@ -396,7 +396,7 @@ describe('cli: commands', function () {
   describe('errors and exit codes', function () {
     it('an unknown command (2), an unknown option with a suggestion (2), a bad value (2)', async function () {
       const a = await cli(['fit']);
-      expect([a.code, a.stderr]).to.deep.equal([2, 'boltzmann: unknown command "fit"; commands: train, evaluate, sample, transform, logz, convert, info\n']);
+      expect([a.code, a.stderr]).to.deep.equal([2, 'boltzmann: unknown command "fit"; commands: train, evaluate, sample, transform, logz, convert, watch, info\n']);
       const b = await cli(['train', '--epoch', '3']);
       expect(b.code).to.equal(2);
       expect(b.stderr).to.match(/unknown option --epoch for "train" \(did you mean --epochs\?\)/);

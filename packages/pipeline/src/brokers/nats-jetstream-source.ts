@@ -1,5 +1,5 @@
 import { InvalidValueError, Matrix } from '@boltzmann/tensor';
-import { AckPolicy, DeliverPolicy, RetentionPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { BrokerError, brokerCause } from '../sinks/broker-error.js';
 import { connectNats, isStreamNotFound } from '../sinks/nats-connection.js';
@@ -70,6 +70,7 @@ export class NatsJetStreamSource implements BrokerSource {
   private readonly options: Required<Omit<NatsJetStreamOptions, 'subject'>> & { subject: string | undefined };
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
+  private consumer: Consumer | undefined;
   private saved: number | undefined;
   private checkRow: BrokerOpenOptions['checkRow'];
   private onRefused: BrokerOpenOptions['onRefused'];
@@ -102,6 +103,7 @@ export class NatsJetStreamSource implements BrokerSource {
       const retention = await this.prepareStream(jsm);
       await this.placeConsumer(jsm, retention === RetentionPolicy.Workqueue);
       this.js = jetstream(this.nc);
+      this.consumer = await this.js.consumers.get(this.options.stream, this.options.consumer);
     } catch (error) {
       await this.nc.close().catch(() => undefined);
       throw error instanceof BrokerError || error instanceof InvalidValueError ? error : new BrokerError(`${this.description}: ${brokerCause(error)}`);
@@ -217,9 +219,8 @@ export class NatsJetStreamSource implements BrokerSource {
 
   /** Fetches up to `want` messages (waiting up to blockMs) into the buffer. */
   private async read(want: number): Promise<void> {
-    const consumer = await this.js!.consumers.get(this.options.stream, this.options.consumer);
     try {
-      this.fetching = await consumer.fetch({ max_messages: want, expires: this.options.blockMs });
+      this.fetching = await this.consumer!.fetch({ max_messages: want, expires: this.options.blockMs });
       for await (const msg of this.fetching) await this.take(msg);
     } catch (error) {
       if (this.closed) return;
