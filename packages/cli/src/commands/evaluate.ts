@@ -137,7 +137,7 @@ export const evaluateCommand: Command = {
       Options.split,
       Options.limit,
       { name: 'max-states', kind: 'integer', value: 'N', help: `enumerate at most N states for the exact log-likelihood (default ${EXACT_STATES})` },
-      { name: 'ais', kind: 'boolean', help: 'an RBM too large to enumerate: also the log-likelihood between the two sides of the AIS sandwich (float64; minutes for a large model)' },
+      { name: 'ais', kind: 'boolean', help: 'a model too large to enumerate: also log Z between the two sides of the AIS sandwich and the log-likelihood between them (a DBM: the mean-field bound with its ends) (float64; minutes for a large model)' },
       { name: 'betas', kind: 'integer', value: 'N', help: `--ais: intermediate distributions (default ${DEFAULT_AIS_BETAS})` },
       { name: 'runs', kind: 'integer', value: 'N', help: '--ais: forward runs, each starting one reverse chain (default 100)' },
       Options.json,
