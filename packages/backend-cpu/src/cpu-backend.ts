@@ -48,7 +48,8 @@ export interface CpuBackendOptions {
   name?: string;
   /**
    * The kernels of the hot element-wise ops (the sigmoid epilogue of `linear`, `unary`
-   * sigmoid and `axpby`): a set from `nativeElementwise()` (float32 only) or "typescript" for
+   * sigmoid and square, `axpby`, `sampleBernoulli` and the column sums of `sumColumns`): a set
+   * from `nativeElementwise()` (float32 only) or "typescript" for
    * the TypeScript loops. Default: the fastest native set when the tensors are float32 and
    * the addon loads, else "typescript". Every other op always runs in TypeScript.
    */
@@ -147,7 +148,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -451,7 +452,13 @@ export class CpuBackend implements Backend {
     this.finite('sumColumns', 'alpha', alpha);
     this.finite('sumColumns', 'beta', beta);
     if (this.columnSums.length < A.cols) this.columnSums = new Float64Array(A.cols);
-    reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+    if (this.nativeEw !== undefined) {
+      // The same float64 sums in the same row order, vectorized across columns: the same bits.
+      this.nativeEw.sumColumns(A.data as Float32Array, A.rows, A.cols, this.columnSums);
+      reductions.scaleColumnSums(this.columnSums, A.cols, O.data, alpha, beta);
+    } else {
+      reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+    }
   }
 
   sumRows(a: Tensor, out: Tensor): void {

@@ -147,6 +147,36 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
     }
   });
 
+  it('sumColumns gives the float64 row-order sums exactly (odd sizes, the 8-row blocks and their tails, cancellation, NaN, -0)', function () {
+    for (const [rows, cols] of [[1, 1], [7, 3], [8, 17], [9, 33], [17, 5], [100, 784], [129, 31]] as const) {
+      const rng = new CounterRng(rows * 7 + cols);
+      const a = new Float32Array(rows * cols);
+      const pick = new Float32Array(rows * cols);
+      rng.uniforms(a);
+      rng.uniforms(pick);
+      // Terms of about 2^53 mixed with terms below 2: the running sums round the small ones away
+      // or not depending on what came before, so adding in any other order than row by row
+      // changes the float64 sums and only the exact order passes.
+      for (let i = 0; i < a.length; i++) a[i] = (a[i]! - 0.5) * (pick[i]! < 0.5 ? 2 ** 54 : 3);
+      if (cols > 2) {
+        a[cols - 1] = NaN;
+        for (let r = 0; r < rows; r++) a[r * cols + 1] = -0;
+      }
+      const want = new Float64Array(cols);
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += a[r * cols + j]!;
+        want[j] = s;
+      }
+      const got = new Float64Array(cols + 2).fill(123);
+      native.sumColumns(a, rows, cols, got);
+      expect(Array.from(got.subarray(0, cols)), `${rows}x${cols}`).to.deep.equal(Array.from(want));
+      expect(Array.from(got.subarray(cols)), 'past cols untouched').to.deep.equal([123, 123]);
+    }
+    expect(() => native.sumColumns(new Float32Array(5), 2, 3, new Float64Array(3))).to.throw(ShapeError, /2x3/);
+    expect(() => native.sumColumns(new Float32Array(6), 2, 3, new Float64Array(2))).to.throw(ShapeError, /sums/);
+  });
+
   it('rejects sizes that do not fit and non-finite coefficients', function () {
     const a = new Float32Array(6);
     expect(() => native.sigmoid(a, new Float32Array(5), 2, 3)).to.throw(ShapeError, /need 2x3/);

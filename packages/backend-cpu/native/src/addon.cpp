@@ -14,6 +14,7 @@
 // exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
+// exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
 //   set: index into `elementwise`
 #include <node_api.h>
 
@@ -205,6 +206,31 @@ napi_value Square(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
+napi_value SumColumns(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 5) return fail(env, false, "sumColumns takes 5 arguments: set, a, rows, cols, sums");
+  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
+  if (set == nullptr) return fail(env, true, "sumColumns: no such element-wise kernel set");
+  float* a = nullptr;
+  std::size_t lengthA = 0;
+  if (!getFloat32Array(env, argv[1], &a, &lengthA)) return fail(env, false, "sumColumns: a must be a Float32Array");
+  std::int64_t rows = 0, cols = 0;
+  if (!getInt(env, argv[2], &rows) || !getInt(env, argv[3], &cols)) return fail(env, true, "sumColumns: rows and cols must be non-negative integers");
+  bool isTyped = false;
+  napi_typedarray_type type;
+  std::size_t lengthSums = 0;
+  void* sums = nullptr;
+  if (napi_is_typedarray(env, argv[4], &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, argv[4], &type, &lengthSums, &sums, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+    return fail(env, false, "sumColumns: sums must be a Float64Array");
+  if (static_cast<double>(rows) * cols > static_cast<double>(lengthA)) return fail(env, true, "sumColumns: a is too short for rows x cols");
+  if (static_cast<std::size_t>(cols) > lengthSums) return fail(env, true, "sumColumns: sums is shorter than cols");
+  set->sumColumns(a, rows, cols, static_cast<double*>(sums));
+  return nullptr;
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
@@ -235,5 +261,6 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "axpby", Axpby);
   exportFunction(env, exports, "bernoulli", Bernoulli);
   exportFunction(env, exports, "square", Square);
+  exportFunction(env, exports, "sumColumns", SumColumns);
   return exports;
 }
