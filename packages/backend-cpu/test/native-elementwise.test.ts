@@ -115,6 +115,27 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
     }
   });
 
+  it('axpby on arrays large enough to be split between threads gives the bits of the same kernel on one thread', function () {
+    const n = 3 * 2 ** 16 + 37;
+    const rng = new CounterRng(11);
+    const x = new Float32Array(n);
+    const y = new Float32Array(n);
+    rng.uniforms(x);
+    rng.uniforms(y);
+    for (let i = 0; i < n; i++) y[i] = 1e3 * (y[i]! - 0.5);
+    // Pieces of 4096 (a multiple of every vector width) stay below the threshold: each runs on the caller alone.
+    const want = new Float32Array(n);
+    for (let from = 0; from < n; from += 4096) {
+      const to = Math.min(n, from + 4096);
+      native.axpby(0.9, x.subarray(from, to), -0.05, y.subarray(from, to), want.subarray(from, to));
+    }
+    const got = new Float32Array(n);
+    native.axpby(0.9, x, -0.05, y, got);
+    expect(got.every((v, i) => Object.is(v, want[i])), 'split between threads = one thread').to.equal(true);
+    native.axpby(0.9, x, -0.05, y, y);
+    expect(y.every((v, i) => Object.is(v, want[i])), 'in place on y').to.equal(true);
+  });
+
   it('bernoulli draws the reference stream bit for bit (p at 0, 1, NaN, just above and below its draws), in place too', function () {
     for (const n of [1, 15, 17, 1000, 5003]) {
       const rng = new CounterRng(n);

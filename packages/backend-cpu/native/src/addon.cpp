@@ -11,7 +11,8 @@
 //   bfloat16 (nearest even), products accumulated in float32, C float32
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
-// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
+// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y (large n on the
+//   gemm's thread pool)
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
 // exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
@@ -165,7 +166,18 @@ napi_value Axpby(napi_env env, napi_callback_info raw) {
   if (!getInt(env, argv[5], &n)) return fail(env, true, "axpby: n must be a non-negative integer");
   const std::size_t count = static_cast<std::size_t>(n);
   if (count > lengthX || count > lengthY || count > lengthOut) return fail(env, true, "axpby: x, y or out is shorter than n");
-  set->axpby(static_cast<float>(alpha), x, static_cast<float>(beta), y, out, n);
+  // Large arrays (the weights' momentum updates) are split between the threads: pieces of whole
+  // 64-element blocks, so every element takes the same vector path as on one thread.
+  struct Context {
+    const bgemm::Elementwise* set;
+    float alpha, beta;
+    const float *x, *y;
+    float* out;
+  } context{set, static_cast<float>(alpha), static_cast<float>(beta), x, y, out};
+  bgemm::parallelRanges(n, 64, [](const void* raw, std::int64_t from, std::int64_t to) {
+    const Context& c = *static_cast<const Context*>(raw);
+    c.set->axpby(c.alpha, c.x + from, c.beta, c.y + from, c.out + from, to - from);
+  }, &context);
   return nullptr;
 }
 
