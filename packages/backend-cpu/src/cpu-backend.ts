@@ -5,6 +5,9 @@ import {
   assertDimension,
   nextKey,
   unaryReference,
+  checkOpFinite,
+  checkOpOwner,
+  opGroupCount,
   type Backend,
   type BinaryOp,
   type FloatArray,
@@ -48,7 +51,8 @@ export interface CpuBackendOptions {
   name?: string;
   /**
    * The kernels of the hot element-wise ops (the sigmoid epilogue of `linear`, `unary`
-   * sigmoid and `axpby`): a set from `nativeElementwise()` (float32 only) or "typescript" for
+   * sigmoid and square, `axpby`, `sampleBernoulli` and the column sums of `sumColumns`): a set
+   * from `nativeElementwise()` (float32 only) or "typescript" for
    * the TypeScript loops. Default: the fastest native set when the tensors are float32 and
    * the addon loads, else "typescript". Every other op always runs in TypeScript.
    */
@@ -147,7 +151,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -156,37 +160,14 @@ export class CpuBackend implements Backend {
 
   // --- validation ------------------------------------------------------------------------
 
-  /** `x` as a tensor this backend made, or a clear error naming the op and the operand. */
-  private mine(x: Tensor, op: string, what: string): CpuTensor {
-    if (!(x instanceof CpuTensor) || x.maker !== this) {
-      const whose = x instanceof CpuTensor && x.owner === this.name ? 'another backend instance of the same name' : `backend "${x.owner}"`;
-      throw new InvalidValueError(`${op}: ${what} is not a tensor of backend "${this.name}" (it belongs to ${whose})`);
-    }
-    return x;
-  }
-
   /** `x` as this backend's live tensor (made here, not disposed, backend not destroyed). */
   private own(x: Tensor, op: string, what: string): CpuTensor {
-    if (this.destroyed) throw new InvalidValueError(`${op}: backend "${this.name}" was destroyed`);
-    const t = this.mine(x, op, what);
-    if (t.disposed) throw new InvalidValueError(`${op}: ${what} (${t.rows}x${t.cols}) was disposed`);
-    return t;
+    return checkOpOwner(op, what, x, CpuTensor, this, { destroyed: this.destroyed });
   }
 
   /** `variant` (e.g. the unary op) joins the op's name in the message; passed apart so no string is built unless it throws. */
   private sameShape(op: string, what: string, x: { rows: number; cols: number }, rows: number, cols: number, variant = ''): void {
     if (x.rows !== rows || x.cols !== cols) throw new ShapeError(`${op}${variant ? ` ${variant}` : ''}: ${what} must be ${rows}x${cols}, got ${x.rows}x${x.cols}`);
-  }
-
-  private groupCount(op: string, a: Tensor, groupSize: number): number {
-    if (!Number.isInteger(groupSize) || groupSize <= 0 || a.cols % groupSize !== 0) {
-      throw new ShapeError(`${op}: group size ${groupSize} does not divide ${a.cols} columns`);
-    }
-    return a.cols / groupSize;
-  }
-
-  private finite(op: string, what: string, v: number): void {
-    if (!Number.isFinite(v)) throw new InvalidValueError(`${op}: ${what} must be a finite number, got ${v}`);
   }
 
   private alloc(rows: number, cols: number): FloatArray {
@@ -232,13 +213,13 @@ export class CpuBackend implements Backend {
 
   /** Frees `t`; allowed after `destroy` too, so cleanup code need not care about the order. */
   dispose(t: Tensor): void {
-    const T = this.mine(t, 'dispose', 'target');
+    const T = checkOpOwner('dispose', 'target', t, CpuTensor, this);
     if (T.disposed) throw new InvalidValueError(`dispose: target (${T.rows}x${T.cols}) was already disposed`);
     if (!this.destroyed) {
       this.live.numTensors--;
       this.live.numBytes -= T.data.byteLength;
     }
-    T.release();
+    T.markDisposed();
   }
 
   destroy(): void {
@@ -296,8 +277,8 @@ export class CpuBackend implements Backend {
     const transposeB = options.transposeB ?? false;
     const alpha = options.alpha ?? 1;
     const beta = options.beta ?? 0;
-    this.finite('matmul', 'alpha', alpha);
-    this.finite('matmul', 'beta', beta);
+    checkOpFinite('matmul', 'alpha', alpha);
+    checkOpFinite('matmul', 'beta', beta);
     const m = transposeA ? A.cols : A.rows;
     const k = transposeA ? A.rows : A.cols;
     const kb = transposeB ? B.cols : B.rows;
@@ -429,7 +410,7 @@ export class CpuBackend implements Backend {
   softmaxGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'softmaxGroups', 'a');
     const O = this.own(out, 'softmaxGroups', 'out');
-    this.groupCount('softmaxGroups', A, groupSize);
+    opGroupCount('softmaxGroups', A, groupSize);
     this.sameShape('softmaxGroups', 'out', O, A.rows, A.cols);
     reductions.softmaxGroups(A.data, groupSize, O.data);
   }
@@ -437,7 +418,7 @@ export class CpuBackend implements Backend {
   logSumExpGroups(a: Tensor, groupSize: number, out: Tensor): void {
     const A = this.own(a, 'logSumExpGroups', 'a');
     const O = this.own(out, 'logSumExpGroups', 'out');
-    const groups = this.groupCount('logSumExpGroups', A, groupSize);
+    const groups = opGroupCount('logSumExpGroups', A, groupSize);
     this.sameShape('logSumExpGroups', 'out', O, A.rows, groups);
     reductions.logSumExpGroups(A.data, groupSize, O.data);
   }
@@ -448,10 +429,16 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'sumColumns', 'a');
     const O = this.own(out, 'sumColumns', 'out');
     this.sameShape('sumColumns', 'out', O, 1, A.cols);
-    this.finite('sumColumns', 'alpha', alpha);
-    this.finite('sumColumns', 'beta', beta);
+    checkOpFinite('sumColumns', 'alpha', alpha);
+    checkOpFinite('sumColumns', 'beta', beta);
     if (this.columnSums.length < A.cols) this.columnSums = new Float64Array(A.cols);
-    reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+    if (this.nativeEw !== undefined) {
+      // The same float64 sums in the same row order, vectorized across columns: the same bits.
+      this.nativeEw.sumColumns(A.data as Float32Array, A.rows, A.cols, this.columnSums);
+      reductions.scaleColumnSums(this.columnSums, A.cols, O.data, alpha, beta);
+    } else {
+      reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+    }
   }
 
   sumRows(a: Tensor, out: Tensor): void {
@@ -498,7 +485,7 @@ export class CpuBackend implements Backend {
   sampleCategorical(p: Tensor, groupSize: number, rng: RngState, out: Tensor): void {
     const P = this.own(p, 'sampleCategorical', 'p');
     const O = this.own(out, 'sampleCategorical', 'out');
-    this.groupCount('sampleCategorical', P, groupSize);
+    opGroupCount('sampleCategorical', P, groupSize);
     this.sameShape('sampleCategorical', 'out', O, P.rows, P.cols);
     random.categorical(nextKey(rng), P.data, groupSize, O.data);
   }

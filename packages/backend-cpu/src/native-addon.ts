@@ -27,6 +27,7 @@ export interface NativeAddon {
   axpby(set: number, alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n: number): void;
   bernoulli(set: number, key: number, p: Float32Array, out: Float32Array, n: number): void;
   square(set: number, src: Float32Array, dst: Float32Array, n: number): void;
+  sumColumns(set: number, a: Float32Array, rows: number, cols: number, sums: Float64Array): void;
 }
 
 /** Where native/build.mjs puts the addon it compiles. */
@@ -63,7 +64,7 @@ export function nativeAddon(): NativeAddon | null {
   for (const file of files) {
     try {
       const candidate = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpby', 'bernoulli', 'square', 'sumColumns'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
       if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
         failures.push(`${file} is out of date (it lacks part of the expected interface); rebuild it with "node native/build.mjs --force" in the backend-cpu package`);
         continue;

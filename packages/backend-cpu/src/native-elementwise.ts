@@ -1,7 +1,7 @@
 /**
  * Vectorized float32 element-wise kernels from the native addon, for the CPU backend's hot
  * non-product ops in a training step: the bias + sigmoid epilogue of `linear` (and `unary`
- * sigmoid), `axpby`, `sampleBernoulli` with a tensor of probabilities and `unary` square. Once the products are native, these TypeScript loops are most of a
+ * sigmoid), `axpby`, `sampleBernoulli` with a tensor of probabilities, `unary` square and the column sums of `sumColumns`. Once the products are native, these TypeScript loops are most of a
  * CD-1 step (one Math.exp per element); the native versions are about 10x faster.
  * Undefined where the addon is not built; float32 only.
  */
@@ -23,6 +23,11 @@ export interface NativeElementwise {
   bernoulli(key: number, p: Float32Array, out: Float32Array, n?: number): void;
   /** dst = src * src over the first n elements (the float32 rounding of the exact square); dst may be src. */
   square(src: Float32Array, dst: Float32Array, n?: number): void;
+  /**
+   * sums[j] = a[0, j] + a[1, j] + ... over rows x cols (row-major), in float64, the rows added
+   * in order: the same bits as a float64 loop over the rows (sums holds at least cols).
+   */
+  sumColumns(a: Float32Array, rows: number, cols: number, sums: Float64Array): void;
 }
 
 function checkCount(what: string, v: number): void {
@@ -73,6 +78,12 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
       checkCount('square: n', n);
       if (src.length < n || dst.length < n) throw new ShapeError(`native square: src (${src.length}) and dst (${dst.length}) need ${n} elements`);
       native.square(index, src, dst, n);
+    },
+    sumColumns(a, rows, cols, sums) {
+      checkCount('sumColumns: rows', rows);
+      checkCount('sumColumns: cols', cols);
+      if (a.length < rows * cols || sums.length < cols) throw new ShapeError(`native sumColumns: a (${a.length}) needs ${rows}x${cols} elements and sums (${sums.length}) ${cols}`);
+      native.sumColumns(index, a, rows, cols, sums);
     },
   };
 }

@@ -74,6 +74,11 @@ export function sumColumns(a: FloatArray, cols: number, out: FloatArray, alpha: 
     }
   }
   for (; o < n; o += cols) for (let j = 0; j < cols; j++) sums[j] += a[o + j];
+  scaleColumnSums(sums, cols, out, alpha, beta);
+}
+
+/** out[j] = alpha * sums[j] + beta * out[j] (beta = 0 overwrites), in float64 until the store. */
+export function scaleColumnSums(sums: Float64Array, cols: number, out: FloatArray, alpha: number, beta: number): void {
   for (let j = 0; j < cols; j++) out[j] = beta === 0 ? alpha * sums[j] : alpha * sums[j] + beta * out[j];
 }
 

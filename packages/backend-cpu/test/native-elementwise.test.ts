@@ -115,6 +115,27 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
     }
   });
 
+  it('axpby on arrays large enough to be split between threads gives the bits of the same kernel on one thread', function () {
+    const n = 3 * 2 ** 16 + 37;
+    const rng = new CounterRng(11);
+    const x = new Float32Array(n);
+    const y = new Float32Array(n);
+    rng.uniforms(x);
+    rng.uniforms(y);
+    for (let i = 0; i < n; i++) y[i] = 1e3 * (y[i]! - 0.5);
+    // Pieces of 4096 (a multiple of every vector width) stay below the threshold: each runs on the caller alone.
+    const want = new Float32Array(n);
+    for (let from = 0; from < n; from += 4096) {
+      const to = Math.min(n, from + 4096);
+      native.axpby(0.9, x.subarray(from, to), -0.05, y.subarray(from, to), want.subarray(from, to));
+    }
+    const got = new Float32Array(n);
+    native.axpby(0.9, x, -0.05, y, got);
+    expect(got.every((v, i) => Object.is(v, want[i])), 'split between threads = one thread').to.equal(true);
+    native.axpby(0.9, x, -0.05, y, y);
+    expect(y.every((v, i) => Object.is(v, want[i])), 'in place on y').to.equal(true);
+  });
+
   it('bernoulli draws the reference stream bit for bit (p at 0, 1, NaN, just above and below its draws), in place too', function () {
     for (const n of [1, 15, 17, 1000, 5003]) {
       const rng = new CounterRng(n);
@@ -145,6 +166,36 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
       native.square(x, x);
       expect(Array.from(x)).to.deep.equal(Array.from(want));
     }
+  });
+
+  it('sumColumns gives the float64 row-order sums exactly (odd sizes, the 8-row blocks and their tails, cancellation, NaN, -0)', function () {
+    for (const [rows, cols] of [[1, 1], [7, 3], [8, 17], [9, 33], [17, 5], [100, 784], [129, 31]] as const) {
+      const rng = new CounterRng(rows * 7 + cols);
+      const a = new Float32Array(rows * cols);
+      const pick = new Float32Array(rows * cols);
+      rng.uniforms(a);
+      rng.uniforms(pick);
+      // Terms of about 2^53 mixed with terms below 2: the running sums round the small ones away
+      // or not depending on what came before, so adding in any other order than row by row
+      // changes the float64 sums and only the exact order passes.
+      for (let i = 0; i < a.length; i++) a[i] = (a[i]! - 0.5) * (pick[i]! < 0.5 ? 2 ** 54 : 3);
+      if (cols > 2) {
+        a[cols - 1] = NaN;
+        for (let r = 0; r < rows; r++) a[r * cols + 1] = -0;
+      }
+      const want = new Float64Array(cols);
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += a[r * cols + j]!;
+        want[j] = s;
+      }
+      const got = new Float64Array(cols + 2).fill(123);
+      native.sumColumns(a, rows, cols, got);
+      expect(Array.from(got.subarray(0, cols)), `${rows}x${cols}`).to.deep.equal(Array.from(want));
+      expect(Array.from(got.subarray(cols)), 'past cols untouched').to.deep.equal([123, 123]);
+    }
+    expect(() => native.sumColumns(new Float32Array(5), 2, 3, new Float64Array(3))).to.throw(ShapeError, /2x3/);
+    expect(() => native.sumColumns(new Float32Array(6), 2, 3, new Float64Array(2))).to.throw(ShapeError, /sums/);
   });
 
   it('rejects sizes that do not fit and non-finite coefficients', function () {

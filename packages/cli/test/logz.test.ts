@@ -193,7 +193,7 @@ describe('cli: logz', function () {
       expect(r.logZ).to.be.closeTo(exactRbm, 0.15);
     });
 
-    it('a DBM: the exact log Z lies inside the interval; --data gives the bound with the AIS log Z', async function () {
+    it('a DBM: the exact log Z lies inside the interval and inside the two-sided sandwich; --data gives the bound with the AIS log Z', async function () {
       // 1,000 betas are too few for this DBM: the estimate sits about 0.05 low (AIS's bias), at the interval's edge.
       const r = await report(['logz', 'dbm.json', '--method', 'ais', '--betas', '5000', '--runs', '100', '--data', 'csv:dbm-rows.csv']);
       expect(r).to.include({ method: 'ais', start: 'data', rows: 30 });
@@ -201,11 +201,31 @@ describe('cli: logz', function () {
       const [lower, upper] = r.logZInterval!;
       expect(exactDbm).to.be.within(lower!, upper);
       expect(upper - lower!).to.be.below(0.5);
+      expect(exactDbm).to.be.within(r.logZSandwich![0], r.logZSandwich![1]);
+      expect(r.logZReverse).to.be.a('number');
+      expect(r.sidesAgree).to.equal(true);
       const exact = await report(['logz', 'dbm.json', '--data', 'csv:dbm-rows.csv']);
       // The same mean-field bound, shifted by the difference of the log Zs (float32 vs float64).
       expect(r.variationalLowerBound! + r.logZ).to.be.closeTo(exact.variationalLowerBound! + exact.logZ, 1e-4);
       const [bLow, bHigh] = r.variationalLowerBoundInterval!;
       expect(exact.variationalLowerBound!).to.be.within(bLow, bHigh!);
+      expect(bLow).to.be.closeTo(r.variationalLowerBound! + r.logZ - r.logZSandwich![1], 1e-9);
+    });
+
+    it('evaluate --ais on a DBM: the log Z sandwich holds the exact log Z, and the lower end of the mean-field bound lies below the exact log-likelihood', async function () {
+      const r = await cli(['evaluate', 'dbm.json', '--data', 'csv:dbm-rows.csv', '--ais', '--max-states', '4', '--betas', '2000', '--runs', '50', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const e = JSON.parse(r.stdout) as { logZ: { lower: number; upper: number; agree: boolean }; variationalLowerBoundSandwich: [number, number]; logLikelihoodSandwich?: unknown };
+      expect(exactDbm).to.be.within(e.logZ.lower, e.logZ.upper);
+      expect(e.logZ.agree).to.equal(true);
+      expect(e.logLikelihoodSandwich).to.equal(undefined);
+      const exactLL = dbmRows.reduce((acc, v) => acc + dbmLogUnnormalised(dbm, v) / dbmRows.length, 0) - exactDbm;
+      const [lo, hi] = e.variationalLowerBoundSandwich;
+      expect(lo, `bound [${lo}, ${hi}], exact log-likelihood ${exactLL}`).to.be.below(exactLL);
+      expect(hi - lo).to.be.closeTo(e.logZ.upper - e.logZ.lower, 1e-9);
+      const text = await cli(['evaluate', 'dbm.json', '--data', 'csv:dbm-rows.csv', '--ais', '--max-states', '4', '--betas', '200', '--runs', '10']);
+      expect(text.stdout).to.match(/log-likelihood \(AIS\) +at least -?[0-9.]+ \(mean-field bound with log Z's upper end/);
+      expect(text.stdout).to.match(/log Z +between -?[0-9.]+ and -?[0-9.]+ \(AIS .* from below, reverse AIS .* from above/);
     });
 
     it('an RBM with --data: the AIS log-likelihood is -F - log Z-hat, the sandwich holds the exact one', async function () {

@@ -14,6 +14,7 @@ import {
   exactLogPartition,
   logLikelihoodSandwich,
   logPartitionSandwich,
+  pretrainDBM,
   reverseAnnealedImportanceSampling,
   type AISResult,
 } from '@boltzmann/core';
@@ -93,6 +94,53 @@ describe('AIS on a hard trained RBM (784 x 20: PCD without momentum or weight de
     expect(s.warnings.join('\n')).to.match(/the two sides disagree by [0-9.]+ nats .*use more betas/);
     expect(s.forward.effectiveSampleSize).to.be.below(2.5);
     expect(s.forward.warnings[0]).to.match(/^AIS: the effective sample size of the importance weights is [0-9.]+ of 25 runs/);
+  });
+});
+
+describe('the log Z sandwich on a hard trained DBM (784-15-9: pretrained, then mean-field PCD without momentum or weight decay) against exact log Z', function () {
+  const data = binarize(loadDigits({ split: 'train', count: 600 }).images, 0.5);
+  let dbm: DBM; // float32, as trained; the exact value is computed on a float64 copy
+  let exact: number;
+
+  before(async function () {
+    const quiet = { freeEnergy: false, pseudoLikelihood: false } as const;
+    const pretrained = await pretrainDBM(be32, data, { layers: [784, 15, 9], epochs: 10, seed: 3, trainer: { learningRate: 0.1, momentum: 0, weightDecay: 0, batchSize: 20, seed: 3 }, monitor: quiet });
+    for (const r of pretrained.rbms) r.dispose();
+    dbm = pretrained.dbm;
+    await new Trainer(dbm, { estimator: { type: 'mean-field-pcd', k: 1, chains: 50 }, learningRate: 0.1, momentum: 0, weightDecay: 0, batchSize: 20, seed: 3 }).fit(data, { epochs: 10, monitor: quiet });
+    const dbm64 = DBM.create(be64, { layers: [784, 15, 9] });
+    dbm64.setParams(await dbm.getParams());
+    exact = await exactLogPartition(dbm64); // 2^15 states of h1, v and h2 summed out
+    dbm64.dispose();
+  });
+
+  it('is hard: large weights, and a short AIS on v and h2 from a uniform start misses log Z by nats', async function () {
+    const p = await dbm.getParams();
+    expect(Math.max(...Array.from(p['visible-hidden1.weights']!.data, Math.abs))).to.be.above(2);
+    const naive = await annealedImportanceSampling(dbm, { start: 'uniform', sumOut: 'odd', betas: 300, runs: 20, seed: 5 });
+    expect(exact - naive.logZ, `naive AIS ${naive.logZ} vs exact ${exact}`).to.be.above(5); // measured: 20 nats low
+  });
+
+  for (const sumOut of ['auto', 'odd'] as const) {
+    it(`${sumOut === 'auto' ? 'chains on h1 (v and h2 summed out, the default)' : 'chains on v and h2 (h1 summed out)'}: the exact log Z lies inside the two-sided sandwich for three seeds`, async function () {
+      for (const seed of [1, 2, 3]) {
+        const s = await logPartitionSandwich(dbm, { baseRate: data, betas: sumOut === 'auto' ? 1000 : 1500, runs: 20, seed, sumOut });
+        const at = `seed ${seed}: exact ${exact}, sandwich [${s.lower}, ${s.upper}], AIS ${s.lowerEstimate}, reverse ${s.upperEstimate}`;
+        expect(s.reverse.summedOut, at).to.deep.equal(s.forward.summedOut);
+        expect(s.forward.summedOut, at).to.deep.equal(sumOut === 'auto' ? ['visible', 'hidden2'] : ['hidden1']);
+        expect(exact, at).to.be.within(s.lower, s.upper);
+        // Not vacuous: the two estimates within 2.5 nats, the ends within 6 (the lower end is at most log 20 below AIS).
+        expect(s.gap, at).to.be.within(-0.5, 2.5);
+        expect(s.upper - s.lower, at).to.be.below(6);
+      }
+    });
+  }
+
+  it('a schedule far too short: the sides disagree and say so; the DBM has no -F(v), so the log-likelihood sandwich refuses and names the variational bound', async function () {
+    const s = await logPartitionSandwich(dbm, { baseRate: data, betas: 5, runs: 20, seed: 4, sumOut: 'odd' });
+    expect(s.agree, `gap ${s.gap}`).to.equal(false);
+    expect(s.warnings.join('\n')).to.match(/the two sides disagree/);
+    expect((await rejection(logLikelihoodSandwich(dbm, data, s))).message).to.match(/for a DBM subtract the sandwich's ends from variationalLowerBound/);
   });
 });
 
@@ -190,8 +238,9 @@ describe('AIS: schedules and bad input', function () {
     expect((await rejection(annealedImportanceSampling(bm as EnergyModel, {}))).message).to.match(/odd cycle|cannot be split into two blocks/);
     const dbm = DBM.create(be64, { layers: [4, 3, 2] });
     expect((await rejection(aisLogLikelihood(dbm, Matrix.zeros(2, 4)))).message).to.match(/for a DBM use variationalLowerBound/);
-    expect((await rejection(reverseAnnealedImportanceSampling(dbm, Matrix.zeros(2, 4)))).message).to.match(/needs every other layer to hang off the visible layer \(an RBM\); a DBM has no bound from above here/);
-    expect((await rejection(logPartitionSandwich(dbm))).message).to.match(/a DBM has no bound from above here/);
+    expect((await rejection(reverseAnnealedImportanceSampling(dbm, Matrix.zeros(2, 4)))).message).to.match(/needs every other layer to hang off the visible layer \(an RBM\); for a DBM start it from states of the annealed layers/);
+    expect((await rejection(logPartitionSandwich(dbm, { reverseFrom: Matrix.zeros(2, 4) }))).message).to.match(/from visible rows needs every other layer to hang off the visible layer/);
+    expect((await rejection(reverseAnnealedImportanceSampling(dbm, { visible: Matrix.zeros(2, 4) }))).message).to.match(/reverse AIS starts need the states of exactly the kept layers \(hidden1; sumOut "auto"\), got visible/);
     expect((await rejection(reverseAnnealedImportanceSampling(rbm, Matrix.zeros(2, 4), { chainsPerRow: 0 }))).message).to.match(/chains per row must be an integer/);
   });
 });

@@ -11,9 +11,11 @@
 //   bfloat16 (nearest even), products accumulated in float32, C float32
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
-// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y
+// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y (large n on the
+//   gemm's thread pool)
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
+// exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
 //   set: index into `elementwise`
 #include <node_api.h>
 
@@ -164,7 +166,18 @@ napi_value Axpby(napi_env env, napi_callback_info raw) {
   if (!getInt(env, argv[5], &n)) return fail(env, true, "axpby: n must be a non-negative integer");
   const std::size_t count = static_cast<std::size_t>(n);
   if (count > lengthX || count > lengthY || count > lengthOut) return fail(env, true, "axpby: x, y or out is shorter than n");
-  set->axpby(static_cast<float>(alpha), x, static_cast<float>(beta), y, out, n);
+  // Large arrays (the weights' momentum updates) are split between the threads: pieces of whole
+  // 64-element blocks, so every element takes the same vector path as on one thread.
+  struct Context {
+    const bgemm::Elementwise* set;
+    float alpha, beta;
+    const float *x, *y;
+    float* out;
+  } context{set, static_cast<float>(alpha), static_cast<float>(beta), x, y, out};
+  bgemm::parallelRanges(n, 64, [](const void* raw, std::int64_t from, std::int64_t to) {
+    const Context& c = *static_cast<const Context*>(raw);
+    c.set->axpby(c.alpha, c.x + from, c.beta, c.y + from, c.out + from, to - from);
+  }, &context);
   return nullptr;
 }
 
@@ -205,6 +218,31 @@ napi_value Square(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
+napi_value SumColumns(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 5) return fail(env, false, "sumColumns takes 5 arguments: set, a, rows, cols, sums");
+  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
+  if (set == nullptr) return fail(env, true, "sumColumns: no such element-wise kernel set");
+  float* a = nullptr;
+  std::size_t lengthA = 0;
+  if (!getFloat32Array(env, argv[1], &a, &lengthA)) return fail(env, false, "sumColumns: a must be a Float32Array");
+  std::int64_t rows = 0, cols = 0;
+  if (!getInt(env, argv[2], &rows) || !getInt(env, argv[3], &cols)) return fail(env, true, "sumColumns: rows and cols must be non-negative integers");
+  bool isTyped = false;
+  napi_typedarray_type type;
+  std::size_t lengthSums = 0;
+  void* sums = nullptr;
+  if (napi_is_typedarray(env, argv[4], &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, argv[4], &type, &lengthSums, &sums, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+    return fail(env, false, "sumColumns: sums must be a Float64Array");
+  if (static_cast<double>(rows) * cols > static_cast<double>(lengthA)) return fail(env, true, "sumColumns: a is too short for rows x cols");
+  if (static_cast<std::size_t>(cols) > lengthSums) return fail(env, true, "sumColumns: sums is shorter than cols");
+  set->sumColumns(a, rows, cols, static_cast<double*>(sums));
+  return nullptr;
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &fn);
@@ -235,5 +273,6 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "axpby", Axpby);
   exportFunction(env, exports, "bernoulli", Bernoulli);
   exportFunction(env, exports, "square", Square);
+  exportFunction(env, exports, "sumColumns", SumColumns);
   return exports;
 }

@@ -18,6 +18,8 @@ struct Elementwise {
   void (*bernoulli)(std::uint32_t key, const float* p, float* out, std::int64_t n);
   /** dst[i] = src[i] * src[i]; dst may be src. */
   void (*square)(const float* src, float* dst, std::int64_t n);
+  /** sums[j] = a[0, j] + a[1, j] + ... in float64, added in row order (rows x cols, row-major). */
+  void (*sumColumns)(const float* a, std::int64_t rows, std::int64_t cols, double* sums);
 };
 
 extern const Elementwise elementwiseGeneric;

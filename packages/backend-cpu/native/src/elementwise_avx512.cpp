@@ -69,5 +69,5 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square};
+const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square, sumColumns};
 }  // namespace bgemm

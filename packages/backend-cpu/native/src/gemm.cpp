@@ -78,7 +78,7 @@ std::int64_t evenBlock(std::int64_t total, std::int64_t most) { return ceilDiv(t
  * Columns: each thread packs all of op(A) once, then chunks of columns (packing op(B) per
  * chunk); Rows: the mirror image; Tiles: operands too big to pack whole, 2-D blocks of C.
  */
-enum class Plan { Columns, Rows, Tiles };
+enum class Plan { Columns, Rows, Tiles, Ranges };
 
 struct Task {
   const Kernel* kernel;
@@ -90,6 +90,10 @@ struct Task {
   std::int64_t chunksDown, chunksAcross;
   int parts;  // threads taking part, the caller included
   std::atomic<std::int64_t> next{0};
+  // Plan::Ranges (parallelRanges): pieces of chunkCols elements of [0, rangeEnd).
+  void (*range)(const void*, std::int64_t, std::int64_t) = nullptr;
+  const void* rangeContext = nullptr;
+  std::int64_t rangeEnd = 0;
 };
 
 void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl, int parts) {
@@ -130,6 +134,11 @@ void work(Task& task) {
   const std::int64_t chunks = task.chunksDown * task.chunksAcross;
   // A thread that arrives after the last chunk was taken should not pack anything.
   if (task.next.load(std::memory_order_relaxed) >= chunks) return;
+  if (task.plan == Plan::Ranges) {
+    for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
+      task.range(task.rangeContext, c * task.chunkCols, std::min(task.rangeEnd, (c + 1) * task.chunkCols));
+    return;
+  }
   const Kernel& kernel = *task.kernel;
   const Job& job = *task.job;
   const Blocking& bl = task.blocking;
@@ -166,6 +175,8 @@ void work(Task& task) {
       }
       break;
     }
+    case Plan::Ranges:
+      break;  // handled above
   }
 }
 
@@ -350,6 +361,33 @@ void run(const Kernel& kernel, const Job& job, int threads) {
     // Another thread drives the pool right now: this call computes alone.
   }
   work(task);
+}
+
+/** Below this many elements element-wise work runs on the caller alone (a wake-up costs more). */
+constexpr std::int64_t kParallelMinElements = 1 << 16;
+
+void parallelRanges(std::int64_t n, std::int64_t align, void (*range)(const void* context, std::int64_t from, std::int64_t to), const void* context) {
+  if (n <= 0) return;
+  Pool& workers = pool();
+  const int parts = n < kParallelMinElements ? 1 : workers.size();
+  if (parts > 1) {
+    std::unique_lock<std::mutex> owner(poolOwner, std::try_to_lock);
+    if (owner.owns_lock()) {
+      Task task;
+      task.plan = Plan::Ranges;
+      task.parts = parts;
+      // About four pieces per thread, as for the products: a delayed worker just takes fewer.
+      task.chunkCols = roundUp(ceilDiv(n, 4 * static_cast<std::int64_t>(parts)), align);
+      task.chunksDown = 1;
+      task.chunksAcross = ceilDiv(n, task.chunkCols);
+      task.range = range;
+      task.rangeContext = context;
+      task.rangeEnd = n;
+      workers.run(task);
+      return;
+    }
+  }
+  range(context, 0, n);
 }
 
 }  // namespace bgemm

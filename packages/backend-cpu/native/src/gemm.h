@@ -92,4 +92,13 @@ int maxThreads();
  */
 void run(const Kernel& kernel, const Job& job, int threads);
 
+/**
+ * Calls `range(context, from, to)` over [0, n) cut into pieces of whole multiples of `align`,
+ * on the caller and the pool's idle workers (the same pool as the products; the caller alone
+ * when another thread drives it or n is small). Blocks until every piece is done. For
+ * element-wise work: each element is computed by the same code wherever the cuts fall, as
+ * long as `align` is a multiple of the kernel's vector width.
+ */
+void parallelRanges(std::int64_t n, std::int64_t align, void (*range)(const void* context, std::int64_t from, std::int64_t to), const void* context);
+
 }  // namespace bgemm

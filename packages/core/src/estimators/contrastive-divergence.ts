@@ -71,6 +71,12 @@ export class ContrastiveDivergence implements Estimator {
   readonly supportsMasks = true;
   readonly supportsGiven = true;
   readonly persistent: boolean;
+  /**
+   * PCD: 0. Momentum keeps pushing the energy up where the persistent chains were after they have
+   * moved on; on Fashion-MNIST 784 x 500 the trainer's 0.5-then-0.9 collapsed the hidden units
+   * (bench/README.md, the quality table). CD: the trainer's default.
+   */
+  readonly defaultMomentum: number | undefined;
   readonly sampler: GibbsSampler;
   /** The schedule of k. */
   readonly kSchedule: Schedule;
@@ -100,6 +106,7 @@ export class ContrastiveDivergence implements Estimator {
     this.k = stepCountAt(K, this.kSchedule);
     this.persistent = checkBoolean('contrastive divergence "persistent"', options.persistent ?? false);
     this.type = this.persistent ? 'pcd' : 'cd';
+    this.defaultMomentum = this.persistent ? 0 : undefined;
     if (options.chains !== undefined) {
       if (!this.persistent) throw new InvalidValueError('"chains" sets the number of persistent chains: it applies to PCD only (CD restarts its chains at each batch)');
       this.chainCount = checkInteger('chains (persistent chains)', options.chains);

@@ -65,6 +65,11 @@ export interface Estimator {
    * and grads alone until then.
    */
   computeGradients(batch: Tensor, grads: GradientSet, rng: RngState, observer?: StepObserver, context?: StepContext): Promise<void>;
+  /**
+   * The momentum a trainer uses when none is given, where the trainer's default does not fit the
+   * estimator (PCD: 0, see ContrastiveDivergence); absent: the trainer's schedule.
+   */
+  readonly defaultMomentum?: number;
   /** True when it applies `context.masks` (dropout) and `context.visibleMask`; a trainer refuses masks for other estimators. */
   readonly supportsMasks?: boolean;
   /** True when it clamps `context.given` in both phases; a trainer refuses given values for other estimators. */

@@ -114,6 +114,8 @@ interface SwapBuffers {
 export class ParallelTempering implements Estimator {
   static readonly type = 'pt';
   readonly type = ParallelTempering.type;
+  /** 0, as PCD's (its chains persist too; with betas [1] it is PCD): momentum keeps pushing where the chains were. */
+  readonly defaultMomentum = 0;
   /** The inverse temperatures, 1 first. */
   readonly betas: readonly number[];
   readonly sampler: GibbsSampler;

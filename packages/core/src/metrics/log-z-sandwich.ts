@@ -3,6 +3,7 @@ import type { EnergyModel } from '../models/energy-model.js';
 import { checkNumber } from '../validation.js';
 import { annealedImportanceSampling, type AISResult } from './ais.js';
 import { negativeFreeEnergyRows } from './free-energy-rows.js';
+import type { SumOut } from '../samplers/annealing-chains.js';
 import { onBackend } from './on-backend.js';
 import { requireVisibleChains, reverseAnnealedImportanceSampling, type ReverseAISResult } from './reverse-ais.js';
 
@@ -16,11 +17,13 @@ export interface SandwichOptions {
   runs?: number;
   /**
    * Where the reverse chains start: by default the forward runs' final states (approximate
-   * samples of the model, found by annealing); or these rows, e.g. held-out data (RAISE). Data
-   * rows make a valid start only for a model that fits them: a model whose mass lies away from
-   * its data (spurious modes) makes the reverse side from data err low.
+   * samples of the model, found by annealing); or, for an RBM, these visible rows, e.g. held-out
+   * data (RAISE). Data rows make a valid start only for a model that fits them: a model whose
+   * mass lies away from its data (spurious modes) makes the reverse side from data err low.
    */
   reverseFrom?: Matrix;
+  /** Which block both sides sum out (AIS's `sumOut`); default "auto". Ignored by `reverseFrom`, which needs the visible chains of an RBM. */
+  sumOut?: SumOut;
   /** Rows that start reverse chains (at most; evenly spaced); default: all the starts (100). */
   reverseRows?: number;
   /** Reverse chains per row; default 1. */
@@ -57,22 +60,25 @@ export interface LogZSandwich {
 }
 
 /**
- * log Z of an RBM between two estimates that err in opposite directions (bidirectional Monte
- * Carlo, Grosse, Ghahramani & Adams 2015): AIS from the base distribution (errs low) and reverse
- * AIS (errs high) started from the forward runs' final states, the model's approximate samples,
- * with the same schedule and base-rate model. When the schedule is long enough both meet; a gap
- * larger than `tolerance` means at least one side is off by about that much, and `warnings` says
- * so. Both sides share one blind spot: a mode of the model that no forward run reaches.
+ * log Z between two estimates that err in opposite directions (bidirectional Monte Carlo,
+ * Grosse, Ghahramani & Adams 2015): AIS from the base distribution (errs low) and reverse AIS
+ * (errs high) started from the forward runs' final states resampled by their weights, the
+ * model's approximate samples, with the same schedule, summed-out block and base-rate model. For
+ * an RBM the chains move on the visible layer; for a DBM on the block AIS keeps (a 2-layer DBM:
+ * h1, with v and h2 summed out). When the schedule is long enough both meet; a gap larger than
+ * `tolerance` means at least one side is off by about that much, and `warnings` says so. Both
+ * sides share one blind spot: a mode of the model that no forward run reaches.
  */
 export async function logPartitionSandwich(model: EnergyModel, options: SandwichOptions = {}): Promise<LogZSandwich> {
   const tolerance = checkNumber('sandwich tolerance', options.tolerance ?? 1, 0);
-  requireVisibleChains(model);
+  if (options.reverseFrom !== undefined) requireVisibleChains(model);
   const common = { betas: options.betas, seed: options.seed, backend: options.backend };
-  const forward = await annealedImportanceSampling(model, { ...common, runs: options.runs, ...(options.baseRate !== undefined ? { data: options.baseRate } : {}) });
-  const finals = forward.finalStates[model.layers[0]!.name];
-  if (finals === undefined) throw new InvalidValueError('the log Z sandwich needs the chains on the visible layer (an RBM)');
-  const starts = options.reverseFrom ?? resampleRows(finals, forward.logWeights);
-  const reverse = await reverseAnnealedImportanceSampling(model, starts, { ...common, rows: options.reverseRows, chainsPerRow: options.chainsPerRow, baseRate: options.baseRate });
+  const sumOut = options.sumOut ?? 'auto';
+  const forward = await annealedImportanceSampling(model, { ...common, sumOut, runs: options.runs, ...(options.baseRate !== undefined ? { data: options.baseRate } : {}) });
+  const reverseOptions = { ...common, rows: options.reverseRows, chainsPerRow: options.chainsPerRow, baseRate: options.baseRate };
+  const reverse = options.reverseFrom !== undefined
+    ? await reverseAnnealedImportanceSampling(model, options.reverseFrom, reverseOptions)
+    : await reverseAnnealedImportanceSampling(model, resampleStates(forward.finalStates, forward.logWeights), { ...reverseOptions, sumOut });
   const gap = reverse.logZ - forward.logZ;
   const warnings = [...forward.warnings];
   const crossed = forward.lower > reverse.upper;
@@ -98,7 +104,7 @@ export async function logPartitionSandwich(model: EnergyModel, options: Sandwich
   };
 }
 
-/** The mean log-likelihood of rows bounded from both sides by a log Z sandwich. */
+/** The mean log-likelihood of rows of an RBM bounded from both sides by a log Z sandwich. */
 export interface LogLikelihoodSandwich {
   /** mean(-F(v)) - the sandwich's upper end. */
   lower: number;
@@ -119,6 +125,9 @@ export interface LogLikelihoodSandwich {
  */
 export async function logLikelihoodSandwich(model: EnergyModel, rows: Matrix, logZ: LogZSandwich, options: { backend?: Backend } = {}): Promise<LogLikelihoodSandwich> {
   model.layers[0]!.validate(rows, 'data');
+  if (model.bipartition()[0]!.length !== 1) {
+    throw new InvalidValueError('the log-likelihood sandwich needs log p(v) = -F(v) - log Z, so every other layer must hang off the visible layer (an RBM); for a DBM subtract the sandwich\'s ends from variationalLowerBound\'s bound (its lower end is then a lower bound on the log-likelihood)');
+  }
   const negF = await onBackend(model, options.backend, (m) => negativeFreeEnergyRows(m, rows));
   let mean = 0;
   for (const x of negF) mean += x / negF.length;
@@ -133,23 +142,28 @@ export async function logLikelihoodSandwich(model: EnergyModel, rows: Matrix, lo
 }
 
 /**
- * Systematic resampling: rows drawn in proportion to exp(logWeights), with evenly spaced
- * positions (no randomness). The forward runs' final states weighted this way are the best
- * available stand-in for samples of the model: the runs that found its heavy modes count most.
+ * Systematic resampling: row indices drawn in proportion to exp(logWeights), at evenly spaced
+ * positions (no randomness), and those rows of every layer's states. The forward runs' final
+ * states weighted this way are the best available stand-in for samples of the model: the runs
+ * that found its heavy modes count most.
  */
-function resampleRows(states: Matrix, logWeights: Float64Array): Matrix {
+function resampleStates(states: Readonly<Record<string, Matrix>>, logWeights: Float64Array): Record<string, Matrix> {
   const n = logWeights.length;
   let max = -Infinity;
   for (const x of logWeights) max = Math.max(max, x);
   const w = Float64Array.from(logWeights, (x) => Math.exp(x - max));
   const total = w.reduce((a, b) => a + b, 0);
-  const out = new Matrix(n, states.cols, new (states.data.constructor as Float64ArrayConstructor)(n * states.cols));
+  const picked = new Uint32Array(n);
   let j = 0;
   let cumulative = w[0]!;
   for (let i = 0; i < n; i++) {
     const position = ((i + 0.5) / n) * total;
     while (cumulative < position && j < n - 1) cumulative += w[++j]!;
-    out.data.set(states.data.subarray(j * states.cols, (j + 1) * states.cols), i * states.cols);
+    picked[i] = j;
   }
-  return out;
+  return Object.fromEntries(Object.entries(states).map(([name, m]) => {
+    const out = new Matrix(n, m.cols, new (m.data.constructor as Float64ArrayConstructor)(n * m.cols));
+    picked.forEach((r, i) => out.data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
+    return [name, out];
+  }));
 }

@@ -4,9 +4,10 @@ import { LinearRamp } from '../schedules/linear-ramp.js';
  * Defaults that learn on MNIST-like data (binary or [0, 1] images, a few hundred hidden units),
  * after Hinton's "practical guide" and the PyTorch CD-1 recipe of bench/reference_torch.py: CD-1 with the
  * visible probabilities in the chain, lr 0.05 on batch-mean gradients, batch 100, momentum
- * 0.5 ramping to 0.9 over the first 5 epochs, L2 weight decay 1e-4 on the weights, weights
- * N(0, 0.01), visible bias = logit of the data means, hidden bias 0.
- * (PCD-1 with momentum 0.9 at lr 0.05 collapses the hidden units on Fashion-MNIST; CD-1 does not.)
+ * 0.5 in the first epoch then 0.9, L2 weight decay 1e-4 on the weights, weights N(0, 0.01),
+ * visible bias = logit of the data means, hidden bias 0. An estimator may bring its own
+ * momentum (`Estimator.defaultMomentum`): PCD's is 0, since with this ramp PCD-1 collapses the
+ * hidden units on Fashion-MNIST (bench/README.md, "PCD's default").
  */
 export const TRAINING_DEFAULTS = {
   learningRate: 0.05,

@@ -19,7 +19,7 @@ import { trainingLoop, type TrainingRows } from './training-loop.js';
 export interface TrainerOptions {
   /** Step size (on batch-mean gradients): a number, a per-epoch array or a schedule; default the optimizer's (Adam 0.001), else 0.05. */
   learningRate?: number | readonly number[] | Schedule | ScheduleSpec;
-  /** Momentum: a number, a per-epoch array or a schedule; default 0.5 in the first epoch, then 0.9. */
+  /** Momentum: a number, a per-epoch array or a schedule; default the estimator's (PCD: 0), else 0.5 in the first epoch, then 0.9. */
   momentum?: number | readonly number[] | Schedule | ScheduleSpec;
   /** Rows per minibatch; default 100. */
   batchSize?: number;
@@ -194,8 +194,8 @@ export class Trainer {
     // Without a learning rate the optimizer's own applies (Adam's 0.001), set once it is built.
     const givenRate = options.learningRate === undefined ? undefined : toSchedule(options.learningRate, 'learningRate', components.schedules);
     if (givenRate !== undefined) checkScheduleRange('learningRate', givenRate, 0, Infinity);
-    this.momentum = toSchedule(options.momentum ?? defaultMomentum(), 'momentum', components.schedules);
-    checkScheduleRange('momentum', this.momentum, 0, 1);
+    const givenMomentum = options.momentum === undefined ? undefined : toSchedule(options.momentum, 'momentum', components.schedules);
+    if (givenMomentum !== undefined) checkScheduleRange('momentum', givenMomentum, 0, 1);
     const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
     // Options are checked before the estimator and the optimizer make tensors, so a refusal leaves none behind.
     const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
@@ -217,6 +217,9 @@ export class Trainer {
       if (this.estimator !== estimator) this.estimator.dispose(); // built here from its spec
       throw error;
     }
+    // Without a momentum the estimator's own applies (PCD's 0), else the trainer's default ramp.
+    const estimatorMomentum = this.estimator.defaultMomentum;
+    this.momentum = givenMomentum ?? (estimatorMomentum !== undefined ? toSchedule(estimatorMomentum, 'momentum') : defaultMomentum());
     this.learningRate = givenRate ?? toSchedule(this.optimizer.defaultLearningRate ?? TRAINING_DEFAULTS.learningRate, 'learningRate', components.schedules);
     this.masks = masking[0]?.unitMasks;
     for (const r of this.regularizers) r.attach?.(model);
