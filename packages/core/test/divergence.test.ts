@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { DivergenceError, Matrix, ReferenceBackend, type Tensor } from '@boltzmann/tensor';
-import { RBM, SparsityTarget, Trainer, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
+import { CpuBackend } from '@boltzmann/backend-cpu';
+import { RBM, SparsityTarget, Trainer, buildModel, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
+import { loadDigits } from '@boltzmann/data';
 import { barsAndStripes, repeatRows } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -45,4 +47,65 @@ describe('a diverging run stops with a DivergenceError and keeps the last good s
       if (sparsity) expect(sparsity.initialized).to.equal(true);
     });
   }
+});
+
+describe('the slow blow-up: a loss rising by orders of magnitude without NaN is a divergence too', function () {
+  // A Gaussian-visible RBM (unit variance) with PCD on raw [0, 1] digits, a step too large:
+  // the reconstruction error climbs 0.077, 0.135, 0.72, 2.5, 5.9, 4.5, 0.81, 57, 120, ... and
+  // never turns NaN in 25 epochs.
+  const digits = loadDigits({ split: 'train', count: 300 }).images;
+  const cpu = new CpuBackend({ precision: 'float32' });
+  const gaussianRBM = () =>
+    buildModel(cpu, {
+      kind: 'rbm',
+      layers: [
+        { type: 'gaussian', name: 'visible', size: 784 },
+        { type: 'bernoulli', name: 'hidden', size: 32 },
+      ],
+      connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }],
+    }, { seed: 1 });
+  const options = (divergenceFactor?: number | null): TrainerOptions => ({ estimator: { type: 'pcd', k: 1 }, learningRate: 0.08, batchSize: 50, seed: 1, ...(divergenceFactor === undefined ? {} : { divergenceFactor }) });
+  const monitor = { freeEnergy: false, pseudoLikelihood: false };
+
+  it('stops with a DivergenceError naming the metric, the epochs and a hint, the last good epoch put back', async function () {
+    const model = gaussianRBM();
+    const trainer = new Trainer(model, options());
+    let good: Record<string, Matrix> | undefined;
+    const errors: number[] = [];
+    let caught: unknown;
+    try {
+      await trainer.fit(digits, { epochs: 25, monitor, onEpoch: async (r) => void (errors.push(r.reconstructionError), (good = await model.getParams())) });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught, `reconstruction errors ${errors.join(', ')}`).to.be.instanceOf(DivergenceError);
+    const message = (caught as Error).message;
+    expect(message).to.match(/^training diverged in epoch 8: the reconstruction error \(reconstructionError\) rose to [\d.]+, \d+ times its lowest of this run \(0\.07\d+ in epoch 1\); the limit is 100 times \(learning rate 0\.08, momentum 0\.9\); the parameters of epoch 7 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
+    expect(message).to.contain('divergenceFactor');
+    expect(errors).to.have.length(7);
+    expect(trainer.epoch).to.equal(7);
+    const now = await model.getParams();
+    for (const name of Object.keys(now)) expect(Array.from(now[name]!.data), name).to.deep.equal(Array.from(good![name]!.data));
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('divergenceFactor sets the rule: null turns it off, a larger factor lets the run go further; it is saved with the training config', async function () {
+    const model = gaussianRBM();
+    const off = new Trainer(model, options(null));
+    expect(off.config.divergenceFactor).to.equal(null);
+    const reports = await off.fit(digits, { epochs: 9, monitor });
+    expect(reports[8]!.reconstructionError).to.be.above(100 * Math.min(...reports.map((r) => r.reconstructionError)));
+    off.dispose();
+    model.dispose();
+    const wide = gaussianRBM();
+    const trainer = new Trainer(wide, options(1e4));
+    expect(trainer.config.divergenceFactor).to.equal(1e4);
+    expect(await trainer.fit(digits, { epochs: 9, monitor })).to.have.length(9);
+    trainer.dispose();
+    wide.dispose();
+    expect(new Trainer(RBM.create(be, { visible: 2, hidden: 1 })).config.divergenceFactor).to.equal(100);
+    expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: 1 })).to.throw(/divergenceFactor must be more than 1/);
+    expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: NaN })).to.throw(/divergenceFactor/);
+  });
 });
