@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
@@ -30,9 +30,9 @@ const TINY_SPEC = {
 describe('cli: commands', function () {
   let dir: string;
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function cli(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     const m = memoryIO(dir);
-    const code = await runCli(args, m.io);
+    const code = await runCli(args, env === undefined ? m.io : { ...m.io, env });
     return { code, stdout: m.stdout(), stderr: m.stderr() };
   }
 
@@ -239,6 +239,24 @@ describe('cli: commands', function () {
       expect(pngSize(join(dir, 'more', 'd.png'))).to.deep.equal({ width: 4 * 9 + 5, height: 3 * 1 + 4 });
     });
 
+    it('sample, transform and convert remove the temp files a killed run left beside their output (a live process\'s stay)', async function () {
+      // Atomic writes name temp files .<name>.<pid>.<time>.tmp; no process has a pid over 2^22 (Linux's pid_max).
+      const dead = join(dir, 'more', '.s.png.4194305.1.tmp');
+      const live = join(dir, 'more', `.s.png.${process.pid}.1.tmp`);
+      mkdirSync(join(dir, 'more'), { recursive: true });
+      for (const f of [dead, live]) writeFileSync(f, 'partial');
+      const r = await ok(['sample', 'run/model.json', '--count', '4', '--steps', '1', '--out', 'more/s.png']);
+      expect(r.stderr).to.contain(`removed 1 temp file(s) left by a killed run in ${join(dir, 'more')}`);
+      expect([existsSync(dead), existsSync(live)]).to.deep.equal([false, true]);
+      rmSync(live);
+      for (const [args, name] of [[['transform', 'run/model.json', '--out', 'more/f.csv'], '.f.csv'], [['convert', 'run/model.json', 'more/raw.json'], '.raw.json']] as const) {
+        const stale = join(dir, 'more', `${name}.4194305.7.tmp`);
+        writeFileSync(stale, 'partial');
+        await ok([...args]);
+        expect(existsSync(stale), name).to.equal(false);
+      }
+    });
+
     it('logz prints exact log Z, equal to enumeration', async function () {
       const r = await ok(['logz', 'run/model.json', '--json']);
       expect((JSON.parse(r.stdout) as { logZ: number }).logZ).to.be.closeTo(bruteLogZ(p), 1e-9);
@@ -386,8 +404,12 @@ describe('cli: commands', function () {
       // Opening a model runs no code: the plugin beside it is refused, naming it, until the user trusts it.
       const refused = await cli(['evaluate', 'ising/model.json', '--json']);
       expect(refused.code).to.equal(2);
-      expect(refused.stderr).to.match(/lists plugins, which run code when loaded: .*custom-unit-plugin; pass --trust-plugins/);
+      expect(refused.stderr).to.match(/lists plugins, which run code when loaded: .*custom-unit-plugin; pass --trust-plugins, name each with --plugin, or list them in BOLTZMANN_TRUSTED_PLUGINS/);
       await ok(['evaluate', 'ising/model.json', '--json', '--plugin', examplePlugin]);
+      // The trusted list: the plugin itself, or a folder above it; a list naming others trusts nothing here.
+      const examples = join(examplePlugin, '..');
+      for (const listed of [examplePlugin, examples, `/nowhere${delimiter}${examples}`]) expect((await cli(['evaluate', 'ising/model.json', '--json'], { BOLTZMANN_TRUSTED_PLUGINS: listed })).code, listed).to.equal(0);
+      for (const listed of [join(examples, 'csp'), `${examples}-other`, 'custom-unit-plugin', '']) expect((await cli(['evaluate', 'ising/model.json', '--json'], { BOLTZMANN_TRUSTED_PLUGINS: listed })).code, listed).to.equal(2);
       const r = await ok(['evaluate', 'ising/model.json', '--json', '--trust-plugins']);
       expect(Number.isFinite((JSON.parse(r.stdout) as { exactLogLikelihood: number }).exactLogLikelihood)).to.equal(true);
     });
