@@ -72,8 +72,8 @@ describe('signals in sample and logz: the process ends at once, nothing half-wri
   ];
   for (const [title, args, signal] of cases) {
     it(title, async function () {
-      // Start-up (tsx compiling the sources) uses about 3 s of CPU; at 10 s the child is inside the computation, which alone runs for minutes.
-      const r = await interrupt(dir, args, signal, 10);
+      // Start-up (tsx compiling the sources) uses about 3 s of CPU; at 6 s the child is inside the computation, which alone runs for minutes.
+      const r = await interrupt(dir, args, signal, 6);
       expect(r.signal ?? r.code).to.equal(signal);
       expect(r.secondsAfterSignal).to.be.below(2);
       const left = readdirSync(dir, { recursive: true }).map(String);
