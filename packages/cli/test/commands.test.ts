@@ -5,7 +5,7 @@
  * sizes, plugins from the command line, and the errors and exit codes.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -135,6 +135,50 @@ describe('cli: commands', function () {
       const straight = readJson<MetricsDocument>(join(dir, 'straight', 'metrics.json'));
       expect(doc.epochs.map((e) => e.epoch)).to.deep.equal([1, 2, 3, 4, 5]);
       expect(doc.epochs.map((e) => e.pseudoLogLikelihood)).to.deep.equal(straight.epochs.map((e) => e.pseudoLogLikelihood));
+    });
+
+    it('--resume of a copied model writes beside the copy, never into the folder its spec names; run-changing options need --allow-changes, which the new spec records', async function () {
+      await ok(['train', 'spec.json', '--epochs', '2', '--out', 'origin', '--quiet']);
+      mkdirSync(join(dir, 'copy'), { recursive: true });
+      for (const f of ['model.json', 'spec.json']) writeFileSync(join(dir, 'copy', f), readFileSync(join(dir, 'origin', f)));
+      const files = (folder: string) => Object.fromEntries(readdirSync(join(dir, folder)).map((f) => [f, readFileSync(join(dir, folder, f)).toString('base64')]));
+      const origin = files('origin');
+      const refused = await cli(['train', '--resume', 'copy/model.json', '--epochs', '3', '--limit', '20']);
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).to.match(/--limit would change the resumed run .* add --allow-changes/);
+      await ok(['train', '--resume', 'copy/model.json', '--epochs', '3', '--quiet']);
+      expect(files('origin')).to.deep.equal(origin);
+      expect(loadModel(join(dir, 'copy', 'model.json'), new CpuBackend()).trainer!.epoch).to.equal(3);
+      await ok(['train', '--resume', 'copy/model.json', '--epochs', '4', '--limit', '20', '--allow-changes', '--quiet']);
+      expect(readJson<{ data: { limit: number } }>(join(dir, 'copy', 'spec.json')).data.limit).to.equal(20);
+      expect(files('origin')).to.deep.equal(origin);
+    });
+
+    it('a lock left by a process that no longer runs is taken over, saying so; a live one refuses the run', async function () {
+      const lock = (pid: number) => JSON.stringify({ pid, host: hostname(), command: 'boltzmann train', started: 'earlier' });
+      writeFileSync(join(dir, 'origin', '.boltzmann.lock'), lock(4194305)); // over Linux's pid_max: no such process
+      const r = await ok(['train', 'spec.json', '--epochs', '1', '--out', 'origin']);
+      expect(r.stderr).to.match(/origin: took over the lock of process 4194305 \(boltzmann train\), which no longer runs/);
+      expect(existsSync(join(dir, 'origin', '.boltzmann.lock'))).to.equal(false);
+      writeFileSync(join(dir, 'origin', '.boltzmann.lock'), lock(process.pid));
+      const refused = await cli(['train', 'spec.json', '--epochs', '1', '--out', 'origin']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(new RegExp(`is in use by process ${process.pid} on `));
+      rmSync(join(dir, 'origin', '.boltzmann.lock'));
+    });
+
+    it('an operational error is one line naming the file; --debug adds the stack', async function () {
+      mkdirSync(join(dir, 'a-folder'), { recursive: true });
+      const eisdir = await cli(['transform', 'run/model.json', '--out', 'a-folder']);
+      expect(eisdir.code).to.equal(1);
+      expect(eisdir.stderr.trimEnd().split('\n'), eisdir.stderr).to.have.length(1);
+      expect(eisdir.stderr).to.match(/a-folder/);
+      const missing = await cli(['evaluate', 'nowhere/model.json']);
+      expect(missing.stderr.trimEnd().split('\n'), missing.stderr).to.have.length(1);
+      expect(missing.stderr).to.match(/nowhere\/model\.json/);
+      const debug = await cli(['evaluate', 'nowhere/model.json', '--debug']);
+      expect(debug.stderr.split('\n')[0]).to.equal(missing.stderr.split('\n')[0]);
+      expect(debug.stderr).to.match(/\n\s+at /);
     });
 
     it('a metric with options is scored on this epoch\'s parameters into metrics.json and the plot', async function () {
