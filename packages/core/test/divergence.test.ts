@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DivergenceError, Matrix, ReferenceBackend, type Tensor } from '@boltzmann/tensor';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { RBM, SparsityTarget, Trainer, buildModel, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
+import { BlowUpRule, RBM, SparsityTarget, Trainer, buildModel, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
 import { loadDigits } from '@boltzmann/data';
 import { barsAndStripes, repeatRows } from './helpers.js';
 
@@ -80,7 +80,7 @@ describe('the slow blow-up: a loss rising by orders of magnitude without NaN is 
     }
     expect(caught, `reconstruction errors ${errors.join(', ')}`).to.be.instanceOf(DivergenceError);
     const message = (caught as Error).message;
-    expect(message).to.match(/^training diverged in epoch 8: the reconstruction error \(reconstructionError\) rose to [\d.]+, \d+ times its lowest of this run \(0\.07\d+ in epoch 1\); the limit is 100 times \(learning rate 0\.08, momentum 0\.9\); the parameters of epoch 7 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
+    expect(message).to.match(/^training diverged in epoch 8: the reconstruction error \(reconstructionError\) rose to [\d.]+, \d+ times its value in the run's first epoch \(0\.07\d+ in epoch 1\); the limit is 100 times \(learning rate 0\.08, momentum 0\.9\); the parameters of epoch 7 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
     expect(message).to.contain('divergenceFactor');
     expect(errors).to.have.length(7);
     expect(trainer.epoch).to.equal(7);
@@ -107,5 +107,26 @@ describe('the slow blow-up: a loss rising by orders of magnitude without NaN is 
     expect(new Trainer(RBM.create(be, { visible: 2, hidden: 1 })).config.divergenceFactor).to.equal(100);
     expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: 1 })).to.throw(/divergenceFactor must be more than 1/);
     expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: NaN })).to.throw(/divergenceFactor/);
+  });
+});
+
+describe('BlowUpRule: the reference is the run\'s first epoch', function () {
+  it('a near-perfect fit wandering back up is no blow-up; 100 times the first epoch is; NaN epochs are skipped', function () {
+    const rule = new BlowUpRule(100);
+    const epoch = (e: number, reconstructionError: number) => {
+      const found = rule.find({ reconstructionError });
+      if (found === undefined) rule.record(e, { reconstructionError });
+      return found;
+    };
+    expect(epoch(1, NaN)).to.equal(undefined); // not scored: no reference yet
+    expect(epoch(2, 0.3)).to.equal(undefined);
+    expect(epoch(3, 5e-4)).to.equal(undefined);
+    expect(epoch(4, 0.06)).to.equal(undefined); // 120 times the lowest, 0.2 times the first
+    expect(epoch(5, 30)).to.equal(undefined); // exactly 100 times: the limit
+    expect(epoch(6, 30.5)).to.equal("the reconstruction error (reconstructionError) rose to 30.5, 102 times its value in the run's first epoch (0.3 in epoch 2); the limit is 100 times");
+    const tiny = new BlowUpRule(100);
+    tiny.record(1, { reconstructionError: 1e-12 });
+    expect(tiny.find({ reconstructionError: 1e-5 })).to.equal(undefined); // a first value under 1e-6 counts as 1e-6
+    expect(tiny.find({ reconstructionError: 2e-4 })).to.match(/rose to 0\.0002, 200 times/);
   });
 });

@@ -46,7 +46,7 @@ export interface TrainerOptions {
   initVisibleBiasFromData?: boolean;
   /**
    * The slow blow-up rule of the divergence check (`BlowUpRule`): an epoch whose
-   * reconstruction error is more than this many times its lowest of the run stops training
+   * reconstruction error is more than this many times its value in the run's first epoch stops training
    * with a DivergenceError, the last good parameters put back, as NaN does. Default 100; null
    * turns the rule off (NaN and Inf are always caught).
    */
