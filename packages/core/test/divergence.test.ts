@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { DivergenceError, Matrix, ReferenceBackend, type Tensor } from '@boltzmann/tensor';
-import { CpuBackend } from '@boltzmann/backend-cpu';
 import { BlowUpRule, RBM, SparsityTarget, Trainer, buildModel, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
 import { loadDigits } from '@boltzmann/data';
 import { barsAndStripes, repeatRows } from './helpers.js';
@@ -50,13 +49,12 @@ describe('a diverging run stops with a DivergenceError and keeps the last good s
 });
 
 describe('the slow blow-up: a loss rising by orders of magnitude without NaN is a divergence too', function () {
-  // A Gaussian-visible RBM (unit variance) with PCD on raw [0, 1] digits, a step too large:
-  // the reconstruction error climbs 0.077, 0.135, 0.72, 2.5, 5.9, 4.5, 0.81, 57, 120, ... and
-  // never turns NaN in 25 epochs.
+  // A Gaussian-visible RBM (unit variance) with PCD on raw [0, 1] digits, a step too large, in
+  // float64: the reconstruction error goes 0.602, 5.5e4, 1.3e9, 3.4e13, ... and is still finite
+  // after 12 epochs, so the NaN check alone never stops it.
   const digits = loadDigits({ split: 'train', count: 300 }).images;
-  const cpu = new CpuBackend({ precision: 'float32' });
   const gaussianRBM = () =>
-    buildModel(cpu, {
+    buildModel(be, {
       kind: 'rbm',
       layers: [
         { type: 'gaussian', name: 'visible', size: 784 },
@@ -64,7 +62,7 @@ describe('the slow blow-up: a loss rising by orders of magnitude without NaN is 
       ],
       connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }],
     }, { seed: 1 });
-  const options = (divergenceFactor?: number | null): TrainerOptions => ({ estimator: { type: 'pcd', k: 1 }, learningRate: 0.08, batchSize: 50, seed: 1, ...(divergenceFactor === undefined ? {} : { divergenceFactor }) });
+  const options = (divergenceFactor?: number | null): TrainerOptions => ({ estimator: { type: 'pcd', k: 1 }, learningRate: 0.1, batchSize: 50, seed: 1, ...(divergenceFactor === undefined ? {} : { divergenceFactor }) });
   const monitor = { freeEnergy: false, pseudoLikelihood: false };
 
   it('stops with a DivergenceError naming the metric, the epochs and a hint, the last good epoch put back', async function () {
@@ -74,34 +72,39 @@ describe('the slow blow-up: a loss rising by orders of magnitude without NaN is 
     const errors: number[] = [];
     let caught: unknown;
     try {
-      await trainer.fit(digits, { epochs: 25, monitor, onEpoch: async (r) => void (errors.push(r.reconstructionError), (good = await model.getParams())) });
+      await trainer.fit(digits, { epochs: 12, monitor, onEpoch: async (r) => void (errors.push(r.reconstructionError), (good = await model.getParams())) });
     } catch (error) {
       caught = error;
     }
     expect(caught, `reconstruction errors ${errors.join(', ')}`).to.be.instanceOf(DivergenceError);
     const message = (caught as Error).message;
-    expect(message).to.match(/^training diverged in epoch 8: the reconstruction error \(reconstructionError\) rose to [\d.]+, \d+ times its value in the run's first epoch \(0\.07\d+ in epoch 1\); the limit is 100 times \(learning rate 0\.08, momentum 0\.9\); the parameters of epoch 7 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
+    expect(message).to.match(/^training diverged in epoch 2: the reconstruction error \(reconstructionError\) rose to [\d.e+]+, [\d.e+]+ times its value in the run's first epoch \(0\.6\d* in epoch 1\); the limit is 100 times \(learning rate 0\.1, momentum [\d.]+\); the parameters of epoch 1 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
     expect(message).to.contain('divergenceFactor');
-    expect(errors).to.have.length(7);
-    expect(trainer.epoch).to.equal(7);
+    expect(errors).to.have.length(1);
+    expect(trainer.epoch).to.equal(1);
     const now = await model.getParams();
     for (const name of Object.keys(now)) expect(Array.from(now[name]!.data), name).to.deep.equal(Array.from(good![name]!.data));
     trainer.dispose();
     model.dispose();
   });
 
-  it('divergenceFactor sets the rule: null turns it off, a larger factor lets the run go further; it is saved with the training config', async function () {
+  it('divergenceFactor sets the rule: null turns it off (12 finite epochs), a larger factor lets the run go further; it is saved with the training config', async function () {
     const model = gaussianRBM();
     const off = new Trainer(model, options(null));
     expect(off.config.divergenceFactor).to.equal(null);
-    const reports = await off.fit(digits, { epochs: 9, monitor });
-    expect(reports[8]!.reconstructionError).to.be.above(100 * Math.min(...reports.map((r) => r.reconstructionError)));
+    const reports = await off.fit(digits, { epochs: 12, monitor });
+    expect(reports).to.have.length(12);
+    expect(reports[11]!.reconstructionError).to.be.above(1e6 * reports[0]!.reconstructionError);
+    expect(Number.isFinite(reports[11]!.reconstructionError)).to.equal(true);
     off.dispose();
     model.dispose();
     const wide = gaussianRBM();
-    const trainer = new Trainer(wide, options(1e4));
-    expect(trainer.config.divergenceFactor).to.equal(1e4);
-    expect(await trainer.fit(digits, { epochs: 9, monitor })).to.have.length(9);
+    const trainer = new Trainer(wide, options(1e12));
+    expect(trainer.config.divergenceFactor).to.equal(1e12);
+    let caught: unknown;
+    await trainer.fit(digits, { epochs: 12, monitor }).catch((e: unknown) => (caught = e));
+    expect((caught as Error).message).to.match(/^training diverged in epoch 4: .* the limit is 1000000000000 times/);
+    expect(trainer.epoch).to.equal(3);
     trainer.dispose();
     wide.dispose();
     expect(new Trainer(RBM.create(be, { visible: 2, hidden: 1 })).config.divergenceFactor).to.equal(100);
