@@ -115,6 +115,10 @@ describe('bad-input corpus: one-line errors, bounded time and memory, the output
       'deep.json': `${'['.repeat(5000)}${']'.repeat(5000)}`,
       'bomb.yaml': 'a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n',
       'bad.csv': '1,0,1,0,1,0,1,0,1\n0,1,0,1,0,1,0,1,0\n1,x,1,0,1,0,1,0,1\n',
+      // A number outside the Bernoulli units' [0, 1] on line 5 (the shuffle would move its row).
+      'range.csv': 'a,b,c,d,e,f,g,h,i\n1,0,1,0,1,0,1,0,1\n0,1,0,1,0,1,0,1,0\n\n1,0,1,2,1,0,1,0,1\n0,0,0,1,1,1,0,0,0\n',
+      'range-spec.json': JSON.stringify({ ...base, data: { source: { type: 'csv', path: 'range.csv' }, validationSplit: 0 } }),
+      'dev-zero-spec.json': JSON.stringify({ ...base, data: { source: { type: 'csv', path: '/dev/zero' }, validationSplit: 0, limit: 10 } }),
       // 768 MB of zeros in under 1 MB: decompressed whole, it alone would exceed the memory bound.
       'bomb-idx.gz': await gzipZeros(Buffer.from([0, 0, 0x08, 2, 0, 0, 0, 3, 0, 0, 0, 3]), 768 * 1024 * 1024),
       'truncated.bin': model.subarray(0, model.length - 5),
@@ -133,11 +137,18 @@ describe('bad-input corpus: one-line errors, bounded time and memory, the output
     const negative = v1();
     negative.training.config.learningRate = { type: 'constant', value: -1 };
     files['negative-lr/model.json'] = JSON.stringify(negative);
+    const nanChain = v1();
+    const chainName = Object.keys(nanChain.training.estimator)[0]!; // PCD's persistent chain (the spec's default estimator)
+    const chain = nanChain.training.estimator[chainName];
+    const c = Matrix.zeros(chain.shape[0], chain.shape[1], 'float32');
+    c.data[1] = NaN;
+    nanChain.training.estimator[chainName] = encodeArray(c);
+    files['nan-chain/model.json'] = JSON.stringify(nanChain);
     for (const [name, content] of Object.entries(files)) {
       mkdirSync(join(dir, name, '..'), { recursive: true });
       writeFileSync(join(dir, name), content);
     }
-    for (const folder of ['nan-state', 'negative-lr']) writeFileSync(join(dir, folder, 'spec.json'), readFileSync(join(dir, 'good', 'spec.json')));
+    for (const folder of ['nan-state', 'nan-chain', 'negative-lr']) writeFileSync(join(dir, folder, 'spec.json'), readFileSync(join(dir, 'good', 'spec.json')));
     writeFileSync(join(dir, 'a-file'), 'not a folder');
   });
   after(function () {
@@ -152,11 +163,15 @@ describe('bad-input corpus: one-line errors, bounded time and memory, the output
     ['a deeply nested spec', ['train', 'deep.json', '--out', 'good'], /spec file ".*deep\.json" nests objects or arrays more than 64 levels deep/, 1],
     ['a YAML alias bomb', ['train', 'bomb.yaml', '--out', 'good'], /spec file ".*bomb\.yaml" is not a plain YAML document: Excessive alias count/, 1],
     ['CSV with a value that is not a number', ['evaluate', 'good/model.json', '--data', 'csv:bad.csv'], /bad\.csv: line 3, column 2: "x" is not a number/, 1],
+    ['CSV with a value outside the visible units\' range: named by file and line, not by its row after the shuffle', ['train', 'range-spec.json', '--out', 'good'], /model\.layers\[0\]: .*must lie in \[0, 1\], got 2 at .*range\.csv line 5, col 3/, 1],
+    ['--data csv:/dev/zero (a device without line breaks)', ['evaluate', 'good/model.json', '--data', 'csv:/dev/zero', '--limit', '10'], /\/dev\/zero: line 1 runs past 16777216 bytes without a line break/, 1],
+    ['a spec reading csv:/dev/zero with data.limit', ['train', 'dev-zero-spec.json', '--out', 'good'], /\/dev\/zero: line 1 runs past 16777216 bytes without a line break/, 1],
     ['an IDX .gz bomb (768 MB of zeros behind a 3 x 3 header)', ['evaluate', 'good/model.json', '--data', 'idx:bomb-idx.gz'], /bomb-idx\.gz: decompresses to more than the 21 bytes its header declares/, 1],
     ['a truncated binary model file', ['evaluate', 'truncated.bin'], /model file ".*truncated\.bin" holds \d+ bytes; its header says \d+ \(truncated\)/, 1],
     ['a model header length of 2 GB', ['evaluate', 'huge-header.bin'], /model file ".*huge-header\.bin" declares a \d+-byte header, over the limit/, 1],
     ['a JSON model declaring 300,000 hidden units', ['evaluate', 'huge-layer.json'], /layer "hidden" in model file ".*huge-layer\.json" declares 300000 units, more than any array in the file holds/, 1],
     ['NaN in the optimizer state of a resumed model', ['train', '--resume', 'nan-state/model.json', '--out', 'good'], /optimizer state "velocity:visible-hidden\.weights" in model file ".*nan-state\/model\.json" has NaN/, 1],
+    ['NaN in the persistent chain of a resumed model', ['train', '--resume', 'nan-chain/model.json', '--out', 'good'], /estimator state "[^"]+" in model file ".*nan-chain\/model\.json" has NaN/, 1],
     ['a learning rate of -1 inside a model file', ['train', '--resume', 'negative-lr/model.json', '--out', 'good'], /negative-lr\/model\.json.*learningRate schedule \("constant"\) has value -1/, 1],
     ['--out naming a file', ['train', 'spec.json', '--out', 'a-file'], /output folder ".*a-file" is a file/, 1],
     ['--resume with an option that changes the run', ['train', '--resume', 'good/model.json', '--learning-rate', '0.5'], /--learning-rate would make it another run/, 2],

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   createContainer,
   defaultSpec,
@@ -135,17 +135,32 @@ export function parseEventsOption(text: string, option = '--events'): EventChann
   }
 }
 
+/** The environment variable listing trusted plugins: package names and paths, separated like PATH. */
+export const TRUSTED_PLUGINS_ENV = 'BOLTZMANN_TRUSTED_PLUGINS';
+
 /**
  * Opening a model runs no code unless the user allows it: the plugins a spec beside the model
- * lists load only with --trust-plugins, or when each is named with --plugin.
+ * lists load only with --trust-plugins, when each is named with --plugin, or when each is in
+ * the trusted list of BOLTZMANN_TRUSTED_PLUGINS (see `isTrusted`).
  */
 function checkTrusted(plugins: readonly string[], args: ParsedArgs, io: CliIO, specPath: string): void {
   if (plugins.length === 0 || args.options['trust-plugins'] === true) return;
-  const named = new Set(absolutePlugins(Array.isArray(args.options['plugin']) ? (args.options['plugin'] as string[]) : [], io.cwd));
-  const untrusted = plugins.filter((p) => !named.has(p));
+  const named = absolutePlugins(Array.isArray(args.options['plugin']) ? (args.options['plugin'] as string[]) : [], io.cwd);
+  const listed = (io.env?.[TRUSTED_PLUGINS_ENV] ?? '').split(delimiter).filter((entry) => entry.trim() !== '');
+  const trusted = [...named, ...absolutePlugins(listed, io.cwd)];
+  const untrusted = plugins.filter((p) => !trusted.some((t) => isTrusted(p, t)));
   if (untrusted.length > 0) {
-    throw new UsageError(`the spec beside the model ("${specPath}") lists plugins, which run code when loaded: ${untrusted.join(', ')}; pass --trust-plugins (or name each with --plugin) if you trust them`);
+    throw new UsageError(
+      `the spec beside the model ("${specPath}") lists plugins, which run code when loaded: ${untrusted.join(', ')}; pass --trust-plugins, name each with --plugin, or list them in ${TRUSTED_PLUGINS_ENV} if you trust them`,
+    );
   }
+}
+
+/** Whether `trusted` (a package name, or an absolute path: that plugin and every one under it) covers `plugin`. */
+function isTrusted(plugin: string, trusted: string): boolean {
+  if (!isAbsolute(trusted) || !isAbsolute(plugin)) return plugin === trusted;
+  const inside = relative(trusted, plugin);
+  return inside === '' || (!inside.startsWith('..') && !isAbsolute(inside));
 }
 
 function applyOverrides(spec: Record<string, unknown>, o: SpecOverrides): void {
@@ -241,7 +256,7 @@ export async function evaluationRows(prepared: PreparedSpec, args: ParsedArgs, i
   if (dataText !== undefined) {
     if (stringOption(args, 'split') !== undefined) throw new UsageError('--split picks rows of the spec\'s data; with --data every row is used');
     const source = parseDataOption(dataText);
-    const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd, columns: spec.model.layers[0]!.size });
+    const set = await container.catalog.factory('dataSource', source.type)(source, { seed: spec.seed, baseDir: io.cwd, columns: spec.model.layers[0]!.size, ...(limit === undefined ? {} : { limit }) });
     if ('stream' in set) {
       await set.stream.close();
       throw new UsageError(`--data ${source.type}: a stream source (${set.description}) holds no rows to work on here; give resident data`);

@@ -26,9 +26,11 @@ export interface CliIO {
    * output is written atomically. Absent in-process (tests abort `signal` themselves).
    */
   readonly catchSignals?: () => () => void;
+  /** Environment variables the command reads (`BOLTZMANN_TRUSTED_PLUGINS`); absent: none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The real process's streams and working directory. */
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
 }

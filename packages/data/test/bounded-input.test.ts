@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FormatError } from '@boltzmann/tensor';
-import { readCsv, readIdx } from '@boltzmann/data';
+import { MAX_STREAM_LINE_BYTES, readCsv, readIdx } from '@boltzmann/data';
 
 describe('bounded input: decompression and devices stop at a limit', function () {
   let dir: string;
@@ -33,5 +34,25 @@ describe('bounded input: decompression and devices stop at a limit', function ()
 
   it('a device without end (/dev/zero) is read only up to the limit', function () {
     expect(() => readCsv('/dev/zero', { maxBytes: 1024 * 1024 })).to.throw(FormatError, /\/dev\/zero: holds more than 1048576 bytes/);
+  });
+
+  it('a device without line breaks stops at the longest line a stream may have, whatever maxBytes', function () {
+    expect(() => readCsv('/dev/zero', { maxStreamRows: 10 })).to.throw(FormatError, new RegExp(`/dev/zero: line 1 runs past ${MAX_STREAM_LINE_BYTES} bytes without a line break`));
+  });
+
+  it('an endless pipe is read up to the rows asked for (maxStreamRows), each row knowing its line', async function () {
+    const fifo = join(dir, 'rows.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // A writer that never ends: a header, an empty line, then "1,0,1" forever.
+    const writer = spawn('sh', ['-c', `{ echo a,b,c; echo; yes 1,0,1; } > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      const table = readCsv(fifo, { maxStreamRows: 5 });
+      expect([table.data.rows, table.data.cols]).to.deep.equal([5, 3]);
+      expect(table.columns).to.deep.equal(['a', 'b', 'c']);
+      expect(Array.from(table.lines)).to.deep.equal([3, 4, 5, 6, 7]);
+      expect(Array.from(table.data.data)).to.deep.equal([1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1]);
+    } finally {
+      writer.kill();
+    }
   });
 });

@@ -105,6 +105,27 @@ describe('backpressure: the trainer pulls its batches', function () {
     expect(produced).to.be.below(560);
   });
 
+  it('a plain source through shuffle() is held to shuffle\'s maxBufferedBytes, and the error names that option', async function () {
+    let produced = 0;
+    const flood = range(0, 1_000_000).pipe(
+      map(() => {
+        produced += 1;
+        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
+      }),
+    );
+    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
+    let error: unknown;
+    try {
+      // Each 1 x 3 float32 row counts 12 bytes + 64: 2,000 bytes hold 26 of them.
+      await runAll(train({ model, trainer, data: flood.pipe(shuffle({ seed: 1, bufferSize: 8, maxBufferedBytes: 2000 }), batch(5)), epochs: 1 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(InvalidValueError);
+    expect((error as Error).message).to.match(/^shuffle holds \d+ values \(\d+ bytes\) its consumer has not asked for, over its limit of 2000 bytes: .* raise shuffle\(\{ maxBufferedBytes \}\)$/);
+    expect(produced).to.be.below(100);
+  });
+
   it('pull() hands out values one at a time and stops the source when closed', async function () {
     let produced = 0;
     let closed = false;

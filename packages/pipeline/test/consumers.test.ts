@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
-import { connectable, lastValueFrom, share, Subject, toArray } from 'rxjs';
+import { connectable, lastValueFrom, share, Subject, tap, toArray, type Subscription } from 'rxjs';
+import { loadModel } from '@boltzmann/core';
 import { JsonlLogger, MetricsCollector, ProgressBar, formatDuration, readJsonl, train, type TrainingEvent } from '@boltzmann/pipeline';
-import { makeSession, plantedRows, runAll, tempDir } from './helpers.js';
+import { makeSession, plantedRows, runAll, settle, tempDir } from './helpers.js';
 
 /** A sink that records what a progress bar writes. */
 function sink(isTTY: boolean) {
@@ -51,6 +52,47 @@ describe('consumers', function () {
     expect(text.split('\n').filter((l) => l.startsWith('epoch '))).to.have.length(3);
     expect(text).to.match(/epoch 2\/3  recon [0-9.]+  F -?[0-9.]+\/-?[0-9.]+  PLL -[0-9.]+\/-[0-9.]+  hidden/);
     expect(text).to.match(/done: completed, 3 epochs, 12 steps/);
+  });
+
+  it('the shared run with a progress bar subscribed: its signal stops it (a final checkpoint, "cancelled"); one consumer leaving does not, the last one does (a final checkpoint too)', async function () {
+    const checkpointStep = (path: string) => (existsSync(path) ? loadModel(path, new CpuBackend()).trainer!.step : -1);
+    // The signal: whatever is subscribed, the run stops after the step in progress and says so.
+    const path = join(tmp.dir, 'shared-signal.json');
+    const first = makeSession(new CpuBackend(), 9, 5);
+    const controller = new AbortController();
+    const run$ = train({ ...first, data, epochs: 50 }, { checkpoint: { path, everyEpochs: 50 }, signal: controller.signal }).pipe(share());
+    const bar = sink(false);
+    run$.subscribe(new ProgressBar({ stream: bar.stream }));
+    const events = await lastValueFrom(run$.pipe(tap((e) => e.type === 'batch-end' && e.step === 6 && controller.abort()), toArray()));
+    expect(events.slice(-2).map((e) => e.type)).to.deep.equal(['checkpoint-written', 'finished']);
+    expect(first.trainer.step).to.equal(6);
+    expect(checkpointStep(path)).to.equal(6);
+    expect(bar.chunks.join('')).to.match(/done: cancelled/);
+
+    // Unsubscribing: RxJS's share() counts subscribers, so the run goes on while the bar is
+    // subscribed, and stops (writing its final checkpoint) when the last consumer leaves.
+    const path2 = join(tmp.dir, 'shared-leave.json');
+    const second = makeSession(new CpuBackend(), 9, 5);
+    const shared$ = train({ ...second, data, epochs: 50 }, { checkpoint: { path: path2, everyEpochs: 50 } }).pipe(share());
+    const barSubscription = shared$.subscribe(new ProgressBar({ stream: sink(false).stream }));
+    await new Promise<void>((resolve) => {
+      let own: Subscription | undefined = undefined;
+      own = shared$.subscribe((e) => {
+        if (e.type === 'batch-end' && e.step === 5) {
+          own?.unsubscribe();
+          resolve();
+        }
+      });
+    });
+    for (let turn = 0; turn < 2000 && second.trainer.step < 12; turn++) await settle(1);
+    expect(second.trainer.step).to.be.at.least(12);
+    barSubscription.unsubscribe();
+    for (let turn = 0; turn < 2000 && checkpointStep(path2) !== second.trainer.step; turn++) await settle(1);
+    const stopped = second.trainer.step;
+    await settle(20);
+    expect(second.trainer.step).to.equal(stopped);
+    expect(stopped).to.be.below(200);
+    expect(checkpointStep(path2)).to.equal(stopped);
   });
 
   it('connectable(): every consumer subscribes before the run starts', async function () {

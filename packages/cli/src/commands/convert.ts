@@ -1,11 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isRawRBMDescription, saveModel, saveRawRBM } from '@boltzmann/core';
 import type { ParsedArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { Options, describeModel, openModel, prepareSpec, requireRBM, stringOption } from '../common.js';
 import type { CliIO } from '../io.js';
+import { prepareOutputFile } from '../run-folder.js';
 
 /** `boltzmann convert`: a native model file to the raw interop format (INTEROP.md), or back. */
 export const convertCommand: Command = {
@@ -34,7 +34,8 @@ export const convertCommand: Command = {
     const opened = openModel(input, prepared, io);
     try {
       const out = resolve(io.cwd, output);
-      mkdirSync(dirname(out), { recursive: true });
+      const cleaned = prepareOutputFile(out);
+      if (cleaned !== undefined) io.stderr.write(`boltzmann: ${cleaned}\n`);
       if (toRaw) await saveRawRBM(out, requireRBM(opened.model, 'convert'), { dtype });
       else await saveModel(out, opened.model);
       io.stdout.write(`wrote ${out}: ${toRaw ? `raw RBM description (${dtype} arrays beside it)` : 'model file'} of ${describeModel(opened.model)}\n`);

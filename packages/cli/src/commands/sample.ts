@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { buildSampler } from '@boltzmann/container';
 import type { ParsedArgs } from '../args.js';
 import { UsageError } from '../args.js';
@@ -7,6 +6,7 @@ import type { Command } from '../command.js';
 import { Options, evaluationRows, numberOption, openModel, parseSamplerOption, precisionOption, prepareSpec, specFileFor, stringOption } from '../common.js';
 import type { CliIO } from '../io.js';
 import { imageShapeFor, parseImageShape, writeSamples } from '../outputs/images.js';
+import { prepareOutputFile } from '../run-folder.js';
 
 export const sampleCommand: Command = {
   def: {
@@ -60,7 +60,8 @@ export const sampleCommand: Command = {
       const given = stringOption(args, 'image-shape');
       const shape = imageShapeFor(model.layers[0]!.size, given === undefined ? rows?.imageShape : parseImageShape(given));
       const out = resolve(io.cwd, stringOption(args, 'out') ?? 'samples.png');
-      mkdirSync(dirname(out), { recursive: true });
+      const cleaned = prepareOutputFile(out);
+      if (cleaned !== undefined) io.stderr.write(`boltzmann: ${cleaned}\n`);
       const seed = numberOption(args, 'seed');
       await writeSamples(out, sampler, { count, steps, ...(seed === undefined ? {} : { seed }), binary: args.options['binary'] === true, ...(rows ? { init: rows.rows } : {}) }, shape);
       io.stdout.write(`wrote ${out} (${count} samples after ${sampler.describe(steps)} from ${rows ? rows.description : 'random units'})\n`);

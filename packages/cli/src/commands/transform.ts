@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { writeFileAtomic } from '@boltzmann/tensor';
 import type { ParsedArgs } from '../args.js';
 import { UsageError } from '../args.js';
@@ -7,6 +6,7 @@ import type { Command } from '../command.js';
 import { Options, evaluationRows, numberOption, openModel, precisionOption, prepareSpec, requireRBM, specFileFor, stringOption } from '../common.js';
 import type { CliIO } from '../io.js';
 import { encodeCsv, encodeNpy } from '../outputs/npy.js';
+import { prepareOutputFile } from '../run-folder.js';
 
 export const transformCommand: Command = {
   def: {
@@ -43,7 +43,8 @@ export const transformCommand: Command = {
       const rbm = requireRBM(opened.model, 'transform');
       const data = await evaluationRows(prepared, args, io);
       const features = await rbm.transform(data.rows);
-      mkdirSync(dirname(out), { recursive: true });
+      const cleaned = prepareOutputFile(out);
+      if (cleaned !== undefined) io.stderr.write(`boltzmann: ${cleaned}\n`);
       const names = Array.from({ length: features.cols }, (_, j) => `h${j}`);
       writeFileAtomic(out, format === 'npy' ? encodeNpy(features) : encodeCsv(features, names));
       io.stdout.write(`wrote ${out}: ${features.rows} x ${features.cols} features (${format}) of ${data.description}\n`);

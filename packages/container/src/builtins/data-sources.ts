@@ -17,7 +17,8 @@ const DATA_STREAM = 21;
  *   `dir`, `split` ("train" default, "test"), `count`.
  * - "idx": an IDX image file (gzipped or not); options `images` (path), `labels` (path).
  * - "csv": a numeric CSV file; options `path`, `header`, `labelColumn`, `delimiter`,
- *   `imageShape` ([height, width]).
+ *   `imageShape` ([height, width]). From a stream (a device or pipe) only the first
+ *   `context.limit` rows are read; each row knows its line (`rowOrigin`).
  * - "bars-and-stripes": MacKay's size x size binary patterns; options `size` (default 4),
  *   `count` (draw this many instead of listing each distinct one).
  *
@@ -87,6 +88,7 @@ export const builtinDataSources: readonly DataSourceBinding[] = [
         ...(header === undefined ? {} : { header }),
         ...(labelColumn === undefined ? {} : { labelColumn }),
         ...(spec['delimiter'] === undefined ? {} : { delimiter: requiredString(spec, 'delimiter') }),
+        ...(context.limit === undefined ? {} : { maxStreamRows: context.limit }),
       });
       const shape = spec['imageShape'];
       let imageShape: [number, number] | undefined;
@@ -101,6 +103,7 @@ export const builtinDataSources: readonly DataSourceBinding[] = [
         ...(table.labels === undefined ? {} : { labels: table.labels }),
         ...(imageShape === undefined ? {} : { imageShape }),
         description: `${table.data.rows} rows of ${table.data.cols} columns from ${file}`,
+        rowOrigin: (row) => `${file} line ${table.lines[row]}`,
       });
     },
   },

@@ -35,6 +35,7 @@ export function defaultSpec(): RunSpec {
       monitorRows: 1000,
       shuffle: true,
       initVisibleBiasFromData: true,
+      divergenceFactor: 100,
       earlyStopping: null,
       checkpointEvery: 5,
       stepsPerEpoch: null,

@@ -78,6 +78,8 @@ export interface TrainingSection {
   monitorRows: number;
   shuffle: boolean;
   initVisibleBiasFromData: boolean;
+  /** The slow blow-up rule: an epoch whose reconstruction error is more than this many times its value in the run's first epoch is a divergence; null: off. */
+  divergenceFactor: number | null;
   earlyStopping: EarlyStoppingSpec | null;
   /** Save a resumable checkpoint every this many epochs (0: only at the end). */
   checkpointEvery: number;

@@ -200,6 +200,9 @@ function checkTraining(training: unknown, catalog: ComponentCatalog, issues: Iss
   issues.integer(t['monitorRows'], 'training.monitorRows', 1);
   issues.boolean(t['shuffle'], 'training.shuffle');
   issues.boolean(t['initVisibleBiasFromData'], 'training.initVisibleBiasFromData');
+  if (t['divergenceFactor'] !== null && !(typeof t['divergenceFactor'] === 'number' && t['divergenceFactor'] > 1 && Number.isFinite(t['divergenceFactor']))) {
+    issues.add('training.divergenceFactor', `must be a finite number > 1, or null to turn the rule off, got ${show(t['divergenceFactor'])}`);
+  }
   issues.integer(t['checkpointEvery'], 'training.checkpointEvery', 0);
   if (t['stepsPerEpoch'] !== null) issues.integer(t['stepsPerEpoch'], 'training.stepsPerEpoch', 1);
   const es = t['earlyStopping'];

@@ -334,7 +334,6 @@ export class FeedForwardNet {
     const lossSum = be.zeros(1, 1);
     const hyper = { learningRate, momentum };
     let lastHyper = { learningRate: NaN, momentum: NaN };
-    let epochLoss = NaN;
     let steps = 0;
     const learner: Learner<ClassifierEpoch> = {
       epoch: 0,
@@ -364,16 +363,16 @@ export class FeedForwardNet {
         lastHyper = hyper;
         steps += 1;
       },
-      // The loss of the epoch's batches says whether the step size blew the weights up.
-      checkFinite: async (where) => {
-        epochLoss = (await be.read(lossSum)).data[0]! / data.rows;
-        if (!Number.isFinite(epochLoss)) throw new DivergenceError(`classifier training diverged ${where} (loss ${epochLoss}, learning rate ${learningRate}): lower the learning rate`);
-      },
+      checkFinite: async () => undefined, // divergence shows in an epoch's loss (checkEpoch)
       report: async (position, startedAt) => {
-        const report: ClassifierEpoch = { epoch: position.epoch, loss: epochLoss, seconds: 0 };
+        const report: ClassifierEpoch = { epoch: position.epoch, loss: (await be.read(lossSum)).data[0]! / data.rows, seconds: 0 };
         if (options.validation) report.validationAccuracy = await this.accuracy(options.validation.data, options.validation.labels);
         report.seconds = (performance.now() - startedAt) / 1000;
         return report;
+      },
+      // The loss of the epoch's batches says whether the step size blew the weights up.
+      checkEpoch: async (report, where) => {
+        if (!Number.isFinite(report.loss)) throw new DivergenceError(`classifier training diverged ${where} (loss ${report.loss}, learning rate ${learningRate}): lower the learning rate`);
       },
     };
     const reports: ClassifierEpoch[] = [];

@@ -277,17 +277,21 @@ function assemble(
     for (const name of Object.keys(doc.parameters)) {
       if (!model.parameters.some((p) => p.name === name)) throw new FormatError(`${source} has a parameter "${name}" that the model lacks; its parameters are ${model.parameters.map((p) => p.name).join(', ')}`);
     }
-    const params: Record<string, Matrix> = {};
+    for (const p of model.parameters) if (doc.parameters[p.name] === undefined) throw new FormatError(`${source} lacks parameter "${p.name}"`);
+    // One array on the host at a time (a connection that vets its parameters together gets them
+    // together), so a large model is not held twice; the model is discarded if any is refused.
+    const vetted = model.connections.filter((c) => c.checkParameters !== undefined).map((c) => c.parameters.map((q) => `${c.name}.${q.name}`));
+    let pending: Record<string, Matrix> = {};
     for (const p of model.parameters) {
-      const entry = doc.parameters[p.name];
-      if (entry === undefined) throw new FormatError(`${source} lacks parameter "${p.name}"`);
-      const m = array(entry, `parameter "${p.name}" in ${source}`);
+      const m = array(doc.parameters[p.name], `parameter "${p.name}" in ${source}`);
       if (m.rows !== p.tensor.rows || m.cols !== p.tensor.cols) {
         throw new FormatError(`parameter "${p.name}" in ${source} is ${m.rows}x${m.cols}, but its layers need ${p.tensor.rows}x${p.tensor.cols}`);
       }
-      params[p.name] = m;
+      pending[p.name] = m;
+      if (vetted.some((names) => names.some((n) => n in pending) && !names.every((n) => n in pending))) continue;
+      model.setParams(pending, { partial: true }); // finite values; each connection's checkParameters (lateral weights) before writing
+      pending = {};
     }
-    model.setParams(params); // finite values; each connection's checkParameters (lateral weights) before writing
     if (doc.sampleRng) model.sampleRng = checkedRng(doc.sampleRng, `"sampleRng" in ${source}`);
     if (doc.training === undefined) return { model };
     const t = doc.training;

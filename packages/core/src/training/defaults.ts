@@ -15,6 +15,8 @@ export const TRAINING_DEFAULTS = {
   momentum: { from: 0.5, to: 0.9, start: 0, end: 1 },
   weightDecay: 1e-4,
   k: 1,
+  /** The slow blow-up rule: a reconstruction error this many times its first epoch's is a divergence. */
+  divergenceFactor: 100,
   /** Rows of the training subset and of the held-out set scored at each epoch end. */
   monitorRows: 1000,
 } as const;

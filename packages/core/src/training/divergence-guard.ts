@@ -56,8 +56,15 @@ export class DivergenceGuard {
   async check(where: string, hint = ''): Promise<void> {
     const bad = await this.findNonFinite();
     if (bad === undefined) return;
+    await this.rollback(`training diverged ${where}: "${bad}" holds NaN or Inf${hint}; the last good parameters were restored`);
+  }
+
+  /**
+   * Puts the last good tensors back, runs `afterRestore` and throws a DivergenceError with
+   * `message` (any divergence, NaN or not, ends here).
+   */
+  async rollback(message: string): Promise<never> {
     this.restore();
-    const message = `training diverged ${where}: "${bad}" holds NaN or Inf${hint}; the last good parameters were restored`;
     try {
       await this.afterRestore?.();
     } catch (failure) {

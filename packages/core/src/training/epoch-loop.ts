@@ -52,10 +52,16 @@ export interface Learner<Report, B = never> {
   startEpoch(steps: number | undefined): void;
   /** One step on a batch; done when the promise resolves, the parts untouched until then. */
   trainBatch(parts: readonly Tensor[], index: number): Promise<void>;
-  /** Throws a DivergenceError (with the last good state put back) if training diverged; `hint` ends the message. */
+  /** Before the first epoch: throws a DivergenceError (with the last good state put back) if the state is not finite. */
   checkFinite(where: string, hint?: string): Promise<void>;
   /** The report of the epoch that just ended (`position.epoch` counted already). */
   report(position: TrainingPosition & Hyperparameters, startedAt: number): Promise<Report>;
+  /**
+   * At every epoch end, after `report`: throws a DivergenceError (with the last good state put
+   * back) if the epoch diverged (NaN/Inf, or its report says so: a loss blown up), else records
+   * the state as the last good one. `where` is "in epoch N"; `hint` ends the message.
+   */
+  checkEpoch(report: Report, where: string, hint: string): Promise<void>;
   /** The parts of a streamed batch on the backend, validated (`label` names it in errors). */
   streamBatch?(batch: B, label: string): Promise<readonly Tensor[]>;
 }
@@ -140,12 +146,12 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
     return { type: 'batch-end', epoch: learner.epoch + 1, step: learner.step, batch: index, rows: parts[0]!.rows, lastOfEpoch, ...hyper };
   }
 
-  /** Closes an epoch: the counter, the divergence check, the report. */
+  /** Closes an epoch: the counter, the report, the divergence check. */
   async function endEpoch(startedAt: number): Promise<LoopEpochEndEvent<Report>> {
     learner.epoch += 1;
     const last = learner.lastHyperparameters;
-    await learner.checkFinite(`in epoch ${learner.epoch}`, ` (learning rate ${last.learningRate}, momentum ${last.momentum})`);
     const report = await learner.report({ epoch: learner.epoch, step: learner.step, ...last }, startedAt);
+    await learner.checkEpoch(report, `in epoch ${learner.epoch}`, ` (learning rate ${last.learningRate}, momentum ${last.momentum})`);
     return { type: 'epoch-end', report, epochs: until };
   }
 

@@ -10,6 +10,7 @@ import { checkScheduleCovers, checkScheduleRange, toSchedule } from '../schedule
 import type { Schedule, ScheduleSpec } from '../schedules/schedule.js';
 import { checkInteger, checkNumber } from '../validation.js';
 import { TRAINING_DEFAULTS, defaultMomentum } from './defaults.js';
+import { BlowUpRule } from './blow-up-rule.js';
 import { checkSourcePosition, type SourcePosition } from './source-position.js';
 import { DivergenceGuard } from './divergence-guard.js';
 import type { MonitorOptions } from './epoch-monitor.js';
@@ -43,6 +44,13 @@ export interface TrainerOptions {
    * left alone); default true.
    */
   initVisibleBiasFromData?: boolean;
+  /**
+   * The slow blow-up rule of the divergence check (`BlowUpRule`): an epoch whose
+   * reconstruction error is more than this many times its value in the run's first epoch stops training
+   * with a DivergenceError, the last good parameters put back, as NaN does. Default 100; null
+   * turns the rule off (NaN and Inf are always caught).
+   */
+  divergenceFactor?: number | null;
 }
 
 /** The resolved, JSON-serialisable configuration of a Trainer (saved in checkpoints). */
@@ -56,6 +64,8 @@ export interface TrainingConfig {
   seed: number;
   shuffle: boolean;
   initVisibleBiasFromData: boolean;
+  /** See `TrainerOptions.divergenceFactor` (absent in older files: the default). */
+  divergenceFactor: number | null;
 }
 
 /** Everything needed to resume training: config, counters, RNG states, optimizer and estimator state. */
@@ -187,6 +197,8 @@ export class Trainer {
   private stepPending = false;
   /** The regularizers that watch the data phase (sparsity targets). */
   private readonly dataPhaseHooks: readonly Regularizer[];
+  /** The slow blow-up rule (undefined: off). */
+  private readonly blowUp: BlowUpRule | undefined;
 
   constructor(readonly model: EnergyModel, options: TrainerOptions = {}) {
     const seed = checkInteger('seed', options.seed ?? 0, 0, 0xffffffff);
@@ -197,6 +209,9 @@ export class Trainer {
     const givenMomentum = options.momentum === undefined ? undefined : toSchedule(options.momentum, 'momentum', components.schedules);
     if (givenMomentum !== undefined) checkScheduleRange('momentum', givenMomentum, 0, 1);
     const batchSize = checkInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize);
+    const divergenceFactor = options.divergenceFactor === null ? null : checkNumber('divergenceFactor', options.divergenceFactor ?? TRAINING_DEFAULTS.divergenceFactor, 1);
+    if (divergenceFactor === 1) throw new InvalidValueError('divergenceFactor must be more than 1 (null turns the rule off), got 1');
+    this.blowUp = divergenceFactor === null ? undefined : new BlowUpRule(divergenceFactor);
     // Options are checked before the estimator and the optimizer make tensors, so a refusal leaves none behind.
     const decay = checkNumber('weightDecay', options.weightDecay ?? TRAINING_DEFAULTS.weightDecay, 0);
     this.regularizers = [
@@ -233,6 +248,7 @@ export class Trainer {
       seed,
       shuffle: options.shuffle ?? true,
       initVisibleBiasFromData: options.initVisibleBiasFromData ?? true,
+      divergenceFactor,
     };
     this.gibbsRng = rngState(seed, RngStreams.gibbs);
     this.shuffleRng = new CounterRng(seed, RngStreams.shuffle);
@@ -258,6 +274,7 @@ export class Trainer {
       seed: c.seed,
       shuffle: c.shuffle,
       initVisibleBiasFromData: c.initVisibleBiasFromData,
+      ...(c.divergenceFactor === undefined ? {} : { divergenceFactor: c.divergenceFactor }),
     });
     trainer.epoch = checkInteger('checkpoint epoch', checkpoint.epoch, 0);
     trainer.step = checkInteger('checkpoint step', checkpoint.step, 0);
@@ -438,6 +455,35 @@ export class Trainer {
       this.step = this.good.step;
       throw error;
     }
+    this.markGood();
+  }
+
+  /**
+   * The divergence check at an epoch end, given the epoch's report: `checkFinite`'s NaN/Inf
+   * check, then the slow blow-up rule (`divergenceFactor`) on the report's metrics. Either way
+   * a divergence restores the parameters, state and counters of the last passing check and
+   * throws a DivergenceError naming the metric, the epochs and what to try; when both pass,
+   * records the state as the last good one. `hint` ends the first part of the message.
+   */
+  async checkEpoch(report: EpochReport, hint = ''): Promise<void> {
+    this.checkIdle('checkEpoch');
+    const where = `in epoch ${report.epoch}`;
+    try {
+      await this.guard.check(where, hint);
+      const blowUp = this.blowUp?.find(report);
+      if (blowUp !== undefined) {
+        await this.guard.rollback(
+          `training diverged ${where}: ${blowUp}${hint}; the parameters of epoch ${this.good.epoch} were put back. ` +
+            'Lower the learning rate, or standardize the data of Gaussian visible units (zero mean, unit variance per column); ' +
+            'divergenceFactor (training.divergenceFactor in a run spec) sets this rule, null turns it off',
+        );
+      }
+    } catch (error) {
+      this.epoch = this.good.epoch;
+      this.step = this.good.step;
+      throw error;
+    }
+    this.blowUp?.record(report.epoch, report);
     this.markGood();
   }
 

@@ -114,6 +114,7 @@ export async function* trainingLoop(trainer: Trainer, data: TrainingData, option
     },
     checkFinite: (where, hint) => trainer.checkFinite(where, hint),
     report: (position, startedAt) => monitor.report(position, startedAt),
+    checkEpoch: (report, _where, hint) => trainer.checkEpoch(report, hint),
     streamBatch: async (value, label) => {
       const rows = value instanceof Matrix ? { visible: value } : value;
       const checked = checkRows(model, rows, label);
