@@ -23,6 +23,8 @@ const BATCH = 4;
 const STEPS_PER_EPOCH = 3;
 const EPOCHS = 25;
 const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
+/** Far longer than a run takes (seconds), even on a loaded machine. */
+const RUN_DEADLINE_MS = 90_000;
 
 interface Outcome {
   code: number | null;
@@ -43,8 +45,16 @@ function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; after
         setTimeout(() => child.kill(kill.signal), kill.delayMs);
       }
     });
+    // A run that neither ends nor reaches its signal in time is killed, and the test fails with what it printed.
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`boltzmann ${args.join(' ')} did not end within ${RUN_DEADLINE_MS / 1000} s; it printed:\n${stderr.slice(-3000)}`));
+    }, RUN_DEADLINE_MS);
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      resolve({ code, signal, stderr });
+    });
   });
 }
 

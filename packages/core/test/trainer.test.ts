@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DivergenceError, InvalidValueError, ReferenceBackend } from '@boltzmann/tensor';
-import { BIAS_INIT_EPSILON, BoltzmannMachine, ConditionalRBM, DBM, RBM, Trainer, decodeModel, encodeModel, monitorSupport } from '@boltzmann/core';
+import { BIAS_INIT_EPSILON, BoltzmannMachine, ConditionalRBM, DBM, RBM, Trainer, decodeModel, encodeModel, monitorSupport, trainingLoop } from '@boltzmann/core';
 import { matrix64, randomBinary } from './helpers.js';
 
 const be = new ReferenceBackend();
@@ -88,6 +88,17 @@ describe('Trainer', function () {
       await loaded.trainer!.fit(data, { epochs: 3 - loaded.trainer!.epoch });
       const bytes = await encodeModel(loaded.model, loaded.trainer!);
       expect(Buffer.from(bytes).equals(Buffer.from(expected)), `stopped after step ${stopAfter}`).to.equal(true);
+    }
+    // The same when the consumer of the loop stops at a step's event (break), an epoch's last step included.
+    for (let stopAfter = 1; stopAfter < 9; stopAfter++) {
+      const model = fresh();
+      const trainer = new Trainer(model, options);
+      for await (const event of trainingLoop(trainer, data, { untilEpoch: 3 })) if (event.type === 'batch-end' && event.step === stopAfter) break;
+      expect(trainer.step).to.equal(stopAfter);
+      const loaded = decodeModel(await encodeModel(model, trainer), be);
+      await loaded.trainer!.fit(data, { epochs: 3 - loaded.trainer!.epoch });
+      const bytes = await encodeModel(loaded.model, loaded.trainer!);
+      expect(Buffer.from(bytes).equals(Buffer.from(expected)), `stopped at the event of step ${stopAfter}`).to.equal(true);
     }
   });
 

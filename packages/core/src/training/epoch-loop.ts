@@ -155,6 +155,28 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
     return { type: 'epoch-end', report, epochs: until };
   }
 
+  /**
+   * A step's event, and after an epoch's last step the epoch's end. The epoch is closed before
+   * either goes out, so a consumer that stops at the step's event (`break`, `return()`) leaves
+   * counters that agree with each other: a checkpoint of them resumes at the next epoch, not
+   * inside a finished one. A divergence found at the epoch end still follows the step's event.
+   */
+  async function* stepEvents(done: LoopBatchEndEvent, startedAt: number): AsyncGenerator<EpochLoopEvent<Report>, void, void> {
+    if (!done.lastOfEpoch) {
+      yield done;
+      return;
+    }
+    let end: LoopEpochEndEvent<Report>;
+    try {
+      end = await endEpoch(startedAt);
+    } catch (error) {
+      yield done;
+      throw error;
+    }
+    yield done;
+    yield end;
+  }
+
   async function* residentEpochs(matrices: readonly Matrix[]): AsyncGenerator<EpochLoopEvent<Report>, LoopEnd, void> {
     const be = learner.backend;
     const steps = stepsPerEpoch!;
@@ -180,10 +202,9 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
             be.gatherRows(t, picked, part);
             return part;
           });
-          yield await step(parts, b + 1, b + 1 === steps);
+          yield* stepEvents(await step(parts, b + 1, b + 1 === steps), startedAt);
         }
         offset = 0;
-        yield await endEpoch(startedAt);
       }
       return 'completed';
     } finally {
@@ -250,10 +271,9 @@ export async function* epochLoop<Report, B>(learner: Learner<Report, B>, source:
             if (total === 0) throw new InvalidValueError('the data stream completed without a batch: the data is empty');
             return 'data-ended';
           }
-          yield await step(parts, b + 1, b + 1 === steps);
+          yield* stepEvents(await step(parts, b + 1, b + 1 === steps), startedAt);
         }
         offset = 0;
-        yield await endEpoch(startedAt);
       }
       return 'completed';
     } finally {
