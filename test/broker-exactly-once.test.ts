@@ -8,14 +8,13 @@
  * must be empty at the end.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
+import { runInterrupted } from './support/interrupted-run.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const COLS = 9;
@@ -23,40 +22,6 @@ const BATCH = 4;
 const STEPS_PER_EPOCH = 3;
 const EPOCHS = 25;
 const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
-/** Far longer than a run takes (seconds), even on a loaded machine. */
-const RUN_DEADLINE_MS = 90_000;
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process. */
-function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let armed = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
-        armed = true;
-        setTimeout(() => child.kill(kill.signal), kill.delayMs);
-      }
-    });
-    // A run that neither ends nor reaches its signal in time is killed, and the test fails with what it printed.
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`boltzmann ${args.join(' ')} did not end within ${RUN_DEADLINE_MS / 1000} s; it printed:\n${stderr.slice(-3000)}`));
-    }, RUN_DEADLINE_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(deadline);
-      resolve({ code, signal, stderr });
-    });
-  });
-}
 
 /** Row i of the produced sequence: a seeded binary pattern. */
 function row(i: number): Buffer {
@@ -100,7 +65,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
     try {
       // The uninterrupted run (database 1, all rows there from the start) runs beside the interrupted ones.
       await produce(ref, 0, ROWS);
-      const reference = run(dir, ['train', 'ref.json']);
+      const reference = runInterrupted(dir, ['train', 'ref.json']);
 
       // The producer keeps writing while the trainer runs, is killed and resumes.
       let written = 0;
@@ -122,7 +87,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       for (const signal of signals) {
         const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
         const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
-        const r = await run(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
+        const r = await runInterrupted(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
         if (r.code === 0) {
           finished = true;
           break;
@@ -134,7 +99,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       await produce(live, written, ROWS);
       if (!finished) {
         const from = existsSync(staged) ? staged : committed;
-        const r = await run(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
         expect(r.code, r.stderr).to.equal(0);
       }
       expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);

@@ -6,38 +6,13 @@
  * lock or staging folder may be left.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CounterRng } from '@boltzmann/tensor';
-import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
+import { runInterrupted } from './support/interrupted-run.js';
 
 const EPOCHS = 60;
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process (so it lands inside training). */
-function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let armed = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
-        armed = true;
-        setTimeout(() => child.kill(kill.signal), kill.delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
 
 /** Every file under `dir`, relative paths. */
 function allFiles(dir: string): string[] {
@@ -67,16 +42,16 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
 
   it('one SIGKILL, SIGTERM or SIGINT inside training, then resume: the uninterrupted run\'s model, byte for byte, and no temp file, lock or staging folder', async function () {
     const reference = join(dir, 'ref', 'model.json');
-    if (!existsSync(reference)) expect((await run(dir, ['train', 'spec.json'])).code).to.equal(0);
+    if (!existsSync(reference)) expect((await runInterrupted(dir, ['train', 'spec.json'])).code).to.equal(0);
     const expected = readFileSync(reference);
     for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
       for (const delayMs of [0, 15]) {
         const name = `single-${signal}-${delayMs}`;
         const out = join(dir, name);
-        const r = await run(dir, ['train', 'spec.json', '--out', name], { signal, afterEpochs: 2, delayMs });
+        const r = await runInterrupted(dir, ['train', 'spec.json', '--out', name], { signal, afterEpochs: 2, delayMs });
         expect(r.code === 0, `${name}: the run ended before the signal`).to.equal(false);
         const staged = join(out, '.partial', 'model.json');
-        const resumed = await run(dir, ['train', '--resume', existsSync(staged) ? staged : join(out, 'model.json')]);
+        const resumed = await runInterrupted(dir, ['train', '--resume', existsSync(staged) ? staged : join(out, 'model.json')]);
         expect(resumed.code, resumed.stderr).to.equal(0);
         expect(readFileSync(join(out, 'model.json')).equals(expected), `${name}: final model equals the uninterrupted one`).to.equal(true);
         expect(allFiles(out).filter((f) => f.startsWith('.') || f.includes('/.') || f.endsWith('.tmp')), name).to.deep.equal([]);
@@ -85,7 +60,7 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
   });
 
   it('ends with the uninterrupted run\'s model, byte for byte, and leaves no temp file, lock or staging folder', async function () {
-    const reference = await run(dir, ['train', 'spec.json']);
+    const reference = await runInterrupted(dir, ['train', 'spec.json']);
     expect(reference.code, reference.stderr).to.equal(0);
     const expected = readFileSync(join(dir, 'ref', 'model.json'));
 
@@ -103,7 +78,7 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
       // Resume from what the last run left: its staged checkpoint (killed), else its committed model (signalled), else start afresh.
       const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
       const args = from === undefined ? ['train', 'spec.json', '--out', 'faults'] : ['train', '--resume', from];
-      const r = await run(dir, args, { signal, afterEpochs, delayMs });
+      const r = await runInterrupted(dir, args, { signal, afterEpochs, delayMs });
       seen[signal as keyof typeof seen] += 1;
       if (r.code === 0) finished = true; // the run ended before the signal came
       else if (r.code === 130 || r.code === 143) {
@@ -114,7 +89,7 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
     }
     if (!finished) {
       const from = existsSync(staged) ? staged : committed;
-      const r = await run(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json', '--out', 'faults']);
+      const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json', '--out', 'faults']);
       expect(r.code, r.stderr).to.equal(0);
     }
     expect(seen.savedOnSignal, 'runs that saved a final checkpoint on SIGTERM/SIGINT').to.be.above(0);

@@ -9,7 +9,6 @@
  * size) and nothing may be left unacknowledged.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { CLI_FROM_SOURCE, sourceEnv } from './cli-from-source.js';
+import { runInterrupted } from './support/interrupted-run.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 const COLS = 9;
@@ -25,30 +24,6 @@ const BATCH = 4;
 const STEPS_PER_EPOCH = 3;
 const EPOCHS = 25;
 const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Runs the CLI; with `kill`, sends that signal `delayMs` after the `afterEpochs`-th epoch line of this process. */
-function run(cwd: string, args: string[], kill?: { signal: NodeJS.Signals; afterEpochs: number; delayMs: number }): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_FROM_SOURCE, ...args], { cwd, env: sourceEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let armed = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (kill && !armed && (stderr.match(/^epoch \d+\//gm) ?? []).length >= kill.afterEpochs) {
-        armed = true;
-        setTimeout(() => child.kill(kill.signal), kill.delayMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
 
 /** Row i of the produced sequence: a seeded binary pattern. */
 function row(i: number): Uint8Array {
@@ -98,7 +73,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
     try {
       // The uninterrupted run (on the second server, all rows there from the start) runs beside the interrupted ones.
       await produce(ref.js, 0, ROWS);
-      const uninterruptedRun = run(dir, ['train', 'ref.json']);
+      const uninterruptedRun = runInterrupted(dir, ['train', 'ref.json']);
 
       // The producer keeps writing while the trainer runs, is killed and resumes.
       let written = 0;
@@ -123,7 +98,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       for (const signal of signals) {
         const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
         const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
-        const r = await run(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
+        const r = await runInterrupted(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
         if (r.code === 0) {
           finished = true;
           break;
@@ -136,7 +111,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       await produce(fed.js, written, ROWS);
       if (!finished) {
         const from = existsSync(staged) ? staged : committed;
-        const r = await run(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
         expect(r.code, r.stderr).to.equal(0);
       }
       expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
