@@ -5,6 +5,7 @@ import {
   assertDimension,
   nextKey,
   unaryReference,
+  checkMatmul,
   checkOpFinite,
   checkOpOwner,
   opGroupCount,
@@ -273,18 +274,7 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'matmul', 'a');
     const B = this.own(b, 'matmul', 'b');
     const O = this.own(out, 'matmul', 'out');
-    const transposeA = options.transposeA ?? false;
-    const transposeB = options.transposeB ?? false;
-    const alpha = options.alpha ?? 1;
-    const beta = options.beta ?? 0;
-    checkOpFinite('matmul', 'alpha', alpha);
-    checkOpFinite('matmul', 'beta', beta);
-    const m = transposeA ? A.cols : A.rows;
-    const k = transposeA ? A.rows : A.cols;
-    const kb = transposeB ? B.cols : B.rows;
-    const n = transposeB ? B.rows : B.cols;
-    if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
-    this.sameShape('matmul', 'out', O, m, n);
+    const { m, k, n, transposeA, transposeB, alpha, beta } = checkMatmul(A, B, O, options);
     if (O === A || O === B) throw new InvalidValueError('matmul: out must not be one of its inputs');
     this.runGemm(m, n, k, A.data, transposeA, B.data, transposeB, O.data, alpha, beta);
   }

@@ -1,4 +1,5 @@
 import {
+  checkMatmul,
   checkOpFinite,
   checkOpOwner,
   checkOpShape,
@@ -500,15 +501,7 @@ export class GpuBackend implements Backend {
     const A = this.own(a, 'matmul', 'a');
     const B = this.own(b, 'matmul', 'b');
     const O = this.own(out, 'matmul', 'out');
-    const { transposeA = false, transposeB = false, alpha = 1, beta = 0 } = options;
-    checkOpFinite('matmul', 'alpha', alpha);
-    checkOpFinite('matmul', 'beta', beta);
-    const m = transposeA ? A.cols : A.rows;
-    const k = transposeA ? A.rows : A.cols;
-    const kb = transposeB ? B.cols : B.rows;
-    const n = transposeB ? B.rows : B.cols;
-    if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
-    checkOpShape('matmul', 'out', O, m, n);
+    const { m, k, n, transposeA, transposeB, alpha, beta } = checkMatmul(A, B, O, options);
     const accumulate = beta !== 0;
     const args: LaunchArgument[] = accumulate ? [A, B, alpha, O, beta] : [A, B, alpha];
     this.launch(kernels.matmulKernel(m, k, n, transposeA, transposeB, accumulate), O, args);

@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
 import {
+  checkMatmul,
   checkOpFinite,
   checkOpOwner,
   checkOpShape,
@@ -300,15 +301,7 @@ export class WebGpuBackend implements Backend {
     const A = this.own(a, 'matmul', 'a');
     const B = this.own(b, 'matmul', 'b');
     const O = this.own(out, 'matmul', 'out');
-    const { transposeA = false, transposeB = false, alpha = 1, beta = 0 } = options;
-    checkOpFinite('matmul', 'alpha', alpha);
-    checkOpFinite('matmul', 'beta', beta);
-    const m = transposeA ? A.cols : A.rows;
-    const k = transposeA ? A.rows : A.cols;
-    const kb = transposeB ? B.cols : B.rows;
-    const n = transposeB ? B.rows : B.cols;
-    if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${A.rows}x${A.cols}${transposeA ? ' transposed' : ''}, b is ${B.rows}x${B.cols}${transposeB ? ' transposed' : ''})`);
-    checkOpShape('matmul', 'out', O, m, n);
+    const { m, k, n, transposeA, transposeB, alpha, beta } = checkMatmul(A, B, O, options);
     this.notAliased('matmul', O, A, B);
     this.product(A, B, O, m, k, n, transposeA, transposeB, { kind: 'matmul', accumulate: beta !== 0 }, [alpha, beta]);
   }

@@ -1,5 +1,5 @@
 import { InvalidValueError, ShapeError } from './errors.js';
-import type { Tensor } from './backend.js';
+import type { MatmulOptions, Tensor } from './backend.js';
 
 /**
  * Argument checks that every backend's ops make, in one wording, so a user gets the same error
@@ -52,4 +52,29 @@ export function checkOpOwner<T extends OwnedTensor>(
   }
   if (live !== undefined && x.disposed) throw new InvalidValueError(`${op}: ${what} (${x.rows}x${x.cols}) was disposed`);
   return x;
+}
+
+/** A product's options resolved, with its sizes: op(a) is m x k, op(b) k x n. */
+export interface MatmulShape {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  alpha: number;
+  beta: number;
+}
+
+/** Checks a `matmul`'s arguments (finite alpha and beta, inner dimensions, out's shape) and resolves its options. */
+export function checkMatmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions): MatmulShape {
+  const { transposeA = false, transposeB = false, alpha = 1, beta = 0 } = options;
+  checkOpFinite('matmul', 'alpha', alpha);
+  checkOpFinite('matmul', 'beta', beta);
+  const m = transposeA ? a.cols : a.rows;
+  const k = transposeA ? a.rows : a.cols;
+  const kb = transposeB ? b.cols : b.rows;
+  const n = transposeB ? b.rows : b.cols;
+  if (k !== kb) throw new ShapeError(`matmul: inner dimensions ${k} and ${kb} differ (a is ${a.rows}x${a.cols}${transposeA ? ' transposed' : ''}, b is ${b.rows}x${b.cols}${transposeB ? ' transposed' : ''})`);
+  checkOpShape('matmul', 'out', out, m, n);
+  return { m, k, n, transposeA, transposeB, alpha, beta };
 }
