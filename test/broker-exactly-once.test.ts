@@ -8,13 +8,13 @@
  * must be empty at the end.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { runInterrupted } from './support/interrupted-run.js';
+import { continueArgs, interruptSeries, runInterrupted } from './support/interrupted-run.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const COLS = 9;
@@ -80,26 +80,20 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       const rng = new CounterRng(20261205, 2);
       const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGINT'];
       const out = join(dir, 'faults');
-      const staged = join(out, '.partial', 'model.json');
       const committed = join(out, 'model.json');
+      const fresh = ['train', 'spec.json'];
+      const kills = signals.map((signal) => ({ signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) }));
+      const { runs, finished } = await interruptSeries(dir, out, fresh, kills);
       let killed = 0;
-      let finished = false;
-      for (const signal of signals) {
-        const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
-        const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
-        const r = await runInterrupted(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
-        if (r.code === 0) {
-          finished = true;
-          break;
-        }
+      for (const { kill: { signal }, outcome: r } of runs) {
+        if (r.code === 0) continue;
         if (r.signal === 'SIGKILL') killed += 1;
         else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
       }
       clearInterval(producer);
       await produce(live, written, ROWS);
       if (!finished) {
-        const from = existsSync(staged) ? staged : committed;
-        const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        const r = await runInterrupted(dir, continueArgs(out, fresh));
         expect(r.code, r.stderr).to.equal(0);
       }
       expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CounterRng } from '@boltzmann/tensor';
-import { runInterrupted } from './support/interrupted-run.js';
+import { continueArgs, interruptSeries, runInterrupted } from './support/interrupted-run.js';
 
 const EPOCHS = 60;
 
@@ -67,29 +67,21 @@ describe('fault injection: kill -9, SIGTERM and SIGINT at seeded random moments,
     const rng = new CounterRng(20261205, 1);
     const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGINT'];
     const out = join(dir, 'faults');
-    const staged = join(out, '.partial', 'model.json');
     const committed = join(out, 'model.json');
-    const seen = { SIGKILL: 0, SIGTERM: 0, SIGINT: 0, savedOnSignal: 0 };
-    let finished = false;
-    for (let i = 0; i < 20 && !finished; i++) {
-      const signal = signals[i % signals.length]!;
-      const afterEpochs = 1 + Math.floor(rng.uniform() * 3);
-      const delayMs = Math.floor(rng.uniform() * 30);
-      // Resume from what the last run left: its staged checkpoint (killed), else its committed model (signalled), else start afresh.
-      const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
-      const args = from === undefined ? ['train', 'spec.json', '--out', 'faults'] : ['train', '--resume', from];
-      const r = await runInterrupted(dir, args, { signal, afterEpochs, delayMs });
-      seen[signal as keyof typeof seen] += 1;
-      if (r.code === 0) finished = true; // the run ended before the signal came
-      else if (r.code === 130 || r.code === 143) {
+    const fresh = ['train', 'spec.json', '--out', 'faults'];
+    const kills = Array.from({ length: 20 }, (_, i) => ({ signal: signals[i % signals.length]!, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 30) }));
+    const { runs, finished } = await interruptSeries(dir, out, fresh, kills);
+    const seen = { savedOnSignal: 0 };
+    for (const { kill: { signal, delayMs }, outcome: r } of runs) {
+      if (r.code === 0) continue; // the run ended before the signal came
+      if (r.code === 130 || r.code === 143) {
         expect(r.code).to.equal(signal === 'SIGINT' ? 130 : 143);
         expect(r.stderr).to.match(/interrupted \(SIG(INT|TERM)\) at step \d+/);
         seen.savedOnSignal += 1;
       } else expect(r.signal, `${signal} after ${delayMs} ms: ${r.stderr}`).to.equal(signal); // killed outright (SIGKILL, or a signal outside training)
     }
     if (!finished) {
-      const from = existsSync(staged) ? staged : committed;
-      const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json', '--out', 'faults']);
+      const r = await runInterrupted(dir, continueArgs(out, fresh));
       expect(r.code, r.stderr).to.equal(0);
     }
     expect(seen.savedOnSignal, 'runs that saved a final checkpoint on SIGTERM/SIGINT').to.be.above(0);

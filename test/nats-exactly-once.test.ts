@@ -9,14 +9,14 @@
  * size) and nothing may be left unacknowledged.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { runInterrupted } from './support/interrupted-run.js';
+import { continueArgs, interruptSeries, runInterrupted } from './support/interrupted-run.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 const COLS = 9;
@@ -91,18 +91,13 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       // Two interruptions keep the test short (each run starts a process); the Redis test runs four.
       const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM'];
       const out = join(dir, 'faults');
-      const staged = join(out, '.partial', 'model.json');
       const committed = join(out, 'model.json');
+      const fresh = ['train', 'spec.json'];
+      const kills = signals.map((signal) => ({ signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) }));
+      const { runs, finished } = await interruptSeries(dir, out, fresh, kills);
       let killed = 0;
-      let finished = false;
-      for (const signal of signals) {
-        const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
-        const args = from === undefined ? ['train', 'spec.json'] : ['train', '--resume', from];
-        const r = await runInterrupted(dir, args, { signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) });
-        if (r.code === 0) {
-          finished = true;
-          break;
-        }
+      for (const { kill: { signal }, outcome: r } of runs) {
+        if (r.code === 0) continue;
         if (r.signal === 'SIGKILL') killed += 1;
         else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
       }
@@ -110,8 +105,7 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       await producing;
       await produce(fed.js, written, ROWS);
       if (!finished) {
-        const from = existsSync(staged) ? staged : committed;
-        const r = await runInterrupted(dir, existsSync(from) ? ['train', '--resume', from] : ['train', 'spec.json']);
+        const r = await runInterrupted(dir, continueArgs(out, fresh));
         expect(r.code, r.stderr).to.equal(0);
       }
       expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);

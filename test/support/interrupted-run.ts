@@ -4,6 +4,8 @@
  * nor reaches its signal in time is killed, and the test fails with what it printed.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLI_FROM_SOURCE, sourceEnv } from '../cli-from-source.js';
 
 /** How a run ended and what it printed on stderr. */
@@ -46,4 +48,35 @@ export function runInterrupted(cwd: string, args: string[], kill?: Interruption)
       resolve({ code, signal, stderr });
     });
   });
+}
+
+/**
+ * The arguments that continue the run writing to `out` from what its last process left: its
+ * staged checkpoint (killed), else its committed model (signalled), else `fresh` (nothing yet).
+ */
+export function continueArgs(out: string, fresh: string[]): string[] {
+  const staged = join(out, '.partial', 'model.json');
+  const committed = join(out, 'model.json');
+  const from = existsSync(staged) ? staged : existsSync(committed) ? committed : undefined;
+  return from === undefined ? fresh : ['train', '--resume', from];
+}
+
+/** One run of a series: how it was to be interrupted and how it ended. */
+export interface InterruptedRun {
+  kill: Interruption;
+  outcome: Outcome;
+}
+
+/**
+ * Runs the training of `out` under each interruption in turn, each run continuing from what the
+ * last one left (`continueArgs`), until a run ends by itself (`finished`) or the list ends.
+ */
+export async function interruptSeries(cwd: string, out: string, fresh: string[], kills: readonly Interruption[]): Promise<{ runs: InterruptedRun[]; finished: boolean }> {
+  const runs: InterruptedRun[] = [];
+  for (const kill of kills) {
+    const outcome = await runInterrupted(cwd, continueArgs(out, fresh), kill);
+    runs.push({ kill, outcome });
+    if (outcome.code === 0) return { runs, finished: true };
+  }
+  return { runs, finished: false };
 }
