@@ -4,6 +4,7 @@ import { CounterRng, InvalidValueError, type Matrix } from '@boltzmann/tensor';
 import type { DataSourceBinding, DataSourceContext, DataSourceSpec, Dataset } from '../tokens.js';
 import { natsJetStreamSource } from './nats-jetstream.js';
 import { redisStreamSource } from './redis-stream.js';
+import { imageShapeOption } from './image-shape-option.js';
 
 /** The stream of the data sources' own randomness (sampled binarisation, sampled patterns). */
 const DATA_STREAM = 21;
@@ -90,14 +91,7 @@ export const builtinDataSources: readonly DataSourceBinding[] = [
         ...(spec['delimiter'] === undefined ? {} : { delimiter: requiredString(spec, 'delimiter') }),
         ...(context.limit === undefined ? {} : { maxStreamRows: context.limit }),
       });
-      const shape = spec['imageShape'];
-      let imageShape: [number, number] | undefined;
-      if (shape !== undefined) {
-        if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s > 0) || shape[0] * shape[1] !== table.data.cols) {
-          throw new InvalidValueError(`"imageShape" must be [height, width] with height * width = ${table.data.cols} (the data columns), got ${JSON.stringify(shape)}`);
-        }
-        imageShape = [shape[0], shape[1]];
-      }
+      const imageShape = imageShapeOption(spec['imageShape'], table.data.cols, 'the data columns');
       return finish(spec, context, {
         data: table.data,
         ...(table.labels === undefined ? {} : { labels: table.labels }),

@@ -1,7 +1,7 @@
 import { checkOptionKeys } from '@boltzmann/core';
 import { NATS_JETSTREAM, NatsJetStreamSource, type NatsJetStreamOptions } from '@boltzmann/pipeline';
-import { InvalidValueError } from '@boltzmann/tensor';
 import type { DataSourceBinding, DataSourceSpec } from '../tokens.js';
+import { imageShapeOption } from './image-shape-option.js';
 
 /** The options of a "nats-jetstream" source spec (see `NatsJetStreamOptions`), plus `imageShape`. */
 const OPTIONS = ['url', 'stream', 'consumer', 'subject', 'encoding', 'deadLetter', 'start', 'create', 'ackWaitMs', 'blockMs', 'imageShape'] as const;
@@ -27,13 +27,7 @@ export const natsJetStreamSource: DataSourceBinding = {
   factory: (spec, context) => {
     checkOptionKeys(`data source "${NATS_JETSTREAM}"`, spec, OPTIONS);
     const { type: _type, imageShape: shape, ...options } = spec as DataSourceSpec & Record<(typeof OPTIONS)[number], unknown>;
-    let imageShape: [number, number] | undefined;
-    if (shape !== undefined) {
-      if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s > 0) || shape[0] * shape[1] !== context.columns) {
-        throw new InvalidValueError(`"imageShape" must be [height, width] with height * width = ${context.columns} (the visible units), got ${JSON.stringify(shape)}`);
-      }
-      imageShape = [shape[0], shape[1]];
-    }
+    const imageShape = imageShapeOption(shape, context.columns, 'the visible units');
     const stream = new NatsJetStreamSource({ ...(options as unknown as NatsJetStreamOptions), columns: context.columns });
     return { stream, description: stream.description, ...(imageShape === undefined ? {} : { imageShape }) };
   },
