@@ -13,6 +13,7 @@ struct Avx2Tile {
 
   static void compute(std::int64_t kc, const float* __restrict pa, const float* __restrict pb, float* c, std::int64_t ldc,
                       float alpha, float beta, int rows, int cols) {
+    prefetchTile<MR>(c, ldc, beta, rows, cols);
     __m256 acc0[MR], acc1[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();

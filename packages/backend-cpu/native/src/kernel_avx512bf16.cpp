@@ -108,6 +108,7 @@ struct Avx512Bf16Tile {
 
   static void compute(std::int64_t kp, const std::uint32_t* __restrict pa, const std::uint32_t* __restrict pb, float* c, std::int64_t ldc,
                       float alpha, float beta, int rows, int cols) {
+    prefetchTile<MR>(c, ldc, beta, rows, cols);
     __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();

@@ -34,6 +34,7 @@ struct EmulatedBf16Tile : PortablePacking {
 
   static void compute(std::int64_t kp, const std::uint32_t* __restrict pa, const std::uint32_t* __restrict pb, float* c, std::int64_t ldc,
                       float alpha, float beta, int rows, int cols) {
+    prefetchTile<MR>(c, ldc, beta, rows, cols);
     alignas(64) float tile[MR * NR] = {};
     for (std::int64_t p = 0; p < kp; ++p) {
       for (int i = 0; i < MR; ++i) {

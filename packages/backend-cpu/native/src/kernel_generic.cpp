@@ -11,6 +11,7 @@ struct GenericTile {
 
   static void compute(std::int64_t kc, const float* __restrict pa, const float* __restrict pb, float* c, std::int64_t ldc,
                       float alpha, float beta, int rows, int cols) {
+    prefetchTile<MR>(c, ldc, beta, rows, cols);
     alignas(64) float tile[MR * NR] = {};
     for (std::int64_t p = 0; p < kc; ++p) {
       for (int i = 0; i < MR; ++i) {
