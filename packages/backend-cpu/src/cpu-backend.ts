@@ -9,6 +9,7 @@ import {
   checkOpFinite,
   checkOpOwner,
   opGroupCount,
+  type AxpbyPass,
   type Backend,
   type BinaryOp,
   type FloatArray,
@@ -152,7 +153,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.axpbyPasses !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -361,6 +362,28 @@ export class CpuBackend implements Backend {
     } else {
       elementwise.axpby(alpha, X.data, beta, Y.data, O.data);
     }
+  }
+
+  /**
+   * The passes of an optimizer step in one trip through memory: with the native kernels (float32,
+   * every coefficient a float32 number, at most 8 passes) block by block, each block through
+   * every pass while it is in cache; otherwise one `axpby` per pass. The bits of `axpby` per pass
+   * either way: every pass is element-wise, so doing it a block at a time reorders nothing.
+   */
+  axpbyPasses(passes: readonly AxpbyPass[]): void {
+    const first = passes[0];
+    if (first === undefined) return;
+    const arrays = passes.map((p, i) => {
+      const what = `pass ${i}`;
+      const X = this.own(p.x, 'axpbyPasses', `${what} x`);
+      const Y = this.own(p.y, 'axpbyPasses', `${what} y`);
+      const O = this.own(p.out, 'axpbyPasses', `${what} out`);
+      for (const [name, t] of [['x', X], ['y', Y], ['out', O]] as const) this.sameShape('axpbyPasses', `${what} ${name}`, t, first.x.rows, first.x.cols);
+      return { alpha: p.alpha, x: X.data as Float32Array, beta: p.beta, y: Y.data as Float32Array, out: O.data as Float32Array };
+    });
+    const fused = this.nativeEw !== undefined && passes.length <= 8 && passes.every((p) => float32Coefficient(p.alpha) && float32Coefficient(p.beta));
+    if (fused) this.nativeEw!.axpbyPasses(arrays, first.x.rows * first.x.cols);
+    else for (const p of passes) this.axpby(p.alpha, p.x, p.beta, p.y, p.out);
   }
 
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void {

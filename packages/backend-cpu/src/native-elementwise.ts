@@ -8,6 +8,18 @@
 import { InvalidValueError, ShapeError } from '@boltzmann/tensor';
 import { nativeAddon, nativeAddonUnavailableReason } from './native-addon.js';
 
+/** One `out = alpha * x + beta * y` of `NativeElementwise.axpbyPasses`. */
+export interface NativeAxpbyPass {
+  readonly alpha: number;
+  readonly x: Float32Array;
+  readonly beta: number;
+  readonly y: Float32Array;
+  readonly out: Float32Array;
+}
+
+/** The most passes one `axpbyPasses` call takes. */
+const MAX_PASSES = 8;
+
 /** The element-wise kernels; every method checks its sizes and throws ShapeError on a mismatch. */
 export interface NativeElementwise {
   /** "avx512", "avx2" or "generic". */
@@ -19,6 +31,12 @@ export interface NativeElementwise {
   sigmoid(src: Float32Array, dst: Float32Array, rows: number, cols: number, bias?: Float32Array): void;
   /** out = alpha * x + beta * y over the first n elements; out may be x or y. */
   axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n?: number): void;
+  /**
+   * Several axpby passes in order over the first n elements of each array (out may be x or y;
+   * at most 8 passes), with the bits of calling `axpby` for each in turn, but run block by
+   * block: each block of 1024 elements goes through every pass while it is in cache.
+   */
+  axpbyPasses(passes: readonly NativeAxpbyPass[], n: number): void;
   /** out[i] = 1 where uniformAt(key, i) < p[i] else 0 over the first n elements: the reference stream, bit for bit; out may be p. */
   bernoulli(key: number, p: Float32Array, out: Float32Array, n?: number): void;
   /** dst = src * src over the first n elements (the float32 rounding of the exact square); dst may be src. */
@@ -63,10 +81,21 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
       native.sigmoid(index, src, dst, rows, cols, bias ?? null);
     },
     axpby(alpha, x, beta, y, out, n = x.length) {
+      this.axpbyPasses([{ alpha, x, beta, y, out }], n);
+    },
+    axpbyPasses(passes, n) {
       checkCount('axpby: n', n);
-      if (x.length < n || y.length < n || out.length < n) throw new ShapeError(`native axpby: x (${x.length}), y (${y.length}) and out (${out.length}) need ${n} elements`);
-      if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`native axpby: alpha and beta must be finite, got ${alpha} and ${beta}`);
-      native.axpby(index, alpha, x, beta, y, out, n);
+      if (passes.length < 1 || passes.length > MAX_PASSES) throw new InvalidValueError(`native axpbyPasses: 1 to ${MAX_PASSES} passes, got ${passes.length}`);
+      const coefficients = new Float64Array(2 * passes.length);
+      const arrays: Float32Array[] = [];
+      passes.forEach(({ alpha, x, beta, y, out }, p) => {
+        if (x.length < n || y.length < n || out.length < n) throw new ShapeError(`native axpby: x (${x.length}), y (${y.length}) and out (${out.length}) need ${n} elements`);
+        if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`native axpby: alpha and beta must be finite, got ${alpha} and ${beta}`);
+        coefficients[2 * p] = alpha;
+        coefficients[2 * p + 1] = beta;
+        arrays.push(x, y, out);
+      });
+      native.axpbyPasses(index, coefficients, arrays, n);
     },
     bernoulli(key, p, out, n = out.length) {
       checkCount('bernoulli: n', n);

@@ -35,8 +35,8 @@ function dyadic(rng: CounterRng, rows: number, cols: number, lo: number, hi: num
 }
 
 /** A NativeElementwise on the TypeScript loops that counts its calls: the wiring, with or without the addon. */
-function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number; bernoulli: number; square: number; sumColumns: number } } {
-  const calls = { sigmoid: 0, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0 };
+function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number; bernoulli: number; square: number; sumColumns: number; axpbyPasses: number } } {
+  const calls = { sigmoid: 0, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 };
   return {
     name: 'counting',
     calls,
@@ -48,6 +48,13 @@ function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; 
     axpby(alpha, x, beta, y, out) {
       calls.axpby++;
       ts.axpby(alpha, x, beta, y, out);
+    },
+    axpbyPasses(passes, n) {
+      calls.axpbyPasses++;
+      for (const p of passes) {
+        expect(p.x.length).to.equal(n);
+        ts.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+      }
     },
     bernoulli(key, p, out) {
       calls.bernoulli++;
@@ -268,35 +275,35 @@ describe('CpuBackend option elementwise', function () {
     const bias = be.upload(Matrix.fromRows([[0, 1, -1]]));
     const out = be.zeros(2, 3);
     be.linear(x, w, bias, out, { activation: 'sigmoid' });
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     expect(Array.from(be.readSync(out).data)).to.deep.equal([1, 0, 1, 2.5, -2, 3].map((t) => Math.fround(sigmoid64(t))));
     for (const activation of ['identity', 'relu', 'tanh', 'softplus'] as const) be.linear(x, w, bias, out, { activation });
     be.linear(x, w, bias, out);
     be.unary('tanh', out, out);
     be.unary('exp', out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     be.unary('sigmoid', x, x);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     be.axpby(0.5, out, -1, out, out);
     be.affine(out, 2, 1, out);
     be.binary('mul', out, out, out);
     be.binary('max', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     be.binary('add', out, out, out);
     be.binary('sub', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     be.axpby(Number.MAX_VALUE, out, 1, out, out); // beyond float32: the TypeScript loop
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
     be.unary('square', out, out);
     be.unary('abs', out, out);
     be.sampleBernoulli(x, rngState(1), x);
     be.sampleBernoulli(0.5, rngState(1), x); // a scalar probability: TypeScript
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 0, axpbyPasses: 0 });
     const sums = be.zeros(1, 2);
     be.fill(sums, 1);
     be.sumColumns(x, sums, 0.5, 2);
     be.sumRows(x, be.zeros(2, 1));
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 0 });
     expect(Array.from(be.readSync(sums).data)).to.deep.equal(Array.from(be.readSync(x).data.slice(0, 2), (v, j) => 0.5 * (v + be.readSync(x).data[2 + j]!) + 2));
   });
 });

@@ -136,6 +136,41 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
     expect(y.every((v, i) => Object.is(v, want[i])), 'in place on y').to.equal(true);
   });
 
+  it('axpbyPasses gives the bits of its axpby passes one after another (an SGD step with L2 and Nesterov, block and thread edges, aliasing, NaN)', function () {
+    const rng = new CounterRng(13);
+    for (const n of [1, 17, 1023, 1025, 2049, 3 * 2 ** 16 + 37]) {
+      const fresh = (scale: number): Float32Array => {
+        const a = new Float32Array(n);
+        rng.uniforms(a);
+        for (let i = 0; i < n; i++) a[i] = scale * (a[i]! - 0.5);
+        return a;
+      };
+      const w0 = fresh(2), g0 = fresh(1e-2), v0 = fresh(1e-3);
+      g0[n >> 1] = NaN;
+      for (const nesterov of [false, true]) {
+        const [lr, m, decay] = [0.05, 0.9, 1e-4];
+        const steps = (w: Float32Array, g: Float32Array, v: Float32Array) => [
+          { alpha: 1, x: g, beta: decay, y: w, out: g },
+          { alpha: m, x: v, beta: -lr, y: g, out: v },
+          ...(nesterov ? [{ alpha: 1, x: w, beta: m, y: v, out: w }, { alpha: 1, x: w, beta: -lr, y: g, out: w }] : [{ alpha: 1, x: w, beta: 1, y: v, out: w }]),
+        ];
+        const [w1, g1, v1] = [w0.slice(), g0.slice(), v0.slice()];
+        for (const p of steps(w1, g1, v1)) native.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+        const [w2, g2, v2] = [w0.slice(), g0.slice(), v0.slice()];
+        native.axpbyPasses(steps(w2, g2, v2), n);
+        for (const [got, want, name] of [[w2, w1, 'w'], [g2, g1, 'g'], [v2, v1, 'v']] as const) {
+          const bad = got.findIndex((x, i) => !Object.is(x, want[i]));
+          if (bad >= 0) expect.fail(`n=${n}${nesterov ? ' nesterov' : ''}: ${name}[${bad}] is ${got[bad]}, one pass at a time gives ${want[bad]}`);
+        }
+        expect(Number.isNaN(w2[n >> 1]!), 'NaN reaches w').to.equal(true);
+      }
+    }
+    const a = new Float32Array(8);
+    expect(() => native.axpbyPasses([], 8)).to.throw(InvalidValueError, /1 to 8 passes, got 0/);
+    expect(() => native.axpbyPasses(Array.from({ length: 9 }, () => ({ alpha: 1, x: a, beta: 1, y: a, out: a })), 8)).to.throw(InvalidValueError, /1 to 8 passes, got 9/);
+    expect(() => native.axpbyPasses([{ alpha: 1, x: a, beta: 1, y: a.subarray(1), out: a }], 8)).to.throw(ShapeError, /need 8 elements/);
+  });
+
   it('bernoulli draws the reference stream bit for bit (p at 0, 1, NaN, just above and below its draws), in place too', function () {
     for (const n of [1, 15, 17, 1000, 5003]) {
       const rng = new CounterRng(n);

@@ -43,6 +43,15 @@ export interface MatmulOptions {
   beta?: number;
 }
 
+/** One `out = alpha * x + beta * y` of `Backend.axpbyPasses`. */
+export interface AxpbyPass {
+  readonly alpha: number;
+  readonly x: Tensor;
+  readonly beta: number;
+  readonly y: Tensor;
+  readonly out: Tensor;
+}
+
 /** Options of `Backend.linear`: out = activation(x * op(w) + bias). */
 export interface LinearOptions {
   transposeW?: boolean;
@@ -121,6 +130,14 @@ export interface Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void;
   /** out = alpha * x + beta * y (axpy, scaling, momentum updates). */
   axpby(alpha: number, x: Tensor, beta: number, y: Tensor, out: Tensor): void;
+  /**
+   * Optional: several `axpby` passes over tensors of one shape, with exactly the results of
+   * calling `axpby` for each in turn, computed so that they cost less: the CPU backend runs
+   * them block by block, each block through every pass while it is in cache, so an optimizer
+   * step reads its parameters, gradients and velocities from memory once instead of once per
+   * pass. Call it through `runAxpbyPasses`, which falls back to `axpby` where it is absent.
+   */
+  axpbyPasses?(passes: readonly AxpbyPass[]): void;
   /** out = scale * a + shift. */
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void;
   /** out[i, j] = a[i, j] + row[0, j]. */

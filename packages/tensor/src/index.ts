@@ -8,6 +8,7 @@ export * from './matrix.js';
 export * from './bfloat16.js';
 export * from './rng.js';
 export * from './backend.js';
+export * from './axpby-passes.js';
 export * from './op-arguments.js';
 export * from './backend-tensor.js';
 export * from './reference-backend.js';

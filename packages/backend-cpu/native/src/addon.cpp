@@ -11,7 +11,9 @@
 //   bfloat16 (nearest even), products accumulated in float32, C float32
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
-// exports.axpby(set, alpha, x, beta, y, out, n): out = alpha x + beta y, out may be x or y (large n on the
+// exports.axpbyPasses(set, coefficients, arrays, n): for each pass p in order, out = alpha x + beta y over
+//   n elements, where coefficients (Float64Array) holds alpha, beta and arrays holds x, y, out of each
+//   pass (out may be x or y); run block by block, each block through every pass (large n on the
 //   gemm's thread pool)
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
@@ -147,36 +149,71 @@ napi_value Sigmoid(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
-napi_value Axpby(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 7;
-  napi_value all[7];
-  if (napi_get_cb_info(env, raw, &argc, all, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 7) return fail(env, false, "axpby takes 7 arguments: set, alpha, x, beta, y, out, n");
-  const bgemm::Elementwise* set = elementwiseSet(env, all[0]);
-  if (set == nullptr) return fail(env, true, "axpby: no such element-wise kernel set");
-  napi_value* argv = all + 1;
-  double alpha = 0, beta = 0;
-  if (napi_get_value_double(env, argv[0], &alpha) != napi_ok || napi_get_value_double(env, argv[2], &beta) != napi_ok)
-    return fail(env, false, "axpby: alpha and beta must be numbers");
-  float *x = nullptr, *y = nullptr, *out = nullptr;
-  std::size_t lengthX = 0, lengthY = 0, lengthOut = 0;
-  if (!getFloat32Array(env, argv[1], &x, &lengthX) || !getFloat32Array(env, argv[3], &y, &lengthY) || !getFloat32Array(env, argv[4], &out, &lengthOut))
-    return fail(env, false, "axpby: x, y and out must be Float32Arrays");
+/** The most passes one axpbyPasses call takes (an optimizer step needs three or four). */
+constexpr std::uint32_t kMaxPasses = 8;
+
+/**
+ * Elements per block of axpbyPasses: every pass runs over one block before the next block, so
+ * the block's runs of x, y and out (4 KiB each) stay in L1 between the passes.
+ */
+constexpr std::int64_t kPassBlock = 1024;
+
+napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 4) return fail(env, false, "axpbyPasses takes 4 arguments: set, coefficients, arrays, n");
+  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
+  if (set == nullptr) return fail(env, true, "axpbyPasses: no such element-wise kernel set");
+  bool isTyped = false;
+  napi_typedarray_type type;
+  std::size_t coefficientCount = 0;
+  void* rawCoefficients = nullptr;
+  if (napi_is_typedarray(env, argv[1], &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, argv[1], &type, &coefficientCount, &rawCoefficients, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+    return fail(env, false, "axpbyPasses: coefficients must be a Float64Array (alpha, beta per pass)");
+  std::uint32_t arrayCount = 0;
+  bool isArray = false;
+  if (napi_is_array(env, argv[2], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[2], &arrayCount) != napi_ok)
+    return fail(env, false, "axpbyPasses: arrays must be an array of Float32Arrays (x, y, out per pass)");
   std::int64_t n = 0;
-  if (!getInt(env, argv[5], &n)) return fail(env, true, "axpby: n must be a non-negative integer");
-  const std::size_t count = static_cast<std::size_t>(n);
-  if (count > lengthX || count > lengthY || count > lengthOut) return fail(env, true, "axpby: x, y or out is shorter than n");
-  // Large arrays (the weights' momentum updates) are split between the threads: pieces of whole
-  // 64-element blocks, so every element takes the same vector path as on one thread.
-  struct Context {
-    const bgemm::Elementwise* set;
+  if (!getInt(env, argv[3], &n)) return fail(env, true, "axpbyPasses: n must be a non-negative integer");
+  const std::uint32_t passes = arrayCount / 3;
+  if (arrayCount % 3 != 0 || passes == 0 || passes > kMaxPasses || coefficientCount < 2 * static_cast<std::size_t>(passes))
+    return fail(env, true, "axpbyPasses: 1 to 8 passes, each with alpha, beta and x, y, out");
+  struct Pass {
     float alpha, beta;
     const float *x, *y;
     float* out;
-  } context{set, static_cast<float>(alpha), static_cast<float>(beta), x, y, out};
-  bgemm::parallelRanges(n, 64, [](const void* raw, std::int64_t from, std::int64_t to) {
+  };
+  struct Context {
+    const bgemm::Elementwise* set;
+    Pass pass[kMaxPasses];
+    std::uint32_t count;
+  } context{set, {}, passes};
+  const double* coefficients = static_cast<const double*>(rawCoefficients);
+  for (std::uint32_t p = 0; p < passes; ++p) {
+    float* arrays[3];
+    for (std::uint32_t j = 0; j < 3; ++j) {
+      napi_value element;
+      std::size_t length = 0;
+      if (napi_get_element(env, argv[2], 3 * p + j, &element) != napi_ok || !getFloat32Array(env, element, &arrays[j], &length))
+        return fail(env, false, "axpbyPasses: arrays must be an array of Float32Arrays (x, y, out per pass)");
+      if (static_cast<std::size_t>(n) > length) return fail(env, true, "axpbyPasses: an array is shorter than n");
+    }
+    context.pass[p] = {static_cast<float>(coefficients[2 * p]), static_cast<float>(coefficients[2 * p + 1]), arrays[0], arrays[1], arrays[2]};
+  }
+  // Large arrays (the weights' optimizer step) are split between the threads in pieces of whole
+  // blocks, so every element takes the same vector path as on one thread.
+  bgemm::parallelRanges(n, kPassBlock, [](const void* raw, std::int64_t from, std::int64_t to) {
     const Context& c = *static_cast<const Context*>(raw);
-    c.set->axpby(c.alpha, c.x + from, c.beta, c.y + from, c.out + from, to - from);
+    for (std::int64_t b = from; b < to; b += kPassBlock) {
+      const std::int64_t length = to - b < kPassBlock ? to - b : kPassBlock;
+      for (std::uint32_t p = 0; p < c.count; ++p) {
+        const Pass& q = c.pass[p];
+        c.set->axpby(q.alpha, q.x + b, q.beta, q.y + b, q.out + b, length);
+      }
+    }
   }, &context);
   return nullptr;
 }
@@ -270,7 +307,7 @@ NAPI_MODULE_INIT() {
   }
   napi_set_named_property(env, exports, "elementwise", setNames);
   exportFunction(env, exports, "sigmoid", Sigmoid);
-  exportFunction(env, exports, "axpby", Axpby);
+  exportFunction(env, exports, "axpbyPasses", AxpbyPasses);
   exportFunction(env, exports, "bernoulli", Bernoulli);
   exportFunction(env, exports, "square", Square);
   exportFunction(env, exports, "sumColumns", SumColumns);
