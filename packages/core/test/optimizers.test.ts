@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { Matrix, ReferenceBackend } from '@boltzmann/tensor';
-import { Constant, L2WeightDecay, LinearRamp, RBM, SGD, Trainer, defaultMomentum, toSchedule, type ModelParameter } from '@boltzmann/core';
+import { CounterRng, Matrix, ReferenceBackend, type Backend, type Tensor } from '@boltzmann/tensor';
+import { CpuBackend } from '@boltzmann/backend-cpu';
+import { Constant, L1WeightDecay, L2WeightDecay, LinearRamp, RBM, SGD, Trainer, defaultMomentum, toSchedule, type Hyperparameters, type ModelParameter, type Optimizer, type OptimizerSpec, type TrainerOptions } from '@boltzmann/core';
 
 const be = new ReferenceBackend();
 
@@ -51,6 +52,91 @@ describe('SGD with momentum', function () {
     expect(gb).to.deep.equal([0, 0]);
     expect(gc).to.deep.equal([0, 0]);
     expect(gw).to.deep.equal([0.1, -0.2, 0.30000000000000004, 0.05]);
+  });
+});
+
+describe('L2 weight decay folded into the SGD step', function () {
+  /** The same SGD, but without `takesDecay`: the trainer then runs the decay's own pass (a class: plain objects read as specs). */
+  class Unfolded implements Optimizer {
+    readonly type: string;
+    constructor(readonly sgd: SGD) {
+      this.type = sgd.type;
+    }
+    step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void {
+      this.sgd.step(params, grads, hyper);
+    }
+    spec(): OptimizerSpec {
+      return this.sgd.spec();
+    }
+    state(): Record<string, Tensor> {
+      return this.sgd.state();
+    }
+    loadState(state: Readonly<Record<string, Matrix>>): void {
+      this.sgd.loadState(state);
+    }
+    dispose(): void {
+      this.sgd.dispose();
+    }
+  }
+
+  /** Takes decays and records what the trainer hands it. */
+  class DecaySpy extends Unfolded {
+    readonly takesDecay = true;
+    readonly seen: (readonly number[] | undefined)[] = [];
+    override step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters, decays?: readonly number[]): void {
+      this.seen.push(decays);
+      this.sgd.step(params, grads, hyper, decays);
+    }
+  }
+
+  /** The parameters' bits after 7 steps (batch 5) of an RBM 13 x 7 on random binary rows. */
+  async function trainedBits(backend: Backend, options: { fold: boolean; nesterov: boolean; weightDecay?: number }): Promise<Float64Array[]> {
+    const rbm = RBM.create(backend, { visible: 13, hidden: 7, seed: 3 });
+    const sgd = new SGD(backend, rbm.parameters, { nesterov: options.nesterov });
+    const trainer = new Trainer(rbm, {
+      seed: 5,
+      batchSize: 5,
+      weightDecay: options.weightDecay ?? 0.01,
+      optimizer: options.fold ? sgd : new Unfolded(sgd),
+    });
+    const data = new Matrix(35, 13, new Float64Array(35 * 13));
+    new CounterRng(9).uniforms(data.data);
+    for (let i = 0; i < data.data.length; i++) data.data[i] = data.data[i]! < 0.4 ? 1 : 0;
+    await trainer.fit(data, { epochs: 1, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+    const bits = await Promise.all(rbm.parameters.map(async (p) => Float64Array.from((await backend.read(p.tensor)).data)));
+    trainer.dispose();
+    return bits;
+  }
+
+  for (const [label, make] of [['CpuBackend float32 (native passes where built)', () => new CpuBackend()], ['ReferenceBackend (float64, one axpby per pass)', () => new ReferenceBackend()]] as const) {
+    for (const nesterov of [false, true]) {
+      it(`${label}${nesterov ? ', Nesterov' : ''}: the same bits as the decay's own pass before the step`, async function () {
+        const backend = make();
+        const folded = await trainedBits(backend, { fold: true, nesterov });
+        const separate = await trainedBits(backend, { fold: false, nesterov });
+        folded.forEach((p, i) => expect(p.every((x, j) => Object.is(x, separate[i]![j])), `parameter ${i}`).to.equal(true));
+        // And the decay is applied at all: without it the weights end elsewhere.
+        const none = await trainedBits(backend, { fold: true, nesterov, weightDecay: 0 });
+        expect(none[2]!.some((x, j) => x !== folded[2]![j]), 'weights without decay').to.equal(true);
+        backend.destroy();
+      });
+    }
+  }
+
+  it('is handed to the optimizer only when it is the only regularizer adding to gradients', async function () {
+    const rbm = RBM.create(be, { visible: 3, hidden: 2 });
+    const data = Matrix.fromRows([[1, 0, 1], [0, 1, 1]]).toFloat64();
+    /** What the trainer handed the optimizer in its last step. */
+    const decaysSeen = async (options: Omit<TrainerOptions, 'optimizer'>): Promise<readonly number[] | undefined> => {
+      const spy = new DecaySpy(new SGD(be, rbm.parameters));
+      const trainer = new Trainer(rbm, { batchSize: 2, ...options, optimizer: spy });
+      await trainer.fit(data, { epochs: 1, monitor: { freeEnergy: false, pseudoLikelihood: false } });
+      trainer.dispose();
+      return spy.seen.at(-1);
+    };
+    expect(await decaysSeen({ weightDecay: 0.01 })).to.deep.equal([0, 0, 0.01]); // visible bias, hidden bias, weights
+    expect(await decaysSeen({ weightDecay: 0.01, regularizers: [new L1WeightDecay(0.001)] })).to.equal(undefined);
+    expect(await decaysSeen({ weightDecay: 0 })).to.equal(undefined);
   });
 });
 

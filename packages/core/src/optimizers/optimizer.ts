@@ -24,8 +24,16 @@ export interface Optimizer {
    * trainer's 0.05): defaults that fit the optimizer.
    */
   readonly defaultLearningRate?: number;
-  /** params[i] moves against grads[i]. */
-  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void;
+  /**
+   * True when `step` takes `decays`. The trainer then hands it a plain L2 decay instead of
+   * running the decay's own pass (see `Regularizer.decayCoefficients`).
+   */
+  readonly takesDecay?: boolean;
+  /**
+   * params[i] moves against grads[i]. With `decays` (only where `takesDecay`), first
+   * grads[i] += decays[i] * params[i], rounded as `axpby(1, grad, decay, param, grad)` does.
+   */
+  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters, decays?: readonly number[]): void;
   spec(): OptimizerSpec;
   /** Named state tensors ("velocity:visible.bias"). */
   state(): Record<string, Tensor>;

@@ -1,4 +1,4 @@
-import { InvalidValueError, Matrix, ShapeError, type Backend, type Tensor } from '@boltzmann/tensor';
+import { InvalidValueError, Matrix, ShapeError, runAxpbyPasses, type Backend, type Tensor } from '@boltzmann/tensor';
 import type { ModelParameter } from '../parameter.js';
 import { checkBoolean } from '../validation.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from './optimizer.js';
@@ -19,6 +19,7 @@ export interface SGDOptions {
 export class SGD implements Optimizer {
   static readonly type = 'sgd';
   readonly type = SGD.type;
+  readonly takesDecay = true;
   readonly nesterov: boolean;
   private readonly velocities: Tensor[];
   private readonly names: string[];
@@ -29,20 +30,22 @@ export class SGD implements Optimizer {
     this.names = params.map((p) => p.name);
   }
 
-  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters): void {
+  step(params: readonly ModelParameter[], grads: readonly Tensor[], hyper: Hyperparameters, decays?: readonly number[]): void {
     const { learningRate: lr, momentum: m } = hyper;
     if (params.length !== this.velocities.length) throw new ShapeError(`SGD was built for ${this.velocities.length} parameters, got ${params.length}`);
     params.forEach((p, i) => {
       const v = this.velocities[i]!;
       const g = grads[i]!;
       const w = p.tensor;
-      this.backend.axpby(m, v, -lr, g, v);
-      if (this.nesterov) {
-        this.backend.axpby(1, w, m, v, w);
-        this.backend.axpby(1, w, -lr, g, w);
-      } else {
-        this.backend.axpby(1, w, 1, v, w);
-      }
+      const decay = decays?.[i] ?? 0;
+      // One call for the whole update, so a backend can run it in one trip through memory.
+      runAxpbyPasses(this.backend, [
+        ...(decay !== 0 ? [{ alpha: 1, x: g, beta: decay, y: w, out: g }] : []),
+        { alpha: m, x: v, beta: -lr, y: g, out: v },
+        ...(this.nesterov
+          ? [{ alpha: 1, x: w, beta: m, y: v, out: w }, { alpha: 1, x: w, beta: -lr, y: g, out: w }]
+          : [{ alpha: 1, x: w, beta: 1, y: v, out: w }]),
+      ]);
     });
   }
 

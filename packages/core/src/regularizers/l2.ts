@@ -1,3 +1,4 @@
+import type { EnergyModel } from '../models/energy-model.js';
 import type { ParameterRole } from '../parameter.js';
 import { checkNumber } from '../validation.js';
 import { checkRoles, type Regularizer, type RegularizerContext, type RegularizerSpec } from './regularizer.js';
@@ -25,6 +26,10 @@ export class L2WeightDecay implements Regularizer {
       const g = grads.tensors[i]!;
       model.backend.axpby(1, g, this.coefficient, p.tensor, g);
     });
+  }
+
+  decayCoefficients(model: EnergyModel): readonly number[] {
+    return model.parameters.map((p) => (this.roles.includes(p.role) ? this.coefficient : 0));
   }
 
   spec(): RegularizerSpec {

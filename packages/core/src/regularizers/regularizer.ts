@@ -29,6 +29,14 @@ export interface Regularizer {
   /** During the data phase: per layer, the batch (layer 0) and E[x | batch]; valid only during the call. */
   onDataPhase?(model: EnergyModel, dataMeans: readonly Tensor[]): void;
   addGradient?(context: RegularizerContext): void;
+  /**
+   * A plain L2 decay declares itself here: per parameter (the model's order) the coefficient c
+   * its `addGradient` adds as c * w to the gradient, 0 where it adds nothing. When it is the only
+   * regularizer adding to gradients and the optimizer takes decays (`Optimizer.takesDecay`), the
+   * trainer skips its `addGradient` and the optimizer adds c * w inside its own pass over the
+   * parameters: the same arithmetic, one pass over the weights fewer.
+   */
+  decayCoefficients?(model: EnergyModel): readonly number[];
   afterStep?(model: EnergyModel): void;
   /** Masks that drop units in both phases of a step (dropout); needs an estimator with `supportsMasks`. */
   readonly unitMasks?: UnitMasks;

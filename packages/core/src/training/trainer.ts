@@ -4,6 +4,7 @@ import { componentsOf, type Components } from '../components.js';
 import type { EnergyModel, GradientSet } from '../models/energy-model.js';
 import type { Hyperparameters, Optimizer, OptimizerSpec } from '../optimizers/optimizer.js';
 import { L2WeightDecay } from '../regularizers/l2.js';
+import { planGradientAdditions, type GradientAdditions } from './gradient-additions.js';
 import type { Regularizer, RegularizerSpec } from '../regularizers/regularizer.js';
 import { RngStreams } from '../rng-streams.js';
 import { checkScheduleCovers, checkScheduleRange, toSchedule } from '../schedules/registry.js';
@@ -197,6 +198,8 @@ export class Trainer {
   private stepPending = false;
   /** The regularizers that watch the data phase (sparsity targets). */
   private readonly dataPhaseHooks: readonly Regularizer[];
+  /** What each step adds to the gradients: regularizers, and a decay the optimizer folds in. */
+  private readonly additions: GradientAdditions;
   /** The slow blow-up rule (undefined: off). */
   private readonly blowUp: BlowUpRule | undefined;
 
@@ -258,6 +261,7 @@ export class Trainer {
     // Valid from the start: a divergence before any fit restores these, never zeros (refreshed before the first step).
     this.guard.snapshot();
     this.dataPhaseHooks = this.regularizers.filter((r) => r.onDataPhase !== undefined);
+    this.additions = planGradientAdditions(model, this.regularizers, this.optimizer);
   }
 
   /** Rebuilds a trainer from a checkpoint (see `loadModel`): same config, counters, RNG, optimizer and estimator state. */
@@ -417,8 +421,8 @@ export class Trainer {
 
   /** Regularizers and optimizer once the estimator has filled the gradients. */
   private finishStep(hyper: Hyperparameters): void {
-    for (const r of this.regularizers) r.addGradient?.({ model: this.model, grads: this.grads });
-    this.optimizer.step(this.model.parameters, this.grads.tensors, hyper);
+    for (const r of this.additions.adders) r.addGradient!({ model: this.model, grads: this.grads });
+    this.optimizer.step(this.model.parameters, this.grads.tensors, hyper, this.additions.decays);
     for (const r of this.regularizers) r.afterStep?.(this.model);
     this.lastHyper = hyper;
     this.step += 1;
