@@ -153,7 +153,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.axpbyPasses !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.axpbyPasses !== 'function' || typeof given.gatherRows !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -253,6 +253,14 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'gatherRows', 'out');
     this.sameShape('gatherRows', 'out', O, indices.length, S.cols);
     if (S === O) throw new InvalidValueError('gatherRows: out must not be src');
+    // Every index is checked before a row is copied: a bad one leaves out untouched.
+    for (let i = 0; i < indices.length; i++) {
+      if (indices[i]! >= S.rows) throw new ShapeError(`gatherRows: index ${i} is row ${indices[i]}, outside a source of ${S.rows} rows`);
+    }
+    if (this.nativeEw !== undefined) {
+      this.nativeEw.gatherRows(S.data as Float32Array, S.cols, indices, O.data as Float32Array);
+      return;
+    }
     const cols = S.cols;
     const s = S.data;
     const o = O.data;
@@ -260,12 +268,10 @@ export class CpuBackend implements Backend {
     // columns). Narrow rows: an element loop, cheaper than the view object set needs per row.
     const wide = cols >= GATHER_SET_MIN_COLS;
     for (let i = 0; i < indices.length; i++) {
-      const r = indices[i];
-      if (r >= S.rows) throw new ShapeError(`gatherRows: index ${i} is row ${r}, outside a source of ${S.rows} rows`);
-      const from = r * cols;
+      const from = indices[i]! * cols;
       const to = i * cols;
       if (wide) o.set(s.subarray(from, from + cols), to);
-      else for (let j = 0; j < cols; j++) o[to + j] = s[from + j];
+      else for (let j = 0; j < cols; j++) o[to + j] = s[from + j]!;
     }
   }
 

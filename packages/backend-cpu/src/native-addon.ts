@@ -26,6 +26,8 @@ export interface NativeAddon {
   sigmoid(set: number, src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | null): void;
   /** For each pass in order, out = alpha x + beta y over n elements: coefficients holds alpha, beta and arrays x, y, out per pass; block by block. */
   axpbyPasses(set: number, coefficients: Float64Array, arrays: Float32Array[], n: number): void;
+  /** out row i = src row indices[i], rows of `cols` floats; throws (out untouched) on an index past the source. */
+  gatherRows(src: Float32Array, cols: number, indices: Uint32Array, out: Float32Array): void;
   bernoulli(set: number, key: number, p: Float32Array, out: Float32Array, n: number): void;
   square(set: number, src: Float32Array, dst: Float32Array, n: number): void;
   sumColumns(set: number, a: Float32Array, rows: number, cols: number, sums: Float64Array): void;
@@ -65,7 +67,7 @@ export function nativeAddon(): NativeAddon | null {
   for (const file of files) {
     try {
       const candidate = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpbyPasses', 'bernoulli', 'square', 'sumColumns'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpbyPasses', 'gatherRows', 'bernoulli', 'square', 'sumColumns'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
       if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
         failures.push(`${file} is out of date (it lacks part of the expected interface); rebuild it with "node native/build.mjs --force" in the backend-cpu package`);
         continue;

@@ -37,6 +37,12 @@ export interface NativeElementwise {
    * block: each block of 1024 elements goes through every pass while it is in cache.
    */
   axpbyPasses(passes: readonly NativeAxpbyPass[], n: number): void;
+  /**
+   * out row i = src row indices[i] (rows of `cols` elements): a memcpy per row, the rows ahead
+   * prefetched, a large batch split between the threads. Every index is checked first; one past
+   * the source throws a ShapeError and leaves out untouched.
+   */
+  gatherRows(src: Float32Array, cols: number, indices: Uint32Array, out: Float32Array): void;
   /** out[i] = 1 where uniformAt(key, i) < p[i] else 0 over the first n elements: the reference stream, bit for bit; out may be p. */
   bernoulli(key: number, p: Float32Array, out: Float32Array, n?: number): void;
   /** dst = src * src over the first n elements (the float32 rounding of the exact square); dst may be src. */
@@ -96,6 +102,14 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
         arrays.push(x, y, out);
       });
       native.axpbyPasses(index, coefficients, arrays, n);
+    },
+    gatherRows(src, cols, indices, out) {
+      if (!Number.isInteger(cols) || cols < 1) throw new ShapeError(`native gatherRows: cols must be a positive integer, got ${cols}`);
+      if (out.length < indices.length * cols) throw new ShapeError(`native gatherRows: out (${out.length}) needs ${indices.length}x${cols} elements`);
+      const rows = Math.floor(src.length / cols);
+      const bad = indices.findIndex((r) => r >= rows);
+      if (bad >= 0) throw new ShapeError(`native gatherRows: index ${bad} is row ${indices[bad]}, outside a source of ${rows} rows`);
+      native.gatherRows(src, cols, indices, out);
     },
     bernoulli(key, p, out, n = out.length) {
       checkCount('bernoulli: n', n);

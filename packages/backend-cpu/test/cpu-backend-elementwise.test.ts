@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, Matrix, rngState, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
 import { unaryDomains } from '@boltzmann/tensor/testing';
 import { CpuBackend, nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/index.js';
 import * as ts from '../src/elementwise.js';
@@ -35,8 +35,8 @@ function dyadic(rng: CounterRng, rows: number, cols: number, lo: number, hi: num
 }
 
 /** A NativeElementwise on the TypeScript loops that counts its calls: the wiring, with or without the addon. */
-function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number; bernoulli: number; square: number; sumColumns: number; axpbyPasses: number } } {
-  const calls = { sigmoid: 0, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 };
+function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; axpby: number; bernoulli: number; square: number; sumColumns: number; axpbyPasses: number; gatherRows: number } } {
+  const calls = { sigmoid: 0, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 };
   return {
     name: 'counting',
     calls,
@@ -48,6 +48,10 @@ function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; 
     axpby(alpha, x, beta, y, out) {
       calls.axpby++;
       ts.axpby(alpha, x, beta, y, out);
+    },
+    gatherRows(src, cols, indices, out) {
+      calls.gatherRows++;
+      indices.forEach((r, i) => out.set(src.subarray(r * cols, (r + 1) * cols), i * cols));
     },
     axpbyPasses(passes, n) {
       calls.axpbyPasses++;
@@ -275,35 +279,47 @@ describe('CpuBackend option elementwise', function () {
     const bias = be.upload(Matrix.fromRows([[0, 1, -1]]));
     const out = be.zeros(2, 3);
     be.linear(x, w, bias, out, { activation: 'sigmoid' });
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     expect(Array.from(be.readSync(out).data)).to.deep.equal([1, 0, 1, 2.5, -2, 3].map((t) => Math.fround(sigmoid64(t))));
     for (const activation of ['identity', 'relu', 'tanh', 'softplus'] as const) be.linear(x, w, bias, out, { activation });
     be.linear(x, w, bias, out);
     be.unary('tanh', out, out);
     be.unary('exp', out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 1, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     be.unary('sigmoid', x, x);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 0, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     be.axpby(0.5, out, -1, out, out);
     be.affine(out, 2, 1, out);
     be.binary('mul', out, out, out);
     be.binary('max', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 1, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     be.binary('add', out, out, out);
     be.binary('sub', out, out, out);
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     be.axpby(Number.MAX_VALUE, out, 1, out, out); // beyond float32: the TypeScript loop
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 0, square: 0, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     be.unary('square', out, out);
     be.unary('abs', out, out);
     be.sampleBernoulli(x, rngState(1), x);
     be.sampleBernoulli(0.5, rngState(1), x); // a scalar probability: TypeScript
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 0, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 0, axpbyPasses: 0, gatherRows: 0 });
     const sums = be.zeros(1, 2);
     be.fill(sums, 1);
     be.sumColumns(x, sums, 0.5, 2);
     be.sumRows(x, be.zeros(2, 1));
-    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 0 });
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 0, gatherRows: 0 });
     expect(Array.from(be.readSync(sums).data)).to.deep.equal(Array.from(be.readSync(x).data.slice(0, 2), (v, j) => 0.5 * (v + be.readSync(x).data[2 + j]!) + 2));
+    const passes = be.zeros(2, 3);
+    be.axpbyPasses([{ alpha: 0.5, x: out, beta: 1, y: passes, out: passes }, { alpha: 1, x: passes, beta: -1, y: out, out }]);
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 1, gatherRows: 0 });
+    be.axpbyPasses([{ alpha: Number.MAX_VALUE, x: out, beta: 1, y: passes, out: passes }]); // beyond float32: one TypeScript axpby per pass
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 1, gatherRows: 0 });
+    const rows = be.zeros(3, 3);
+    be.gatherRows(out, Uint32Array.from([1, 0, 1]), rows);
+    expect(counting.calls).to.deep.equal({ sigmoid: 2, axpby: 3, bernoulli: 1, square: 1, sumColumns: 1, axpbyPasses: 1, gatherRows: 1 });
+    const o = be.readSync(out).data;
+    expect(Array.from(be.readSync(rows).data)).to.deep.equal([...o.slice(3, 6), ...o.slice(0, 3), ...o.slice(3, 6)]);
+    expect(() => be.gatherRows(out, Uint32Array.from([0, 2, 1]), rows)).to.throw(ShapeError, /index 1 is row 2, outside a source of 2 rows/);
+    expect(counting.calls.gatherRows, 'refused before the kernel').to.equal(1);
   });
 });

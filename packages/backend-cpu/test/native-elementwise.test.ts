@@ -171,6 +171,27 @@ for (const set of SETS) describe(`native element-wise kernels (${set ?? 'not bui
     expect(() => native.axpbyPasses([{ alpha: 1, x: a, beta: 1, y: a.subarray(1), out: a }], 8)).to.throw(ShapeError, /need 8 elements/);
   });
 
+  it('gatherRows copies the indexed rows (repeated, out of order, odd widths, a batch split between threads); a bad index leaves out untouched', function () {
+    const rng = new CounterRng(17);
+    for (const [rows, cols, count] of [[5, 1, 3], [37, 13, 50], [1000, 784, 100], [300, 2001, 97]] as const) {
+      const src = new Float32Array(rows * cols);
+      rng.uniforms(src);
+      const indices = Uint32Array.from({ length: count }, (_, i) => (i * 7919 + (i % 3 === 0 ? 0 : 1)) % rows);
+      indices[count - 1] = indices[0]!;
+      const out = new Float32Array(count * cols);
+      native.gatherRows(src, cols, indices, out);
+      indices.forEach((r, i) => {
+        for (let j = 0; j < cols; j++) if (!Object.is(out[i * cols + j], src[r * cols + j])) expect.fail(`${rows}x${cols}: out row ${i} column ${j} is not src row ${r}`);
+      });
+      const before = out.slice();
+      const bad = indices.slice();
+      bad[count >> 1] = rows;
+      expect(() => native.gatherRows(src, cols, bad, out)).to.throw(ShapeError, new RegExp(`index ${count >> 1} is row ${rows}, outside a source of ${rows} rows`));
+      expect(out.every((v, i) => Object.is(v, before[i])), 'out untouched').to.equal(true);
+    }
+    expect(() => native.gatherRows(new Float32Array(6), 3, Uint32Array.from([0, 1]), new Float32Array(5))).to.throw(ShapeError, /out \(5\) needs 2x3 elements/);
+  });
+
   it('bernoulli draws the reference stream bit for bit (p at 0, 1, NaN, just above and below its draws), in place too', function () {
     for (const n of [1, 15, 17, 1000, 5003]) {
       const rng = new CounterRng(n);

@@ -15,6 +15,8 @@
 //   n elements, where coefficients (Float64Array) holds alpha, beta and arrays holds x, y, out of each
 //   pass (out may be x or y); run block by block, each block through every pass (large n on the
 //   gemm's thread pool)
+// exports.gatherRows(src, cols, indices, out): out row i = src row indices[i] (rows of cols floats);
+//   every index checked first (a range error leaves out untouched)
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
 // exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
@@ -23,6 +25,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <new>
 
 #include "elementwise.h"
@@ -218,6 +221,53 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
+napi_value GatherRows(napi_env env, napi_callback_info raw) {
+  std::size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 4) return fail(env, false, "gatherRows takes 4 arguments: src, cols, indices, out");
+  float *src = nullptr, *out = nullptr;
+  std::size_t lengthSrc = 0, lengthOut = 0;
+  if (!getFloat32Array(env, argv[0], &src, &lengthSrc) || !getFloat32Array(env, argv[3], &out, &lengthOut))
+    return fail(env, false, "gatherRows: src and out must be Float32Arrays");
+  std::int64_t cols = 0;
+  if (!getInt(env, argv[1], &cols) || cols == 0) return fail(env, true, "gatherRows: cols must be a positive integer");
+  bool isTyped = false;
+  napi_typedarray_type type;
+  std::size_t count = 0;
+  void* rawIndices = nullptr;
+  if (napi_is_typedarray(env, argv[2], &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, argv[2], &type, &count, &rawIndices, nullptr, nullptr) != napi_ok || type != napi_uint32_array)
+    return fail(env, false, "gatherRows: indices must be a Uint32Array");
+  const std::uint32_t* indices = static_cast<const std::uint32_t*>(rawIndices);
+  const std::size_t srcRows = lengthSrc / static_cast<std::size_t>(cols);
+  if (count * static_cast<std::size_t>(cols) > lengthOut) return fail(env, true, "gatherRows: out is shorter than indices x cols");
+  // Every index is checked before any row is copied, so a bad one leaves out untouched.
+  for (std::size_t i = 0; i < count; ++i)
+    if (indices[i] >= srcRows) return fail(env, true, "gatherRows: an index is outside the source rows");
+  struct Context {
+    const float* src;
+    const std::uint32_t* indices;
+    float* out;
+    std::int64_t cols;
+  } context{src, indices, out, cols};
+  // Pieces of whole rows; the rows a few ahead are prefetched (they are scattered through a
+  // data set far larger than the caches, and the copy of one row is too short to hide a miss).
+  bgemm::parallelRanges(static_cast<std::int64_t>(count) * cols, cols, [](const void* raw, std::int64_t from, std::int64_t to) {
+    const Context& c = *static_cast<const Context*>(raw);
+    constexpr std::int64_t kAhead = 4;
+    const std::int64_t first = from / c.cols, last = to / c.cols;
+    for (std::int64_t i = first; i < last; ++i) {
+      if (i + kAhead < last) {
+        const char* next = reinterpret_cast<const char*>(c.src + static_cast<std::int64_t>(c.indices[i + kAhead]) * c.cols);
+        for (std::int64_t b = 0; b < c.cols * 4; b += 64) __builtin_prefetch(next + b, 0, 0);
+      }
+      std::memcpy(c.out + i * c.cols, c.src + static_cast<std::int64_t>(c.indices[i]) * c.cols, static_cast<std::size_t>(c.cols) * sizeof(float));
+    }
+  }, &context);
+  return nullptr;
+}
+
 napi_value Bernoulli(napi_env env, napi_callback_info raw) {
   std::size_t argc = 5;
   napi_value argv[5];
@@ -308,6 +358,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "elementwise", setNames);
   exportFunction(env, exports, "sigmoid", Sigmoid);
   exportFunction(env, exports, "axpbyPasses", AxpbyPasses);
+  exportFunction(env, exports, "gatherRows", GatherRows);
   exportFunction(env, exports, "bernoulli", Bernoulli);
   exportFunction(env, exports, "square", Square);
   exportFunction(env, exports, "sumColumns", SumColumns);
