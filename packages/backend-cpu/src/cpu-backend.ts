@@ -28,7 +28,7 @@ import * as elementwise from './elementwise.js';
 import type { Gemm, GemmArgs } from './gemm.js';
 import { bfloat16Hardware } from './gemm-native.js';
 import { probeArray, selectGemm } from './gemm-select.js';
-import { nativeElementwise, type NativeElementwise } from './native-elementwise.js';
+import { nativeElementwise, nativeElementwiseSets, type NativeElementwise } from './native-elementwise.js';
 import * as random from './random.js';
 import * as reductions from './reductions.js';
 
@@ -99,6 +99,8 @@ export class CpuBackend implements Backend {
   readonly elementwise: string;
   /** The native element-wise kernels; only ever set on a float32 backend. */
   private readonly nativeEw: NativeElementwise | undefined;
+  /** The addon's element-wise set that `linear`'s sigmoid runs in inside the product (fused), if any. */
+  private readonly sigmoidInProduct: string | undefined;
   private destroyed = false;
   /** The tensors `zeros` and `upload` made that are not disposed yet (see `memory`). */
   private live = { numTensors: 0, numBytes: 0 };
@@ -126,6 +128,8 @@ export class CpuBackend implements Backend {
     }
     this.nativeEw = CpuBackend.pickElementwise(precision, options.elementwise);
     this.elementwise = this.nativeEw === undefined ? 'typescript' : `native-${this.nativeEw.name}`;
+    const ewName = this.nativeEw?.name;
+    this.sigmoidInProduct = this.gemm.fusesSigmoid === true && ewName !== undefined && nativeElementwiseSets().includes(ewName) ? ewName : undefined;
   }
 
   /** The precision a choice resolves to here, and its kernel (the one given, or the default). */
@@ -301,6 +305,11 @@ export class CpuBackend implements Backend {
     if (O === X || O === W || O === Bias) throw new InvalidValueError('linear: out must not be one of its inputs');
     // Checked before the product, so a typo leaves out untouched.
     if (!Object.hasOwn(unaryReference, activation)) throw new InvalidValueError(`linear: unknown activation "${String(activation)}"`);
+    if (activation === 'sigmoid' && this.sigmoidInProduct !== undefined) {
+      // Bias and sigmoid on each tile of the product as it is finished, on its own thread.
+      this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0, { elementwiseSet: this.sigmoidInProduct, bias: Bias.data as Float32Array });
+      return;
+    }
     this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0);
     // The fused epilogue: bias and activation in one pass over the output.
     if (activation === 'sigmoid' && this.nativeEw !== undefined) {
@@ -310,7 +319,7 @@ export class CpuBackend implements Backend {
     }
   }
 
-  private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, b: FloatArray, transposeB: boolean, c: FloatArray, alpha: number, beta: number): void {
+  private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, b: FloatArray, transposeB: boolean, c: FloatArray, alpha: number, beta: number, sigmoid?: GemmArgs['sigmoid']): void {
     const args = this.gemmArgs;
     args.m = m;
     args.n = n;
@@ -322,11 +331,13 @@ export class CpuBackend implements Backend {
     args.c = c;
     args.alpha = alpha;
     args.beta = beta;
+    args.sigmoid = sigmoid;
     try {
       this.gemm.run(args);
     } finally {
       // Hold no operand alive between calls.
       args.a = args.b = args.c = EMPTY;
+      args.sigmoid = undefined;
     }
   }
 

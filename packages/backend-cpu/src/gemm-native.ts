@@ -47,6 +47,7 @@ type Entry = NativeAddon['gemm'];
 class NativeGemm implements Gemm {
   readonly name: string;
   readonly operands?: 'bfloat16';
+  readonly fusesSigmoid = true;
 
   constructor(
     private readonly entry: Entry,
@@ -54,6 +55,7 @@ class NativeGemm implements Gemm {
     private readonly kernelIndex: number,
     private readonly threads: number,
     mixed: boolean,
+    private readonly sets: readonly string[],
   ) {
     this.name = `native-${kernel}`;
     if (mixed) this.operands = 'bfloat16';
@@ -67,9 +69,16 @@ class NativeGemm implements Gemm {
   /** C (m x n) = alpha * op(A) * op(B) + beta * C, row-major; beta = 0 overwrites C (NaN included). */
   run(args: GemmArgs): void {
     checkFloat32GemmArgs(this.name, args);
-    const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta } = args;
+    const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta, sigmoid } = args;
     if (m === 0 || n === 0) return;
-    this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta);
+    if (sigmoid === undefined) {
+      this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta);
+      return;
+    }
+    const set = this.sets.indexOf(sigmoid.elementwiseSet);
+    if (set < 0) throw new InvalidValueError(`${this.name}: the sigmoid epilogue needs a native element-wise set (${this.sets.join(', ')}), got "${sigmoid.elementwiseSet}"`);
+    if (sigmoid.bias !== undefined && sigmoid.bias.length !== n) throw new InvalidValueError(`${this.name}: the sigmoid epilogue's bias has ${sigmoid.bias.length} elements, C has ${n} columns`);
+    this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta, set, sigmoid.bias ?? null);
   }
 }
 
@@ -79,7 +88,7 @@ function make(native: NativeAddon, kernels: readonly string[], mixed: boolean, o
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new InvalidValueError(`${caller}: threads must be a non-negative integer, got ${threads}`);
   const entry: Entry = mixed ? native.gemmBf16.bind(native) : native.gemm.bind(native);
-  return new NativeGemm(entry, kernels[kernelIndex]!, kernelIndex, threads, mixed);
+  return new NativeGemm(entry, kernels[kernelIndex]!, kernelIndex, threads, mixed, native.elementwise);
 }
 
 /**

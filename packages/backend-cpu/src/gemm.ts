@@ -17,6 +17,12 @@ export interface GemmArgs<T extends FloatArray = FloatArray> {
   c: T;
   alpha: number;
   beta: number;
+  /**
+   * Only for a kernel that `fusesSigmoid`: after the product, C = sigmoid(C + bias row) by the
+   * named native element-wise set, applied to each tile of C as it is finished (still in
+   * cache, on the thread that computed it). The bits of that set's sigmoid run afterwards.
+   */
+  sigmoid?: { elementwiseSet: string; bias: Float32Array | undefined };
 }
 
 export interface Gemm {
@@ -28,6 +34,8 @@ export interface Gemm {
    * absent for a kernel that multiplies its operands as given.
    */
   readonly operands?: 'bfloat16';
+  /** True when `run` applies `args.sigmoid` (the native kernels); absent otherwise. */
+  readonly fusesSigmoid?: boolean;
   /** Whether it handles this element type (native kernels may do float32 only). */
   supports(array: FloatArray): boolean;
   run(args: GemmArgs): void;

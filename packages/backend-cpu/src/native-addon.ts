@@ -16,11 +16,11 @@ export interface NativeAddon {
   readonly kernels: readonly string[];
   /** Threads one product may use: the caller plus the pool's workers. */
   readonly maxThreads: number;
-  gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number): void;
+  gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number, bias?: Float32Array | null): void;
   /** Mixed-precision micro-kernels this processor runs, fastest first; the portable emulated one last. */
   readonly bf16Kernels: readonly string[];
   /** As `gemm`, with a kernel from `bf16Kernels`: operands rounded to bfloat16, float32 accumulation. */
-  gemmBf16(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number): void;
+  gemmBf16(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number, bias?: Float32Array | null): void;
   /** Element-wise kernel sets this processor runs ("avx512", "avx2", "generic"), fastest first. */
   readonly elementwise: readonly string[];
   sigmoid(set: number, src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | null): void;

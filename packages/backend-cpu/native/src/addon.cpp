@@ -35,6 +35,19 @@ namespace {
 
 constexpr std::size_t kArgs = 12;
 
+/** What the sigmoid epilogue of a product needs: the element-wise set and the bias row (or null). */
+struct SigmoidEpilogue {
+  const bgemm::Elementwise* set;
+  const float* bias;
+};
+
+/** dst = sigmoid(C + bias) on one finished tile of C, row by row: the bits of the set's sigmoid over whole rows (it is lane-wise). */
+void sigmoidTile(const void* context, float* c, std::int64_t ldc, std::int64_t col0, int rows, int cols) {
+  const SigmoidEpilogue& e = *static_cast<const SigmoidEpilogue*>(context);
+  for (int i = 0; i < rows; ++i) e.set->sigmoid(c + i * ldc, c + i * ldc, 1, cols, e.bias != nullptr ? e.bias + col0 : nullptr);
+}
+
+
 /** Throws a JS error (type or range) and returns nullptr for the binding to hand back. */
 napi_value fail(napi_env env, bool range, const char* message) {
   if (range) napi_throw_range_error(env, "ERR_BOLTZMANN_GEMM", message);
@@ -61,12 +74,23 @@ bool getFloat32Array(napi_env env, napi_value v, float** data, std::size_t* leng
   return true;
 }
 
+/** The element-wise kernel set named by argument `v` (an index into exports.elementwise), or null. */
+const bgemm::Elementwise* elementwiseSet(napi_env env, napi_value v) {
+  std::int64_t index = 0;
+  int count = 0;
+  const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
+  if (!getInt(env, v, &index) || index >= count) return nullptr;
+  return sets[index];
+}
+
 /** gemm and gemmBf16: the same arguments, a kernel from their own list. */
 napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* const* (*list)(int*)) {
   std::size_t argc = kArgs;
-  napi_value argv[kArgs];
+  napi_value argv[kArgs + 2];
+  argc = kArgs + 2;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != kArgs) return fail(env, false, "gemm takes 12 arguments: kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta");
+  if (argc != kArgs && argc != kArgs + 2)
+    return fail(env, false, "gemm takes 12 arguments (kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta), or 14 with a sigmoid epilogue (set, bias)");
   std::int64_t kernelIndex = 0, threads = 0, m = 0, n = 0, k = 0;
   if (!getInt(env, argv[0], &kernelIndex)) return fail(env, true, "gemm: kernel must be a non-negative integer");
   if (!getInt(env, argv[1], &threads)) return fail(env, true, "gemm: threads must be a non-negative integer");
@@ -92,7 +116,23 @@ napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* 
   if (mk > static_cast<double>(lengthA)) return fail(env, true, "gemm: a is too short for op(A) m x k");
   if (kn > static_cast<double>(lengthB)) return fail(env, true, "gemm: b is too short for op(B) k x n");
   if (mn > static_cast<double>(lengthC)) return fail(env, true, "gemm: c is too short for C m x n");
-  const bgemm::Job job{m, n, k, a, ta, b, tb, c, static_cast<float>(alpha), static_cast<float>(beta)};
+  bgemm::Job job{m, n, k, a, ta, b, tb, c, static_cast<float>(alpha), static_cast<float>(beta)};
+  SigmoidEpilogue epilogue{nullptr, nullptr};
+  if (argc == kArgs + 2) {
+    epilogue.set = elementwiseSet(env, argv[12]);
+    if (epilogue.set == nullptr) return fail(env, true, "gemm: no such element-wise kernel set for the sigmoid epilogue");
+    napi_valuetype biasType;
+    if (napi_typeof(env, argv[13], &biasType) != napi_ok) return nullptr;
+    if (biasType != napi_null) {
+      float* bias = nullptr;
+      std::size_t lengthBias = 0;
+      if (!getFloat32Array(env, argv[13], &bias, &lengthBias)) return fail(env, false, "gemm: the epilogue's bias must be a Float32Array or null");
+      if (static_cast<double>(n) > static_cast<double>(lengthBias)) return fail(env, true, "gemm: the epilogue's bias is shorter than n");
+      epilogue.bias = bias;
+    }
+    job.epilogue = sigmoidTile;
+    job.epilogueContext = &epilogue;
+  }
   try {
     bgemm::run(*kernels[kernelIndex], job, static_cast<int>(threads > 1000 ? 1000 : threads));
   } catch (const std::bad_alloc&) {
@@ -119,14 +159,6 @@ napi_value kernelNames(napi_env env, const bgemm::Kernel* const* (*list)(int*)) 
   return names;
 }
 
-/** The element-wise kernel set named by argument `v` (an index into exports.elementwise), or null. */
-const bgemm::Elementwise* elementwiseSet(napi_env env, napi_value v) {
-  std::int64_t index = 0;
-  int count = 0;
-  const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
-  if (!getInt(env, v, &index) || index >= count) return nullptr;
-  return sets[index];
-}
 
 napi_value Sigmoid(napi_env env, napi_callback_info raw) {
   std::size_t argc = 6;

@@ -17,6 +17,13 @@ struct Job {
   bool tb;
   float* c;        // m x n
   float alpha, beta;
+  /**
+   * Optional: called once on every finished tile of C (after its last depth panel), while the
+   * tile is still in cache: `rows` rows of `cols` floats at c (rows ldc = n apart), the tile's
+   * first column being `col0` (linear's bias and sigmoid, fused into the product).
+   */
+  void (*epilogue)(const void* context, float* c, std::int64_t ldc, std::int64_t col0, int rows, int cols) = nullptr;
+  const void* epilogueContext = nullptr;
 };
 
 /** One thread's packing buffers, in floats, 64-byte aligned; grown by the driver (gemm.cpp). */

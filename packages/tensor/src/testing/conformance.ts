@@ -9,7 +9,8 @@
  * run later on a queue and which have no synchronous readback.
  */
 import { expect } from 'chai';
-import type { Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../backend.js';
+import type { AxpbyPass, Backend, BinaryOp, MatmulOptions, ReduceOp, Tensor, UnaryOp } from '../backend.js';
+import { runAxpbyPasses } from '../axpby-passes.js';
 import { roundArrayToBfloat16 } from '../bfloat16.js';
 import { InvalidValueError, ShapeError } from '../errors.js';
 import { Matrix } from '../matrix.js';
@@ -457,6 +458,28 @@ export function describeBackendConformance(label: string, makeBackend: () => Bac
       ref.mulColVector(ry, rc, ry);
       await check(y, ry, 'axpby, affine, broadcasts in place');
       expect(() => be.addRowVector(x, c, out)).to.throw(ShapeError);
+    });
+
+    test('runAxpbyPasses (an SGD step with L2: the decay, the velocity, the weights, aliased) gives the bits of one axpby per pass', async function (be) {
+      const [w0, g0, v0] = [randomMatrix(rng, 7, 131), randomMatrix(rng, 7, 131, -0.01, 0.01), randomMatrix(rng, 7, 131, -1e-3, 1e-3)];
+      const step = (w: Tensor, g: Tensor, v: Tensor): AxpbyPass[] => [
+        { alpha: 1, x: g, beta: 1e-4, y: w, out: g },
+        { alpha: 0.9, x: v, beta: -0.05, y: g, out: v },
+        { alpha: 1, x: w, beta: 1, y: v, out: w },
+      ];
+      const [w1, g1, v1] = [be.upload(w0), be.upload(g0), be.upload(v0)];
+      for (const p of step(w1, g1, v1)) be.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+      const [w2, g2, v2] = [be.upload(w0), be.upload(g0), be.upload(v0)];
+      runAxpbyPasses(be, step(w2, g2, v2));
+      for (const [got, want, name] of [[w2, w1, 'w'], [g2, g1, 'g'], [v2, v1, 'v']] as const) {
+        const [a, b] = [(await be.read(got)).data, (await be.read(want)).data];
+        const bad = a.findIndex((x, i) => !Object.is(x, b[i]));
+        expect(bad, `${name}[${bad}]: ${a[bad]} fused, ${b[bad]} one axpby per pass`).to.equal(-1);
+      }
+      const [rw, rg, rv] = [ref.upload(w0), ref.upload(g0), ref.upload(v0)];
+      runAxpbyPasses(ref, step(rw, rg, rv));
+      await check(w2, rw, 'runAxpbyPasses w');
+      if (be.axpbyPasses !== undefined) expect(() => be.axpbyPasses!([{ alpha: 1, x: w2, beta: 1, y: be.zeros(7, 130), out: w2 }])).to.throw(ShapeError);
     });
 
     for (const group of [1, 3, 129]) {
