@@ -47,7 +47,7 @@ struct Kernel {
   const char* name;
   int mr, nr;
   Blocking blocking;
-  /** The loops of driver.inc instantiated for this micro-kernel; buffers are sized by gemm.cpp. */
+  /** The loops of driver_loops.inc instantiated for this micro-kernel; buffers are sized by gemm.cpp. */
   struct Loops {
     /** Rows [r0, r1) x columns [c0, c1) of C, packing both operands block by block. */
     void (*range)(const Job& job, std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1,
