@@ -41,10 +41,10 @@ struct SigmoidEpilogue {
   const float* bias;
 };
 
-/** dst = sigmoid(C + bias) on one finished tile of C, row by row: the bits of the set's sigmoid over whole rows (it is lane-wise). */
+/** C = sigmoid(C + bias) on one finished tile of C: the bits of the set's sigmoid over whole rows (it is lane-wise). */
 void sigmoidTile(const void* context, float* c, std::int64_t ldc, std::int64_t col0, int rows, int cols) {
   const SigmoidEpilogue& e = *static_cast<const SigmoidEpilogue*>(context);
-  for (int i = 0; i < rows; ++i) e.set->sigmoid(c + i * ldc, c + i * ldc, 1, cols, e.bias != nullptr ? e.bias + col0 : nullptr);
+  e.set->sigmoid(c, c, rows, cols, ldc, e.bias != nullptr ? e.bias + col0 : nullptr);
 }
 
 
@@ -180,7 +180,7 @@ napi_value Sigmoid(napi_env env, napi_callback_info raw) {
   const double size = static_cast<double>(rows) * cols;
   if (size > static_cast<double>(lengthSrc) || size > static_cast<double>(lengthDst)) return fail(env, true, "sigmoid: src or dst is too short for rows x cols");
   if (bias != nullptr && static_cast<double>(cols) > static_cast<double>(lengthBias)) return fail(env, true, "sigmoid: bias is shorter than cols");
-  set->sigmoid(src, dst, rows, cols, bias);
+  set->sigmoid(src, dst, rows, cols, cols, bias);
   return nullptr;
 }
 

@@ -10,8 +10,8 @@ namespace bgemm {
 
 struct Elementwise {
   const char* name;
-  /** dst[i, j] = 1 / (1 + exp(-(src[i, j] + bias[j]))); bias may be null; dst may be src. */
-  void (*sigmoid)(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias);
+  /** dst[i, j] = 1 / (1 + exp(-(src[i, j] + bias[j]))), rows `ld` floats apart; bias may be null; dst may be src. */
+  void (*sigmoid)(const float* src, float* dst, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias);
   /** out[i] = alpha * x[i] + beta * y[i]; out may be x or y. */
   void (*axpby)(float alpha, const float* x, float beta, const float* y, float* out, std::int64_t n);
   /** out[i] = 1 where uniformAt(key, i) < p[i] else 0 (rng.ts's stream); out may be p. */

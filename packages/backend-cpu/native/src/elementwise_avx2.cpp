@@ -31,10 +31,10 @@ inline __m256 sigmoid8(__m256 t) {
   return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), t))));
 }
 
-void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias) {
+void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias) {
   for (std::int64_t i = 0; i < rows; ++i) {
-    const float* s = src + i * cols;
-    float* d = dst + i * cols;
+    const float* s = src + i * ld;
+    float* d = dst + i * ld;
     std::int64_t j = 0;
     for (; j + 8 <= cols; j += 8) {
       __m256 t = _mm256_loadu_ps(s + j);

@@ -34,10 +34,10 @@ inline __m512 sigmoid16(__m512 t) {
   return _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), t))));
 }
 
-void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias) {
+void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias) {
   for (std::int64_t i = 0; i < rows; ++i) {
-    const float* s = src + i * cols;
-    float* d = dst + i * cols;
+    const float* s = src + i * ld;
+    float* d = dst + i * ld;
     std::int64_t j = 0;
     for (; j + 16 <= cols; j += 16) {
       __m512 t = _mm512_loadu_ps(s + j);

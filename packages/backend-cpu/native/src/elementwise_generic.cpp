@@ -6,11 +6,11 @@
 namespace bgemm {
 namespace {
 
-void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, const float* bias) {
+void sigmoid(const float* src, float* dst, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias) {
   for (std::int64_t i = 0; i < rows; ++i)
     for (std::int64_t j = 0; j < cols; ++j) {
-      const float t = src[i * cols + j] + (bias != nullptr ? bias[j] : 0.0f);
-      dst[i * cols + j] = 1.0f / (1.0f + std::exp(-t));
+      const float t = src[i * ld + j] + (bias != nullptr ? bias[j] : 0.0f);
+      dst[i * ld + j] = 1.0f / (1.0f + std::exp(-t));
     }
 }
 
