@@ -63,15 +63,21 @@ bool getInt(napi_env env, napi_value v, std::int64_t* out) {
   return true;
 }
 
-bool getFloat32Array(napi_env env, napi_value v, float** data, std::size_t* length) {
+/** The elements and length of `v` when it is a typed array of `wanted` type; false otherwise. */
+template <class T>
+bool getTypedArray(napi_env env, napi_value v, napi_typedarray_type wanted, T** data, std::size_t* length) {
   bool isTyped = false;
   if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped) return false;
   napi_typedarray_type type;
   void* raw = nullptr;
   if (napi_get_typedarray_info(env, v, &type, length, &raw, nullptr, nullptr) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(raw);
+  if (type != wanted) return false;
+  *data = static_cast<T*>(raw);
   return true;
+}
+
+bool getFloat32Array(napi_env env, napi_value v, float** data, std::size_t* length) {
+  return getTypedArray(env, v, napi_float32_array, data, length);
 }
 
 /** The element-wise kernel set named by argument `v` (an index into exports.elementwise), or null. */
@@ -200,12 +206,9 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
   if (argc != 4) return fail(env, false, "axpbyPasses takes 4 arguments: set, coefficients, arrays, n");
   const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
   if (set == nullptr) return fail(env, true, "axpbyPasses: no such element-wise kernel set");
-  bool isTyped = false;
-  napi_typedarray_type type;
   std::size_t coefficientCount = 0;
-  void* rawCoefficients = nullptr;
-  if (napi_is_typedarray(env, argv[1], &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, argv[1], &type, &coefficientCount, &rawCoefficients, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+  double* coefficients = nullptr;
+  if (!getTypedArray(env, argv[1], napi_float64_array, &coefficients, &coefficientCount))
     return fail(env, false, "axpbyPasses: coefficients must be a Float64Array (alpha, beta per pass)");
   std::uint32_t arrayCount = 0;
   bool isArray = false;
@@ -226,7 +229,6 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
     Pass pass[kMaxPasses];
     std::uint32_t count;
   } context{set, {}, passes};
-  const double* coefficients = static_cast<const double*>(rawCoefficients);
   for (std::uint32_t p = 0; p < passes; ++p) {
     float* arrays[3];
     for (std::uint32_t j = 0; j < 3; ++j) {
@@ -264,14 +266,9 @@ napi_value GatherRows(napi_env env, napi_callback_info raw) {
     return fail(env, false, "gatherRows: src and out must be Float32Arrays");
   std::int64_t cols = 0;
   if (!getInt(env, argv[1], &cols) || cols == 0) return fail(env, true, "gatherRows: cols must be a positive integer");
-  bool isTyped = false;
-  napi_typedarray_type type;
   std::size_t count = 0;
-  void* rawIndices = nullptr;
-  if (napi_is_typedarray(env, argv[2], &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, argv[2], &type, &count, &rawIndices, nullptr, nullptr) != napi_ok || type != napi_uint32_array)
-    return fail(env, false, "gatherRows: indices must be a Uint32Array");
-  const std::uint32_t* indices = static_cast<const std::uint32_t*>(rawIndices);
+  std::uint32_t* indices = nullptr;
+  if (!getTypedArray(env, argv[2], napi_uint32_array, &indices, &count)) return fail(env, false, "gatherRows: indices must be a Uint32Array");
   const std::size_t srcRows = lengthSrc / static_cast<std::size_t>(cols);
   if (count * static_cast<std::size_t>(cols) > lengthOut) return fail(env, true, "gatherRows: out is shorter than indices x cols");
   // Every index is checked before any row is copied, so a bad one leaves out untouched.
@@ -349,16 +346,12 @@ napi_value SumColumns(napi_env env, napi_callback_info raw) {
   if (!getFloat32Array(env, argv[1], &a, &lengthA)) return fail(env, false, "sumColumns: a must be a Float32Array");
   std::int64_t rows = 0, cols = 0;
   if (!getInt(env, argv[2], &rows) || !getInt(env, argv[3], &cols)) return fail(env, true, "sumColumns: rows and cols must be non-negative integers");
-  bool isTyped = false;
-  napi_typedarray_type type;
   std::size_t lengthSums = 0;
-  void* sums = nullptr;
-  if (napi_is_typedarray(env, argv[4], &isTyped) != napi_ok || !isTyped ||
-      napi_get_typedarray_info(env, argv[4], &type, &lengthSums, &sums, nullptr, nullptr) != napi_ok || type != napi_float64_array)
-    return fail(env, false, "sumColumns: sums must be a Float64Array");
+  double* sums = nullptr;
+  if (!getTypedArray(env, argv[4], napi_float64_array, &sums, &lengthSums)) return fail(env, false, "sumColumns: sums must be a Float64Array");
   if (static_cast<double>(rows) * cols > static_cast<double>(lengthA)) return fail(env, true, "sumColumns: a is too short for rows x cols");
   if (static_cast<std::size_t>(cols) > lengthSums) return fail(env, true, "sumColumns: sums is shorter than cols");
-  set->sumColumns(a, rows, cols, static_cast<double*>(sums));
+  set->sumColumns(a, rows, cols, sums);
   return nullptr;
 }
 
