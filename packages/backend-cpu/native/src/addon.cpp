@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "elementwise.h"
 #include "gemm.h"
@@ -87,6 +88,22 @@ const bgemm::Elementwise* elementwiseSet(napi_env env, napi_value v) {
   const bgemm::Elementwise* const* sets = bgemm::availableElementwise(&count);
   if (!getInt(env, v, &index) || index >= count) return nullptr;
   return sets[index];
+}
+
+/** Reads exactly `count` arguments into argv; otherwise throws a type error with `usage` and returns false. */
+bool callArgs(napi_env env, napi_callback_info info, std::size_t count, napi_value* argv, const char* usage) {
+  std::size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  if (argc == count) return true;
+  fail(env, false, usage);
+  return false;
+}
+
+/** An element-wise binding's first argument as its kernel set; otherwise throws a range error naming `op` and returns null. */
+const bgemm::Elementwise* setArg(napi_env env, napi_value v, const char* op) {
+  const bgemm::Elementwise* set = elementwiseSet(env, v);
+  if (set == nullptr) fail(env, true, (std::string(op) + ": no such element-wise kernel set").c_str());
+  return set;
 }
 
 /** gemm and gemmBf16: the same arguments, a kernel from their own list. */
@@ -167,12 +184,10 @@ napi_value kernelNames(napi_env env, const bgemm::Kernel* const* (*list)(int*)) 
 
 
 napi_value Sigmoid(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 6;
   napi_value all[6];
-  if (napi_get_cb_info(env, raw, &argc, all, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 6) return fail(env, false, "sigmoid takes 6 arguments: set, src, dst, rows, cols, bias");
-  const bgemm::Elementwise* set = elementwiseSet(env, all[0]);
-  if (set == nullptr) return fail(env, true, "sigmoid: no such element-wise kernel set");
+  if (!callArgs(env, raw, 6, all, "sigmoid takes 6 arguments: set, src, dst, rows, cols, bias")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, all[0], "sigmoid");
+  if (set == nullptr) return nullptr;
   napi_value* argv = all + 1;
   float *src = nullptr, *dst = nullptr, *bias = nullptr;
   std::size_t lengthSrc = 0, lengthDst = 0, lengthBias = 0;
@@ -200,12 +215,10 @@ constexpr std::uint32_t kMaxPasses = 8;
 constexpr std::int64_t kPassBlock = 1024;
 
 napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 4) return fail(env, false, "axpbyPasses takes 4 arguments: set, coefficients, arrays, n");
-  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
-  if (set == nullptr) return fail(env, true, "axpbyPasses: no such element-wise kernel set");
+  if (!callArgs(env, raw, 4, argv, "axpbyPasses takes 4 arguments: set, coefficients, arrays, n")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, argv[0], "axpbyPasses");
+  if (set == nullptr) return nullptr;
   std::size_t coefficientCount = 0;
   double* coefficients = nullptr;
   if (!getTypedArray(env, argv[1], napi_float64_array, &coefficients, &coefficientCount))
@@ -256,10 +269,8 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
 }
 
 napi_value GatherRows(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 4) return fail(env, false, "gatherRows takes 4 arguments: src, cols, indices, out");
+  if (!callArgs(env, raw, 4, argv, "gatherRows takes 4 arguments: src, cols, indices, out")) return nullptr;
   float *src = nullptr, *out = nullptr;
   std::size_t lengthSrc = 0, lengthOut = 0;
   if (!getFloat32Array(env, argv[0], &src, &lengthSrc) || !getFloat32Array(env, argv[3], &out, &lengthOut))
@@ -298,12 +309,10 @@ napi_value GatherRows(napi_env env, napi_callback_info raw) {
 }
 
 napi_value Bernoulli(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 5) return fail(env, false, "bernoulli takes 5 arguments: set, key, p, out, n");
-  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
-  if (set == nullptr) return fail(env, true, "bernoulli: no such element-wise kernel set");
+  if (!callArgs(env, raw, 5, argv, "bernoulli takes 5 arguments: set, key, p, out, n")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, argv[0], "bernoulli");
+  if (set == nullptr) return nullptr;
   double key = 0;
   if (napi_get_value_double(env, argv[1], &key) != napi_ok || key != std::floor(key) || key < -2147483648.0 || key > 4294967295.0)
     return fail(env, true, "bernoulli: key must be a 32-bit integer");
@@ -318,12 +327,10 @@ napi_value Bernoulli(napi_env env, napi_callback_info raw) {
 }
 
 napi_value Square(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 4) return fail(env, false, "square takes 4 arguments: set, src, dst, n");
-  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
-  if (set == nullptr) return fail(env, true, "square: no such element-wise kernel set");
+  if (!callArgs(env, raw, 4, argv, "square takes 4 arguments: set, src, dst, n")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, argv[0], "square");
+  if (set == nullptr) return nullptr;
   float *src = nullptr, *dst = nullptr;
   std::size_t lengthSrc = 0, lengthDst = 0;
   if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getFloat32Array(env, argv[2], &dst, &lengthDst)) return fail(env, false, "square: src and dst must be Float32Arrays");
@@ -335,12 +342,10 @@ napi_value Square(napi_env env, napi_callback_info raw) {
 }
 
 napi_value SumColumns(napi_env env, napi_callback_info raw) {
-  std::size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 5) return fail(env, false, "sumColumns takes 5 arguments: set, a, rows, cols, sums");
-  const bgemm::Elementwise* set = elementwiseSet(env, argv[0]);
-  if (set == nullptr) return fail(env, true, "sumColumns: no such element-wise kernel set");
+  if (!callArgs(env, raw, 5, argv, "sumColumns takes 5 arguments: set, a, rows, cols, sums")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, argv[0], "sumColumns");
+  if (set == nullptr) return nullptr;
   float* a = nullptr;
   std::size_t lengthA = 0;
   if (!getFloat32Array(env, argv[1], &a, &lengthA)) return fail(env, false, "sumColumns: a must be a Float32Array");
