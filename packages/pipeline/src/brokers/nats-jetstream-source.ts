@@ -4,7 +4,9 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { BrokerError, brokerCause } from '../sinks/broker-error.js';
 import { connectNats, isStreamNotFound } from '../sinks/nats-connection.js';
 import type { BrokerBatch, BrokerOpenOptions, BrokerSource, RefusedMessage, SourcePosition } from './broker-source.js';
+import { optionReaders } from './option-readers.js';
 import { RowDecodeError, checkRowEncoding, decodeRow, type RowEncoding } from './row-encoding.js';
+import { untilAborted } from './until-aborted.js';
 
 /** The source type of a NATS JetStream stream, as specs and saved positions name it. */
 export const NATS_JETSTREAM = 'nats-jetstream';
@@ -270,34 +272,10 @@ export class NatsJetStreamSource implements BrokerSource {
   }
 }
 
-/** Waits for `work`, or less when `signal` aborts first. */
-async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return work;
-  let stop: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    stop = resolve;
-    signal.addEventListener('abort', stop, { once: true });
-  });
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', stop!);
-  }
-}
-
 /** Options checked, with defaults; errors name the option ("stream" must be a non-empty string...). */
 export function checkNatsJetStreamOptions(options: NatsJetStreamOptions): NatsJetStreamSource['options'] {
   if (typeof options !== 'object' || options === null) throw new InvalidValueError('a nats jetstream source needs options { url, stream, columns }');
-  const text = (key: keyof NatsJetStreamOptions, fallback?: string): string => {
-    const v = options[key] ?? fallback;
-    if (typeof v !== 'string' || v === '') throw new InvalidValueError(`"${key}" must be a non-empty string, got ${JSON.stringify(v) ?? 'nothing'}`);
-    return v;
-  };
-  const whole = (key: keyof NatsJetStreamOptions, fallback: number, min: number): number => {
-    const v = options[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InvalidValueError(`"${key}" must be an integer >= ${min}, got ${JSON.stringify(v) ?? 'nothing'}`);
-    return v;
-  };
+  const { text, whole } = optionReaders(options);
   const url = text('url');
   if (!/^(nats|tls):\/\/[^\s/]+\/?$/.test(url)) throw new InvalidValueError(`"url" must be nats://host:port (or tls://), got ${JSON.stringify(url)}`);
   const stream = text('stream');

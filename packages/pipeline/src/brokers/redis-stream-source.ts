@@ -1,7 +1,10 @@
 import { BoltzmannError, InvalidValueError, Matrix } from '@boltzmann/tensor';
 import type { Redis } from 'ioredis';
 import type { BrokerBatch, BrokerOpenOptions, BrokerSource, RefusedMessage, SourcePosition } from './broker-source.js';
+import { redactUrl } from '../sinks/redis-stream-sink.js';
+import { optionReaders } from './option-readers.js';
 import { RowDecodeError, checkRowEncoding, decodeRow, type RowEncoding } from './row-encoding.js';
+import { untilAborted } from './until-aborted.js';
 
 /** The source type of a Redis stream, as specs and saved positions name it. */
 export const REDIS_STREAM = 'redis-stream';
@@ -305,21 +308,6 @@ export class RedisStreamSource implements BrokerSource {
   }
 }
 
-/** Waits for `work`, or less when `signal` aborts first. */
-async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return work;
-  let stop: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    stop = resolve;
-    signal.addEventListener('abort', stop, { once: true });
-  });
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', stop!);
-  }
-}
-
 /** A stream entry id: milliseconds and a sequence number. */
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 
@@ -351,26 +339,12 @@ function parseEntries(reply: unknown): Entry[] {
   return out;
 }
 
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
 /** Options checked, with defaults; errors name the option ("stream" must be a non-empty string...). */
 export function checkRedisStreamOptions(options: RedisStreamOptions): ResolvedRedisStreamOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidValueError('a redis stream source needs options { url, stream, group, columns }');
-  const text = (key: keyof RedisStreamOptions, fallback?: string): string => {
-    const v = options[key] ?? fallback;
-    if (typeof v !== 'string' || v === '') throw new InvalidValueError(`"${key}" must be a non-empty string, got ${JSON.stringify(v) ?? 'nothing'}`);
-    return v;
-  };
+  const { text, whole } = optionReaders(options);
   const url = text('url');
   if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new InvalidValueError(`"url" must be redis://host:port[/db] (or rediss://), got ${JSON.stringify(url)}`);
-  const whole = (key: keyof RedisStreamOptions, fallback: number, min: number): number => {
-    const v = options[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new InvalidValueError(`"${key}" must be an integer >= ${min}, got ${JSON.stringify(v) ?? 'nothing'}`);
-    return v;
-  };
   const start = options.start ?? '0';
   if (start !== '0' && start !== '$') throw new InvalidValueError(`"start" must be "0" (every entry in the stream) or "$" (only new entries), got ${JSON.stringify(start)}`);
   const create = options.create ?? false;
