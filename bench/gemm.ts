@@ -8,19 +8,13 @@
  * Rounds are interleaved (every kernel runs every product once per round) and each figure is
  * the median over rounds, so a slow minute on this shared machine hits all kernels alike.
  */
-import { CounterRng } from '@boltzmann/tensor';
+import { CounterRng, type MatmulShape } from '@boltzmann/tensor';
 import type { Gemm } from '@boltzmann/backend-cpu';
 import { gemmConfigurations } from './configurations.js';
 
-interface Product {
+/** One product of the step, named, with its resolved sizes and options. */
+interface Product extends MatmulShape {
   name: string;
-  m: number;
-  k: number;
-  n: number;
-  transposeA: boolean;
-  transposeB: boolean;
-  alpha: number;
-  beta: number;
 }
 
 const BATCH = 100;

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError, InvalidValueError, Matrix, type Precision } from '@boltzmann/tensor';
-import { type ByteSource, MAX_INPUT_BYTES, readSourceBytes } from './source-bytes.js';
+import { type ByteSource, MAX_INPUT_BYTES, joinChunks, readSourceBytes } from './source-bytes.js';
 
 /** Options of {@link readCsv} and {@link parseCsv}. */
 export interface CsvOptions {
@@ -116,13 +116,7 @@ function readStreamRows(path: string, label: string, rows: number, maxBytes: num
       if (total > maxBytes) throw new FormatError(`${label}: holds more than ${maxBytes} bytes${rows === Infinity ? '' : ` before its first ${rows} rows`}; the limit is ${maxBytes} bytes (a stream without end? --limit N reads its first N rows)`);
       if (lines > rows) break;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return joinChunks(chunks, total);
   } finally {
     closeSync(fd);
   }

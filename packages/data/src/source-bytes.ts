@@ -95,17 +95,21 @@ function readBounded(path: string, label: string, maxBytes: number): Uint8Array 
       total += n;
       if (total > maxBytes) throw new FormatError(`${label}: holds more than ${maxBytes} bytes (a device or stream without end?); the limit is ${maxBytes} bytes`);
     }
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return chunks.length === 1 ? chunks[0]! : joinChunks(chunks, total);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The chunks one after another in one array of `total` bytes (their summed length). */
+export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** The start of the decompressed data (from the first 4 KiB compressed: a few MiB at most), for reading a header. */
