@@ -74,6 +74,9 @@ const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
  * Whether a coefficient keeps its value to float32 rounding when the native kernels convert it
  * to float32: zero or a normal float32 magnitude (not NaN, infinite, overflowing or subnormal).
  */
+/** The op names of the passes of one `axpbyPasses` call, made once (as many as the native kernel takes in one call). */
+const PASS_OPS = Array.from({ length: 8 }, (_, i) => `axpbyPasses pass ${i}`);
+
 function float32Coefficient(v: number): boolean {
   const magnitude = Math.abs(v);
   return v === 0 || (magnitude >= FLOAT32_MIN_NORMAL && magnitude <= FLOAT32_MAX);
@@ -390,16 +393,18 @@ export class CpuBackend implements Backend {
   axpbyPasses(passes: readonly AxpbyPass[]): void {
     const first = passes[0];
     if (first === undefined) return;
+    const { rows, cols } = first.x;
+    // Every pass is checked before any runs, so a bad one leaves all the tensors as they were.
     const arrays = passes.map((p, i) => {
-      const what = `pass ${i}`;
-      const X = this.own(p.x, 'axpbyPasses', `${what} x`);
-      const Y = this.own(p.y, 'axpbyPasses', `${what} y`);
-      const O = this.own(p.out, 'axpbyPasses', `${what} out`);
-      for (const [name, t] of [['x', X], ['y', Y], ['out', O]] as const) this.sameShape('axpbyPasses', `${what} ${name}`, t, first.x.rows, first.x.cols);
+      const op = i < PASS_OPS.length ? PASS_OPS[i]! : `axpbyPasses pass ${i}`;
+      const [X, Y, O] = [this.own(p.x, op, 'x'), this.own(p.y, op, 'y'), this.own(p.out, op, 'out')];
+      this.sameShape(op, 'x', X, rows, cols);
+      this.sameShape(op, 'y', Y, rows, cols);
+      this.sameShape(op, 'out', O, rows, cols);
       return { alpha: p.alpha, x: X.data as Float32Array, beta: p.beta, y: Y.data as Float32Array, out: O.data as Float32Array };
     });
-    const fused = this.nativeEw !== undefined && passes.length <= 8 && passes.every((p) => float32Coefficient(p.alpha) && float32Coefficient(p.beta));
-    if (fused) this.nativeEw!.axpbyPasses(arrays, first.x.rows * first.x.cols);
+    const fused = this.nativeEw !== undefined && passes.length <= PASS_OPS.length && passes.every((p) => float32Coefficient(p.alpha) && float32Coefficient(p.beta));
+    if (fused) this.nativeEw!.axpbyPasses(arrays, rows * cols);
     else for (const p of passes) this.axpby(p.alpha, p.x, p.beta, p.y, p.out);
   }
 

@@ -58,6 +58,12 @@ function checkCount(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new ShapeError(`native ${what} must be a non-negative integer, got ${v}`);
 }
 
+/** One axpby pass's sizes and coefficients, checked before the kernel sees them. */
+function checkPass(alpha: number, x: Float32Array, beta: number, y: Float32Array, out: Float32Array, n: number): void {
+  if (x.length < n || y.length < n || out.length < n) throw new ShapeError(`native axpby: x (${x.length}), y (${y.length}) and out (${out.length}) need ${n} elements`);
+  if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`native axpby: alpha and beta must be finite, got ${alpha} and ${beta}`);
+}
+
 /** Why `nativeElementwise()` is undefined ('' when it is available). */
 export function nativeElementwiseUnavailableReason(): string {
   return nativeAddonUnavailableReason();
@@ -77,6 +83,8 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
   if (native === null) return undefined;
   const index = options.set === undefined ? 0 : native.elementwise.indexOf(options.set);
   if (index < 0) throw new InvalidValueError(`nativeElementwise: set "${options.set}" is not one of ${native.elementwise.join(', ')} on this processor`);
+  const oneCoefficients = new Float64Array(2);
+  const oneArrays: Float32Array[] = [];
   return {
     name: native.elementwise[index]!,
     sigmoid(src, dst, rows, cols, bias) {
@@ -87,7 +95,18 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
       native.sigmoid(index, src, dst, rows, cols, bias ?? null);
     },
     axpby(alpha, x, beta, y, out, n = x.length) {
-      this.axpbyPasses([{ alpha, x, beta, y, out }], n);
+      // The hot single pass (momentum, sums, differences) reuses one coefficient and one array
+      // list instead of allocating them per call; the arrays are let go after the call.
+      checkCount('axpby: n', n);
+      checkPass(alpha, x, beta, y, out, n);
+      oneCoefficients[0] = alpha;
+      oneCoefficients[1] = beta;
+      oneArrays.push(x, y, out);
+      try {
+        native.axpbyPasses(index, oneCoefficients, oneArrays, n);
+      } finally {
+        oneArrays.length = 0;
+      }
     },
     axpbyPasses(passes, n) {
       checkCount('axpby: n', n);
@@ -95,8 +114,7 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
       const coefficients = new Float64Array(2 * passes.length);
       const arrays: Float32Array[] = [];
       passes.forEach(({ alpha, x, beta, y, out }, p) => {
-        if (x.length < n || y.length < n || out.length < n) throw new ShapeError(`native axpby: x (${x.length}), y (${y.length}) and out (${out.length}) need ${n} elements`);
-        if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`native axpby: alpha and beta must be finite, got ${alpha} and ${beta}`);
+        checkPass(alpha, x, beta, y, out, n);
         coefficients[2 * p] = alpha;
         coefficients[2 * p + 1] = beta;
         arrays.push(x, y, out);
