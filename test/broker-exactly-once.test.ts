@@ -8,13 +8,13 @@
  * must be empty at the end.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { continueArgs, interruptSeries, runInterrupted } from './support/interrupted-run.js';
+import { interruptWhileProducing, runInterrupted } from './support/interrupted-run.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const COLS = 9;
@@ -66,40 +66,8 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       // The uninterrupted run (database 1, all rows there from the start) runs beside the interrupted ones.
       await produce(ref, 0, ROWS);
       const reference = runInterrupted(dir, ['train', 'ref.json']);
-
       // The producer keeps writing while the trainer runs, is killed and resumes.
-      let written = 0;
-      await produce(live, 0, (written = 2 * BATCH));
-      const producer = setInterval(() => {
-        if (written >= ROWS) return clearInterval(producer);
-        const to = Math.min(ROWS, written + 3);
-        void produce(live, written, to);
-        written = to;
-      }, 15);
-
-      const rng = new CounterRng(20261205, 2);
-      const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGINT'];
-      const out = join(dir, 'faults');
-      const committed = join(out, 'model.json');
-      const fresh = ['train', 'spec.json'];
-      const kills = signals.map((signal) => ({ signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) }));
-      const { runs, finished } = await interruptSeries(dir, out, fresh, kills);
-      let killed = 0;
-      for (const { kill: { signal }, outcome: r } of runs) {
-        if (r.code === 0) continue;
-        if (r.signal === 'SIGKILL') killed += 1;
-        else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
-      }
-      clearInterval(producer);
-      await produce(live, written, ROWS);
-      if (!finished) {
-        const r = await runInterrupted(dir, continueArgs(out, fresh));
-        expect(r.code, r.stderr).to.equal(0);
-      }
-      expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
-      const uninterrupted = await reference;
-      expect(uninterrupted.code, uninterrupted.stderr).to.equal(0);
-      expect(readFileSync(committed).equals(readFileSync(join(dir, 'ref', 'model.json'))), 'final model equals the uninterrupted one').to.equal(true);
+      await interruptWhileProducing(dir, { rows: ROWS, head: 2 * BATCH, produce: (from, to) => produce(live, from, to), signals: ['SIGKILL', 'SIGTERM', 'SIGKILL', 'SIGINT'], reference });
       const pending = (await live.xpending('digits', 'trainers')) as [number, ...unknown[]];
       expect(Number(pending[0]), 'pending entries at the end').to.equal(0);
       const group = ((await live.xinfo('GROUPS', 'digits')) as unknown[][])[0]!;

@@ -9,14 +9,14 @@
  * size) and nothing may be left unacknowledged.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CounterRng } from '@boltzmann/tensor';
 import { encodeRow } from '@boltzmann/pipeline';
-import { continueArgs, interruptSeries, runInterrupted } from './support/interrupted-run.js';
+import { interruptWhileProducing, runInterrupted } from './support/interrupted-run.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 const COLS = 9;
@@ -74,44 +74,9 @@ describe('broker exactly once: kill -9 / SIGTERM / SIGINT of a trainer reading a
       // The uninterrupted run (on the second server, all rows there from the start) runs beside the interrupted ones.
       await produce(ref.js, 0, ROWS);
       const uninterruptedRun = runInterrupted(dir, ['train', 'ref.json']);
-
-      // The producer keeps writing while the trainer runs, is killed and resumes.
-      let written = 0;
-      let producing = Promise.resolve();
-      await produce(fed.js, 0, (written = 2 * BATCH));
-      const producer = setInterval(() => {
-        if (written >= ROWS) return clearInterval(producer);
-        const to = Math.min(ROWS, written + 3);
-        const start = written;
-        producing = producing.then(() => produce(fed.js, start, to));
-        written = to;
-      }, 15);
-
-      const rng = new CounterRng(20261205, 2);
-      // Two interruptions keep the test short (each run starts a process); the Redis test runs four.
-      const signals: NodeJS.Signals[] = ['SIGKILL', 'SIGTERM'];
-      const out = join(dir, 'faults');
-      const committed = join(out, 'model.json');
-      const fresh = ['train', 'spec.json'];
-      const kills = signals.map((signal) => ({ signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) }));
-      const { runs, finished } = await interruptSeries(dir, out, fresh, kills);
-      let killed = 0;
-      for (const { kill: { signal }, outcome: r } of runs) {
-        if (r.code === 0) continue;
-        if (r.signal === 'SIGKILL') killed += 1;
-        else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
-      }
-      clearInterval(producer);
-      await producing;
-      await produce(fed.js, written, ROWS);
-      if (!finished) {
-        const r = await runInterrupted(dir, continueArgs(out, fresh));
-        expect(r.code, r.stderr).to.equal(0);
-      }
-      expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
-      const uninterrupted = await uninterruptedRun;
-      expect(uninterrupted.code, uninterrupted.stderr).to.equal(0);
-      expect(readFileSync(committed).equals(readFileSync(join(dir, 'ref', 'model.json'))), 'final model equals the uninterrupted one').to.equal(true);
+      // The producer keeps writing while the trainer runs, is killed and resumes. Two
+      // interruptions keep the test short (each run starts a process); the Redis test runs four.
+      await interruptWhileProducing(dir, { rows: ROWS, head: 2 * BATCH, produce: (from, to) => produce(fed.js, from, to), signals: ['SIGKILL', 'SIGTERM'], reference: uninterruptedRun });
       const jsm = await jetstreamManager(fed.nc);
       const consumer = await jsm.consumers.info('digits', 'trainer');
       expect(consumer.num_ack_pending, 'unacknowledged messages at the end').to.equal(0);

@@ -4,8 +4,10 @@
  * nor reaches its signal in time is killed, and the test fails with what it printed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
+import { CounterRng } from '@boltzmann/tensor';
 import { CLI_FROM_SOURCE, sourceEnv } from '../cli-from-source.js';
 
 /** How a run ended and what it printed on stderr. */
@@ -79,4 +81,64 @@ export async function interruptSeries(cwd: string, out: string, fresh: string[],
     if (outcome.code === 0) return { runs, finished: true };
   }
   return { runs, finished: false };
+}
+
+/** What `interruptWhileProducing` needs from a broker test. */
+export interface ProducedRun {
+  /** Rows the stream ends with. */
+  rows: number;
+  /** Rows written before the first run starts. */
+  head: number;
+  /** Writes rows [from, to) to the live stream (calls are chained, so rows arrive in order). */
+  produce(from: number, to: number): Promise<void>;
+  /** The interruptions, in order; each is drawn its epoch and delay from a seeded stream. */
+  signals: readonly NodeJS.Signals[];
+  /** The uninterrupted reference run (`train ref.json`, started by the caller beside this one). */
+  reference: Promise<Outcome>;
+}
+
+/**
+ * Trains `train spec.json` (its output in `cwd`/faults) from a live stream while a producer keeps
+ * writing to it (3 rows every 15 ms), interrupting the run with each signal and resuming, then
+ * finishes it once every row is written. Checks that each interrupted run ended as its signal
+ * says, that at least one was killed by SIGKILL, and that the final model equals the
+ * uninterrupted reference's byte for byte. The broker's own bookkeeping is the caller's to check.
+ */
+export async function interruptWhileProducing(cwd: string, run: ProducedRun): Promise<void> {
+  let written = run.head;
+  let producing = run.produce(0, written);
+  await producing;
+  const producer = setInterval(() => {
+    if (written >= run.rows) return clearInterval(producer);
+    const [from, to] = [written, Math.min(run.rows, written + 3)];
+    producing = producing.then(() => run.produce(from, to));
+    written = to;
+  }, 15);
+  const rng = new CounterRng(20261205, 2);
+  const out = join(cwd, 'faults');
+  const fresh = ['train', 'spec.json'];
+  const kills = run.signals.map((signal) => ({ signal, afterEpochs: 1 + Math.floor(rng.uniform() * 3), delayMs: Math.floor(rng.uniform() * 40) }));
+  let finished: boolean;
+  let killed = 0;
+  try {
+    const series = await interruptSeries(cwd, out, fresh, kills);
+    finished = series.finished;
+    for (const { kill: { signal }, outcome: r } of series.runs) {
+      if (r.code === 0) continue;
+      if (r.signal === 'SIGKILL') killed += 1;
+      else expect(r.code, r.stderr).to.equal(signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : null);
+    }
+  } finally {
+    clearInterval(producer);
+  }
+  await producing;
+  await run.produce(written, run.rows);
+  if (!finished) {
+    const r = await runInterrupted(cwd, continueArgs(out, fresh));
+    expect(r.code, r.stderr).to.equal(0);
+  }
+  expect(killed, 'runs killed by SIGKILL').to.be.at.least(1);
+  const uninterrupted = await run.reference;
+  expect(uninterrupted.code, uninterrupted.stderr).to.equal(0);
+  expect(readFileSync(join(out, 'model.json')).equals(readFileSync(join(cwd, 'ref', 'model.json'))), 'final model equals the uninterrupted one').to.equal(true);
 }
