@@ -10,7 +10,7 @@ import { CpuBackend } from '@boltzmann/backend-cpu';
 import { RBM, Trainer, type EnergyModel, type TrainerOptions } from '@boltzmann/core';
 import { CounterRng, Matrix, type Backend } from '@boltzmann/tensor';
 import { lastValueFrom, takeWhile, toArray, type Observable } from 'rxjs';
-import type { TrainingEvent } from '@boltzmann/pipeline';
+import type { BrokerOpenOptions, BrokerSource, TrainingEvent } from '@boltzmann/pipeline';
 
 /** Binary rows: each row a noisy copy (flip probability `noise`) of one of `patterns` seeded random patterns. */
 export function plantedRows(rows: number, cols: number, seed: number, patterns = 3, noise = 0.1): Matrix {
@@ -75,4 +75,23 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
 /** Waits a few event-loop turns (for a cancelled run to notice). */
 export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Consecutive batches of `size` rows of `rows`, in order (the in-memory reference of a stream); a short tail is left out. */
+export function batchesOf(rows: Matrix, size: number): Matrix[] {
+  const out: Matrix[] = [];
+  for (let r = 0; r + size <= rows.rows; r += size) out.push(rows.sliceRows(r, r + size));
+  return out;
+}
+
+/** What opening `source` (with `options`) fails with ('opened' when it does not); the source is closed either way. */
+export async function openFailure(source: BrokerSource, options: BrokerOpenOptions = {}): Promise<string> {
+  try {
+    await source.open(options);
+    return 'opened';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await source.close();
+  }
 }

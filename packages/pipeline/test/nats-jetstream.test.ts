@@ -15,17 +15,10 @@ import { Matrix } from '@boltzmann/tensor';
 import { NatsJetStreamSource, encodeRow, train, type RefusedMessage, type RowEncoding, type TrainingEvent } from '@boltzmann/pipeline';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
 import { freePort } from '../../../test/support/free-port.js';
-import { cpu, expectSameParams, makeSession, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
+import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
 
 const COLS = 9;
 const BATCH = 10;
-
-/** The batches of `rows`, in order (the in-memory reference of a stream). */
-function batchesOf(rows: Matrix): Matrix[] {
-  const out: Matrix[] = [];
-  for (let r = 0; r + BATCH <= rows.rows; r += BATCH) out.push(rows.sliceRows(r, r + BATCH));
-  return out;
-}
 
 describe('nats jetstream source (a real nats-server -js)', function () {
   this.timeout(60000);
@@ -78,14 +71,14 @@ describe('nats jetstream source (a real nats-server -js)', function () {
       const events = await runAll(train({ ...viaNats, data: source, stepsPerEpoch: 2, epochs: 3 }, { checkpoint: { path: file, everySteps: 2 } }));
       expect(events.filter((e) => e.type === 'batch-end')).to.have.length(6);
       const reference = makeSession(be, COLS, 5, { shuffle: false });
-      await runAll(train({ ...reference, data: from(batchesOf(rows)), stepsPerEpoch: 2, epochs: 3 }));
+      await runAll(train({ ...reference, data: from(batchesOf(rows, BATCH)), stepsPerEpoch: 2, epochs: 3 }));
       await expectSameParams(viaNats.model, reference.model);
       expect(viaNats.trainer.sourcePosition).to.deep.equal({ type: 'nats-jetstream', stream, consumer: 'trainer', seq: 60 });
       expect(loadModel(file, be).trainer!.sourcePosition).to.deep.equal(viaNats.trainer.sourcePosition);
       expect(await consumerState(stream)).to.deep.equal({ ackPending: 0, pending: 0, delivered: 60, floor: 60 });
       // The check can fail: other rows give other bits.
       const other = makeSession(be, COLS, 5, { shuffle: false });
-      await runAll(train({ ...other, data: from(batchesOf(plantedRows(60, COLS, 4))), stepsPerEpoch: 2, epochs: 3 }));
+      await runAll(train({ ...other, data: from(batchesOf(plantedRows(60, COLS, 4), BATCH)), stepsPerEpoch: 2, epochs: 3 }));
       expect(await paramsDiffer(viaNats.model, other.model)).to.equal(true);
     });
   }
@@ -128,7 +121,7 @@ describe('nats jetstream source (a real nats-server -js)', function () {
     expect((await dead.info()).state.messages).to.equal(3);
     expect((await consumerState(stream)).ackPending).to.equal(0);
     const reference = makeSession(be, COLS, 4, { shuffle: false });
-    await runAll(train({ ...reference, data: from(batchesOf(good)), stepsPerEpoch: 3, epochs: 1 }));
+    await runAll(train({ ...reference, data: from(batchesOf(good, BATCH)), stepsPerEpoch: 3, epochs: 1 }));
     await expectSameParams(session.model, reference.model);
   });
 
@@ -159,20 +152,10 @@ describe('nats jetstream source (a real nats-server -js)', function () {
     expect((await jsm.streams.info(stream)).state.messages).to.equal(retention === RetentionPolicy.Workqueue ? 10 : 50);
     await second.close();
     // a position of another consumer, and a checkpoint older than what was acknowledged, are refused in words
-    const failure = async (source: NatsJetStreamSource, saved: typeof b2.position): Promise<string> => {
-      try {
-        await source.open({ saved });
-        return 'opened';
-      } catch (error) {
-        return (error as Error).message;
-      } finally {
-        await source.close();
-      }
-    };
-    expect(await failure(new NatsJetStreamSource({ url: server.url, stream, consumer: 'other', columns: COLS }), b2.position)).to.match(
+    expect(await openFailure(new NatsJetStreamSource({ url: server.url, stream, consumer: 'other', columns: COLS }), { saved: b2.position })).to.match(
       new RegExp(`trained from nats jetstream "${stream}" \\(consumer "trainer"\\), not "${stream}" \\(consumer "other"\\)`),
     );
-    expect(await failure(new NatsJetStreamSource({ url: server.url, stream, columns: COLS }), b1.position)).to.match(/the checkpoint's position \(message 10\) is behind what the consumer has acknowledged \(message 40\)/);
+    expect(await openFailure(new NatsJetStreamSource({ url: server.url, stream, columns: COLS }), { saved: b1.position })).to.match(/the checkpoint's position \(message 10\) is behind what the consumer has acknowledged \(message 40\)/);
   });
   }
 
@@ -209,23 +192,13 @@ describe('nats jetstream source (a real nats-server -js)', function () {
 
   it('a broker that is down, a missing stream and interest retention are one-line errors naming the URL and the stream', async function () {
     const port = await freePort();
-    const failure = async (source: NatsJetStreamSource): Promise<string> => {
-      try {
-        await source.open();
-        return 'opened';
-      } catch (error) {
-        return (error as Error).message;
-      } finally {
-        await source.close();
-      }
-    };
-    expect(await failure(new NatsJetStreamSource({ url: `nats://127.0.0.1:${port}`, stream: 's', columns: COLS }))).to.match(new RegExp(`^cannot reach NATS at nats://127\\.0\\.0\\.1:${port}: .*refused`));
-    expect(await failure(new NatsJetStreamSource({ url: server.url, stream: 'missing', columns: COLS }))).to.equal(
+    expect(await openFailure(new NatsJetStreamSource({ url: `nats://127.0.0.1:${port}`, stream: 's', columns: COLS }))).to.match(new RegExp(`^cannot reach NATS at nats://127\\.0\\.0\\.1:${port}: .*refused`));
+    expect(await openFailure(new NatsJetStreamSource({ url: server.url, stream: 'missing', columns: COLS }))).to.equal(
       `nats jetstream "missing" (consumer "trainer") at ${server.url}: the stream does not exist (start the producer first, or set "create": true)`,
     );
     const interest = name();
     await makeStream(interest, RetentionPolicy.Interest);
-    expect(await failure(new NatsJetStreamSource({ url: server.url, stream: interest, columns: COLS }))).to.match(/the stream has interest retention; a training source needs limits or work-queue retention/);
+    expect(await openFailure(new NatsJetStreamSource({ url: server.url, stream: interest, columns: COLS }))).to.match(/the stream has interest retention; a training source needs limits or work-queue retention/);
     expect(() => new NatsJetStreamSource({ url: 'redis://x:1', stream: 's', columns: COLS })).to.throw(/"url" must be nats:\/\/host:port/);
     expect(() => new NatsJetStreamSource({ url: server.url, stream: 'a.b', columns: COLS })).to.throw(/"stream" must be a JetStream stream name/);
   });

@@ -12,7 +12,8 @@ import { loadModel } from '@boltzmann/core';
 import { Matrix } from '@boltzmann/tensor';
 import { RedisStreamSource, encodeRow, train, type RefusedMessage, type RowEncoding, type TrainingEvent } from '@boltzmann/pipeline';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
-import { cpu, expectSameParams, makeSession, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
+import { freePort } from '../../../test/support/free-port.js';
+import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
 
 const COLS = 9;
 const BATCH = 10;
@@ -22,13 +23,6 @@ async function produce(redis: Redis, stream: string, rows: Matrix, encoding: Row
   const pipe = redis.pipeline();
   for (let r = 0; r < rows.rows; r++) pipe.xadd(stream, `${first + r}-0`, 'row', Buffer.from(encodeRow(rows.row(r), encoding)));
   await pipe.exec();
-}
-
-/** The batches of `rows`, in order, as an Observable (the in-memory reference of a stream). */
-function batchesOf(rows: Matrix): Matrix[] {
-  const out: Matrix[] = [];
-  for (let r = 0; r + BATCH <= rows.rows; r += BATCH) out.push(rows.sliceRows(r, r + BATCH));
-  return out;
 }
 
 /** Pending entries of a group (XPENDING summary count). */
@@ -69,14 +63,14 @@ describe('redis stream source (a real redis-server)', function () {
       const events = await runAll(train({ ...viaRedis, data: source, stepsPerEpoch: 2, epochs: 3 }, { checkpoint: { path: file, everySteps: 2 } }));
       expect(events.filter((e) => e.type === 'batch-end')).to.have.length(6);
       const reference = makeSession(be, COLS, 5, { shuffle: false });
-      await runAll(train({ ...reference, data: from(batchesOf(rows)), stepsPerEpoch: 2, epochs: 3 }));
+      await runAll(train({ ...reference, data: from(batchesOf(rows, BATCH)), stepsPerEpoch: 2, epochs: 3 }));
       await expectSameParams(viaRedis.model, reference.model);
       expect(viaRedis.trainer.sourcePosition).to.deep.equal({ type: 'redis-stream', stream, group: 'g', lastId: '60-0' });
       expect(loadModel(file, be).trainer!.sourcePosition).to.deep.equal(viaRedis.trainer.sourcePosition);
       expect(await pendingCount(redis, stream, 'g')).to.equal(0);
       // The check can fail: other rows give other bits.
       const other = makeSession(be, COLS, 5, { shuffle: false });
-      await runAll(train({ ...other, data: from(batchesOf(plantedRows(60, COLS, 4))), stepsPerEpoch: 2, epochs: 3 }));
+      await runAll(train({ ...other, data: from(batchesOf(plantedRows(60, COLS, 4), BATCH)), stepsPerEpoch: 2, epochs: 3 }));
       expect(await paramsDiffer(viaRedis.model, other.model)).to.equal(true);
     });
   }
@@ -122,7 +116,7 @@ describe('redis stream source (a real redis-server)', function () {
     expect(dead[0]![1][dead[0]![1].indexOf('reason') + 1]).to.equal(refused[0]!.reason);
     expect(await pendingCount(redis, stream, 'g')).to.equal(0);
     const reference = makeSession(be, COLS, 4, { shuffle: false });
-    await runAll(train({ ...reference, data: from(batchesOf(good)), stepsPerEpoch: 3, epochs: 1 }));
+    await runAll(train({ ...reference, data: from(batchesOf(good, BATCH)), stepsPerEpoch: 3, epochs: 1 }));
     await expectSameParams(session.model, reference.model);
   });
 
@@ -255,30 +249,14 @@ describe('redis stream source (a real redis-server)', function () {
   });
 
   it('a broker that is down, a missing stream and a key of another type are one-line errors naming the URL and the stream', async function () {
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const down = new RedisStreamSource({ url: `redis://127.0.0.1:${port}`, stream: 's', group: 'g', columns: COLS, connectTimeoutMs: 2000 });
-    const failure = async (source: RedisStreamSource): Promise<string> => {
-      try {
-        await source.open();
-        return 'opened';
-      } catch (error) {
-        return (error as Error).message;
-      } finally {
-        await source.close();
-      }
-    };
-    expect(await failure(down)).to.match(new RegExp(`^cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
-    expect(await failure(new RedisStreamSource({ url: server.url, stream: 'missing', group: 'g', columns: COLS }))).to.equal(
+    expect(await openFailure(down)).to.match(new RegExp(`^cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(await openFailure(new RedisStreamSource({ url: server.url, stream: 'missing', group: 'g', columns: COLS }))).to.equal(
       `redis stream "missing" (group "g") at ${server.url}: the stream does not exist (start the producer first, or set "create": true)`,
     );
     await redis.set('plain', 'x');
-    expect(await failure(new RedisStreamSource({ url: server.url, stream: 'plain', group: 'g', columns: COLS }))).to.match(/the key "plain" holds a string, not a stream/);
+    expect(await openFailure(new RedisStreamSource({ url: server.url, stream: 'plain', group: 'g', columns: COLS }))).to.match(/the key "plain" holds a string, not a stream/);
     expect(() => new RedisStreamSource({ url: 'http://x', stream: 's', group: 'g', columns: COLS })).to.throw(/"url" must be redis:\/\/host:port/);
   });
 });
