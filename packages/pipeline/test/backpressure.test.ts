@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CpuBackend } from '@boltzmann/backend-cpu';
 import { InvalidValueError, Matrix } from '@boltzmann/tensor';
-import { map, range, tap } from 'rxjs';
-import { batch, fromIterable, generatorStream, pull, shuffle, train, type TrainingEvent } from '@boltzmann/pipeline';
+import { map, range, tap, type Observable } from 'rxjs';
+import { batch, fromIterable, generatorStream, pull, shuffle, train, type TrainOptions, type TrainingEvent } from '@boltzmann/pipeline';
 import { makeSession, runAll, runUntil, settle, tempDir } from './helpers.js';
 
 /** A row source that records how many rows it was asked for, and the most it ever ran ahead of training. */
@@ -21,6 +21,27 @@ function countingSource(cols: number) {
     if (e.type === 'batch-end') counter.trainedRows += e.rows;
   });
   return { counter, rows, track };
+}
+
+/**
+ * Trains a fresh RBM 3 x 2 on a plain RxJS source of a million 1 x 3 rows that ignores demand,
+ * shaped by `through`; what the training failed with, and how many rows the source produced.
+ */
+async function trainOnFlood(through: (flood: Observable<Matrix>) => Observable<Matrix>, options?: TrainOptions): Promise<{ error: unknown; produced: number }> {
+  let produced = 0;
+  const flood = range(0, 1_000_000).pipe(
+    map(() => {
+      produced += 1;
+      return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
+    }),
+  );
+  const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
+  try {
+    await runAll(train({ model, trainer, data: through(flood), epochs: 1 }, options));
+    return { error: undefined, produced };
+  } catch (error) {
+    return { error, produced };
+  }
 }
 
 describe('backpressure: the trainer pulls its batches', function () {
@@ -65,62 +86,23 @@ describe('backpressure: the trainer pulls its batches', function () {
   });
 
   it('a plain RxJS source that ignores demand fails with a clear error instead of filling memory', async function () {
-    let produced = 0;
-    const flood = range(0, 1_000_000).pipe(
-      map(() => {
-        produced += 1;
-        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
-      }),
-    );
-    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
-    let error: unknown;
-    try {
-      await runAll(train({ model, trainer, data: flood, epochs: 1 }, { maxBufferedBatches: 8 }));
-    } catch (e) {
-      error = e;
-    }
+    const { error, produced } = await trainOnFlood((flood) => flood, { maxBufferedBatches: 8 });
     expect(error).to.be.instanceOf(InvalidValueError);
     expect((error as Error).message).to.match(/more than 8 batches ahead .* ignores demand/);
     expect(produced).to.be.below(20);
   });
 
   it('a plain source through batch() is held to batch\'s maxBufferedBytes, and the error names that option', async function () {
-    let produced = 0;
-    const flood = range(0, 1_000_000).pipe(
-      map(() => {
-        produced += 1;
-        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
-      }),
-    );
-    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
-    let error: unknown;
-    try {
-      // Each batch of 10 rows x 3 float32 columns counts 120 bytes + 64: 10,000 bytes hold 54 of them.
-      await runAll(train({ model, trainer, data: flood.pipe(batch(10, { maxBufferedBytes: 10_000 })), epochs: 1 }));
-    } catch (e) {
-      error = e;
-    }
+    // Each batch of 10 rows x 3 float32 columns counts 120 bytes + 64: 10,000 bytes hold 54 of them.
+    const { error, produced } = await trainOnFlood((flood) => flood.pipe(batch(10, { maxBufferedBytes: 10_000 })));
     expect(error).to.be.instanceOf(InvalidValueError);
     expect((error as Error).message).to.match(/^batch holds 55 values \(10120 bytes\) its consumer has not asked for, over its limit of 10000 bytes: .* raise batch\(size, \{ maxBufferedBytes \}\)$/);
     expect(produced).to.be.below(560);
   });
 
   it('a plain source through shuffle() is held to shuffle\'s maxBufferedBytes, and the error names that option', async function () {
-    let produced = 0;
-    const flood = range(0, 1_000_000).pipe(
-      map(() => {
-        produced += 1;
-        return new Matrix(1, 3, Float32Array.from([1, 0, 1]));
-      }),
-    );
-    const { model, trainer } = makeSession(new CpuBackend(), 3, 2);
-    let error: unknown;
-    try {
-      // Each 1 x 3 float32 row counts 12 bytes + 64: 2,000 bytes hold 26 of them.
-      await runAll(train({ model, trainer, data: flood.pipe(shuffle({ seed: 1, bufferSize: 8, maxBufferedBytes: 2000 }), batch(5)), epochs: 1 }));
-    } catch (e) {
-      error = e;
-    }
+    // Each 1 x 3 float32 row counts 12 bytes + 64: 2,000 bytes hold 26 of them.
+    const { error, produced } = await trainOnFlood((flood) => flood.pipe(shuffle({ seed: 1, bufferSize: 8, maxBufferedBytes: 2000 }), batch(5)));
     expect(error).to.be.instanceOf(InvalidValueError);
     expect((error as Error).message).to.match(/^shuffle holds \d+ values \(\d+ bytes\) its consumer has not asked for, over its limit of 2000 bytes: .* raise shuffle\(\{ maxBufferedBytes \}\)$/);
     expect(produced).to.be.below(100);
