@@ -95,3 +95,22 @@ export async function openFailure(source: BrokerSource, options: BrokerOpenOptio
     await source.close();
   }
 }
+
+/**
+ * Runs `run$` to its end, calling `afterStep` after each step's batch-end event, one call at a
+ * time in step order (a later call waits for the one before); resolves once the run and every
+ * call are done.
+ */
+export async function runWithStepHook(run$: Observable<TrainingEvent>, afterStep: (step: number) => Promise<void>): Promise<void> {
+  let calls = Promise.resolve();
+  await new Promise<void>((resolve, reject) =>
+    run$.subscribe({
+      next: (event) => {
+        if (event.type === 'batch-end') calls = calls.then(() => afterStep(event.step));
+      },
+      error: reject,
+      complete: resolve,
+    }),
+  );
+  await calls;
+}

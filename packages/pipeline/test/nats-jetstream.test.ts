@@ -12,10 +12,10 @@ import { RetentionPolicy, jetstream, jetstreamManager, type JetStreamClient, typ
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadModel } from '@boltzmann/core';
 import { Matrix } from '@boltzmann/tensor';
-import { NatsJetStreamSource, encodeRow, train, type RefusedMessage, type RowEncoding, type TrainingEvent } from '@boltzmann/pipeline';
+import { NatsJetStreamSource, encodeRow, train, type RefusedMessage, type RowEncoding } from '@boltzmann/pipeline';
 import { startNatsServer, type NatsServer } from '../../../test/support/nats-server.js';
 import { freePort } from '../../../test/support/free-port.js';
-import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
+import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, runWithStepHook, tempDir } from './helpers.js';
 
 const COLS = 9;
 const BATCH = 10;
@@ -167,23 +167,11 @@ describe('nats jetstream source (a real nats-server -js)', function () {
     const session = makeSession(be, COLS, 4, { shuffle: false });
     const source = new NatsJetStreamSource({ url: server.url, stream, columns: COLS });
     const ahead: number[] = [];
-    let producing = Promise.resolve();
-    const run$ = train({ ...session, data: source, stepsPerEpoch: 10, epochs: 3 });
-    await new Promise<void>((resolve, reject) =>
-      run$.subscribe({
-        next: (event: TrainingEvent) => {
-          if (event.type !== 'batch-end') return;
-          // the producer keeps writing, far faster than the trainer takes (100 rows per step of 10)
-          producing = producing
-            .then(() => produce(stream, plantedRows(100, COLS, 8 + event.step)))
-            .then(() => consumerState(stream))
-            .then((state) => void ahead.push(state.delivered - session.trainer.step * BATCH));
-        },
-        error: reject,
-        complete: resolve,
-      }),
-    );
-    await producing;
+    // the producer keeps writing, far faster than the trainer takes (100 rows per step of 10)
+    await runWithStepHook(train({ ...session, data: source, stepsPerEpoch: 10, epochs: 3 }), async (step) => {
+      await produce(stream, plantedRows(100, COLS, 8 + step));
+      ahead.push((await consumerState(stream)).delivered - session.trainer.step * BATCH);
+    });
     expect(ahead).to.have.length(30);
     expect(Math.max(...ahead)).to.be.at.most(BATCH); // at most the batch being fetched for the next step
     expect((await consumerState(stream)).delivered).to.equal(300);

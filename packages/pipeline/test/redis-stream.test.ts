@@ -13,7 +13,7 @@ import { Matrix } from '@boltzmann/tensor';
 import { RedisStreamSource, encodeRow, train, type RefusedMessage, type RowEncoding, type TrainingEvent } from '@boltzmann/pipeline';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
 import { freePort } from '../../../test/support/free-port.js';
-import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, tempDir } from './helpers.js';
+import { batchesOf, cpu, expectSameParams, makeSession, openFailure, paramsDiffer, plantedRows, runAll, runWithStepHook, tempDir } from './helpers.js';
 
 const COLS = 9;
 const BATCH = 10;
@@ -162,25 +162,13 @@ describe('redis stream source (a real redis-server)', function () {
       const group = ((await redis.xinfo('GROUPS', stream)) as unknown[][])[0]!;
       return Number(group[group.indexOf('entries-read') + 1]);
     };
-    let producing = Promise.resolve();
     let next = 3001;
-    const run$ = train({ ...session, data: source, stepsPerEpoch: 10, epochs: 3 });
-    await new Promise<void>((resolve, reject) =>
-      run$.subscribe({
-        next: (event: TrainingEvent) => {
-          if (event.type !== 'batch-end') return;
-          // the producer keeps writing, far faster than the trainer takes (100 rows per step of 10)
-          producing = producing
-            .then(() => produce(redis, stream, plantedRows(100, COLS, 8 + event.step), 'float32le', next))
-            .then(() => void (next += 100))
-            .then(entriesRead)
-            .then((read) => void ahead.push(read - session.trainer.step * BATCH));
-        },
-        error: reject,
-        complete: resolve,
-      }),
-    );
-    await producing;
+    // the producer keeps writing, far faster than the trainer takes (100 rows per step of 10)
+    await runWithStepHook(train({ ...session, data: source, stepsPerEpoch: 10, epochs: 3 }), async (step) => {
+      await produce(redis, stream, plantedRows(100, COLS, 8 + step), 'float32le', next);
+      next += 100;
+      ahead.push((await entriesRead()) - session.trainer.step * BATCH);
+    });
     expect(ahead).to.have.length(30);
     expect(Math.max(...ahead)).to.be.at.most(BATCH); // at most the batch being read for the next step
     expect(await entriesRead()).to.equal(300); // the 30 batches trained, nothing read ahead at the end
