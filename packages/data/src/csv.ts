@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { FormatError, InvalidValueError, Matrix, type Precision } from '@boltzmann/tensor';
-import { type ByteSource, MAX_INPUT_BYTES, joinChunks, readSourceBytes } from './source-bytes.js';
+import { type ByteSource, MAX_INPUT_BYTES, joinChunks, openForReading, readSourceBytes } from './source-bytes.js';
 
 /** Options of {@link readCsv} and {@link parseCsv}. */
 export interface CsvOptions {
@@ -76,12 +76,7 @@ export function readCsv(source: ByteSource, options: CsvOptions = {}): CsvTable 
  * or more than `maxBytes` in all, is a FormatError.
  */
 function readStreamRows(path: string, label: string, rows: number, maxBytes: number): Uint8Array | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new FormatError(`${label}: cannot read the file (${(error as Error).message})`);
-  }
+  const fd = openForReading(path, label);
   try {
     const stat = fstatSync(fd);
     if (stat.isFile() || stat.isDirectory()) return undefined;

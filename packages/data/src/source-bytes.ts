@@ -68,14 +68,18 @@ export function readSourceBytes(source: ByteSource, name?: string, options: Sour
   return { bytes: gunzipOrExplain(raw, label, limit, declared !== undefined), name: label, gzipped: true };
 }
 
-/** A file's bytes, at most `maxBytes` of them: a regular file is checked by its size, a device or pipe is read in chunks up to the bound. */
-function readBounded(path: string, label: string, maxBytes: number): Uint8Array {
-  let fd: number;
+/** A descriptor of `path` open for reading; a file that cannot be opened is a FormatError naming `label` and why. */
+export function openForReading(path: string, label: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (error) {
     throw new FormatError(`${label}: cannot read the file (${(error as Error).message})`);
   }
+}
+
+/** A file's bytes, at most `maxBytes` of them: a regular file is checked by its size, a device or pipe is read in chunks up to the bound. */
+function readBounded(path: string, label: string, maxBytes: number): Uint8Array {
+  const fd = openForReading(path, label);
   try {
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new FormatError(`${label}: is a directory, not a file`);
