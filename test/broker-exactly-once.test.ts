@@ -12,9 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { CounterRng } from '@boltzmann/tensor';
-import { encodeRow } from '@boltzmann/pipeline';
-import { interruptWhileProducing, runInterrupted } from './support/interrupted-run.js';
+import { interruptWhileProducing, producedRow, runInterrupted } from './support/interrupted-run.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const COLS = 9;
@@ -23,16 +21,10 @@ const STEPS_PER_EPOCH = 3;
 const EPOCHS = 25;
 const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
 
-/** Row i of the produced sequence: a seeded binary pattern. */
-function row(i: number): Buffer {
-  const rng = new CounterRng(99, i);
-  return Buffer.from(encodeRow(Array.from(rng.uniforms(new Float64Array(COLS)), (u) => (u < 0.4 ? 1 : 0)), 'float32le'));
-}
-
 /** Writes rows [from, to) with ids "<i+1>-0" (the same ids in every database). */
 async function produce(redis: Redis, from: number, to: number): Promise<void> {
   const pipe = redis.pipeline();
-  for (let i = from; i < to; i++) pipe.xadd('digits', `${i + 1}-0`, 'row', row(i));
+  for (let i = from; i < to; i++) pipe.xadd('digits', `${i + 1}-0`, 'row', Buffer.from(producedRow(i, COLS)));
   await pipe.exec();
 }
 

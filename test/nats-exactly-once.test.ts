@@ -14,9 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CounterRng } from '@boltzmann/tensor';
-import { encodeRow } from '@boltzmann/pipeline';
-import { interruptWhileProducing, runInterrupted } from './support/interrupted-run.js';
+import { interruptWhileProducing, producedRow, runInterrupted } from './support/interrupted-run.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 const COLS = 9;
@@ -25,15 +23,9 @@ const STEPS_PER_EPOCH = 3;
 const EPOCHS = 25;
 const ROWS = EPOCHS * STEPS_PER_EPOCH * BATCH;
 
-/** Row i of the produced sequence: a seeded binary pattern. */
-function row(i: number): Uint8Array {
-  const rng = new CounterRng(99, i);
-  return encodeRow(Array.from(rng.uniforms(new Float64Array(COLS)), (u) => (u < 0.4 ? 1 : 0)), 'float32le');
-}
-
 /** Publishes rows [from, to), one after another (stream sequence i + 1 for row i). */
 async function produce(js: JetStreamClient, from: number, to: number): Promise<void> {
-  for (let i = from; i < to; i++) await js.publish('digits', row(i));
+  for (let i = from; i < to; i++) await js.publish('digits', producedRow(i, COLS));
 }
 
 /** A connection to a server with the stream "digits" created on it. */

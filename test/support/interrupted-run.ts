@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CounterRng } from '@boltzmann/tensor';
+import { encodeRow } from '@boltzmann/pipeline';
 import { CLI_FROM_SOURCE, sourceEnv } from '../cli-from-source.js';
 
 /** How a run ended and what it printed on stderr. */
@@ -81,6 +82,12 @@ export async function interruptSeries(cwd: string, out: string, fresh: string[],
     if (outcome.code === 0) return { runs, finished: true };
   }
   return { runs, finished: false };
+}
+
+/** Row i of a broker test's produced sequence: `cols` seeded binary values, encoded float32le. */
+export function producedRow(i: number, cols: number): Uint8Array {
+  const rng = new CounterRng(99, i);
+  return encodeRow(Array.from(rng.uniforms(new Float64Array(cols)), (u) => (u < 0.4 ? 1 : 0)), 'float32le');
 }
 
 /** What `interruptWhileProducing` needs from a broker test. */
