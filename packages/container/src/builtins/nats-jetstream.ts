@@ -1,7 +1,6 @@
-import { checkOptionKeys } from '@boltzmann/core';
 import { NATS_JETSTREAM, NatsJetStreamSource, type NatsJetStreamOptions } from '@boltzmann/pipeline';
-import type { DataSourceBinding, DataSourceSpec } from '../tokens.js';
-import { imageShapeOption } from './image-shape-option.js';
+import type { DataSourceBinding } from '../tokens.js';
+import { brokerSourceBinding } from './broker-source-binding.js';
 
 /** The options of a "nats-jetstream" source spec (see `NatsJetStreamOptions`), plus `imageShape`. */
 const OPTIONS = ['url', 'stream', 'consumer', 'subject', 'encoding', 'deadLetter', 'start', 'create', 'ackWaitMs', 'blockMs', 'imageShape'] as const;
@@ -22,13 +21,4 @@ const OPTIONS = ['url', 'stream', 'consumer', 'subject', 'encoding', 'deadLetter
  * an error), `ackWaitMs` (one hour), `blockMs`, `imageShape` ([height, width] of each row, for
  * the pictures). Nothing connects until the run starts.
  */
-export const natsJetStreamSource: DataSourceBinding = {
-  name: NATS_JETSTREAM,
-  factory: (spec, context) => {
-    checkOptionKeys(`data source "${NATS_JETSTREAM}"`, spec, OPTIONS);
-    const { type: _type, imageShape: shape, ...options } = spec as DataSourceSpec & Record<(typeof OPTIONS)[number], unknown>;
-    const imageShape = imageShapeOption(shape, context.columns, 'the visible units');
-    const stream = new NatsJetStreamSource({ ...(options as unknown as NatsJetStreamOptions), columns: context.columns });
-    return { stream, description: stream.description, ...(imageShape === undefined ? {} : { imageShape }) };
-  },
-};
+export const natsJetStreamSource: DataSourceBinding = brokerSourceBinding(NATS_JETSTREAM, OPTIONS, (options, columns) => new NatsJetStreamSource({ ...(options as unknown as NatsJetStreamOptions), columns }));

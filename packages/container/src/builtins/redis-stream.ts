@@ -1,7 +1,6 @@
-import { checkOptionKeys } from '@boltzmann/core';
 import { REDIS_STREAM, RedisStreamSource, type RedisStreamOptions } from '@boltzmann/pipeline';
-import type { DataSourceBinding, DataSourceSpec } from '../tokens.js';
-import { imageShapeOption } from './image-shape-option.js';
+import type { DataSourceBinding } from '../tokens.js';
+import { brokerSourceBinding } from './broker-source-binding.js';
 
 /** The options of a "redis-stream" source spec (see `RedisStreamOptions`), plus `imageShape`. */
 const OPTIONS = ['url', 'stream', 'group', 'consumer', 'encoding', 'field', 'deadLetter', 'start', 'create', 'claimAfterMs', 'blockMs', 'connectTimeoutMs', 'imageShape'] as const;
@@ -21,13 +20,4 @@ const OPTIONS = ['url', 'stream', 'group', 'consumer', 'encoding', 'field', 'dea
  * claims), `blockMs`, `connectTimeoutMs`, `imageShape` ([height, width] of each row, for the
  * pictures). Nothing connects until the run starts.
  */
-export const redisStreamSource: DataSourceBinding = {
-  name: REDIS_STREAM,
-  factory: (spec, context) => {
-    checkOptionKeys(`data source "${REDIS_STREAM}"`, spec, OPTIONS);
-    const { type: _type, imageShape: shape, ...options } = spec as DataSourceSpec & Record<(typeof OPTIONS)[number], unknown>;
-    const imageShape = imageShapeOption(shape, context.columns, 'the visible units');
-    const stream = new RedisStreamSource({ ...(options as unknown as RedisStreamOptions), columns: context.columns });
-    return { stream, description: stream.description, ...(imageShape === undefined ? {} : { imageShape }) };
-  },
-};
+export const redisStreamSource: DataSourceBinding = brokerSourceBinding(REDIS_STREAM, OPTIONS, (options, columns) => new RedisStreamSource({ ...(options as unknown as RedisStreamOptions), columns }));
