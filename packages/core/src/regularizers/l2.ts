@@ -20,11 +20,10 @@ export class L2WeightDecay implements Regularizer {
   }
 
   addGradient({ model, grads }: RegularizerContext): void {
-    if (this.coefficient === 0) return;
-    model.parameters.forEach((p, i) => {
-      if (!this.roles.includes(p.role)) return;
+    this.decayCoefficients(model).forEach((c, i) => {
+      if (c === 0) return;
       const g = grads.tensors[i]!;
-      model.backend.axpby(1, g, this.coefficient, p.tensor, g);
+      model.backend.axpby(1, g, c, model.parameters[i]!.tensor, g);
     });
   }
 
