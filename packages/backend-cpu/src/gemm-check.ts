@@ -34,3 +34,8 @@ export function checkFloat32GemmArgs(kernel: string, args: GemmArgs): asserts ar
   if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new InvalidValueError(`${kernel}: alpha and beta must be finite, got ${alpha} and ${beta}`);
   if (m * n > 0 && (overlaps(c, a) || overlaps(c, b))) throw new InvalidValueError(`${kernel}: C must not share memory with A or B`);
 }
+
+/** Refuses a sigmoid epilogue on a kernel without one (`Gemm.fusesSigmoid` unset), which would otherwise leave C without it. */
+export function refuseSigmoidEpilogue(kernel: string, args: GemmArgs): void {
+  if (args.sigmoid !== undefined) throw new InvalidValueError(`${kernel}: has no sigmoid epilogue (fusesSigmoid is not set); apply the sigmoid after the product`);
+}

@@ -14,6 +14,7 @@
  */
 import { InvalidValueError, ShapeError, type FloatArray } from '@boltzmann/tensor';
 import type { Gemm, GemmArgs } from './gemm.js';
+import { refuseSigmoidEpilogue } from './gemm-check.js';
 
 /** Rows of the micro-kernel's tile of C (4 x 4 measured best among 2..8 x 2..8 under V8). */
 const MR = 4;
@@ -123,6 +124,7 @@ export class TsGemm implements Gemm {
 
   /** C (m x n) = alpha * op(A) * op(B) + beta * C, all row-major; beta = 0 overwrites C. */
   run(args: GemmArgs): void {
+    refuseSigmoidEpilogue(this.name, args);
     const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta } = args;
     checkDimension('m', m);
     checkDimension('n', n);

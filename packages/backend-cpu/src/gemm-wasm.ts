@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InvalidValueError, type FloatArray } from '@boltzmann/tensor';
 import type { Gemm, GemmArgs } from './gemm.js';
-import { checkFloat32GemmArgs } from './gemm-check.js';
+import { checkFloat32GemmArgs, refuseSigmoidEpilogue } from './gemm-check.js';
 import { GEMM_WASM_BASE64 } from './gemm-wasm-module.js';
 import { wasmApi, type WasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 
@@ -195,6 +195,7 @@ class WasmGemm implements Gemm {
   /** C (m x n) = alpha * op(A) * op(B) + beta * C, row-major; beta = 0 overwrites C (NaN included). */
   run(args: GemmArgs): void {
     checkFloat32GemmArgs(this.name, args);
+    refuseSigmoidEpilogue(this.name, args);
     const { m, n, k } = args;
     if (m === 0 || n === 0) return;
     if (k === 0) {

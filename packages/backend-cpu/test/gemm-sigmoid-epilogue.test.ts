@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CounterRng, InvalidValueError } from '@boltzmann/tensor';
-import { nativeBf16Gemm, nativeBf16Kernels, nativeElementwise, nativeElementwiseSets, nativeGemm, nativeKernels, type Gemm } from '../src/index.js';
+import { TsGemm, nativeBf16Gemm, nativeBf16Kernels, nativeElementwise, nativeElementwiseSets, nativeGemm, nativeKernels, wasmGemm, type Gemm } from '../src/index.js';
 
 /**
  * The sigmoid epilogue of the native products (linear's bias + sigmoid, applied to each tile of
@@ -72,4 +72,15 @@ describe('native products with the sigmoid epilogue', function () {
       expect(() => gemm.run({ ...args, sigmoid: { elementwiseSet: nativeElementwiseSets()[0]!, bias: new Float32Array(2) } })).to.throw(InvalidValueError, /bias has 2 elements, C has 3 columns/);
     });
   }
+});
+
+describe('products without a sigmoid epilogue', function () {
+  it('TypeScript and WebAssembly kernels refuse one instead of leaving C without it', function () {
+    const args = { m: 2, n: 3, k: 1, a: new Float32Array(2), transposeA: false, b: new Float32Array(3), transposeB: false, c: new Float32Array(6), alpha: 1, beta: 0 };
+    for (const gemm of [new TsGemm(), wasmGemm({ threads: 1 })] as (Gemm | undefined)[]) {
+      if (gemm === undefined) continue; // no WebAssembly SIMD here
+      expect(gemm.fusesSigmoid, gemm.name).to.not.equal(true);
+      expect(() => gemm.run({ ...args, sigmoid: { elementwiseSet: 'avx512', bias: undefined } }), gemm.name).to.throw(InvalidValueError, /has no sigmoid epilogue/);
+    }
+  });
 });
