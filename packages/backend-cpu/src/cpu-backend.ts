@@ -23,7 +23,7 @@ import {
   type Tensor,
   type UnaryOp,
 } from '@boltzmann/tensor';
-import { CpuTensor } from './cpu-tensor.js';
+import { CpuTensor, cpuTensorElements } from './cpu-tensor.js';
 import * as elementwise from './elementwise.js';
 import type { Gemm, GemmArgs } from './gemm.js';
 import { bfloat16Hardware } from './gemm-native.js';
@@ -77,6 +77,11 @@ const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
 /** The op names of the passes of one `axpbyPasses` call, made once (as many as the native kernel takes in one call). */
 const PASS_OPS = Array.from({ length: 8 }, (_, i) => `axpbyPasses pass ${i}`);
 
+/** A tensor's elements for an op that writes it, or may (see `cpuTensorElements`). */
+const elementsOf = (t: CpuTensor): FloatArray => cpuTensorElements.mutable(t);
+/** A tensor's elements for an op that only reads them. */
+const readOnlyElementsOf = (t: CpuTensor): FloatArray => cpuTensorElements.readOnly(t);
+
 function float32Coefficient(v: number): boolean {
   const magnitude = Math.abs(v);
   return v === 0 || (magnitude >= FLOAT32_MIN_NORMAL && magnitude <= FLOAT32_MAX);
@@ -110,6 +115,12 @@ export class CpuBackend implements Backend {
   /** Reused for every gemm call, so a matmul allocates no argument object. */
   private readonly gemmArgs: GemmArgs = { m: 0, n: 0, k: 0, a: EMPTY, transposeA: false, b: EMPTY, transposeB: false, c: EMPTY, alpha: 1, beta: 0 };
   private columnSums = new Float64Array(0);
+  /**
+   * bfloat16-mixed with a kernel that packs pre-rounded operands: the tensors that were the
+   * second operand of a product (weights). `axpbyPasses` rounds those of them it writes, in the
+   * same trip, and the next products read that copy instead of rounding the float32 elements.
+   */
+  private readonly roundedOperands: WeakSet<CpuTensor> | undefined;
 
   constructor(options: CpuBackendOptions = {}) {
     const choice = options.precision ?? 'float32';
@@ -133,6 +144,7 @@ export class CpuBackend implements Backend {
     this.elementwise = this.nativeEw === undefined ? 'typescript' : `native-${this.nativeEw.name}`;
     const ewName = this.nativeEw?.name;
     this.sigmoidInProduct = this.gemm.fusesSigmoid === true && ewName !== undefined && nativeElementwiseSets().includes(ewName) ? ewName : undefined;
+    this.roundedOperands = precision === 'bfloat16-mixed' && this.gemm.packsRoundedB === true && this.nativeEw !== undefined ? new WeakSet() : undefined;
   }
 
   /** The precision a choice resolves to here, and its kernel (the one given, or the default). */
@@ -160,7 +172,7 @@ export class CpuBackend implements Backend {
     if (choice === undefined) return precision !== 'float64' ? nativeElementwise() : undefined;
     if (choice === 'typescript') return undefined;
     const given = choice as Partial<NativeElementwise> | null;
-    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.axpbyPasses !== 'function' || typeof given.gatherRows !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.name !== 'string') {
+    if (given === null || typeof given !== 'object' || typeof given.sigmoid !== 'function' || typeof given.axpby !== 'function' || typeof given.axpbyPasses !== 'function' || typeof given.gatherRows !== 'function' || typeof given.bernoulli !== 'function' || typeof given.square !== 'function' || typeof given.sumColumns !== 'function' || typeof given.roundToBfloat16 !== 'function' || typeof given.name !== 'string') {
       throw new InvalidValueError(`CpuBackend: elementwise must be "typescript" or a kernel set from nativeElementwise(), got ${typeof choice === 'string' ? `"${choice}"` : String(choice)}`);
     }
     if (precision === 'float64') throw new InvalidValueError(`CpuBackend: native element-wise kernels "${given.name}" handle float32 only, not ${precision}`);
@@ -208,7 +220,7 @@ export class CpuBackend implements Backend {
   write(t: Tensor, m: Matrix): void {
     const T = this.own(t, 'write', 'target');
     this.sameShape('write', 'the matrix', m, T.rows, T.cols);
-    T.data.set(m.data);
+    elementsOf(T).set(m.data);
   }
 
   async read(t: Tensor): Promise<Matrix> {
@@ -217,7 +229,7 @@ export class CpuBackend implements Backend {
 
   readSync(t: Tensor): Matrix {
     const T = this.own(t, 'read', 'source');
-    return new Matrix(T.rows, T.cols, T.data.slice());
+    return new Matrix(T.rows, T.cols, readOnlyElementsOf(T).slice());
   }
 
   /** Frees `t`; allowed after `destroy` too, so cleanup code need not care about the order. */
@@ -226,7 +238,7 @@ export class CpuBackend implements Backend {
     if (T.disposed) throw new InvalidValueError(`dispose: target (${T.rows}x${T.cols}) was already disposed`);
     if (!this.destroyed) {
       this.live.numTensors--;
-      this.live.numBytes -= T.data.byteLength;
+      this.live.numBytes -= elementsOf(T).byteLength + cpuTensorElements.roundingBytes(T);
     }
     T.markDisposed();
   }
@@ -248,11 +260,11 @@ export class CpuBackend implements Backend {
     const S = this.own(src, 'copy', 'src');
     const O = this.own(out, 'copy', 'out');
     this.sameShape('copy', 'out', O, S.rows, S.cols);
-    if (S !== O) O.data.set(S.data);
+    if (S !== O) elementsOf(O).set(elementsOf(S));
   }
 
   fill(out: Tensor, value: number): void {
-    this.own(out, 'fill', 'out').data.fill(value);
+    elementsOf(this.own(out, 'fill', 'out')).fill(value);
   }
 
   gatherRows(src: Tensor, indices: Uint32Array, out: Tensor): void {
@@ -265,12 +277,12 @@ export class CpuBackend implements Backend {
       if (indices[i]! >= S.rows) throw new ShapeError(`gatherRows: index ${i} is row ${indices[i]}, outside a source of ${S.rows} rows`);
     }
     if (this.nativeEw !== undefined) {
-      this.nativeEw.gatherRows(S.data as Float32Array, S.cols, indices, O.data as Float32Array);
+      this.nativeEw.gatherRows(elementsOf(S) as Float32Array, S.cols, indices, elementsOf(O) as Float32Array);
       return;
     }
     const cols = S.cols;
-    const s = S.data;
-    const o = O.data;
+    const s = elementsOf(S);
+    const o = elementsOf(O);
     // Wide rows: set(subarray(...)), a memcpy per row (~14x faster than an element loop at 784
     // columns). Narrow rows: an element loop, cheaper than the view object set needs per row.
     const wide = cols >= GATHER_SET_MIN_COLS;
@@ -290,7 +302,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'matmul', 'out');
     const { m, k, n, transposeA, transposeB, alpha, beta } = checkMatmul(A, B, O, options);
     if (O === A || O === B) throw new InvalidValueError('matmul: out must not be one of its inputs');
-    this.runGemm(m, n, k, A.data, transposeA, B.data, transposeB, O.data, alpha, beta);
+    this.runGemm(m, n, k, readOnlyElementsOf(A), transposeA, B, transposeB, elementsOf(O), alpha, beta);
   }
 
   linear(x: Tensor, w: Tensor, bias: Tensor, out: Tensor, options: LinearOptions = {}): void {
@@ -310,19 +322,26 @@ export class CpuBackend implements Backend {
     if (!Object.hasOwn(unaryReference, activation)) throw new InvalidValueError(`linear: unknown activation "${String(activation)}"`);
     if (activation === 'sigmoid' && this.sigmoidInProduct !== undefined) {
       // Bias and sigmoid on each tile of the product as it is finished, on its own thread.
-      this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0, { elementwiseSet: this.sigmoidInProduct, bias: Bias.data as Float32Array });
+      this.runGemm(X.rows, n, k, readOnlyElementsOf(X), false, W, transposeW, elementsOf(O), 1, 0, { elementwiseSet: this.sigmoidInProduct, bias: readOnlyElementsOf(Bias) as Float32Array });
       return;
     }
-    this.runGemm(X.rows, n, k, X.data, false, W.data, transposeW, O.data, 1, 0);
+    this.runGemm(X.rows, n, k, readOnlyElementsOf(X), false, W, transposeW, elementsOf(O), 1, 0);
     // The fused epilogue: bias and activation in one pass over the output.
     if (activation === 'sigmoid' && this.nativeEw !== undefined) {
-      this.nativeEw.sigmoid(O.data as Float32Array, O.data as Float32Array, X.rows, n, Bias.data as Float32Array);
+      this.nativeEw.sigmoid(elementsOf(O) as Float32Array, elementsOf(O) as Float32Array, X.rows, n, elementsOf(Bias) as Float32Array);
     } else {
-      elementwise.applyUnary(activation, O.data, O.data, n, Bias.data);
+      elementwise.applyUnary(activation, elementsOf(O), elementsOf(O), n, elementsOf(Bias));
     }
   }
 
-  private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, b: FloatArray, transposeB: boolean, c: FloatArray, alpha: number, beta: number, sigmoid?: GemmArgs['sigmoid']): void {
+  /** C = alpha op(a) op(B) + beta C by the kernel; B is a tensor so that its bfloat16 copy can be used (and kept from now on). */
+  private runGemm(m: number, n: number, k: number, a: FloatArray, transposeA: boolean, B: CpuTensor, transposeB: boolean, c: FloatArray, alpha: number, beta: number, sigmoid?: GemmArgs['sigmoid']): void {
+    const b = readOnlyElementsOf(B);
+    let bBits: Uint16Array | undefined;
+    if (this.roundedOperands !== undefined) {
+      this.roundedOperands.add(B);
+      bBits = cpuTensorElements.roundedBits(B);
+    }
     const args = this.gemmArgs;
     args.m = m;
     args.n = n;
@@ -335,12 +354,14 @@ export class CpuBackend implements Backend {
     args.alpha = alpha;
     args.beta = beta;
     args.sigmoid = sigmoid;
+    args.bBits = bBits;
     try {
       this.gemm.run(args);
     } finally {
       // Hold no operand alive between calls.
       args.a = args.b = args.c = EMPTY;
       args.sigmoid = undefined;
+      args.bBits = undefined;
     }
   }
 
@@ -350,9 +371,9 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'unary', 'a');
     const O = this.own(out, 'unary', 'out');
     this.sameShape('unary', 'out', O, A.rows, A.cols, op);
-    if (op === 'sigmoid' && this.nativeEw !== undefined) this.nativeEw.sigmoid(A.data as Float32Array, O.data as Float32Array, A.rows, A.cols);
-    else if (op === 'square' && this.nativeEw !== undefined) this.nativeEw.square(A.data as Float32Array, O.data as Float32Array);
-    else elementwise.applyUnary(op, A.data, O.data, A.cols);
+    if (op === 'sigmoid' && this.nativeEw !== undefined) this.nativeEw.sigmoid(elementsOf(A) as Float32Array, elementsOf(O) as Float32Array, A.rows, A.cols);
+    else if (op === 'square' && this.nativeEw !== undefined) this.nativeEw.square(elementsOf(A) as Float32Array, elementsOf(O) as Float32Array);
+    else elementwise.applyUnary(op, elementsOf(A), elementsOf(O), A.cols);
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void {
@@ -363,9 +384,9 @@ export class CpuBackend implements Backend {
     this.sameShape('binary', 'out', O, A.rows, A.cols, op);
     // A sum or difference rounds once either way: the native axpby (1, +-1) gives the same bits, faster.
     if (this.nativeEw !== undefined && (op === 'add' || op === 'sub')) {
-      this.nativeEw.axpby(1, A.data as Float32Array, op === 'add' ? 1 : -1, B.data as Float32Array, O.data as Float32Array);
+      this.nativeEw.axpby(1, elementsOf(A) as Float32Array, op === 'add' ? 1 : -1, elementsOf(B) as Float32Array, elementsOf(O) as Float32Array);
     } else {
-      elementwise.applyBinary(op, A.data, B.data, O.data);
+      elementwise.applyBinary(op, elementsOf(A), elementsOf(B), elementsOf(O));
     }
   }
 
@@ -378,9 +399,9 @@ export class CpuBackend implements Backend {
     // The native kernel computes in float32: coefficients it cannot hold (NaN, infinities,
     // beyond the float32 range, subnormal) keep the TypeScript loop's float64 arithmetic.
     if (this.nativeEw !== undefined && float32Coefficient(alpha) && float32Coefficient(beta)) {
-      this.nativeEw.axpby(alpha, X.data as Float32Array, beta, Y.data as Float32Array, O.data as Float32Array);
+      this.nativeEw.axpby(alpha, elementsOf(X) as Float32Array, beta, elementsOf(Y) as Float32Array, elementsOf(O) as Float32Array);
     } else {
-      elementwise.axpby(alpha, X.data, beta, Y.data, O.data);
+      elementwise.axpby(alpha, elementsOf(X), beta, elementsOf(Y), elementsOf(O));
     }
   }
 
@@ -395,24 +416,46 @@ export class CpuBackend implements Backend {
     if (first === undefined) return;
     const { rows, cols } = first.x;
     // Every pass is checked before any runs, so a bad one leaves all the tensors as they were.
+    const outs: CpuTensor[] = [];
     const arrays = passes.map((p, i) => {
       const op = i < PASS_OPS.length ? PASS_OPS[i]! : `axpbyPasses pass ${i}`;
       const [X, Y, O] = [this.own(p.x, op, 'x'), this.own(p.y, op, 'y'), this.own(p.out, op, 'out')];
       this.sameShape(op, 'x', X, rows, cols);
       this.sameShape(op, 'y', Y, rows, cols);
       this.sameShape(op, 'out', O, rows, cols);
-      return { alpha: p.alpha, x: X.data as Float32Array, beta: p.beta, y: Y.data as Float32Array, out: O.data as Float32Array };
+      outs.push(O);
+      return { alpha: p.alpha, x: elementsOf(X) as Float32Array, beta: p.beta, y: elementsOf(Y) as Float32Array, out: elementsOf(O) as Float32Array };
     });
     const fused = this.nativeEw !== undefined && passes.length <= PASS_OPS.length && passes.every((p) => float32Coefficient(p.alpha) && float32Coefficient(p.beta));
-    if (fused) this.nativeEw!.axpbyPasses(arrays, rows * cols);
-    else for (const p of passes) this.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+    if (!fused) {
+      for (const p of passes) this.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+      return;
+    }
+    // A weight the products read is rounded to bfloat16 in the same trip, once per step, instead of once per product.
+    const rounded: { tensor: CpuTensor; source: Float32Array; bits: Uint16Array }[] = [];
+    if (this.roundedOperands !== undefined) {
+      for (const O of outs) {
+        if (!this.roundedOperands.has(O) || rounded.some((r) => r.tensor === O)) continue;
+        const bits = cpuTensorElements.roundingTarget(O, (length) => this.allocRounding(length));
+        if (bits !== undefined) rounded.push({ tensor: O, source: readOnlyElementsOf(O) as Float32Array, bits });
+      }
+    }
+    this.nativeEw!.axpbyPasses(arrays, rows * cols, rounded);
+    for (const r of rounded) cpuTensorElements.markRounded(r.tensor);
+  }
+
+  /** The array of a tensor's bfloat16 copy, counted in `memory()` with the tensor. */
+  private allocRounding(length: number): Uint16Array {
+    const bits = new Uint16Array(length);
+    this.live.numBytes += bits.byteLength;
+    return bits;
   }
 
   affine(a: Tensor, scale: number, shift: number, out: Tensor): void {
     const A = this.own(a, 'affine', 'a');
     const O = this.own(out, 'affine', 'out');
     this.sameShape('affine', 'out', O, A.rows, A.cols);
-    elementwise.affine(A.data, scale, shift, O.data);
+    elementwise.affine(elementsOf(A), scale, shift, elementsOf(O));
   }
 
   addRowVector(a: Tensor, row: Tensor, out: Tensor): void {
@@ -421,7 +464,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'addRowVector', 'out');
     this.sameShape('addRowVector', 'row', R, 1, A.cols);
     this.sameShape('addRowVector', 'out', O, A.rows, A.cols);
-    elementwise.applyUnary('identity', A.data, O.data, A.cols, R.data);
+    elementwise.applyUnary('identity', elementsOf(A), elementsOf(O), A.cols, elementsOf(R));
   }
 
   mulRowVector(a: Tensor, row: Tensor, out: Tensor): void {
@@ -430,7 +473,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'mulRowVector', 'out');
     this.sameShape('mulRowVector', 'row', R, 1, A.cols);
     this.sameShape('mulRowVector', 'out', O, A.rows, A.cols);
-    elementwise.mulRow(A.data, R.data, A.cols, O.data);
+    elementwise.mulRow(elementsOf(A), elementsOf(R), A.cols, elementsOf(O));
   }
 
   mulColVector(a: Tensor, col: Tensor, out: Tensor): void {
@@ -439,7 +482,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'mulColVector', 'out');
     this.sameShape('mulColVector', 'col', C, A.rows, 1);
     this.sameShape('mulColVector', 'out', O, A.rows, A.cols);
-    elementwise.mulCol(A.data, C.data, A.cols, O.data);
+    elementwise.mulCol(elementsOf(A), elementsOf(C), A.cols, elementsOf(O));
   }
 
   softmaxGroups(a: Tensor, groupSize: number, out: Tensor): void {
@@ -447,7 +490,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'softmaxGroups', 'out');
     opGroupCount('softmaxGroups', A, groupSize);
     this.sameShape('softmaxGroups', 'out', O, A.rows, A.cols);
-    reductions.softmaxGroups(A.data, groupSize, O.data);
+    reductions.softmaxGroups(elementsOf(A), groupSize, elementsOf(O));
   }
 
   logSumExpGroups(a: Tensor, groupSize: number, out: Tensor): void {
@@ -455,7 +498,7 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'logSumExpGroups', 'out');
     const groups = opGroupCount('logSumExpGroups', A, groupSize);
     this.sameShape('logSumExpGroups', 'out', O, A.rows, groups);
-    reductions.logSumExpGroups(A.data, groupSize, O.data);
+    reductions.logSumExpGroups(elementsOf(A), groupSize, elementsOf(O));
   }
 
   // --- reductions ----------------------------------------------------------------------
@@ -469,10 +512,10 @@ export class CpuBackend implements Backend {
     if (this.columnSums.length < A.cols) this.columnSums = new Float64Array(A.cols);
     if (this.nativeEw !== undefined) {
       // The same float64 sums in the same row order, vectorized across columns: the same bits.
-      this.nativeEw.sumColumns(A.data as Float32Array, A.rows, A.cols, this.columnSums);
-      reductions.scaleColumnSums(this.columnSums, A.cols, O.data, alpha, beta);
+      this.nativeEw.sumColumns(elementsOf(A) as Float32Array, A.rows, A.cols, this.columnSums);
+      reductions.scaleColumnSums(this.columnSums, A.cols, elementsOf(O), alpha, beta);
     } else {
-      reductions.sumColumns(A.data, A.cols, O.data, alpha, beta, this.columnSums);
+      reductions.sumColumns(elementsOf(A), A.cols, elementsOf(O), alpha, beta, this.columnSums);
     }
   }
 
@@ -480,11 +523,11 @@ export class CpuBackend implements Backend {
     const A = this.own(a, 'sumRows', 'a');
     const O = this.own(out, 'sumRows', 'out');
     this.sameShape('sumRows', 'out', O, A.rows, 1);
-    reductions.sumRows(A.data, A.cols, O.data);
+    reductions.sumRows(elementsOf(A), A.cols, elementsOf(O));
   }
 
   async reduce(op: ReduceOp, a: Tensor): Promise<number> {
-    return reductions.reduceAll(op, this.own(a, 'reduce', 'a').data);
+    return reductions.reduceAll(op, readOnlyElementsOf(this.own(a, 'reduce', 'a')));
   }
 
   // --- randomness ----------------------------------------------------------------------
@@ -493,14 +536,14 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'sampleBernoulli', 'out');
     if (typeof p === 'number') {
       if (!(p >= 0 && p <= 1)) throw new InvalidValueError(`sampleBernoulli: p must lie in [0, 1], got ${p}`);
-      random.bernoulliScalar(nextKey(rng), p, O.data);
+      random.bernoulliScalar(nextKey(rng), p, elementsOf(O));
       return;
     }
     const P = this.own(p, 'sampleBernoulli', 'p');
     this.sameShape('sampleBernoulli', 'out', O, P.rows, P.cols);
     // The native sampler draws the same stream bit for bit (it is the same integer hash).
-    if (this.nativeEw !== undefined) this.nativeEw.bernoulli(nextKey(rng), P.data as Float32Array, O.data as Float32Array);
-    else random.bernoulliTensor(nextKey(rng), P.data, O.data);
+    if (this.nativeEw !== undefined) this.nativeEw.bernoulli(nextKey(rng), elementsOf(P) as Float32Array, elementsOf(O) as Float32Array);
+    else random.bernoulliTensor(nextKey(rng), elementsOf(P), elementsOf(O));
   }
 
   sampleGaussian(mean: Tensor, std: number | Tensor, rng: RngState, out: Tensor): void {
@@ -509,12 +552,12 @@ export class CpuBackend implements Backend {
     this.sameShape('sampleGaussian', 'out', O, M.rows, M.cols);
     if (typeof std === 'number') {
       if (!(std >= 0 && std < Infinity)) throw new InvalidValueError(`sampleGaussian: std must be finite and >= 0, got ${std}`);
-      random.gaussian(nextKey(rng), M.data, std, M.cols, O.data);
+      random.gaussian(nextKey(rng), elementsOf(M), std, M.cols, elementsOf(O));
       return;
     }
     const S = this.own(std, 'sampleGaussian', 'std');
     this.sameShape('sampleGaussian', 'std', S, 1, M.cols);
-    random.gaussian(nextKey(rng), M.data, S.data, M.cols, O.data);
+    random.gaussian(nextKey(rng), elementsOf(M), elementsOf(S), M.cols, elementsOf(O));
   }
 
   sampleCategorical(p: Tensor, groupSize: number, rng: RngState, out: Tensor): void {
@@ -522,10 +565,10 @@ export class CpuBackend implements Backend {
     const O = this.own(out, 'sampleCategorical', 'out');
     opGroupCount('sampleCategorical', P, groupSize);
     this.sameShape('sampleCategorical', 'out', O, P.rows, P.cols);
-    random.categorical(nextKey(rng), P.data, groupSize, O.data);
+    random.categorical(nextKey(rng), elementsOf(P), groupSize, elementsOf(O));
   }
 
   uniform(rng: RngState, out: Tensor): void {
-    random.fillUniform(nextKey(rng), this.own(out, 'uniform', 'out').data);
+    random.fillUniform(nextKey(rng), elementsOf(this.own(out, 'uniform', 'out')));
   }
 }

@@ -41,13 +41,15 @@ export interface NativeGemmOptions {
   threads?: number;
 }
 
-type Entry = NativeAddon['gemm'];
+/** The addon's gemm or gemmBf16 (only gemmBf16 takes bBits). */
+type Entry = NativeAddon['gemmBf16'];
 
 /** A Gemm running one of the addon's float32 or mixed-precision kernels. */
 class NativeGemm implements Gemm {
   readonly name: string;
   readonly operands?: 'bfloat16';
   readonly fusesSigmoid = true;
+  readonly packsRoundedB?: boolean;
 
   constructor(
     private readonly entry: Entry,
@@ -58,7 +60,10 @@ class NativeGemm implements Gemm {
     private readonly sets: readonly string[],
   ) {
     this.name = `native-${kernel}`;
-    if (mixed) this.operands = 'bfloat16';
+    if (mixed) {
+      this.operands = 'bfloat16';
+      this.packsRoundedB = true;
+    }
   }
 
   /** Float32 only: the kernels multiply in single precision. */
@@ -69,16 +74,24 @@ class NativeGemm implements Gemm {
   /** C (m x n) = alpha * op(A) * op(B) + beta * C, row-major; beta = 0 overwrites C (NaN included). */
   run(args: GemmArgs): void {
     checkFloat32GemmArgs(this.name, args);
-    const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta, sigmoid } = args;
+    const { m, n, k, a, transposeA, b, transposeB, c, alpha, beta, sigmoid, bBits } = args;
     if (m === 0 || n === 0) return;
-    if (sigmoid === undefined) {
+    if (bBits !== undefined) {
+      if (this.packsRoundedB !== true) throw new InvalidValueError(`${this.name}: bBits is for the mixed-precision kernels; this one multiplies float32 operands`);
+      if (bBits.length !== b.length) throw new InvalidValueError(`${this.name}: bBits has ${bBits.length} elements, b has ${b.length}`);
+    }
+    if (sigmoid === undefined && bBits === undefined) {
       this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta);
       return;
     }
-    const set = this.sets.indexOf(sigmoid.elementwiseSet);
-    if (set < 0) throw new InvalidValueError(`${this.name}: the sigmoid epilogue needs a native element-wise set (${this.sets.join(', ')}), got "${sigmoid.elementwiseSet}"`);
-    if (sigmoid.bias !== undefined && sigmoid.bias.length !== n) throw new InvalidValueError(`${this.name}: the sigmoid epilogue's bias has ${sigmoid.bias.length} elements, C has ${n} columns`);
-    this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta, set, sigmoid.bias ?? null);
+    let set: number | null = null;
+    if (sigmoid !== undefined) {
+      set = this.sets.indexOf(sigmoid.elementwiseSet);
+      if (set < 0) throw new InvalidValueError(`${this.name}: the sigmoid epilogue needs a native element-wise set (${this.sets.join(', ')}), got "${sigmoid.elementwiseSet}"`);
+      if (sigmoid.bias !== undefined && sigmoid.bias.length !== n) throw new InvalidValueError(`${this.name}: the sigmoid epilogue's bias has ${sigmoid.bias.length} elements, C has ${n} columns`);
+    }
+    if (bBits === undefined) this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta, set, sigmoid?.bias ?? null);
+    else this.entry(this.kernelIndex, this.threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta, set, sigmoid?.bias ?? null, bBits);
   }
 }
 

@@ -23,6 +23,12 @@ export interface GemmArgs<T extends FloatArray = FloatArray> {
    * cache, on the thread that computed it). The bits of that set's sigmoid run afterwards.
    */
   sigmoid?: { elementwiseSet: string; bias: Float32Array | undefined };
+  /**
+   * Only for a kernel that `packsRoundedB`: `b` already rounded to bfloat16 (the 16 bits of
+   * each element, same layout), which the kernel reads instead of rounding `b` again. It must
+   * equal `b` rounded; the result is then the same as without it.
+   */
+  bBits?: Uint16Array;
 }
 
 export interface Gemm {
@@ -36,6 +42,8 @@ export interface Gemm {
   readonly operands?: 'bfloat16';
   /** True when `run` applies `args.sigmoid` (the native kernels); absent otherwise. */
   readonly fusesSigmoid?: boolean;
+  /** True when `run` packs op(B) from `args.bBits` where given (the native mixed-precision kernels); absent otherwise. */
+  readonly packsRoundedB?: boolean;
   /** Whether it handles this element type (native kernels may do float32 only). */
   supports(array: FloatArray): boolean;
   run(args: GemmArgs): void;

@@ -38,7 +38,7 @@ export { wasmGemm, wasmGemmUnavailableReason, type WasmGemmOptions } from './gem
  * `nativeElementwiseUnavailableReason()` then says why; `nativeElementwiseSets()` lists the
  * kernel sets this processor runs.
  */
-export { nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from './native-elementwise.js';
+export { nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise, type NativeAxpbyPass, type NativeRoundedCopy } from './native-elementwise.js';
 
 registerBackend({
   name: 'cpu',

@@ -16,21 +16,29 @@ export interface NativeAddon {
   readonly kernels: readonly string[];
   /** Threads one product may use: the caller plus the pool's workers. */
   readonly maxThreads: number;
-  gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number, bias?: Float32Array | null): void;
+  gemm(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number | null, bias?: Float32Array | null): void;
   /** Mixed-precision micro-kernels this processor runs, fastest first; the portable emulated one last. */
   readonly bf16Kernels: readonly string[];
-  /** As `gemm`, with a kernel from `bf16Kernels`: operands rounded to bfloat16, float32 accumulation. */
-  gemmBf16(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number, bias?: Float32Array | null): void;
+  /**
+   * As `gemm`, with a kernel from `bf16Kernels`: operands rounded to bfloat16, float32 accumulation. `bBits`: b already
+   * rounded (its 16 bits per element), packed from instead of b.
+   */
+  gemmBf16(kernel: number, threads: number, m: number, n: number, k: number, a: Float32Array, transposeA: boolean, b: Float32Array, transposeB: boolean, c: Float32Array, alpha: number, beta: number, sigmoidSet?: number | null, bias?: Float32Array | null, bBits?: Uint16Array | null): void;
   /** Element-wise kernel sets this processor runs ("avx512", "avx2", "generic"), fastest first. */
   readonly elementwise: readonly string[];
   sigmoid(set: number, src: Float32Array, dst: Float32Array, rows: number, cols: number, bias: Float32Array | null): void;
-  /** For each pass in order, out = alpha x + beta y over n elements: coefficients holds alpha, beta and arrays x, y, out per pass; block by block. */
-  axpbyPasses(set: number, coefficients: Float64Array, arrays: Float32Array[], n: number): void;
+  /**
+   * For each pass in order, out = alpha x + beta y over n elements: coefficients holds alpha, beta and arrays x, y, out per pass;
+   * block by block. `rounded` (source, bits pairs): after the passes over a block, bits = source rounded to bfloat16 there.
+   */
+  axpbyPasses(set: number, coefficients: Float64Array, arrays: Float32Array[], n: number, rounded?: (Float32Array | Uint16Array)[] | null): void;
   /** out row i = src row indices[i], rows of `cols` floats; throws (out untouched) on an index past the source. */
   gatherRows(src: Float32Array, cols: number, indices: Uint32Array, out: Float32Array): void;
   bernoulli(set: number, key: number, p: Float32Array, out: Float32Array, n: number): void;
   square(set: number, src: Float32Array, dst: Float32Array, n: number): void;
   sumColumns(set: number, a: Float32Array, rows: number, cols: number, sums: Float64Array): void;
+  /** bits = the first n elements of src rounded to bfloat16 (the rounding of gemmBf16's packing). */
+  roundToBf16(set: number, src: Float32Array, bits: Uint16Array, n: number): void;
 }
 
 /** Where native/build.mjs puts the addon it compiles. */
@@ -67,7 +75,7 @@ export function nativeAddon(): NativeAddon | null {
   for (const file of files) {
     try {
       const candidate = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
-      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpbyPasses', 'gatherRows', 'bernoulli', 'square', 'sumColumns'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
+      const complete = ['gemm', 'gemmBf16', 'sigmoid', 'axpbyPasses', 'gatherRows', 'bernoulli', 'square', 'sumColumns', 'roundToBf16'].every((f) => typeof candidate[f as keyof NativeAddon] === 'function');
       if (!complete || !Array.isArray(candidate.kernels) || candidate.kernels.length === 0 || !Array.isArray(candidate.elementwise) || !Array.isArray(candidate.bf16Kernels)) {
         failures.push(`${file} is out of date (it lacks part of the expected interface); rebuild it with "node native/build.mjs --force" in the backend-cpu package`);
         continue;

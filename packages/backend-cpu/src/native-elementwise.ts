@@ -17,7 +17,13 @@ export interface NativeAxpbyPass {
   readonly out: Float32Array;
 }
 
-/** The most passes one `axpbyPasses` call takes. */
+/** A float32 array and the bfloat16 copy `axpbyPasses` writes of it. */
+export interface NativeRoundedCopy {
+  readonly source: Float32Array;
+  readonly bits: Uint16Array;
+}
+
+/** The most passes one `axpbyPasses` call takes (and the most rounded copies). */
 const MAX_PASSES = 8;
 
 /** The element-wise kernels; every method checks its sizes and throws ShapeError on a mismatch. */
@@ -35,8 +41,12 @@ export interface NativeElementwise {
    * Several axpby passes in order over the first n elements of each array (out may be x or y;
    * at most 8 passes), with the bits of calling `axpby` for each in turn, but run block by
    * block: each block of 1024 elements goes through every pass while it is in cache.
+   * `rounded`: arrays (usually a pass's out) whose bfloat16 copy is written in the same trip,
+   * each block rounded after its passes (what `roundToBfloat16` writes, for the products).
    */
-  axpbyPasses(passes: readonly NativeAxpbyPass[], n: number): void;
+  axpbyPasses(passes: readonly NativeAxpbyPass[], n: number, rounded?: readonly NativeRoundedCopy[]): void;
+  /** bits = the first n elements of src rounded to bfloat16 (`roundToBfloat16`'s rounding, as 16 bits each). */
+  roundToBfloat16(src: Float32Array, bits: Uint16Array, n?: number): void;
   /**
    * out row i = src row indices[i] (rows of `cols` elements): a memcpy per row, the rows ahead
    * prefetched, a large batch split between the threads. Every index is checked first; one past
@@ -108,9 +118,15 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
         oneArrays.length = 0;
       }
     },
-    axpbyPasses(passes, n) {
+    axpbyPasses(passes, n, rounded = []) {
       checkCount('axpby: n', n);
       if (passes.length < 1 || passes.length > MAX_PASSES) throw new InvalidValueError(`native axpbyPasses: 1 to ${MAX_PASSES} passes, got ${passes.length}`);
+      if (rounded.length > MAX_PASSES) throw new InvalidValueError(`native axpbyPasses: at most ${MAX_PASSES} rounded copies, got ${rounded.length}`);
+      const copies: (Float32Array | Uint16Array)[] = [];
+      for (const { source, bits } of rounded) {
+        if (source.length < n || bits.length < n) throw new ShapeError(`native axpbyPasses: a rounded copy's source (${source.length}) and bits (${bits.length}) need ${n} elements`);
+        copies.push(source, bits);
+      }
       const coefficients = new Float64Array(2 * passes.length);
       const arrays: Float32Array[] = [];
       passes.forEach(({ alpha, x, beta, y, out }, p) => {
@@ -119,7 +135,12 @@ export function nativeElementwise(options: { set?: string } = {}): NativeElement
         coefficients[2 * p + 1] = beta;
         arrays.push(x, y, out);
       });
-      native.axpbyPasses(index, coefficients, arrays, n);
+      native.axpbyPasses(index, coefficients, arrays, n, copies.length > 0 ? copies : null);
+    },
+    roundToBfloat16(src, bits, n = src.length) {
+      checkCount('roundToBfloat16: n', n);
+      if (src.length < n || bits.length < n) throw new ShapeError(`native roundToBfloat16: src (${src.length}) and bits (${bits.length}) need ${n} elements`);
+      native.roundToBf16(index, src, bits, n);
     },
     gatherRows(src, cols, indices, out) {
       if (!Number.isInteger(cols) || cols < 1) throw new ShapeError(`native gatherRows: cols must be a positive integer, got ${cols}`);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
+import { CounterRng, InvalidValueError, Matrix, ShapeError, rngState, roundToBfloat16, type FloatArray, type UnaryOp } from '@boltzmann/tensor';
 import { unaryDomains } from '@boltzmann/tensor/testing';
 import { CpuBackend, nativeElementwise, nativeElementwiseSets, nativeElementwiseUnavailableReason, type NativeElementwise } from '../src/index.js';
 import * as ts from '../src/elementwise.js';
@@ -53,11 +53,20 @@ function countingElementwise(): NativeElementwise & { calls: { sigmoid: number; 
       calls.gatherRows++;
       indices.forEach((r, i) => out.set(src.subarray(r * cols, (r + 1) * cols), i * cols));
     },
-    axpbyPasses(passes, n) {
+    axpbyPasses(passes, n, rounded = []) {
       calls.axpbyPasses++;
       for (const p of passes) {
         expect(p.x.length).to.equal(n);
         ts.axpby(p.alpha, p.x, p.beta, p.y, p.out);
+      }
+      for (const r of rounded) this.roundToBfloat16(r.source, r.bits, n);
+    },
+    roundToBfloat16(src, bits, n = src.length) {
+      const word = new Float32Array(1);
+      const word16 = new Uint16Array(word.buffer);
+      for (let i = 0; i < n; i++) {
+        word[0] = roundToBfloat16(src[i]!);
+        bits[i] = word16[1]!;
       }
     },
     bernoulli(key, p, out) {

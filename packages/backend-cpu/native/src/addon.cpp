@@ -9,17 +9,22 @@
 //   (the portable emulated one last)
 // exports.gemmBf16(...) as gemm, with a kernel from `bf16Kernels`: op(A) and op(B) rounded to
 //   bfloat16 (nearest even), products accumulated in float32, C float32
+//   Both take two more arguments for a sigmoid epilogue (set, bias | null; set null: none), and
+//   gemmBf16 a third: bBits (Uint16Array | null), b already rounded to bfloat16, packed from
+//   instead of b (the caller keeps it equal to b rounded: the result is the same)
 // exports.elementwise names of the element-wise kernel sets this processor runs, fastest first
 // exports.sigmoid(set, src, dst, rows, cols, bias | null): dst = sigmoid(src + bias row), dst may be src
-// exports.axpbyPasses(set, coefficients, arrays, n): for each pass p in order, out = alpha x + beta y over
-//   n elements, where coefficients (Float64Array) holds alpha, beta and arrays holds x, y, out of each
+// exports.axpbyPasses(set, coefficients, arrays, n[, rounded]): for each pass p in order, out = alpha x + beta y
+//   over n elements, where coefficients (Float64Array) holds alpha, beta and arrays holds x, y, out of each
 //   pass (out may be x or y); run block by block, each block through every pass (large n on the
-//   gemm's thread pool)
+//   gemm's thread pool). rounded (optional): source, bits pairs (Float32Array, Uint16Array); after
+//   the passes over a block, bits = source rounded to bfloat16 there (a weight's copy for gemmBf16)
 // exports.gatherRows(src, cols, indices, out): out row i = src row indices[i] (rows of cols floats);
 //   every index checked first (a range error leaves out untouched)
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
 // exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
+// exports.roundToBf16(set, src, bits, n): bits (Uint16Array) = src rounded to bfloat16 (the packing's rounding)
 //   set: index into `elementwise`
 #include <node_api.h>
 
@@ -106,14 +111,20 @@ const bgemm::Elementwise* setArg(napi_env env, napi_value v, const char* op) {
   return set;
 }
 
-/** gemm and gemmBf16: the same arguments, a kernel from their own list. */
-napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* const* (*list)(int*)) {
-  std::size_t argc = kArgs;
-  napi_value argv[kArgs + 2];
-  argc = kArgs + 2;
+/** Whether `v` is null. */
+bool isNull(napi_env env, napi_value v) {
+  napi_valuetype type;
+  return napi_typeof(env, v, &type) == napi_ok && type == napi_null;
+}
+
+/** gemm and gemmBf16: the same arguments, a kernel from their own list (`mixed`: gemmBf16, which also takes bBits). */
+napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* const* (*list)(int*), bool mixed) {
+  napi_value argv[kArgs + 3];
+  std::size_t argc = kArgs + 3;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != kArgs && argc != kArgs + 2)
-    return fail(env, false, "gemm takes 12 arguments (kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta), or 14 with a sigmoid epilogue (set, bias)");
+  if (argc != kArgs && argc != kArgs + 2 && !(mixed && argc == kArgs + 3))
+    return fail(env, false, mixed ? "gemmBf16 takes 12 arguments (kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta), 14 with a sigmoid epilogue (set, bias), or 15 with b's bfloat16 bits"
+                                  : "gemm takes 12 arguments (kernel, threads, m, n, k, a, transposeA, b, transposeB, c, alpha, beta), or 14 with a sigmoid epilogue (set, bias)");
   std::int64_t kernelIndex = 0, threads = 0, m = 0, n = 0, k = 0;
   if (!getInt(env, argv[0], &kernelIndex)) return fail(env, true, "gemm: kernel must be a non-negative integer");
   if (!getInt(env, argv[1], &threads)) return fail(env, true, "gemm: threads must be a non-negative integer");
@@ -141,7 +152,7 @@ napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* 
   if (mn > static_cast<double>(lengthC)) return fail(env, true, "gemm: c is too short for C m x n");
   bgemm::Job job{m, n, k, a, ta, b, tb, c, static_cast<float>(alpha), static_cast<float>(beta)};
   SigmoidEpilogue epilogue{nullptr, nullptr};
-  if (argc == kArgs + 2) {
+  if (argc > kArgs && !isNull(env, argv[12])) {
     epilogue.set = elementwiseSet(env, argv[12]);
     if (epilogue.set == nullptr) return fail(env, true, "gemm: no such element-wise kernel set for the sigmoid epilogue");
     napi_valuetype biasType;
@@ -156,6 +167,13 @@ napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* 
     job.epilogue = sigmoidTile;
     job.epilogueContext = &epilogue;
   }
+  if (argc == kArgs + 3 && !isNull(env, argv[14])) {
+    std::uint16_t* bits = nullptr;
+    std::size_t lengthBits = 0;
+    if (!getTypedArray(env, argv[14], napi_uint16_array, &bits, &lengthBits)) return fail(env, false, "gemmBf16: bBits must be a Uint16Array or null");
+    if (kn > static_cast<double>(lengthBits)) return fail(env, true, "gemmBf16: bBits is too short for op(B) k x n");
+    job.bBits = bits;
+  }
   try {
     bgemm::run(*kernels[kernelIndex], job, static_cast<int>(threads > 1000 ? 1000 : threads));
   } catch (const std::bad_alloc&) {
@@ -164,9 +182,9 @@ napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* 
   return nullptr;
 }
 
-napi_value Gemm(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableKernels); }
+napi_value Gemm(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableKernels, false); }
 
-napi_value GemmBf16(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableBf16Kernels); }
+napi_value GemmBf16(napi_env env, napi_callback_info info) { return GemmWith(env, info, bgemm::availableBf16Kernels, true); }
 
 /** The names of a kernel list, as a JS array. */
 napi_value kernelNames(napi_env env, const bgemm::Kernel* const* (*list)(int*)) {
@@ -215,8 +233,10 @@ constexpr std::uint32_t kMaxPasses = 8;
 constexpr std::int64_t kPassBlock = 1024;
 
 napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
-  napi_value argv[4];
-  if (!callArgs(env, raw, 4, argv, "axpbyPasses takes 4 arguments: set, coefficients, arrays, n")) return nullptr;
+  napi_value argv[5];
+  std::size_t argc = 5;
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 4 && argc != 5) return fail(env, false, "axpbyPasses takes 4 or 5 arguments: set, coefficients, arrays, n[, rounded]");
   const bgemm::Elementwise* set = setArg(env, argv[0], "axpbyPasses");
   if (set == nullptr) return nullptr;
   std::size_t coefficientCount = 0;
@@ -237,11 +257,17 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
     const float *x, *y;
     float* out;
   };
+  struct Rounded {
+    const float* source;
+    std::uint16_t* bits;
+  };
   struct Context {
     const bgemm::Elementwise* set;
     Pass pass[kMaxPasses];
     std::uint32_t count;
-  } context{set, {}, passes};
+    Rounded rounded[kMaxPasses];
+    std::uint32_t roundedCount;
+  } context{set, {}, passes, {}, 0};
   for (std::uint32_t p = 0; p < passes; ++p) {
     float* arrays[3];
     for (std::uint32_t j = 0; j < 3; ++j) {
@@ -253,6 +279,24 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
     }
     context.pass[p] = {static_cast<float>(coefficients[2 * p]), static_cast<float>(coefficients[2 * p + 1]), arrays[0], arrays[1], arrays[2]};
   }
+  if (argc == 5 && !isNull(env, argv[4])) {
+    const char* usage = "axpbyPasses: rounded must be an array of Float32Array, Uint16Array pairs (at most 8)";
+    std::uint32_t roundedLength = 0;
+    if (napi_is_array(env, argv[4], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[4], &roundedLength) != napi_ok)
+      return fail(env, false, usage);
+    if (roundedLength % 2 != 0 || roundedLength / 2 > kMaxPasses) return fail(env, true, usage);
+    for (std::uint32_t r = 0; r < roundedLength / 2; ++r) {
+      napi_value source, bits;
+      float* sourceData = nullptr;
+      std::uint16_t* bitsData = nullptr;
+      std::size_t sourceLength = 0, bitsLength = 0;
+      if (napi_get_element(env, argv[4], 2 * r, &source) != napi_ok || napi_get_element(env, argv[4], 2 * r + 1, &bits) != napi_ok ||
+          !getFloat32Array(env, source, &sourceData, &sourceLength) || !getTypedArray(env, bits, napi_uint16_array, &bitsData, &bitsLength))
+        return fail(env, false, usage);
+      if (static_cast<std::size_t>(n) > sourceLength || static_cast<std::size_t>(n) > bitsLength) return fail(env, true, "axpbyPasses: a rounded source or its bits is shorter than n");
+      context.rounded[context.roundedCount++] = {sourceData, bitsData};
+    }
+  }
   // Large arrays (the weights' optimizer step) are split between the threads in pieces of whole
   // blocks, so every element takes the same vector path as on one thread.
   bgemm::parallelRanges(n, kPassBlock, [](const void* raw, std::int64_t from, std::int64_t to) {
@@ -263,6 +307,7 @@ napi_value AxpbyPasses(napi_env env, napi_callback_info raw) {
         const Pass& q = c.pass[p];
         c.set->axpby(q.alpha, q.x + b, q.beta, q.y + b, q.out + b, length);
       }
+      for (std::uint32_t r = 0; r < c.roundedCount; ++r) c.set->roundToBf16(c.rounded[r].source + b, c.rounded[r].bits + b, length);
     }
   }, &context);
   return nullptr;
@@ -341,6 +386,23 @@ napi_value Square(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
+napi_value RoundToBf16(napi_env env, napi_callback_info raw) {
+  napi_value argv[4];
+  if (!callArgs(env, raw, 4, argv, "roundToBf16 takes 4 arguments: set, src, bits, n")) return nullptr;
+  const bgemm::Elementwise* set = setArg(env, argv[0], "roundToBf16");
+  if (set == nullptr) return nullptr;
+  float* src = nullptr;
+  std::uint16_t* bits = nullptr;
+  std::size_t lengthSrc = 0, lengthBits = 0;
+  if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getTypedArray(env, argv[2], napi_uint16_array, &bits, &lengthBits))
+    return fail(env, false, "roundToBf16: src must be a Float32Array and bits a Uint16Array");
+  std::int64_t n = 0;
+  if (!getInt(env, argv[3], &n)) return fail(env, true, "roundToBf16: n must be a non-negative integer");
+  if (static_cast<std::size_t>(n) > lengthSrc || static_cast<std::size_t>(n) > lengthBits) return fail(env, true, "roundToBf16: src or bits is shorter than n");
+  set->roundToBf16(src, bits, n);
+  return nullptr;
+}
+
 napi_value SumColumns(napi_env env, napi_callback_info raw) {
   napi_value argv[5];
   if (!callArgs(env, raw, 5, argv, "sumColumns takes 5 arguments: set, a, rows, cols, sums")) return nullptr;
@@ -392,5 +454,6 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "bernoulli", Bernoulli);
   exportFunction(env, exports, "square", Square);
   exportFunction(env, exports, "sumColumns", SumColumns);
+  exportFunction(env, exports, "roundToBf16", RoundToBf16);
   return exports;
 }

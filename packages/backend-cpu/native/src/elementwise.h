@@ -1,6 +1,6 @@
 // Element-wise float32 kernels for the CPU backend's hot non-product ops in a training step:
 // the fused bias + sigmoid epilogue of a linear layer, axpby (momentum updates), Bernoulli
-// sampling and squaring (the reconstruction error). In V8 these
+// sampling, squaring (the reconstruction error) and the bfloat16 copy of a weight. In V8 these
 // run one Math.exp or one multiply-add per element; vectorized they are 10x faster. Kept free
 // of inline library code for the same reason as gemm.h.
 #pragma once
@@ -20,6 +20,8 @@ struct Elementwise {
   void (*square)(const float* src, float* dst, std::int64_t n);
   /** sums[j] = a[0, j] + a[1, j] + ... in float64, added in row order (rows x cols, row-major). */
   void (*sumColumns)(const float* a, std::int64_t rows, std::int64_t cols, double* sums);
+  /** dst[i] = src[i] rounded to bfloat16 (its 16 bits; the rounding of the mixed-precision packing). */
+  void (*roundToBf16)(const float* src, std::uint16_t* dst, std::int64_t n);
 };
 
 extern const Elementwise elementwiseGeneric;

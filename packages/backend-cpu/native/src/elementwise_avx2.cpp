@@ -2,6 +2,8 @@
 // exp is the Cephes single-precision polynomial (about 1 ulp) with its range reduction.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "elementwise.h"
 
 namespace bgemm {
@@ -63,5 +65,5 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby, bernoulli, square, sumColumns};
+const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};
 }  // namespace bgemm

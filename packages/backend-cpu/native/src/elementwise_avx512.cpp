@@ -2,6 +2,8 @@
 // exp is the Cephes single-precision polynomial (about 1 ulp) with its range reduction.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "elementwise.h"
 
 namespace bgemm {
@@ -69,5 +71,5 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square, sumColumns};
+const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};
 }  // namespace bgemm

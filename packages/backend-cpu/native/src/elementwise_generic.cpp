@@ -1,6 +1,8 @@
 // Portable element-wise kernels, and the choice of the fastest set this processor runs.
 #include <cmath>
 
+#include <cstring>
+
 #include "elementwise.h"
 
 namespace bgemm {
@@ -22,7 +24,7 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby, bernoulli, square, sumColumns};
+const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};
 
 const Elementwise* const* availableElementwise(int* count) {
   static const Elementwise* list[3];

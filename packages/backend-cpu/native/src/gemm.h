@@ -18,6 +18,12 @@ struct Job {
   float* c;        // m x n
   float alpha, beta;
   /**
+   * Optional, for the mixed-precision kernels only: b already rounded to bfloat16 (the same
+   * layout and rounding, one 16-bit word per element). They pack from it instead of b, reading
+   * half the bytes and rounding nothing; the result is the same.
+   */
+  const std::uint16_t* bBits = nullptr;
+  /**
    * Optional: called once on every finished tile of C (after its last depth panel), while the
    * tile is still in cache: `rows` rows of `cols` floats at c (rows ldc = n apart), the tile's
    * first column being `col0` (linear's bias and sigmoid, fused into the product).
