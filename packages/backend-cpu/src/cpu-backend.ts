@@ -260,7 +260,7 @@ export class CpuBackend implements Backend {
     const S = this.own(src, 'copy', 'src');
     const O = this.own(out, 'copy', 'out');
     this.sameShape('copy', 'out', O, S.rows, S.cols);
-    if (S !== O) elementsOf(O).set(elementsOf(S));
+    if (S !== O) elementsOf(O).set(readOnlyElementsOf(S));
   }
 
   fill(out: Tensor, value: number): void {
@@ -384,9 +384,9 @@ export class CpuBackend implements Backend {
     this.sameShape('binary', 'out', O, A.rows, A.cols, op);
     // A sum or difference rounds once either way: the native axpby (1, +-1) gives the same bits, faster.
     if (this.nativeEw !== undefined && (op === 'add' || op === 'sub')) {
-      this.nativeEw.axpby(1, elementsOf(A) as Float32Array, op === 'add' ? 1 : -1, elementsOf(B) as Float32Array, elementsOf(O) as Float32Array);
+      this.nativeEw.axpby(1, readOnlyElementsOf(A) as Float32Array, op === 'add' ? 1 : -1, readOnlyElementsOf(B) as Float32Array, elementsOf(O) as Float32Array);
     } else {
-      elementwise.applyBinary(op, elementsOf(A), elementsOf(B), elementsOf(O));
+      elementwise.applyBinary(op, readOnlyElementsOf(A), readOnlyElementsOf(B), elementsOf(O));
     }
   }
 

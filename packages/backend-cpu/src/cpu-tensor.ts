@@ -8,7 +8,9 @@ const released = new Float32Array(0);
  * - `mutable` is for an op that writes the tensor, or may: the copy stops being used until it
  *   is rounded again. Every op uses it unless it is sure it only reads: a copy missed costs
  *   speed, a stale one would cost correctness.
- * - `readOnly` is for the matrix products' operands, which only read.
+ * - `readOnly` is for what an op only reads: the products' operands, and the inputs of `copy`
+ *   and `binary` (the update-norm metric copies and subtracts the weights every few steps).
+ *   An input that is also the op's output is retired by the output's `mutable`.
  */
 export let cpuTensorElements: {
   mutable(t: CpuTensor): FloatArray;
