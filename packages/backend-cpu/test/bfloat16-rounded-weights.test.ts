@@ -23,12 +23,14 @@ function referenceBits(x: number): number | undefined {
 /** Float32 values that reach every branch of the rounding, then random ones of many magnitudes. */
 function roundingInputs(count: number): Float32Array {
   const special = [0, -0, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 1 + 2 ** -9, 65535.5, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 2 ** -126, 2 ** -130, -(2 ** -140), 1e-45];
-  const out = new Float32Array(special.length + count);
+  const nans = new Float32Array(new Uint32Array([0x7f800001, 0xff800001, 0x7fbfffff, 0xffffffff]).buffer);
+  const out = new Float32Array(special.length + nans.length + count);
   out.set(special);
+  out.set(nans, special.length);
   const rng = new CounterRng(41);
   const u = new Float64Array(2 * count);
   rng.uniforms(u);
-  for (let i = 0; i < count; i++) out[special.length + i] = (u[2 * i]! - 0.5) * 2 ** Math.floor(u[2 * i + 1]! * 60 - 30);
+  for (let i = 0; i < count; i++) out[special.length + nans.length + i] = (u[2 * i]! - 0.5) * 2 ** Math.floor(u[2 * i + 1]! * 60 - 30);
   return out;
 }
 

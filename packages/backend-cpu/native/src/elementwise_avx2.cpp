@@ -65,5 +65,5 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};
+const Elementwise elementwiseAvx2 = {"avx2", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16Portable};
 }  // namespace bgemm

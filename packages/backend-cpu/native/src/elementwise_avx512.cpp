@@ -69,6 +69,28 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 #include "elementwise_common.inc"
 
+/**
+ * bf16Bits on 16 lanes: round to nearest even by adding 0x7fff plus the lowest kept bit, then
+ * the two exceptions - a zero exponent (zero, subnormal) keeps only the sign, a NaN is made
+ * quiet - and a narrowing store of the 16 low halves.
+ */
+void roundToBf16(const float* src, std::uint16_t* dst, std::int64_t n) {
+  const __m512i exponent = _mm512_set1_epi32(0x7f800000), mantissa = _mm512_set1_epi32(0x007fffff);
+  const __m512i half = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), sign = _mm512_set1_epi32(0x8000), quiet = _mm512_set1_epi32(0x40);
+  for (std::int64_t i = 0; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m512i u = _mm512_maskz_loadu_epi32(lanes, src + i);
+    const __m512i high = _mm512_srli_epi32(u, 16);
+    __m512i bits = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, half), _mm512_and_si512(high, one)), 16);
+    const __m512i e = _mm512_and_si512(u, exponent);
+    const __mmask16 zeroExponent = _mm512_cmpeq_epi32_mask(e, _mm512_setzero_si512());
+    const __mmask16 nan = _mm512_mask_test_epi32_mask(_mm512_cmpeq_epi32_mask(e, exponent), u, mantissa);
+    bits = _mm512_mask_mov_epi32(bits, zeroExponent, _mm512_and_si512(high, sign));
+    bits = _mm512_mask_mov_epi32(bits, nan, _mm512_or_si512(high, quiet));
+    _mm512_mask_cvtepi32_storeu_epi16(dst + i, lanes, bits);
+  }
+}
+
 }  // namespace
 
 const Elementwise elementwiseAvx512 = {"avx512", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};

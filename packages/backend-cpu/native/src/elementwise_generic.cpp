@@ -24,7 +24,7 @@ void axpby(float alpha, const float* x, float beta, const float* y, float* out, 
 
 }  // namespace
 
-const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16};
+const Elementwise elementwiseGeneric = {"generic", sigmoid, axpby, bernoulli, square, sumColumns, roundToBf16Portable};
 
 const Elementwise* const* availableElementwise(int* count) {
   static const Elementwise* list[3];
