@@ -24,7 +24,7 @@
 // exports.bernoulli(set, key, p, out, n): out[i] = 1 where uniformAt(key, i) < p[i] else 0, out may be p
 // exports.square(set, src, dst, n): dst = src * src, dst may be src
 // exports.sumColumns(set, a, rows, cols, sums): sums (Float64Array) = the column sums of a, in row order
-// exports.roundToBf16(set, src, bits, n): bits (Uint16Array) = src rounded to bfloat16 (the packing's rounding)
+// exports.roundToBf16(set, src, dst, n): dst (Uint16Array) = src rounded to bfloat16 (the packing's rounding)
 //   set: index into `elementwise`
 #include <node_api.h>
 
@@ -371,36 +371,38 @@ napi_value Bernoulli(napi_env env, napi_callback_info raw) {
   return nullptr;
 }
 
-napi_value Square(napi_env env, napi_callback_info raw) {
+/**
+ * The bindings (set, src, dst, n) that run one kernel of the set over n elements, src a
+ * Float32Array and dst of element type Dst: square (float) and roundToBf16 (bfloat16 bits).
+ * Messages are only built on a failure, as these run every training step.
+ */
+template <class Dst>
+napi_value sourceToDestination(napi_env env, napi_callback_info raw, const char* name, napi_typedarray_type dstType, const char* dstArray,
+                               void (*bgemm::Elementwise::*kernel)(const float*, Dst*, std::int64_t)) {
   napi_value argv[4];
-  if (!callArgs(env, raw, 4, argv, "square takes 4 arguments: set, src, dst, n")) return nullptr;
-  const bgemm::Elementwise* set = setArg(env, argv[0], "square");
+  std::size_t argc = 4;
+  if (napi_get_cb_info(env, raw, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 4) return fail(env, false, (std::string(name) + " takes 4 arguments: set, src, dst, n").c_str());
+  const bgemm::Elementwise* set = setArg(env, argv[0], name);
   if (set == nullptr) return nullptr;
-  float *src = nullptr, *dst = nullptr;
+  float* src = nullptr;
+  Dst* dst = nullptr;
   std::size_t lengthSrc = 0, lengthDst = 0;
-  if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getFloat32Array(env, argv[2], &dst, &lengthDst)) return fail(env, false, "square: src and dst must be Float32Arrays");
+  if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getTypedArray(env, argv[2], dstType, &dst, &lengthDst))
+    return fail(env, false, (std::string(name) + ": src must be a Float32Array and dst a " + dstArray).c_str());
   std::int64_t n = 0;
-  if (!getInt(env, argv[3], &n)) return fail(env, true, "square: n must be a non-negative integer");
-  if (static_cast<std::size_t>(n) > lengthSrc || static_cast<std::size_t>(n) > lengthDst) return fail(env, true, "square: src or dst is shorter than n");
-  set->square(src, dst, n);
+  if (!getInt(env, argv[3], &n)) return fail(env, true, (std::string(name) + ": n must be a non-negative integer").c_str());
+  if (static_cast<std::size_t>(n) > lengthSrc || static_cast<std::size_t>(n) > lengthDst) return fail(env, true, (std::string(name) + ": src or dst is shorter than n").c_str());
+  (set->*kernel)(src, dst, n);
   return nullptr;
 }
 
+napi_value Square(napi_env env, napi_callback_info raw) {
+  return sourceToDestination<float>(env, raw, "square", napi_float32_array, "Float32Array", &bgemm::Elementwise::square);
+}
+
 napi_value RoundToBf16(napi_env env, napi_callback_info raw) {
-  napi_value argv[4];
-  if (!callArgs(env, raw, 4, argv, "roundToBf16 takes 4 arguments: set, src, bits, n")) return nullptr;
-  const bgemm::Elementwise* set = setArg(env, argv[0], "roundToBf16");
-  if (set == nullptr) return nullptr;
-  float* src = nullptr;
-  std::uint16_t* bits = nullptr;
-  std::size_t lengthSrc = 0, lengthBits = 0;
-  if (!getFloat32Array(env, argv[1], &src, &lengthSrc) || !getTypedArray(env, argv[2], napi_uint16_array, &bits, &lengthBits))
-    return fail(env, false, "roundToBf16: src must be a Float32Array and bits a Uint16Array");
-  std::int64_t n = 0;
-  if (!getInt(env, argv[3], &n)) return fail(env, true, "roundToBf16: n must be a non-negative integer");
-  if (static_cast<std::size_t>(n) > lengthSrc || static_cast<std::size_t>(n) > lengthBits) return fail(env, true, "roundToBf16: src or bits is shorter than n");
-  set->roundToBf16(src, bits, n);
-  return nullptr;
+  return sourceToDestination<std::uint16_t>(env, raw, "roundToBf16", napi_uint16_array, "Uint16Array", &bgemm::Elementwise::roundToBf16);
 }
 
 napi_value SumColumns(napi_env env, napi_callback_info raw) {
