@@ -14,15 +14,25 @@ struct Avx512Tile {
 
   static void compute(std::int64_t kc, const float* __restrict pa, const float* __restrict pb, float* c, std::int64_t ldc,
                       float alpha, float beta, int rows, int cols) {
-    prefetchTile<MR>(c, ldc, beta, rows, cols);
-    __m512 acc0[MR], acc1[MR];
+    // A strip of 4 or 8 rows (a batch of 100 ends in one of 4) multiplies only those rows.
+    if (rows <= 4) computeRows<4>(kc, pa, pb, c, ldc, alpha, beta, rows, cols);
+    else if (rows <= 8) computeRows<8>(kc, pa, pb, c, ldc, alpha, beta, rows, cols);
+    else computeRows<MR>(kc, pa, pb, c, ldc, alpha, beta, rows, cols);
+  }
+
+  /** The tile's first R rows (rows <= R), from a strip packed MR rows wide. */
+  template <int R>
+  static void computeRows(std::int64_t kc, const float* __restrict pa, const float* __restrict pb, float* c, std::int64_t ldc,
+                          float alpha, float beta, int rows, int cols) {
+    prefetchTile<R>(c, ldc, beta, rows, cols);
+    __m512 acc0[R], acc1[R];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+    for (int i = 0; i < R; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
     for (std::int64_t p = 0; p < kc; ++p) {
       const __m512 b0 = _mm512_load_ps(pb);
       const __m512 b1 = _mm512_load_ps(pb + 16);
 #pragma GCC unroll 12
-      for (int i = 0; i < MR; ++i) {
+      for (int i = 0; i < R; ++i) {
         const __m512 a = _mm512_set1_ps(pa[i]);
         acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
         acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
@@ -31,17 +41,17 @@ struct Avx512Tile {
       pb += NR;
     }
     const __m512 va = _mm512_set1_ps(alpha);
-    if (rows == MR && cols == NR) {
+    if (rows == R && cols == NR) {
       if (beta == 0.0f) {
 #pragma GCC unroll 12
-        for (int i = 0; i < MR; ++i) {
+        for (int i = 0; i < R; ++i) {
           _mm512_storeu_ps(c + i * ldc, _mm512_mul_ps(va, acc0[i]));
           _mm512_storeu_ps(c + i * ldc + 16, _mm512_mul_ps(va, acc1[i]));
         }
       } else {
         const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
-        for (int i = 0; i < MR; ++i) {
+        for (int i = 0; i < R; ++i) {
           float* row = c + i * ldc;
           _mm512_storeu_ps(row, _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), _mm512_mul_ps(va, acc0[i])));
           _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), _mm512_mul_ps(va, acc1[i])));
@@ -50,13 +60,13 @@ struct Avx512Tile {
       return;
     }
     // An edge tile: park the accumulators (constant indices keep them in registers above).
-    alignas(64) float tile[MR * NR];
+    alignas(64) float tile[R * NR];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       _mm512_store_ps(tile + i * NR, acc0[i]);
       _mm512_store_ps(tile + i * NR + 16, acc1[i]);
     }
-    storeEdge<MR, NR>(tile, c, ldc, alpha, beta, rows, cols);
+    storeEdge<R, NR>(tile, c, ldc, alpha, beta, rows, cols);
   }
 };
 }  // namespace
