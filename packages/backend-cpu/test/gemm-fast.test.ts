@@ -33,6 +33,8 @@ const SHAPES: readonly Shape[] = [
   [257, 17, 129], // more rows than columns: split by rows
   [13, 3000, 45], // many depth panels
   [100, 784, 500],
+  [20, 33, 64], // a last strip of exactly 8 rows, full-width tiles
+  [4, 7, 96], // one strip of exactly 4 rows
 ];
 
 interface Case {
