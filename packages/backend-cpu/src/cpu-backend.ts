@@ -53,10 +53,12 @@ export interface CpuBackendOptions {
   name?: string;
   /**
    * The kernels of the hot element-wise ops (the sigmoid epilogue of `linear`, `unary`
-   * sigmoid and square, `axpby`, `sampleBernoulli` and the column sums of `sumColumns`): a set
-   * from `nativeElementwise()` (float32 only) or "typescript" for
-   * the TypeScript loops. Default: the fastest native set when the tensors are float32 and
-   * the addon loads, else "typescript". Every other op always runs in TypeScript.
+   * sigmoid and square, `axpby` and `axpbyPasses`, `sampleBernoulli` and the column sums of
+   * `sumColumns`): a set from `nativeElementwise()` (float32 only) or "typescript" for the
+   * TypeScript loops. Default: the fastest native set when the tensors are float32 and the
+   * addon loads, else "typescript". Every other op always runs in TypeScript. In
+   * bfloat16-mixed a native set also writes the weights' bfloat16 copies (see `CpuTensor`);
+   * with "typescript" the products round the weights themselves.
    */
   elementwise?: NativeElementwise | 'typescript';
 }
