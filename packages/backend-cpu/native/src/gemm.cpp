@@ -89,12 +89,42 @@ struct Task {
   std::int64_t chunkRows, chunkCols;  // chunk size (one of them is the whole extent unless Tiles)
   std::int64_t chunksDown, chunksAcross;
   int parts;  // threads taking part, the caller included
+  /**
+   * Columns and Rows: the columns (rows) handed out so far; chunks shrink as they run out (see
+   * takeChunk), the largest being largestChunk. Tiles and Ranges: the chunks handed out.
+   */
   std::atomic<std::int64_t> next{0};
+  std::int64_t largestChunk = 0;
   // Plan::Ranges (parallelRanges): pieces of chunkCols elements of [0, rangeEnd).
   void (*range)(const void*, std::int64_t, std::int64_t) = nullptr;
   const void* rangeContext = nullptr;
   std::int64_t rangeEnd = 0;
 };
+
+std::int64_t minOf(std::int64_t x, std::int64_t y) { return x < y ? x : y; }
+
+/**
+ * Guided chunking: a chunk is half of an even share of what is left (whole units), so chunks
+ * start large (less packing and bookkeeping) and end small, and the threads finish close
+ * together instead of one waiting on another's last big chunk.
+ */
+std::int64_t guidedChunk(std::int64_t left, std::int64_t unit, int parts) {
+  return parts == 1 ? roundUp(left, unit) : roundUp(ceilDiv(left, 2 * static_cast<std::int64_t>(parts)), unit);
+}
+
+/** Takes the next chunk [*from, *to) of [0, extent) for a Columns or Rows task; false when none is left. */
+bool takeChunk(Task& task, std::int64_t extent, std::int64_t unit, std::int64_t* from, std::int64_t* to) {
+  std::int64_t start = task.next.load(std::memory_order_relaxed);
+  for (;;) {
+    if (start >= extent) return false;
+    const std::int64_t size = minOf(task.largestChunk, guidedChunk(extent - start, unit, task.parts));
+    if (task.next.compare_exchange_weak(start, start + size, std::memory_order_relaxed)) {
+      *from = start;
+      *to = minOf(extent, start + size);
+      return true;
+    }
+  }
+}
 
 void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl, int parts) {
   t.kernel = &kernel;
@@ -114,12 +144,14 @@ void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl,
     t.chunkCols = parts == 1 ? roundUp(n, nr) : ceilDiv(strips, wanted) * nr;
     if (t.chunkCols > roundUp(bl.nc, nr)) t.chunkCols = roundUp(bl.nc, nr);
     t.chunkRows = m;
+    t.largestChunk = minOf(roundUp(bl.nc, nr), guidedChunk(n, nr, parts));
   } else if (k > 0 && bFits) {
     t.plan = Plan::Rows;
     const std::int64_t strips = ceilDiv(m, mr);
     t.chunkRows = parts == 1 ? roundUp(m, mr) : ceilDiv(strips, wanted) * mr;
     if (t.chunkRows > roundUp(bl.mc, mr)) t.chunkRows = roundUp(bl.mc, mr);
     t.chunkCols = n;
+    t.largestChunk = minOf(roundUp(bl.mc, mr), guidedChunk(m, mr, parts));
   } else {
     t.plan = Plan::Tiles;
     t.chunkRows = roundUp(evenBlock(m, 4 * bl.mc), mr);
@@ -133,7 +165,8 @@ void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl,
 void work(Task& task) {
   const std::int64_t chunks = task.chunksDown * task.chunksAcross;
   // A thread that arrives after the last chunk was taken should not pack anything.
-  if (task.next.load(std::memory_order_relaxed) >= chunks) return;
+  const std::int64_t handedOut = task.plan == Plan::Columns ? task.job->n : task.plan == Plan::Rows ? task.job->m : chunks;
+  if (task.next.load(std::memory_order_relaxed) >= handedOut) return;
   if (task.plan == Plan::Ranges) {
     for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;)
       task.range(task.rangeContext, c * task.chunkCols, std::min(task.rangeEnd, (c + 1) * task.chunkCols));
@@ -147,22 +180,16 @@ void work(Task& task) {
   switch (task.plan) {
     case Plan::Columns: {
       growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.m, mr) * job.k));
-      growTo(ws.packB, ws.capB, static_cast<std::size_t>(roundUp(task.chunkCols, nr) * kc));
+      growTo(ws.packB, ws.capB, static_cast<std::size_t>(roundUp(task.largestChunk, nr) * kc));
       kernel.loops.packWholeA(job, kc, ws.whole);
-      for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-        const std::int64_t from = c * task.chunkCols;
-        kernel.loops.columns(job, ws.whole, kc, from, std::min(job.n, from + task.chunkCols), bl, ws);
-      }
+      for (std::int64_t from, to; takeChunk(task, job.n, nr, &from, &to);) kernel.loops.columns(job, ws.whole, kc, from, to, bl, ws);
       break;
     }
     case Plan::Rows: {
       growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.n, nr) * job.k));
-      growTo(ws.packA, ws.capA, static_cast<std::size_t>(roundUp(task.chunkRows, mr) * kc));
+      growTo(ws.packA, ws.capA, static_cast<std::size_t>(roundUp(task.largestChunk, mr) * kc));
       kernel.loops.packWholeB(job, kc, ws.whole);
-      for (std::int64_t c; (c = task.next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-        const std::int64_t from = c * task.chunkRows;
-        kernel.loops.rows(job, ws.whole, kc, from, std::min(job.m, from + task.chunkRows), bl, ws);
-      }
+      for (std::int64_t from, to; takeChunk(task, job.m, mr, &from, &to);) kernel.loops.rows(job, ws.whole, kc, from, to, bl, ws);
       break;
     }
     case Plan::Tiles: {
