@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CounterRng, Matrix, ReferenceBackend } from '@boltzmann/tensor';
-import { CpuBackend } from '@boltzmann/backend-cpu';
+import { CounterRng, Matrix, ReferenceBackend, type Backend } from '@boltzmann/tensor';
+import { CpuBackend, EMULATED_BF16_KERNEL, nativeBf16Gemm } from '@boltzmann/backend-cpu';
 import {
   DeviceSum,
   FreeEnergyMetric,
@@ -114,28 +114,24 @@ describe('metrics against independent float64 computations', function () {
     expect(await metric.value()).to.be.closeTo(se / 12, 1e-15);
   });
 
-  it('DeviceSum.addColumnsByProduct (the per-step metrics\' sum) adds what addColumns adds: to 1e-13 in float64, to float32 rounding in float32', async function () {
+  it('DeviceSum.addColumns (the per-step metrics\' sum) adds alpha times the column sums: to 1e-13 in float64, to float32 rounding in float32 and in bfloat16-mixed (no operand rounded to bfloat16)', async function () {
     const data = new Matrix(37, 11, Float64Array.from({ length: 37 * 11 }, (_, i) => ((i * 7919) % 1000) / 997));
     let exact = 0;
     for (const x of data.data) exact += x;
-    for (const [backend, tolerance] of [[be, 1e-13], [new CpuBackend({ precision: 'float64' }), 1e-13], [new CpuBackend({ precision: 'float32' }), 1e-6]] as const) {
-      const byProduct = new DeviceSum(backend, 11);
-      const bySum = new DeviceSum(backend, 11);
-      const t = backend.upload(data);
-      const head = backend.upload(data.sliceRows(0, 5));
-      const ones = (n: number) => backend.zeros(n, 1, 1);
-      byProduct.addColumnsByProduct(t, ones(37), 0.5);
-      byProduct.addColumnsByProduct(head, ones(5));
-      bySum.addColumns(t, 0.5);
-      bySum.addColumns(head);
-      expect(byProduct.rows).to.equal(42);
+    const bf16 = nativeBf16Gemm({ kernel: EMULATED_BF16_KERNEL });
+    const backends: [Backend, number][] = [[be, 1e-13], [new CpuBackend({ precision: 'float64' }), 1e-13], [new CpuBackend({ precision: 'float32' }), 1e-6]];
+    if (bf16 !== undefined) backends.push([new CpuBackend({ precision: 'bfloat16-mixed', gemm: bf16 }), 1e-6]);
+    for (const [backend, tolerance] of backends) {
+      const sum = new DeviceSum(backend, 11);
+      sum.addColumns(backend.upload(data), 0.5);
+      sum.addColumns(backend.upload(data.sliceRows(0, 5)));
+      expect(sum.rows).to.equal(42);
       let want = exact / 2;
       for (let i = 0; i < 5 * 11; i++) want += data.data[i]!;
-      expect(await byProduct.total(), backend.name).to.be.closeTo(want, tolerance * want);
-      expect(await byProduct.total(), backend.name).to.be.closeTo(await bySum.total(), tolerance * want);
-      byProduct.reset();
-      expect(byProduct.rows).to.equal(0);
-      expect(await byProduct.total()).to.equal(0);
+      expect(await sum.total(), backend.name).to.be.closeTo(want, tolerance * want);
+      sum.reset();
+      expect(sum.rows).to.equal(0);
+      expect(await sum.total()).to.equal(0);
     }
   });
 });

@@ -34,7 +34,7 @@ export class MeanActivationMetric implements Metric {
 
   /** Adds conditional means computed elsewhere (the estimator's data phase). */
   addMeans(means: Tensor): void {
-    this.sum.addColumnsByProduct(means, this.model.workspace.onesColumn(means.rows));
+    this.sum.addColumns(means);
   }
 
   dispose(): void {

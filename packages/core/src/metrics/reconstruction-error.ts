@@ -42,7 +42,7 @@ export class ReconstructionErrorMetric implements Metric {
     const diff = this.model.workspace.get('metric:reconstruction-diff', batch.rows, batch.cols);
     this.model.backend.binary('sub', batch, reconstruction, diff);
     this.model.backend.unary('square', diff, diff);
-    this.sum.addColumnsByProduct(diff, this.model.workspace.onesColumn(batch.rows));
+    this.sum.addColumns(diff);
   }
 
   async value(): Promise<number> {
