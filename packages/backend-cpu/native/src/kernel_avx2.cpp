@@ -2,6 +2,8 @@
 // broadcast register (all 16 ymm registers). Compiled with -mavx2 -mfma.
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "gemm.h"
 
 namespace bgemm {

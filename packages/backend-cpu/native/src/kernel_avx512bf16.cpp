@@ -24,35 +24,7 @@ inline __mmask32 firstLanes32(std::int64_t n) {
 /** 32 floats (x0 = the first 16) to 32 bfloat16 in order, i.e. 16 pairs as 32-bit words. */
 inline __m512i pairs16(__m512 x0, __m512 x1) { return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(x1, x0)); }
 
-/** Transposes a 16 x 16 matrix of 32-bit words held one row per vector. */
-inline void transpose16(__m512i r[16]) {
-  __m512i t[16];
-#pragma GCC unroll 8
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-#pragma GCC unroll 2
-  for (int i = 0; i < 16; i += 8) {
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      t[i + j] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0x88);
-      t[i + j + 4] = _mm512_shuffle_i32x4(r[i + j], r[i + j + 4], 0xdd);
-    }
-  }
-#pragma GCC unroll 8
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_shuffle_i32x4(t[j], t[j + 8], 0xdd);
-  }
-}
+#include "transpose16.inc"
 
 struct Avx512Bf16Tile {
   static constexpr int MR = 12, NR = 32;

@@ -1,5 +1,7 @@
 // Portable micro-kernel in plain C++ (the compiler vectorizes the j loops with whatever the
 // baseline instruction set offers): a 4 x 16 tile. Used where neither AVX2 nor AVX-512 runs.
+#include <type_traits>
+
 #include "gemm.h"
 
 namespace bgemm {
