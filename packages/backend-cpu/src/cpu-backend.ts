@@ -72,10 +72,6 @@ const GATHER_SET_MIN_COLS = 32;
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
 
-/**
- * Whether a coefficient keeps its value to float32 rounding when the native kernels convert it
- * to float32: zero or a normal float32 magnitude (not NaN, infinite, overflowing or subnormal).
- */
 /** The op names of the passes of one `axpbyPasses` call, made once (as many as the native kernel takes in one call). */
 const PASS_OPS = Array.from({ length: 8 }, (_, i) => `axpbyPasses pass ${i}`);
 
@@ -84,6 +80,10 @@ const elementsOf = (t: CpuTensor): FloatArray => cpuTensorElements.mutable(t);
 /** A tensor's elements for an op that only reads them. */
 const readOnlyElementsOf = (t: CpuTensor): FloatArray => cpuTensorElements.readOnly(t);
 
+/**
+ * Whether a coefficient keeps its value to float32 rounding when the native kernels convert it
+ * to float32: zero or a normal float32 magnitude (not NaN, infinite, overflowing or subnormal).
+ */
 function float32Coefficient(v: number): boolean {
   const magnitude = Math.abs(v);
   return v === 0 || (magnitude >= FLOAT32_MIN_NORMAL && magnitude <= FLOAT32_MAX);
