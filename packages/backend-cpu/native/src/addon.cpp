@@ -53,7 +53,6 @@ void sigmoidTile(const void* context, float* c, std::int64_t ldc, std::int64_t c
   e.set->sigmoid(c, c, rows, cols, ldc, e.bias != nullptr ? e.bias + col0 : nullptr);
 }
 
-
 /** Throws a JS error (type or range) and returns nullptr for the binding to hand back. */
 napi_value fail(napi_env env, bool range, const char* message) {
   if (range) napi_throw_range_error(env, "ERR_BOLTZMANN_GEMM", message);
@@ -155,9 +154,7 @@ napi_value GemmWith(napi_env env, napi_callback_info info, const bgemm::Kernel* 
   if (argc > kArgs && !isNull(env, argv[12])) {
     epilogue.set = elementwiseSet(env, argv[12]);
     if (epilogue.set == nullptr) return fail(env, true, "gemm: no such element-wise kernel set for the sigmoid epilogue");
-    napi_valuetype biasType;
-    if (napi_typeof(env, argv[13], &biasType) != napi_ok) return nullptr;
-    if (biasType != napi_null) {
+    if (!isNull(env, argv[13])) {
       float* bias = nullptr;
       std::size_t lengthBias = 0;
       if (!getFloat32Array(env, argv[13], &bias, &lengthBias)) return fail(env, false, "gemm: the epilogue's bias must be a Float32Array or null");
@@ -200,7 +197,6 @@ napi_value kernelNames(napi_env env, const bgemm::Kernel* const* (*list)(int*)) 
   return names;
 }
 
-
 napi_value Sigmoid(napi_env env, napi_callback_info raw) {
   napi_value all[6];
   if (!callArgs(env, raw, 6, all, "sigmoid takes 6 arguments: set, src, dst, rows, cols, bias")) return nullptr;
@@ -213,9 +209,7 @@ napi_value Sigmoid(napi_env env, napi_callback_info raw) {
   if (!getFloat32Array(env, argv[1], &dst, &lengthDst)) return fail(env, false, "sigmoid: dst must be a Float32Array");
   std::int64_t rows = 0, cols = 0;
   if (!getInt(env, argv[2], &rows) || !getInt(env, argv[3], &cols)) return fail(env, true, "sigmoid: rows and cols must be non-negative integers");
-  napi_valuetype biasType;
-  if (napi_typeof(env, argv[4], &biasType) != napi_ok) return nullptr;
-  if (biasType != napi_null && !getFloat32Array(env, argv[4], &bias, &lengthBias)) return fail(env, false, "sigmoid: bias must be a Float32Array or null");
+  if (!isNull(env, argv[4]) && !getFloat32Array(env, argv[4], &bias, &lengthBias)) return fail(env, false, "sigmoid: bias must be a Float32Array or null");
   const double size = static_cast<double>(rows) * cols;
   if (size > static_cast<double>(lengthSrc) || size > static_cast<double>(lengthDst)) return fail(env, true, "sigmoid: src or dst is too short for rows x cols");
   if (bias != nullptr && static_cast<double>(cols) > static_cast<double>(lengthBias)) return fail(env, true, "sigmoid: bias is shorter than cols");
