@@ -86,15 +86,13 @@ struct Task {
   Blocking blocking;
   std::int64_t kcMost;
   Plan plan;
-  std::int64_t chunkRows, chunkCols;  // chunk size (one of them is the whole extent unless Tiles)
-  std::int64_t chunksDown, chunksAcross;
+  // Chunk size; Columns and Rows: the first and largest chunk across (down) C, the other
+  // extent whole, later chunks shrinking as they run out (see takeChunk).
+  std::int64_t chunkRows, chunkCols;
+  std::int64_t chunksDown, chunksAcross;  // chunks down and across (Columns and Rows: at least this many)
   int parts;  // threads taking part, the caller included
-  /**
-   * Columns and Rows: the columns (rows) handed out so far; chunks shrink as they run out (see
-   * takeChunk), the largest being largestChunk. Tiles and Ranges: the chunks handed out.
-   */
+  // Columns and Rows: the columns (rows) handed out so far. Tiles and Ranges: the chunks handed out.
   std::atomic<std::int64_t> next{0};
-  std::int64_t largestChunk = 0;
   // Plan::Ranges (parallelRanges): pieces of chunkCols elements of [0, rangeEnd).
   void (*range)(const void*, std::int64_t, std::int64_t) = nullptr;
   const void* rangeContext = nullptr;
@@ -112,12 +110,12 @@ std::int64_t guidedChunk(std::int64_t left, std::int64_t unit, int parts) {
   return parts == 1 ? roundUp(left, unit) : roundUp(ceilDiv(left, 2 * static_cast<std::int64_t>(parts)), unit);
 }
 
-/** Takes the next chunk [*from, *to) of [0, extent) for a Columns or Rows task; false when none is left. */
-bool takeChunk(Task& task, std::int64_t extent, std::int64_t unit, std::int64_t* from, std::int64_t* to) {
+/** Takes the next chunk [*from, *to) of [0, extent), at most `largest`, for a Columns or Rows task; false when none is left. */
+bool takeChunk(Task& task, std::int64_t extent, std::int64_t unit, std::int64_t largest, std::int64_t* from, std::int64_t* to) {
   std::int64_t start = task.next.load(std::memory_order_relaxed);
   for (;;) {
     if (start >= extent) return false;
-    const std::int64_t size = minOf(task.largestChunk, guidedChunk(extent - start, unit, task.parts));
+    const std::int64_t size = minOf(largest, guidedChunk(extent - start, unit, task.parts));
     if (task.next.compare_exchange_weak(start, start + size, std::memory_order_relaxed)) {
       *from = start;
       *to = minOf(extent, start + size);
@@ -135,23 +133,14 @@ void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl,
   const std::int64_t m = job.m, n = job.n, k = job.k, mr = kernel.mr, nr = kernel.nr;
   const bool aFits = roundUp(m, mr) * k <= kWholeOperandFloats;
   const bool bFits = roundUp(n, nr) * k <= kWholeOperandFloats;
-  // About four chunks per thread: enough to even out a delayed thread, few enough that the
-  // per-chunk packing and loop overheads stay small.
-  const std::int64_t wanted = 4 * static_cast<std::int64_t>(parts);
   if (k > 0 && aFits && (n >= m || !bFits)) {
     t.plan = Plan::Columns;
-    const std::int64_t strips = ceilDiv(n, nr);
-    t.chunkCols = parts == 1 ? roundUp(n, nr) : ceilDiv(strips, wanted) * nr;
-    if (t.chunkCols > roundUp(bl.nc, nr)) t.chunkCols = roundUp(bl.nc, nr);
+    t.chunkCols = minOf(roundUp(bl.nc, nr), guidedChunk(n, nr, parts));
     t.chunkRows = m;
-    t.largestChunk = minOf(roundUp(bl.nc, nr), guidedChunk(n, nr, parts));
   } else if (k > 0 && bFits) {
     t.plan = Plan::Rows;
-    const std::int64_t strips = ceilDiv(m, mr);
-    t.chunkRows = parts == 1 ? roundUp(m, mr) : ceilDiv(strips, wanted) * mr;
-    if (t.chunkRows > roundUp(bl.mc, mr)) t.chunkRows = roundUp(bl.mc, mr);
+    t.chunkRows = minOf(roundUp(bl.mc, mr), guidedChunk(m, mr, parts));
     t.chunkCols = n;
-    t.largestChunk = minOf(roundUp(bl.mc, mr), guidedChunk(m, mr, parts));
   } else {
     t.plan = Plan::Tiles;
     t.chunkRows = roundUp(evenBlock(m, 4 * bl.mc), mr);
@@ -180,16 +169,16 @@ void work(Task& task) {
   switch (task.plan) {
     case Plan::Columns: {
       growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.m, mr) * job.k));
-      growTo(ws.packB, ws.capB, static_cast<std::size_t>(roundUp(task.largestChunk, nr) * kc));
+      growTo(ws.packB, ws.capB, static_cast<std::size_t>(roundUp(task.chunkCols, nr) * kc));
       kernel.loops.packWholeA(job, kc, ws.whole);
-      for (std::int64_t from, to; takeChunk(task, job.n, nr, &from, &to);) kernel.loops.columns(job, ws.whole, kc, from, to, bl, ws);
+      for (std::int64_t from, to; takeChunk(task, job.n, nr, task.chunkCols, &from, &to);) kernel.loops.columns(job, ws.whole, kc, from, to, bl, ws);
       break;
     }
     case Plan::Rows: {
       growTo(ws.whole, ws.capWhole, static_cast<std::size_t>(roundUp(job.n, nr) * job.k));
-      growTo(ws.packA, ws.capA, static_cast<std::size_t>(roundUp(task.largestChunk, mr) * kc));
+      growTo(ws.packA, ws.capA, static_cast<std::size_t>(roundUp(task.chunkRows, mr) * kc));
       kernel.loops.packWholeB(job, kc, ws.whole);
-      for (std::int64_t from, to; takeChunk(task, job.m, mr, &from, &to);) kernel.loops.rows(job, ws.whole, kc, from, to, bl, ws);
+      for (std::int64_t from, to; takeChunk(task, job.m, mr, task.chunkRows, &from, &to);) kernel.loops.rows(job, ws.whole, kc, from, to, bl, ws);
       break;
     }
     case Plan::Tiles: {
