@@ -11,33 +11,15 @@ namespace bgemm {
 namespace {
 #include "driver.inc"
 
-#include "transpose16.inc"
-
-/** Lanes [0, n) of 16, n clamped to [0, 16]. */
-inline __mmask16 firstLanes(std::int64_t n) { return n >= 16 ? static_cast<__mmask16>(0xffff) : n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1u); }
+#include "avx512_packing.inc"
 
 struct Avx512Tile {
   static constexpr int MR = 12, NR = 32;
 
-  /**
-   * Rows that run along the depth (A not transposed, B transposed), 16 at a time: 16 rows x 16
-   * depths loaded one row per vector, transposed in registers, stored one depth per vector.
-   */
+  /** Rows that run along the depth, 16 rows x 16 depths per transpose (see packRowsBy16). */
   static void packRows(const float* first, std::int64_t ld, int count, int width, std::int64_t kc, float* out) {
-    for (int j0 = 0; j0 < width; j0 += 16) {
-      const int rows = count - j0 < 0 ? 0 : (count - j0 > 16 ? 16 : count - j0);
-      const __mmask16 store = firstLanes(width - j0);
-      for (std::int64_t e = 0; e < kc; e += 16) {
-        const __mmask16 in = firstLanes(kc - e);
-        __m512i r[16];
-#pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j) r[j] = j < rows ? _mm512_castps_si512(_mm512_maskz_loadu_ps(in, first + (j0 + j) * ld + e)) : _mm512_setzero_si512();
-        transpose16(r);
-        const std::int64_t depths = kc - e < 16 ? kc - e : 16;
-        float* o = out + e * width + j0;
-        for (std::int64_t p = 0; p < depths; ++p) _mm512_mask_storeu_ps(o + p * width, store, _mm512_castsi512_ps(r[p]));
-      }
-    }
+    packRowsBy16<1>(first, ld, count, width, kc, out,
+                    [](const float* row, std::int64_t left) { return _mm512_castps_si512(_mm512_maskz_loadu_ps(firstLanes(left), row)); });
   }
 
   static void compute(std::int64_t kc, const float* __restrict pa, const float* __restrict pb, float* c, std::int64_t ldc,
