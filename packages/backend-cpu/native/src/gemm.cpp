@@ -99,8 +99,6 @@ struct Task {
   std::int64_t rangeEnd = 0;
 };
 
-std::int64_t minOf(std::int64_t x, std::int64_t y) { return x < y ? x : y; }
-
 /**
  * Guided chunking: a chunk is half of an even share of what is left (whole units), so chunks
  * start large (less packing and bookkeeping) and end small, and the threads finish close
@@ -115,10 +113,10 @@ bool takeChunk(Task& task, std::int64_t extent, std::int64_t unit, std::int64_t 
   std::int64_t start = task.next.load(std::memory_order_relaxed);
   for (;;) {
     if (start >= extent) return false;
-    const std::int64_t size = minOf(largest, guidedChunk(extent - start, unit, task.parts));
+    const std::int64_t size = std::min(largest, guidedChunk(extent - start, unit, task.parts));
     if (task.next.compare_exchange_weak(start, start + size, std::memory_order_relaxed)) {
       *from = start;
-      *to = minOf(extent, start + size);
+      *to = std::min(extent, start + size);
       return true;
     }
   }
@@ -135,11 +133,11 @@ void planTask(Task& t, const Kernel& kernel, const Job& job, const Blocking& bl,
   const bool bFits = roundUp(n, nr) * k <= kWholeOperandFloats;
   if (k > 0 && aFits && (n >= m || !bFits)) {
     t.plan = Plan::Columns;
-    t.chunkCols = minOf(roundUp(bl.nc, nr), guidedChunk(n, nr, parts));
+    t.chunkCols = std::min(roundUp(bl.nc, nr), guidedChunk(n, nr, parts));
     t.chunkRows = m;
   } else if (k > 0 && bFits) {
     t.plan = Plan::Rows;
-    t.chunkRows = minOf(roundUp(bl.mc, mr), guidedChunk(m, mr, parts));
+    t.chunkRows = std::min(roundUp(bl.mc, mr), guidedChunk(m, mr, parts));
     t.chunkCols = n;
   } else {
     t.plan = Plan::Tiles;
